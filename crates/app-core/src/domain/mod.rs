@@ -1,0 +1,16 @@
+//! Domain types shared by every handler. They validate on construction so that
+//! the rest of the code can trust them.
+
+mod job;
+mod names;
+mod pattern;
+mod status;
+mod time;
+mod token;
+
+pub use job::{Job, JobSummary};
+pub use names::{ExecutionName, JobId, NameError};
+pub use pattern::Pattern;
+pub use status::{JobStatus, UnknownStatus};
+pub use time::{format_timestamp, parse_rfc3339, parse_start_at, within_window, TimeError};
+pub use token::{TaskToken, TokenError};

@@ -1,0 +1,94 @@
+use chrono::{DateTime, Duration, SecondsFormat, TimeZone, Utc};
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimeError {
+    #[error("must be epoch milliseconds (a non-negative integer) or an RFC 3339 timestamp")]
+    Format,
+    #[error("is in the past ({0})")]
+    InPast(String),
+    #[error("is more than {days} days ahead ({at})")]
+    TooFarAhead { days: u32, at: String },
+}
+
+/// Accepts epoch milliseconds or an RFC 3339 string, the two forms the API documents.
+pub fn parse_start_at(value: &Value) -> Result<DateTime<Utc>, TimeError> {
+    match value {
+        Value::Number(n) => {
+            let ms = n.as_i64().filter(|ms| *ms >= 0).ok_or(TimeError::Format)?;
+            Utc.timestamp_millis_opt(ms)
+                .single()
+                .ok_or(TimeError::Format)
+        }
+        Value::String(s) => parse_rfc3339(s),
+        _ => Err(TimeError::Format),
+    }
+}
+
+pub fn parse_rfc3339(s: &str) -> Result<DateTime<Utc>, TimeError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| TimeError::Format)
+}
+
+/// RFC 3339 in UTC with a `Z` and milliseconds: the format of `LastUpdated`, which
+/// sorts lexicographically in time order (the GSIs rely on that).
+pub fn format_timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Refuses instants before `now` or more than `max_ahead_days` after it.
+pub fn within_window(
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    max_ahead_days: u32,
+) -> Result<(), TimeError> {
+    if at < now {
+        return Err(TimeError::InPast(format_timestamp(at)));
+    }
+    if at > now + Duration::days(i64::from(max_ahead_days)) {
+        return Err(TimeError::TooFarAhead {
+            days: max_ahead_days,
+            at: format_timestamp(at),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_epoch_ms_and_rfc3339() {
+        let a = parse_start_at(&json!(1510842801000_i64)).unwrap();
+        let b = parse_start_at(&json!("2017-11-16T14:33:21Z")).unwrap();
+        let c = parse_start_at(&json!("2017-11-16T15:33:21+01:00")).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(b, c);
+        assert_eq!(format_timestamp(a), "2017-11-16T14:33:21.000Z");
+    }
+
+    #[test]
+    fn refuses_other_shapes() {
+        for v in [json!(-1), json!(1.5), json!("tomorrow"), json!(null), json!([])] {
+            assert_eq!(parse_start_at(&v), Err(TimeError::Format), "{v}");
+        }
+    }
+
+    #[test]
+    fn window() {
+        let now = parse_rfc3339("2026-01-01T00:00:00Z").unwrap();
+        assert!(within_window(now, now, 365).is_ok());
+        assert!(matches!(
+            within_window(now - Duration::seconds(1), now, 365),
+            Err(TimeError::InPast(_))
+        ));
+        assert!(within_window(now + Duration::days(365), now, 365).is_ok());
+        assert!(matches!(
+            within_window(now + Duration::days(365) + Duration::seconds(1), now, 365),
+            Err(TimeError::TooFarAhead { days: 365, .. })
+        ));
+    }
+}

@@ -1,0 +1,23 @@
+//! Shared core of the Lambda handlers: domain types, request validation, ports
+//! (traits) and their AWS adapters, HTTP helpers and the handler interface the
+//! Lambda runtime and the local runtime both use.
+
+pub mod clock;
+pub mod config;
+pub mod cursor;
+pub mod domain;
+pub mod dynamodb;
+pub mod handler;
+pub mod http;
+pub mod lambda;
+pub mod ports;
+pub mod requests;
+pub mod sdk;
+pub mod ses;
+pub mod sfn;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use config::{ConfigError, Env};
+pub use domain::{ExecutionName, Job, JobId, JobStatus, Pattern, TaskToken};
+pub use handler::{Api, ApiHandler, JsonHandler, Task, TaskHandler};
+pub use http::ApiError;

@@ -1,0 +1,169 @@
+//! The small interfaces handlers depend on; AWS adapters implement them in this crate,
+//! tests implement them in memory.
+
+use crate::cursor::{JobIndex, PageKey};
+use crate::domain::{ExecutionName, Job, JobId, Pattern, TaskToken};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+/// Failure of a dependency (AWS call, network); carries a readable description.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Upstream(pub String);
+
+// ---- Step Functions: starting executions ----
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartRequest {
+    pub state_machine_arn: String,
+    pub name: ExecutionName,
+    /// JSON text; kept as text so that repeats are byte-identical.
+    pub input: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    pub execution_arn: String,
+    pub start_date: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StartError {
+    /// An execution with this name exists with another input, or has finished.
+    #[error("an execution with this name already exists")]
+    AlreadyExists,
+    #[error(transparent)]
+    Upstream(#[from] Upstream),
+}
+
+#[async_trait]
+pub trait ExecutionStarter: Send + Sync {
+    async fn start_execution(&self, request: &StartRequest) -> Result<Started, StartError>;
+}
+
+/// ARN of the execution `name` of a standard state machine: Step Functions derives it
+/// this way, which lets us answer a repeat without another API call.
+pub fn execution_arn(state_machine_arn: &str, name: &ExecutionName) -> String {
+    format!(
+        "{}:{}",
+        state_machine_arn.replacen(":stateMachine:", ":execution:", 1),
+        name
+    )
+}
+
+// ---- Step Functions: answering task tokens ----
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallbackError {
+    #[error("the task token is not valid: {0}")]
+    InvalidToken(String),
+    #[error("the task no longer exists (its execution has ended): {0}")]
+    TaskDoesNotExist(String),
+    #[error("the task has already timed out: {0}")]
+    TaskTimedOut(String),
+    #[error("Step Functions refused the output: {0}")]
+    InvalidOutput(String),
+    #[error(transparent)]
+    Upstream(#[from] Upstream),
+}
+
+#[async_trait]
+pub trait TaskCallbacks: Send + Sync {
+    async fn send_success(&self, token: &TaskToken, output: &str) -> Result<(), CallbackError>;
+    async fn send_failure(
+        &self,
+        token: &TaskToken,
+        error: Option<&str>,
+        cause: Option<&str>,
+    ) -> Result<(), CallbackError>;
+    async fn send_heartbeat(&self, token: &TaskToken) -> Result<(), CallbackError>;
+}
+
+// ---- the jobs table ----
+
+#[async_trait]
+pub trait JobReader: Send + Sync {
+    async fn get_job(&self, id: &JobId) -> Result<Option<Job>, Upstream>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListQuery {
+    pub index: JobIndex,
+    pub limit: u32,
+    pub start: Option<PageKey>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct JobPage {
+    pub items: Vec<Job>,
+    pub next: Option<PageKey>,
+}
+
+#[async_trait]
+pub trait JobLister: Send + Sync {
+    async fn list_jobs(&self, query: &ListQuery) -> Result<JobPage, Upstream>;
+}
+
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    /// Stores the token on the job and marks it `WAITING_FOR_CALLBACK`.
+    async fn store_token(
+        &self,
+        id: &JobId,
+        token: &TaskToken,
+        at: DateTime<Utc>,
+    ) -> Result<(), Upstream>;
+}
+
+/// A job as start-execution knows it right after starting the execution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJob {
+    pub id: JobId,
+    pub pattern: Pattern,
+    pub start_action_at: DateTime<Utc>,
+    pub execution_arn: String,
+    pub at: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait JobRecorder: Send + Sync {
+    /// Records the job without overwriting anything a state machine already wrote.
+    async fn record_job(&self, job: &NewJob) -> Result<(), Upstream>;
+}
+
+// ---- email ----
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    /// Sends the email; returns the provider's message id.
+    async fn send(&self, email: &Email) -> Result<String, Upstream>;
+}
+
+// ---- randomness ----
+
+/// Source of uniform numbers in `[0, 1)`, injected so tests can seed it.
+pub trait Random: Send + Sync {
+    fn next_f64(&self) -> f64;
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derives_execution_arn() {
+        let name = ExecutionName::parse("n1").unwrap();
+        assert_eq!(
+            execution_arn("arn:aws:states:us-east-1:123456789012:stateMachine:Waitable", &name),
+            "arn:aws:states:us-east-1:123456789012:execution:Waitable:n1"
+        );
+    }
+}

@@ -1,0 +1,421 @@
+//! Running executions: the public handle types and the engine entry points.
+
+mod resume;
+mod run;
+mod task_state;
+mod tokens;
+
+use crate::clock::Clock;
+use crate::definition::StateMachine;
+use crate::error::{ResumeError, TokenError};
+use crate::fault::Fault;
+use crate::history::HistoryEvent;
+use crate::history::{
+    ErrorDetails, EventDetails, EventType, ExecutionStartedDetails, OutputDetails, PayloadDetails,
+};
+use crate::observer::Observer;
+use crate::task::TaskResources;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{watch, Notify};
+
+/// Identity of one execution, as the service knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutionInfo {
+    pub execution_arn: String,
+    pub name: String,
+    pub state_machine_arn: String,
+    pub state_machine_name: String,
+    pub start_time: DateTime<Utc>,
+    pub role_arn: Option<String>,
+}
+
+/// How an execution ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Succeeded(Value),
+    Failed {
+        error: Option<String>,
+        cause: Option<String>,
+    },
+    TimedOut {
+        error: Option<String>,
+        cause: Option<String>,
+    },
+    Aborted {
+        error: Option<String>,
+        cause: Option<String>,
+    },
+}
+
+impl Outcome {
+    pub fn status(&self) -> ExecutionStatus {
+        match self {
+            Outcome::Succeeded(_) => ExecutionStatus::Succeeded,
+            Outcome::Failed { .. } => ExecutionStatus::Failed,
+            Outcome::TimedOut { .. } => ExecutionStatus::TimedOut,
+            Outcome::Aborted { .. } => ExecutionStatus::Aborted,
+        }
+    }
+}
+
+/// DescribeExecution `status` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExecutionStatus {
+    Running,
+    Succeeded,
+    Failed,
+    TimedOut,
+    Aborted,
+}
+
+impl ExecutionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionStatus::Running => "RUNNING",
+            ExecutionStatus::Succeeded => "SUCCEEDED",
+            ExecutionStatus::Failed => "FAILED",
+            ExecutionStatus::TimedOut => "TIMED_OUT",
+            ExecutionStatus::Aborted => "ABORTED",
+        }
+    }
+}
+
+pub(crate) struct ExecShared {
+    arn: Arc<str>,
+    outcome: watch::Sender<Option<Outcome>>,
+    stop_reason: Mutex<Option<(Option<String>, Option<String>)>>,
+    stop: Notify,
+    current: Mutex<Option<Arc<str>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl ExecShared {
+    fn new(arn: &str) -> Arc<ExecShared> {
+        Arc::new(ExecShared {
+            arn: Arc::from(arn),
+            outcome: watch::Sender::new(None),
+            stop_reason: Mutex::new(None),
+            stop: Notify::new(),
+            current: Mutex::new(None),
+        })
+    }
+
+    pub(crate) fn set_current(&self, s: Option<Arc<str>>) {
+        *lock(&self.current) = s;
+    }
+}
+
+/// Control over one running (or finished) execution. Cheap to clone.
+#[derive(Clone)]
+pub struct ExecutionHandle {
+    shared: Arc<ExecShared>,
+}
+
+impl std::fmt::Debug for ExecutionHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExecutionHandle")
+            .field("arn", &self.shared.arn)
+            .finish()
+    }
+}
+
+impl ExecutionHandle {
+    pub fn execution_arn(&self) -> &str {
+        &self.shared.arn
+    }
+
+    /// StopExecution: ends the execution ABORTED (an `ExecutionAborted` event) and
+    /// invalidates its pending task token. No effect once it has ended.
+    pub fn stop(&self, error: Option<String>, cause: Option<String>) {
+        if self.shared.outcome.borrow().is_some() {
+            return;
+        }
+        *lock(&self.shared.stop_reason) = Some((error, cause));
+        self.shared.stop.notify_one();
+    }
+
+    /// Waits for the end of the execution.
+    pub async fn outcome(&self) -> Outcome {
+        let mut rx = self.shared.outcome.subscribe();
+        loop {
+            if let Some(o) = rx.borrow_and_update().clone() {
+                return o;
+            }
+            if rx.changed().await.is_err() {
+                // The sender lives in `shared`, which we hold: this cannot close.
+                return Outcome::Aborted {
+                    error: None,
+                    cause: Some("execution task vanished".into()),
+                };
+            }
+        }
+    }
+
+    /// The outcome if the execution has ended.
+    pub fn try_outcome(&self) -> Option<Outcome> {
+        self.shared.outcome.borrow().clone()
+    }
+
+    pub fn status(&self) -> ExecutionStatus {
+        self.shared
+            .outcome
+            .borrow()
+            .as_ref()
+            .map(Outcome::status)
+            .unwrap_or(ExecutionStatus::Running)
+    }
+
+    /// Name of the top-level state the execution is in (None once it has ended).
+    pub fn current_state(&self) -> Option<String> {
+        lock(&self.shared.current).as_deref().map(str::to_string)
+    }
+}
+
+pub(crate) struct EngineInner {
+    pub clock: Arc<dyn Clock>,
+    pub resources: Arc<dyn TaskResources>,
+    pub tokens: Arc<tokens::Tokens>,
+}
+
+/// Runs executions. Cheap to clone; all clones share the task-token registry.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+fn region_of(arn: &str) -> String {
+    arn.split(':')
+        .nth(3)
+        .filter(|r| !r.is_empty())
+        .unwrap_or("us-east-1")
+        .to_string()
+}
+
+fn none_if_empty(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
+impl Engine {
+    /// An engine with a random token secret: tokens do not survive a restart.
+    pub fn new(clock: Arc<dyn Clock>, resources: Arc<dyn TaskResources>) -> Engine {
+        let secret: [u8; 32] = rand::random();
+        Engine::with_secret(clock, resources, &secret)
+    }
+
+    /// An engine whose task tokens stay valid across processes sharing `secret`
+    /// (needed for [`Engine::resume`] of a `.waitForTaskToken` task).
+    pub fn with_secret(
+        clock: Arc<dyn Clock>,
+        resources: Arc<dyn TaskResources>,
+        secret: &[u8],
+    ) -> Engine {
+        Engine {
+            inner: Arc::new(EngineInner {
+                clock,
+                resources,
+                tokens: Arc::new(tokens::Tokens::new(secret.to_vec())),
+            }),
+        }
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    fn exec(
+        &self,
+        exec: ExecutionInfo,
+        input: Arc<Value>,
+        observer: Arc<dyn Observer>,
+        next_id: u64,
+    ) -> Arc<run::Exec> {
+        let shared = ExecShared::new(&exec.execution_arn);
+        Arc::new(run::Exec {
+            engine: self.inner.clone(),
+            region: region_of(&exec.execution_arn),
+            info: exec,
+            input,
+            observer,
+            next_id: AtomicU64::new(next_id),
+            shared,
+        })
+    }
+
+    /// StartExecution: runs the machine from `StartAt` as a tokio task (call inside a runtime).
+    pub fn start(
+        &self,
+        machine: &StateMachine,
+        exec: ExecutionInfo,
+        input: Value,
+        observer: Arc<dyn Observer>,
+    ) -> ExecutionHandle {
+        let input = Arc::new(input);
+        let ex = self.exec(exec, input.clone(), observer, 1);
+        let mut prev = 0;
+        ex.emit(
+            &mut prev,
+            EventType::ExecutionStarted,
+            Some(EventDetails::ExecutionStarted(ExecutionStartedDetails {
+                input: input.clone(),
+                input_details: PayloadDetails::default(),
+                role_arn: ex.info.role_arn.clone(),
+            })),
+        );
+        let handle = ExecutionHandle {
+            shared: ex.shared.clone(),
+        };
+        tokio::spawn(drive(ex, machine.machine.clone(), input, prev, None));
+        handle
+    }
+
+    /// Continues an execution from the history a previous process recorded. Event ids
+    /// continue after the last recorded one. A history that already ends the execution
+    /// gives a finished handle; a Parallel or Map state that was running is restarted
+    /// from its recorded input.
+    pub fn resume(
+        &self,
+        machine: &StateMachine,
+        exec: ExecutionInfo,
+        history: Vec<HistoryEvent>,
+        observer: Arc<dyn Observer>,
+    ) -> Result<ExecutionHandle, ResumeError> {
+        let plan = resume::plan(&machine.machine, &history)?;
+        let last_id = history.last().map(|e| e.id).unwrap_or(0);
+        let ex = self.exec(exec, plan.input.clone(), observer, last_id + 1);
+        let handle = ExecutionHandle {
+            shared: ex.shared.clone(),
+        };
+        match plan.finished {
+            Some(o) => {
+                ex.shared.outcome.send_replace(Some(o));
+            }
+            None => {
+                tokio::spawn(drive(
+                    ex,
+                    machine.machine.clone(),
+                    plan.input,
+                    last_id,
+                    plan.at,
+                ));
+            }
+        }
+        Ok(handle)
+    }
+
+    pub fn send_task_success(&self, token: &str, output: Value) -> Result<(), TokenError> {
+        self.inner.tokens.answer(token, Ok(output))
+    }
+
+    pub fn send_task_failure(
+        &self,
+        token: &str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> Result<(), TokenError> {
+        self.inner.tokens.answer(
+            token,
+            Err(crate::task::TaskError::new(
+                error.unwrap_or_default(),
+                cause.unwrap_or_default(),
+            )),
+        )
+    }
+
+    pub fn send_task_heartbeat(&self, token: &str) -> Result<(), TokenError> {
+        self.inner
+            .tokens
+            .heartbeat(token, self.inner.clock.now().timestamp_millis())
+    }
+}
+
+enum End {
+    Done(Result<Arc<Value>, Fault>),
+    Stopped,
+    TimedOut,
+}
+
+async fn drive(
+    ex: Arc<run::Exec>,
+    machine: Arc<crate::definition::Machine>,
+    input: Arc<Value>,
+    mut prev: u64,
+    at: Option<run::ResumeAt>,
+) {
+    let timeout_at = machine
+        .timeout_seconds
+        .map(|s| ex.info.start_time + chrono::Duration::seconds(s as i64));
+    let end = {
+        let run = ex.run_machine(&machine, input, &mut prev, true, at);
+        let timer = async {
+            match timeout_at {
+                Some(t) => ex.engine.clock.sleep_until(t).await,
+                None => futures::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            r = run => End::Done(r),
+            _ = ex.shared.stop.notified() => End::Stopped,
+            _ = timer => End::TimedOut,
+        }
+    };
+    ex.shared.set_current(None);
+    let outcome = match end {
+        End::Done(Ok(v)) => {
+            ex.emit(
+                &mut prev,
+                EventType::ExecutionSucceeded,
+                Some(EventDetails::ExecutionSucceeded(OutputDetails {
+                    output: v.clone(),
+                    output_details: PayloadDetails::default(),
+                })),
+            );
+            Outcome::Succeeded(Arc::unwrap_or_clone(v))
+        }
+        End::Done(Err(f)) => {
+            let (error, cause) = (none_if_empty(f.error), none_if_empty(f.cause));
+            ex.emit(
+                &mut prev,
+                EventType::ExecutionFailed,
+                Some(EventDetails::ExecutionFailed(ErrorDetails {
+                    error: error.clone(),
+                    cause: cause.clone(),
+                })),
+            );
+            Outcome::Failed { error, cause }
+        }
+        End::Stopped => {
+            let (error, cause) = lock(&ex.shared.stop_reason).take().unwrap_or((None, None));
+            ex.emit(
+                &mut prev,
+                EventType::ExecutionAborted,
+                Some(EventDetails::ExecutionAborted(ErrorDetails {
+                    error: error.clone(),
+                    cause: cause.clone(),
+                })),
+            );
+            Outcome::Aborted { error, cause }
+        }
+        End::TimedOut => {
+            let (error, cause) = (
+                Some(crate::fault::TIMEOUT.to_string()),
+                Some("The execution timed out".to_string()),
+            );
+            ex.emit(
+                &mut prev,
+                EventType::ExecutionTimedOut,
+                Some(EventDetails::ExecutionTimedOut(ErrorDetails {
+                    error: error.clone(),
+                    cause: cause.clone(),
+                })),
+            );
+            Outcome::TimedOut { error, cause }
+        }
+    };
+    ex.shared.outcome.send_replace(Some(outcome));
+}

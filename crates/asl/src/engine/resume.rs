@@ -1,0 +1,197 @@
+//! Works out from a recorded history where an interrupted execution stands.
+//!
+//! Only top-level events matter: events between a Parallel/Map `...StateStarted` and its
+//! closing `...Succeeded/Failed/Aborted` belong to branches, and such a state is restarted
+//! from its recorded input.
+
+use super::run::{ResumeAt, ResumeMode, TaskResume};
+use super::Outcome;
+use crate::definition::{Kind, Machine};
+use crate::error::ResumeError;
+use crate::fault::Fault;
+use crate::history::{EventDetails, EventType, HistoryEvent};
+use serde_json::Value;
+use std::sync::Arc;
+
+pub(crate) struct Plan {
+    pub input: Arc<Value>,
+    pub finished: Option<Outcome>,
+    pub at: Option<ResumeAt>,
+}
+
+fn is_entered(t: EventType) -> bool {
+    t.as_str().ends_with("StateEntered")
+}
+
+pub(crate) fn plan(m: &Machine, history: &[HistoryEvent]) -> Result<Plan, ResumeError> {
+    let first = history.first().ok_or(ResumeError::NoStart)?;
+    let input = match (&first.event_type, &first.details) {
+        (EventType::ExecutionStarted, Some(EventDetails::ExecutionStarted(d))) => d.input.clone(),
+        _ => return Err(ResumeError::NoStart),
+    };
+    // Top-level events only.
+    let mut depth = 0i32;
+    let mut top: Vec<&HistoryEvent> = Vec::new();
+    for e in history {
+        use EventType::*;
+        match e.event_type {
+            ParallelStateStarted | MapStateStarted => depth += 1,
+            ParallelStateSucceeded
+            | ParallelStateFailed
+            | ParallelStateAborted
+            | MapStateSucceeded
+            | MapStateFailed
+            | MapStateAborted => depth -= 1,
+            _ if depth == 0 => top.push(e),
+            _ => {}
+        }
+    }
+    if let Some(last) = history.last() {
+        let err = |d: &Option<EventDetails>| match d {
+            Some(EventDetails::ExecutionFailed(e))
+            | Some(EventDetails::ExecutionAborted(e))
+            | Some(EventDetails::ExecutionTimedOut(e)) => (e.error.clone(), e.cause.clone()),
+            _ => (None, None),
+        };
+        let finished = match last.event_type {
+            EventType::ExecutionSucceeded => match &last.details {
+                Some(EventDetails::ExecutionSucceeded(o)) => {
+                    Some(Outcome::Succeeded((*o.output).clone()))
+                }
+                _ => Some(Outcome::Succeeded(Value::Null)),
+            },
+            EventType::ExecutionFailed => {
+                let (error, cause) = err(&last.details);
+                Some(Outcome::Failed { error, cause })
+            }
+            EventType::ExecutionAborted => {
+                let (error, cause) = err(&last.details);
+                Some(Outcome::Aborted { error, cause })
+            }
+            EventType::ExecutionTimedOut => {
+                let (error, cause) = err(&last.details);
+                Some(Outcome::TimedOut { error, cause })
+            }
+            _ => None,
+        };
+        if finished.is_some() {
+            return Ok(Plan {
+                input,
+                finished,
+                at: None,
+            });
+        }
+    }
+    let Some(pos) = top.iter().rposition(|e| is_entered(e.event_type)) else {
+        // Started but no state entered yet: run from the start.
+        return Ok(Plan {
+            input,
+            finished: None,
+            at: None,
+        });
+    };
+    let entered = top[pos];
+    let (name, state_input) = match &entered.details {
+        Some(EventDetails::StateEntered(d)) => (d.name.clone(), d.input.clone()),
+        _ => {
+            return Err(ResumeError::Inconsistent(format!(
+                "event {} has no state details",
+                entered.id
+            )))
+        }
+    };
+    let idx = *m
+        .index
+        .get(&name)
+        .ok_or_else(|| ResumeError::UnknownState(name.to_string()))?;
+    let st = &m.states[idx];
+    let after = &top[pos + 1..];
+    if let Some(ex) = after
+        .iter()
+        .find(|e| e.event_type.as_str().ends_with("StateExited"))
+    {
+        if let Some(EventDetails::StateExited(d)) = &ex.details {
+            return Ok(Plan {
+                input,
+                finished: None,
+                at: Some(ResumeAt {
+                    state: idx,
+                    input: state_input,
+                    entered_at: entered.timestamp,
+                    mode: ResumeMode::Exited(d.output.clone()),
+                }),
+            });
+        }
+    }
+    let mut tres = TaskResume {
+        close_open_attempt: depth > 0,
+        ..TaskResume::default()
+    };
+    if let Kind::Task(t) = &st.kind {
+        tres.counts = vec![0; st.retry.len()];
+        let mut scheduled: Option<(u64, Option<chrono::DateTime<chrono::Utc>>)> = None;
+        for e in after {
+            use EventType::*;
+            let fault = match (&e.event_type, &e.details) {
+                (TaskScheduled | LambdaFunctionScheduled, _) => {
+                    scheduled = Some((e.id, None));
+                    None
+                }
+                (TaskStarted | LambdaFunctionStarted, _) => {
+                    if let Some((id, _)) = scheduled {
+                        scheduled = Some((id, Some(e.timestamp)));
+                    }
+                    None
+                }
+                (
+                    TaskFailed | TaskTimedOut,
+                    Some(EventDetails::TaskFailed(d) | EventDetails::TaskTimedOut(d)),
+                ) => Some(Fault::new(
+                    d.error.clone().unwrap_or_default(),
+                    d.cause.clone().unwrap_or_default(),
+                )),
+                (
+                    LambdaFunctionFailed | LambdaFunctionTimedOut,
+                    Some(
+                        EventDetails::LambdaFunctionFailed(d)
+                        | EventDetails::LambdaFunctionTimedOut(d),
+                    ),
+                ) => Some(Fault::new(
+                    d.error.clone().unwrap_or_default(),
+                    d.cause.clone().unwrap_or_default(),
+                )),
+                (TaskSucceeded | LambdaFunctionSucceeded, _) => {
+                    scheduled = None;
+                    None
+                }
+                _ => None,
+            };
+            if let Some(f) = fault {
+                scheduled = None;
+                if let Some(ri) = st
+                    .retry
+                    .iter()
+                    .position(|r| r.errors.iter().any(|x| f.matches(x)))
+                {
+                    tres.counts[ri] += 1;
+                    tres.retry_count += 1;
+                }
+            }
+        }
+        if t.pattern == crate::task::IntegrationPattern::WaitForTaskToken {
+            if let Some((id, Some(started))) = scheduled {
+                tres.waiting = Some((id, started));
+            }
+        }
+    }
+    Ok(Plan {
+        input,
+        finished: None,
+        at: Some(ResumeAt {
+            state: idx,
+            input: state_input,
+            entered_at: entered.timestamp,
+            mode: ResumeMode::Rerun(tres),
+        }),
+    })
+}

@@ -1,0 +1,43 @@
+//! Amazon States Language engine: parse, validate and execute ASL definitions as
+//! AWS Step Functions would, with task resources and time injected by the embedder.
+//!
+//! * [`StateMachine::parse`] validates a definition (the same checks as CreateStateMachine);
+//!   [`validate`] returns only the diagnostics (ValidateStateMachineDefinition).
+//! * [`Engine`] runs executions as tokio tasks. Task states call [`TaskResources::invoke`];
+//!   Waits, retries and timeouts sleep on the [`Clock`]. Every history event goes to an
+//!   [`Observer`] with AWS event types, ids and detail shapes ([`HistoryEvent`]).
+//! * Task tokens (`.waitForTaskToken`) are derived from the execution ARN, the id of the
+//!   `TaskScheduled` event and the engine secret (HMAC), so a resumed execution recognises the
+//!   same token again when the engine is built with the same secret ([`Engine::with_secret`]).
+//!   Tokens never appear in events unless the definition itself puts `$$.Task.Token` into
+//!   the parameters (as on AWS).
+//! * [`Engine::resume`] continues an execution from the history a previous process recorded:
+//!   a Wait is re-armed for its original target, a waiting task token becomes valid again,
+//!   a plain Task is invoked again (at-least-once), and a Parallel or Map state that was
+//!   running is restarted from its recorded input.
+
+mod choice;
+mod clock;
+mod definition;
+mod engine;
+mod error;
+mod fault;
+mod history;
+mod intrinsics;
+mod observer;
+mod paths;
+mod task;
+mod template;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use definition::{validate, StateMachine};
+pub use engine::{Engine, ExecutionHandle, ExecutionInfo, ExecutionStatus, Outcome};
+pub use error::{DefinitionError, Diagnostic, ResumeError, TokenError};
+pub use history::{
+    ErrorDetails, EventDetails, EventType, ExecutionStartedDetails, HistoryEvent,
+    LambdaScheduledDetails, MapIterationDetails, MapStartedDetails, OutputDetails, PayloadDetails,
+    StateEnteredDetails, StateExitedDetails, TaskErrorDetails, TaskOutputDetails,
+    TaskScheduledDetails, TaskStartedDetails,
+};
+pub use observer::{describe_event, NoopObserver, Observer, TracingObserver};
+pub use task::{IntegrationPattern, TaskCall, TaskError, TaskResources};

@@ -1,0 +1,50 @@
+//! Where history goes: the engine keeps none itself, the embedder records what it needs.
+
+use crate::history::{EventDetails, HistoryEvent};
+
+pub trait Observer: Send + Sync {
+    fn on_event(&self, exec_arn: &str, event: &HistoryEvent);
+}
+
+/// Discards everything (executions whose history nobody reads).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoopObserver;
+
+impl Observer for NoopObserver {
+    fn on_event(&self, _exec_arn: &str, _event: &HistoryEvent) {}
+}
+
+/// One short human line per event worth showing (state transitions and outcomes),
+/// so an embedder can print progress without knowing every event type.
+pub fn describe_event(event: &HistoryEvent) -> Option<String> {
+    let t = event.event_type.as_str();
+    match &event.details {
+        Some(EventDetails::StateEntered(d)) => Some(format!("-> {} ({t})", d.name)),
+        Some(EventDetails::ExecutionSucceeded(_)) => Some(t.to_string()),
+        Some(EventDetails::ExecutionFailed(e))
+        | Some(EventDetails::ExecutionAborted(e))
+        | Some(EventDetails::ExecutionTimedOut(e)) => Some(format!(
+            "{t} {}: {}",
+            e.error.as_deref().unwrap_or(""),
+            e.cause.as_deref().unwrap_or("")
+        )),
+        Some(EventDetails::TaskFailed(e)) | Some(EventDetails::TaskTimedOut(e)) => Some(format!(
+            "{t} {}: {}",
+            e.error.as_deref().unwrap_or(""),
+            e.cause.as_deref().unwrap_or("")
+        )),
+        _ => None,
+    }
+}
+
+/// Prints [`describe_event`] lines through `tracing` at INFO.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TracingObserver;
+
+impl Observer for TracingObserver {
+    fn on_event(&self, exec_arn: &str, event: &HistoryEvent) {
+        if let Some(line) = describe_event(event) {
+            tracing::info!(execution = exec_arn, "{line}");
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! ASL paths: JSONPath queries (InputPath, OutputPath, `.$` values, Choice variables) and
+//! reference paths (ResultPath), compiled once at parse time.
+
+use serde_json::{Map, Value};
+use serde_json_path::JsonPath;
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// A path usable for reading. Simple dotted/indexed paths skip the general JSONPath engine.
+#[derive(Debug, Clone)]
+pub(crate) struct Path {
+    pub text: String,
+    /// Starts with `$$`: reads the context object.
+    pub context: bool,
+    kind: PathKind,
+}
+
+#[derive(Debug, Clone)]
+enum PathKind {
+    Simple(Vec<Seg>),
+    /// General JSONPath; `definite` = a single node is expected (no wildcard/filter/slice).
+    Query {
+        path: JsonPath,
+        definite: bool,
+    },
+}
+
+/// Parses `$`, `.name`, `['name']`, `["name"]`, `[n]` sequences.
+pub(crate) fn parse_segments(rest: &str) -> Option<Vec<Seg>> {
+    let b = rest.as_bytes();
+    let mut i = 0;
+    let mut segs = Vec::new();
+    while i < b.len() {
+        match b[i] {
+            b'.' => {
+                let start = i + 1;
+                let mut j = start;
+                while j < b.len() && !matches!(b[j], b'.' | b'[') {
+                    j += 1;
+                }
+                let name = &rest[start..j];
+                if name.is_empty()
+                    || name.chars().any(|c| {
+                        c.is_whitespace()
+                            || matches!(
+                                c,
+                                '*' | '?' | '@' | ',' | ':' | ']' | '(' | ')' | '$' | '\'' | '"'
+                            )
+                    })
+                {
+                    return None;
+                }
+                segs.push(Seg::Key(name.to_string()));
+                i = j;
+            }
+            b'[' => {
+                let close = rest[i..].find(']')? + i;
+                let inner = &rest[i + 1..close];
+                if let Some(q) = inner
+                    .strip_prefix('\'')
+                    .and_then(|s| s.strip_suffix('\''))
+                    .or_else(|| inner.strip_prefix('"').and_then(|s| s.strip_suffix('"')))
+                {
+                    if q.contains(['\'', '"', '\\']) {
+                        return None;
+                    }
+                    segs.push(Seg::Key(q.to_string()));
+                } else if !inner.is_empty() && inner.bytes().all(|c| c.is_ascii_digit()) {
+                    segs.push(Seg::Index(inner.parse().ok()?));
+                } else {
+                    return None;
+                }
+                i = close + 1;
+            }
+            _ => return None,
+        }
+    }
+    Some(segs)
+}
+
+fn get<'a>(mut v: &'a Value, segs: &[Seg]) -> Option<&'a Value> {
+    for s in segs {
+        v = match (s, v) {
+            (Seg::Key(k), Value::Object(m)) => m.get(k)?,
+            (Seg::Index(i), Value::Array(a)) => a.get(*i)?,
+            _ => return None,
+        };
+    }
+    Some(v)
+}
+
+impl Path {
+    pub fn parse(text: &str) -> Option<Path> {
+        let (context, body) = if let Some(r) = text.strip_prefix("$$") {
+            (true, r)
+        } else if let Some(r) = text.strip_prefix('$') {
+            (false, r)
+        } else {
+            return None;
+        };
+        if let Some(segs) = parse_segments(body) {
+            return Some(Path {
+                text: text.to_string(),
+                context,
+                kind: PathKind::Simple(segs),
+            });
+        }
+        let q = format!("${body}");
+        let path = JsonPath::parse(&q).ok()?;
+        let definite = !(body.contains('*')
+            || body.contains("..")
+            || body.contains('?')
+            || body.contains(':')
+            || body.contains(','));
+        Some(Path {
+            text: text.to_string(),
+            context,
+            kind: PathKind::Query { path, definite },
+        })
+    }
+
+    /// Selects from `input` (or `ctx` for `$$` paths). `None` when a definite path matches
+    /// nothing; indefinite paths always give an array.
+    pub fn select(&self, input: &Value, ctx: &Value) -> Option<Value> {
+        let root = if self.context { ctx } else { input };
+        match &self.kind {
+            PathKind::Simple(segs) => get(root, segs).cloned(),
+            PathKind::Query { path, definite } => {
+                let nodes = path.query(root).all();
+                if *definite {
+                    nodes.first().map(|v| (*v).clone())
+                } else {
+                    Some(Value::Array(nodes.into_iter().cloned().collect()))
+                }
+            }
+        }
+    }
+}
+
+/// A ResultPath: where to put a result inside the state input.
+#[derive(Debug, Clone)]
+pub(crate) struct RefPath {
+    segs: Vec<Seg>,
+}
+
+impl RefPath {
+    pub fn parse(text: &str) -> Option<RefPath> {
+        let body = text.strip_prefix('$')?;
+        if body.starts_with('$') {
+            return None;
+        }
+        Some(RefPath {
+            segs: parse_segments(body)?,
+        })
+    }
+
+    /// Puts `value` at the path inside `target`, creating objects on the way. Fails when
+    /// an intermediate value exists and is not an object (AWS: States.Runtime).
+    pub fn set(&self, target: Value, value: Value) -> Result<Value, String> {
+        if self.segs.is_empty() {
+            return Ok(value);
+        }
+        let mut root = target;
+        if !root.is_object() && !matches!(self.segs.first(), Some(Seg::Index(_))) {
+            if root.is_null() {
+                root = Value::Object(Map::new());
+            } else {
+                return Err("the state input is not a JSON object".into());
+            }
+        }
+        let mut cur = &mut root;
+        let last = self.segs.len() - 1;
+        for (n, s) in self.segs.iter().enumerate() {
+            match s {
+                Seg::Key(k) => {
+                    let m = match cur {
+                        Value::Object(m) => m,
+                        _ => return Err(format!("cannot set field '{k}' on a non-object value")),
+                    };
+                    if n == last {
+                        m.insert(k.clone(), value);
+                        return Ok(root);
+                    }
+                    let e = m
+                        .entry(k.clone())
+                        .or_insert_with(|| Value::Object(Map::new()));
+                    if e.is_null() {
+                        *e = Value::Object(Map::new());
+                    }
+                    cur = e;
+                }
+                Seg::Index(i) => {
+                    let a = match cur {
+                        Value::Array(a) => a,
+                        _ => return Err(format!("cannot set index {i} on a non-array value")),
+                    };
+                    let Some(slot) = a.get_mut(*i) else {
+                        return Err(format!("index {i} is out of bounds"));
+                    };
+                    if n == last {
+                        *slot = value;
+                        return Ok(root);
+                    }
+                    cur = slot;
+                }
+            }
+        }
+        Ok(root)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn simple_and_query_paths() {
+        let v = json!({"a": {"b": [1, 2, {"c": 3}]}, "x-y": 1});
+        let p = Path::parse("$.a.b[2].c").unwrap();
+        assert_eq!(p.select(&v, &Value::Null), Some(json!(3)));
+        assert_eq!(
+            Path::parse("$.x-y").unwrap().select(&v, &Value::Null),
+            Some(json!(1))
+        );
+        assert_eq!(
+            Path::parse("$.a.b[*]").unwrap().select(&v, &Value::Null),
+            Some(json!([1, 2, {"c": 3}]))
+        );
+        assert_eq!(
+            Path::parse("$.nope").unwrap().select(&v, &Value::Null),
+            None
+        );
+        assert!(Path::parse("a.b").is_none());
+        assert!(Path::parse("$.a[").is_none());
+    }
+
+    #[test]
+    fn reference_path_set() {
+        let r = RefPath::parse("$.a.b").unwrap();
+        assert_eq!(
+            r.set(json!({"z": 1}), json!(5)).unwrap(),
+            json!({"z": 1, "a": {"b": 5}})
+        );
+        assert!(r.set(json!({"a": 3}), json!(5)).is_err());
+        assert!(RefPath::parse("$.a[*]").is_none());
+        assert_eq!(
+            RefPath::parse("$")
+                .unwrap()
+                .set(json!(1), json!(2))
+                .unwrap(),
+            json!(2)
+        );
+    }
+}

@@ -1,0 +1,116 @@
+//! Payload templates (Parameters, ResultSelector, ItemSelector, Pass Result is literal):
+//! keys ending in `.$` take a path or an intrinsic call, compiled once.
+
+use crate::fault::Fault;
+use crate::intrinsics::{self, Call};
+use crate::paths::Path;
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone)]
+pub(crate) enum Template {
+    /// No `.$` anywhere below: cloned as is.
+    Literal(Value),
+    Object(Vec<(String, Template)>),
+    Array(Vec<Template>),
+    Path(Path),
+    Call(Box<Call>),
+}
+
+/// A path-or-intrinsic expression (the value of a `.$` key, `ErrorPath`, ...).
+pub(crate) fn compile_expr(s: &str) -> Result<Template, String> {
+    if intrinsics::looks_like_call(s) {
+        intrinsics::parse(s).map(|c| Template::Call(Box::new(c)))
+    } else {
+        Path::parse(s)
+            .map(Template::Path)
+            .ok_or_else(|| format!("'{s}' is not a valid JSONPath or intrinsic function call"))
+    }
+}
+
+impl Template {
+    /// `errs` receives (location suffix, message) for every bad `.$` entry.
+    pub fn compile(v: &Value, loc: &str, errs: &mut Vec<(String, String)>) -> Template {
+        match v {
+            Value::Object(m) => {
+                let mut dynamic = false;
+                let mut out = Vec::with_capacity(m.len());
+                for (k, v) in m {
+                    let l = format!("{loc}/{k}");
+                    if let Some(name) = k.strip_suffix(".$") {
+                        dynamic = true;
+                        let t = match v.as_str() {
+                            Some(s) => compile_expr(s).unwrap_or_else(|e| {
+                                errs.push((l, format!("the value for the field '{k}' must be a valid JSONPath or intrinsic function: {e}")));
+                                Template::Literal(Value::Null)
+                            }),
+                            None => {
+                                errs.push((l, format!("the value for the field '{k}' must be a STRING")));
+                                Template::Literal(Value::Null)
+                            }
+                        };
+                        out.push((name.to_string(), t));
+                    } else {
+                        let t = Template::compile(v, &l, errs);
+                        dynamic |= !matches!(t, Template::Literal(_));
+                        out.push((k.clone(), t));
+                    }
+                }
+                if dynamic {
+                    Template::Object(out)
+                } else {
+                    Template::Literal(v.clone())
+                }
+            }
+            Value::Array(a) => {
+                let items: Vec<Template> = a
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| Template::compile(x, &format!("{loc}/{i}"), errs))
+                    .collect();
+                if items.iter().all(|t| matches!(t, Template::Literal(_))) {
+                    Template::Literal(v.clone())
+                } else {
+                    Template::Array(items)
+                }
+            }
+            other => Template::Literal(other.clone()),
+        }
+    }
+
+    /// Whether evaluation may read the context object (so callers build it only then).
+    pub fn uses_context(&self) -> bool {
+        match self {
+            Template::Literal(_) => false,
+            Template::Object(m) => m.iter().any(|(_, t)| t.uses_context()),
+            Template::Array(a) => a.iter().any(Template::uses_context),
+            Template::Path(p) => p.context,
+            Template::Call(_) => true,
+        }
+    }
+
+    pub fn eval(&self, input: &Value, ctx: &Value) -> Result<Value, Fault> {
+        Ok(match self {
+            Template::Literal(v) => v.clone(),
+            Template::Object(m) => {
+                let mut out = Map::with_capacity(m.len());
+                for (k, t) in m {
+                    out.insert(k.clone(), t.eval(input, ctx)?);
+                }
+                Value::Object(out)
+            }
+            Template::Array(a) => Value::Array(
+                a.iter()
+                    .map(|t| t.eval(input, ctx))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Template::Path(p) => p.select(input, ctx).ok_or_else(|| {
+                Fault::runtime(format!(
+                    "The JSONPath '{}' could not be found in the input '{}'",
+                    p.text,
+                    if p.context { ctx } else { input }
+                ))
+            })?,
+            Template::Call(c) => c.eval(input, ctx)?,
+        })
+    }
+}

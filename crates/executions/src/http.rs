@@ -1,0 +1,167 @@
+//! Request reading and the JSON answer shape shared with the other routes
+//! (`{"error": "<ShortName>", "message": "..."}` for every 4xx/5xx).
+
+use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
+use aws_lambda_events::encodings::Body;
+use aws_lambda_events::http::{HeaderMap, HeaderValue};
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{status} {error}: {message}")]
+pub struct ApiError {
+    pub status: u16,
+    pub error: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: u16, error: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            error,
+            message: message.into(),
+        }
+    }
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(400, "InvalidField", message)
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(404, "NotFound", message)
+    }
+    pub fn upstream(message: impl Into<String>) -> Self {
+        Self::new(502, "Upstream", message)
+    }
+    pub fn into_response(self) -> ApiGatewayProxyResponse {
+        json_response(self.status, &json!({"error": self.error, "message": self.message}))
+    }
+}
+
+pub fn json_response(status: u16, body: &Value) -> ApiGatewayProxyResponse {
+    let mut headers = HeaderMap::new();
+    headers.insert("content-type", HeaderValue::from_static("application/json"));
+    let mut r = ApiGatewayProxyResponse::default();
+    r.status_code = i64::from(status);
+    r.headers = headers;
+    r.body = Some(Body::Text(body.to_string()));
+    r
+}
+
+/// The single value of a query parameter; repeating it is ambiguous, so it is refused.
+pub fn query_one<'a>(req: &'a ApiGatewayProxyRequest, key: &str) -> Result<Option<&'a str>, ApiError> {
+    let singles = req.query_string_parameters.all(key).unwrap_or_default();
+    let multi = req.multi_value_query_string_parameters.all(key).unwrap_or_default();
+    let values = if multi.len() > singles.len() { multi } else { singles };
+    match values.as_slice() {
+        [] => Ok(None),
+        [v] => Ok(Some(v)),
+        _ => Err(ApiError::invalid(format!("query parameter `{key}` is given more than once"))),
+    }
+}
+
+/// Unknown query parameters are refused so a misspelt filter does not silently list everything.
+pub fn only_params(req: &ApiGatewayProxyRequest, allowed: &[&str]) -> Result<(), ApiError> {
+    let keys = req
+        .query_string_parameters
+        .iter()
+        .chain(req.multi_value_query_string_parameters.iter())
+        .map(|(k, _)| k);
+    for k in keys {
+        if !allowed.contains(&k) {
+            let list = if allowed.is_empty() {
+                "none".to_string()
+            } else {
+                allowed.join(", ")
+            };
+            return Err(ApiError::new(
+                400,
+                "UnknownField",
+                format!("unknown query parameter `{k}` (allowed: {list})"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Integer query parameter within `range`, with the range in the message.
+pub fn query_int(
+    req: &ApiGatewayProxyRequest,
+    key: &str,
+    range: std::ops::RangeInclusive<i64>,
+    default: i64,
+) -> Result<i64, ApiError> {
+    let Some(raw) = query_one(req, key)? else {
+        return Ok(default);
+    };
+    let bad = || {
+        ApiError::invalid(format!(
+            "query parameter `{key}` must be an integer from {} to {}",
+            range.start(),
+            range.end()
+        ))
+    };
+    let n: i64 = raw.trim().parse().map_err(|_| bad())?;
+    if range.contains(&n) {
+        Ok(n)
+    } else {
+        Err(bad())
+    }
+}
+
+pub fn query_bool(req: &ApiGatewayProxyRequest, key: &str) -> Result<bool, ApiError> {
+    match query_one(req, key)? {
+        None => Ok(false),
+        Some(v) if v.eq_ignore_ascii_case("true") || v == "1" || v.is_empty() => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("false") || v == "0" => Ok(false),
+        Some(_) => Err(ApiError::invalid(format!("query parameter `{key}` must be true or false"))),
+    }
+}
+
+/// Minimal percent-decoding for path segments taken from `path` (API Gateway decodes
+/// `pathParameters` itself, this is only the fallback).
+pub fn percent_decode(s: &str) -> String {
+    fn hex(b: u8) -> Option<u8> {
+        (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push(h * 16 + l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub fn rfc3339_ms(ms: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+/// A JSON document stored as a string (input, output): parsed when it is JSON, kept as text
+/// otherwise.
+pub fn parse_doc(s: Option<&str>) -> Value {
+    match s {
+        None => Value::Null,
+        Some(t) => serde_json::from_str(t).unwrap_or_else(|_| Value::String(t.to_string())),
+    }
+}
+
+/// Execution names as Step Functions accepts them: 1..=80 characters, none of the reserved ones.
+pub fn valid_execution_name(name: &str) -> bool {
+    let n = name.chars().count();
+    (1..=80).contains(&n)
+        && !name.chars().any(|c| {
+            c.is_whitespace()
+                || c.is_control()
+                || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(c)
+        })
+}

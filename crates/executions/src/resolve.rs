@@ -1,0 +1,77 @@
+//! `{id}` is an execution name (= job id). Names are unique per state machine only, so the job
+//! record's ExecutionArn decides when it names one of ours; otherwise every machine is asked.
+
+use futures::future::join_all;
+use serde_json::{Map, Value};
+
+use crate::api::Api;
+use crate::http::{valid_execution_name, ApiError};
+use crate::machines::{execution_arn, Machine};
+use crate::ports::{ExecutionDetail, SfnError};
+
+pub struct Resolved {
+    pub machine: Machine,
+    pub detail: ExecutionDetail,
+    /// The job record, without its task token.
+    pub job: Option<Map<String, Value>>,
+}
+
+pub fn upstream(e: impl std::fmt::Display) -> ApiError {
+    ApiError::upstream(format!("AWS call failed: {e}"))
+}
+
+pub fn sfn_upstream(e: SfnError) -> ApiError {
+    upstream(e)
+}
+
+pub fn check_name(id: &str) -> Result<(), ApiError> {
+    if valid_execution_name(id) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            "execution id must be 1 to 80 characters without spaces or any of <>{}[]?*\"#%\\^|~`$&,;:/",
+        ))
+    }
+}
+
+pub async fn resolve(api: &Api, id: &str) -> Result<Resolved, ApiError> {
+    check_name(id)?;
+    let mut job = api.jobs.get_job(id).await.map_err(upstream)?;
+    if let Some(j) = job.as_mut() {
+        j.remove("TaskToken");
+    }
+    let recorded = job
+        .as_ref()
+        .and_then(|j| j.get("ExecutionArn"))
+        .and_then(Value::as_str)
+        .and_then(|arn| Some((api.cfg.machine_of_execution(arn)?, arn.to_string())));
+    if let Some((machine, arn)) = recorded {
+        if let Some(detail) = api.sfn.describe_execution(&arn).await.map_err(sfn_upstream)? {
+            return Ok(Resolved { machine, detail, job });
+        }
+    }
+    let lookups = Machine::ALL.into_iter().filter_map(|m| {
+        let arn = execution_arn(api.cfg.machine_arn(m), id)?;
+        Some(async move { (m, api.sfn.describe_execution(&arn).await) })
+    });
+    let mut found: Vec<(Machine, ExecutionDetail)> = Vec::new();
+    for (m, r) in join_all(lookups).await {
+        if let Some(d) = r.map_err(sfn_upstream)? {
+            found.push((m, d));
+        }
+    }
+    // The same name on two machines: the newest execution is the one a user most likely means.
+    found.sort_by(|a, b| b.1.start_ms.cmp(&a.1.start_ms));
+    let Some((machine, detail)) = found.into_iter().next() else {
+        return Err(ApiError::not_found(format!(
+            "no execution named `{id}` in this stack's state machines"
+        )));
+    };
+    // A record that belongs to another execution of the same name is not this one's.
+    let job = job.filter(|j| {
+        j.get("ExecutionArn")
+            .and_then(Value::as_str)
+            .is_none_or(|a| a == detail.execution_arn)
+    });
+    Ok(Resolved { machine, detail, job })
+}

@@ -1,0 +1,78 @@
+//! DynamoDB errors as the service reports them: an `__type` the SDKs match on and a message.
+
+use serde_json::{json, Map, Value};
+
+/// Errors of the DynamoDB API; every variant becomes an HTTP 400 with AWS's `__type`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DynamoError {
+    #[error("{0}")]
+    Validation(String),
+    #[error("{0}")]
+    ResourceNotFound(String),
+    #[error("{0}")]
+    ResourceInUse(String),
+    /// Carries the old item when `ReturnValuesOnConditionCheckFailure` asks for it.
+    #[error("The conditional request failed")]
+    ConditionalCheckFailed(Option<Map<String, Value>>),
+    #[error("{0}")]
+    Serialization(String),
+    #[error("An unknown operation was requested.")]
+    UnknownOperation,
+    #[error("{0}")]
+    MissingAuthenticationToken(String),
+    /// State could not be written; the mutation was not applied.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl DynamoError {
+    pub fn validation(msg: impl Into<String>) -> Self {
+        DynamoError::Validation(msg.into())
+    }
+
+    pub fn not_found() -> Self {
+        DynamoError::ResourceNotFound("Cannot do operations on a non-existent table".into())
+    }
+
+    /// The wire `__type`, exactly as DynamoDB sends it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            DynamoError::Validation(_) => "com.amazon.coral.validate#ValidationException",
+            DynamoError::ResourceNotFound(_) => "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
+            DynamoError::ResourceInUse(_) => "com.amazonaws.dynamodb.v20120810#ResourceInUseException",
+            DynamoError::ConditionalCheckFailed(_) => {
+                "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException"
+            }
+            DynamoError::Serialization(_) => "com.amazonaws.dynamodb.v20120810#SerializationException",
+            DynamoError::UnknownOperation => "com.amazonaws.dynamodb.v20120810#UnknownOperationException",
+            DynamoError::MissingAuthenticationToken(_) => {
+                "com.amazonaws.dynamodb.v20120810#MissingAuthenticationToken"
+            }
+            DynamoError::Internal(_) => "com.amazonaws.dynamodb.v20120810#InternalServerError",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        self.to_string()
+    }
+
+    pub fn http_status(&self) -> u16 {
+        match self {
+            DynamoError::Internal(_) => 500,
+            _ => 400,
+        }
+    }
+
+    /// The JSON body. Both `message` (AWS) and `Message` (DynamoDB Local) are sent: SDKs read either.
+    pub fn to_body(&self) -> Value {
+        let mut body = json!({
+            "__type": self.type_name(),
+            "message": self.message(),
+            "Message": self.message(),
+        });
+        if let (DynamoError::ConditionalCheckFailed(Some(item)), Some(obj)) = (self, body.as_object_mut()) {
+            obj.insert("Item".into(), Value::Object(item.clone()));
+        }
+        body
+    }
+}

@@ -1,0 +1,59 @@
+//! AWS JSON 1.0 transport: the operation comes from `X-Amz-Target`, errors are HTTP 400 with
+//! `__type`, content type `application/x-amz-json-1.0`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use serde_json::Value;
+
+use crate::{Dynamo, DynamoError};
+
+/// Prefix of `X-Amz-Target` for this service.
+pub const TARGET_PREFIX: &str = "DynamoDB_20120810.";
+
+static REQUEST_SEQ: AtomicU64 = AtomicU64::new(1);
+
+pub fn router(dynamo: Arc<Dynamo>) -> Router {
+    Router::new().route("/", post(handle)).with_state(dynamo)
+}
+
+async fn handle(
+    axum::extract::State(dynamo): axum::extract::State<Arc<Dynamo>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let result = match target.strip_prefix(TARGET_PREFIX) {
+        None => Err(DynamoError::UnknownOperation),
+        Some(op) => match serde_json::from_slice::<Value>(&body) {
+            Ok(v) => dynamo.handle(op, v).await,
+            Err(e) => Err(DynamoError::Serialization(format!("Malformed JSON request body: {e}"))),
+        },
+    };
+    let (status, body) = match result {
+        Ok(v) => (StatusCode::OK, v),
+        Err(e) => {
+            tracing::debug!(error_type = e.type_name(), message = %e.message(), "dynamodb error");
+            (
+                StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
+                e.to_body(),
+            )
+        }
+    };
+    let id = REQUEST_SEQ.fetch_add(1, Ordering::Relaxed);
+    let mut resp = (status, body.to_string()).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-amz-json-1.0"));
+    if let Ok(v) = HeaderValue::from_str(&format!("LOCALDDB{id:020}")) {
+        h.insert("x-amzn-requestid", v);
+    }
+    resp
+}

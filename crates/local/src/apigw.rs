@@ -1,0 +1,573 @@
+//! API Gateway (REST, Lambda proxy integration) as the deployed API behaves: the same routes,
+//! API key check, proxy event and response mapping, so handlers cannot tell the difference.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
+use axum::response::Response;
+use base64::Engine as _;
+use serde_json::{json, Map, Value};
+
+use crate::lambda::LambdaRegistry;
+use crate::template::{Application, ACCOUNT_ID};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Static(String),
+    Param(String),
+    Greedy(String),
+}
+
+/// One `Api` event of one function.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub method: String,
+    pub resource: String,
+    segments: Vec<Segment>,
+    pub function: String,
+    pub api_id: String,
+    pub stage: String,
+    pub api_key_required: bool,
+}
+
+impl Route {
+    pub fn new(
+        method: &str,
+        resource: &str,
+        function: &str,
+        api_id: &str,
+        stage: &str,
+        api_key_required: bool,
+    ) -> Route {
+        let segments = split_path(resource)
+            .into_iter()
+            .map(|s| {
+                if let Some(inner) = s.strip_prefix('{').and_then(|x| x.strip_suffix('}')) {
+                    match inner.strip_suffix('+') {
+                        Some(g) => Segment::Greedy(g.to_string()),
+                        None => Segment::Param(inner.to_string()),
+                    }
+                } else {
+                    Segment::Static(s.to_string())
+                }
+            })
+            .collect();
+        Route {
+            method: method.to_ascii_uppercase(),
+            resource: resource.to_string(),
+            segments,
+            function: function.to_string(),
+            api_id: api_id.to_string(),
+            stage: stage.to_string(),
+            api_key_required,
+        }
+    }
+
+    /// Path parameters when `path` (already split, still percent-encoded) matches.
+    fn matches(&self, path: &[&str]) -> Option<BTreeMap<String, String>> {
+        let mut params = BTreeMap::new();
+        let mut i = 0;
+        for seg in &self.segments {
+            match seg {
+                Segment::Static(s) => {
+                    if path.get(i) != Some(&s.as_str()) {
+                        return None;
+                    }
+                    i += 1;
+                }
+                Segment::Param(p) => {
+                    let v = path.get(i)?;
+                    params.insert(p.clone(), percent_decode(v));
+                    i += 1;
+                }
+                Segment::Greedy(p) => {
+                    if i >= path.len() {
+                        return None;
+                    }
+                    params.insert(p.clone(), percent_decode(&path[i..].join("/")));
+                    i = path.len();
+                }
+            }
+        }
+        (i == path.len()).then_some(params)
+    }
+
+    /// Static segments outrank parameters, which outrank greedy ones (API Gateway's order).
+    fn rank(&self) -> Vec<u8> {
+        self.segments
+            .iter()
+            .map(|s| match s {
+                Segment::Static(_) => 0,
+                Segment::Param(_) => 1,
+                Segment::Greedy(_) => 2,
+            })
+            .collect()
+    }
+}
+
+fn split_path(p: &str) -> Vec<&str> {
+    p.split('/').filter(|s| !s.is_empty()).collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok();
+            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub struct ApiGateway {
+    routes: Vec<Route>,
+    lambdas: Arc<LambdaRegistry>,
+    api_key: String,
+    api_key_id: String,
+}
+
+impl ApiGateway {
+    pub fn new(routes: Vec<Route>, lambdas: Arc<LambdaRegistry>, api_key: String) -> Self {
+        let api_key_id = api_key_id(&api_key);
+        ApiGateway {
+            routes,
+            lambdas,
+            api_key,
+            api_key_id,
+        }
+    }
+
+    /// Every `Api` event of every function in the template.
+    pub fn routes_from(app: &Application) -> Vec<Route> {
+        let mut routes = Vec::new();
+        for f in &app.functions {
+            for e in &f.events {
+                let (id, stage) = app
+                    .apis
+                    .iter()
+                    .find(|a| a.logical_id == e.api)
+                    .map(|a| (a.id.clone(), a.stage.clone()))
+                    .unwrap_or_else(|| (crate::template::api_id(&e.api), "Prod".into()));
+                routes.push(Route::new(
+                    &e.method,
+                    &e.path,
+                    &f.logical_id,
+                    &id,
+                    &stage,
+                    e.api_key_required,
+                ));
+            }
+        }
+        routes
+    }
+
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    /// The route for a request; the stage prefix of the deployed URL is optional.
+    fn find(&self, method: &str, path: &str) -> Option<(&Route, BTreeMap<String, String>)> {
+        let segs = split_path(path);
+        let mut best: Option<(&Route, BTreeMap<String, String>)> = None;
+        let consider = |r: &'_ Route, segs: &[&str]| -> Option<BTreeMap<String, String>> {
+            if r.method != method && r.method != "ANY" {
+                return None;
+            }
+            r.matches(segs)
+        };
+        for r in &self.routes {
+            let with_stage = match segs.split_first() {
+                Some((first, rest)) if *first == r.stage => consider(r, rest),
+                _ => None,
+            };
+            let params = with_stage.or_else(|| consider(r, &segs));
+            if let Some(p) = params {
+                let better = match &best {
+                    None => true,
+                    Some((b, _)) => {
+                        (r.rank(), r.method == "ANY") < (b.rank(), b.method == "ANY")
+                    }
+                };
+                if better {
+                    best = Some((r, p));
+                }
+            }
+        }
+        best
+    }
+
+    pub fn router(self: Arc<Self>) -> axum::Router {
+        axum::Router::new().fallback(handle).with_state(self)
+    }
+
+    async fn serve(&self, peer: Option<SocketAddr>, req: Request<Body>) -> Response {
+        let (parts, body) = req.into_parts();
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let method = parts.method.as_str().to_ascii_uppercase();
+        let path = parts.uri.path().to_string();
+        let Some((route, params)) = self.find(&method, &path) else {
+            return gateway_error(
+                StatusCode::FORBIDDEN,
+                "Missing Authentication Token",
+                "MissingAuthenticationTokenException",
+                &request_id,
+            );
+        };
+        let given_key = parts
+            .headers
+            .get("x-api-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        if route.api_key_required && given_key.as_deref() != Some(self.api_key.as_str()) {
+            return gateway_error(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                "ForbiddenException",
+                &request_id,
+            );
+        }
+        let body = match axum::body::to_bytes(body, 10 * 1024 * 1024).await {
+            Ok(b) => b,
+            Err(_) => {
+                return gateway_error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "Request Too Long",
+                    "RequestTooLongException",
+                    &request_id,
+                )
+            }
+        };
+        let event = proxy_event(&ProxyRequest {
+            route,
+            params: &params,
+            method: &parts.method,
+            uri: &parts.uri,
+            headers: &parts.headers,
+            body: &body,
+            peer,
+            request_id: &request_id,
+            api_key: given_key
+                .as_deref()
+                .filter(|_| route.api_key_required)
+                .map(|k| (k, self.api_key_id.as_str())),
+        });
+        match self.lambdas.invoke(&route.function, event).await {
+            Ok(out) => proxy_response(&out, &request_id).unwrap_or_else(|why| {
+                tracing::warn!(function = %route.function, %why, "malformed Lambda proxy response");
+                internal_error(&request_id)
+            }),
+            Err(e) => {
+                tracing::warn!(function = %route.function, error = %e, "Lambda invocation failed");
+                internal_error(&request_id)
+            }
+        }
+    }
+}
+
+async fn handle(State(gw): State<Arc<ApiGateway>>, req: Request<Body>) -> Response {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    gw.serve(peer, req).await
+}
+
+fn api_key_id(key: &str) -> String {
+    use sha2::Digest;
+    let h = sha2::Sha256::digest(key.as_bytes());
+    h.iter().take(5).map(|b| format!("{b:02x}")).collect()
+}
+
+fn gateway_error(status: StatusCode, message: &str, kind: &str, request_id: &str) -> Response {
+    let mut resp = Response::new(Body::from(json!({ "message": message }).to_string()));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert("content-type", HeaderValue::from_static("application/json"));
+    if let Ok(v) = HeaderValue::from_str(kind) {
+        h.insert("x-amzn-errortype", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("x-amzn-requestid", v);
+    }
+    resp
+}
+
+fn internal_error(request_id: &str) -> Response {
+    gateway_error(
+        StatusCode::BAD_GATEWAY,
+        "Internal server error",
+        "InternalServerErrorException",
+        request_id,
+    )
+}
+
+struct ProxyRequest<'a> {
+    route: &'a Route,
+    params: &'a BTreeMap<String, String>,
+    method: &'a Method,
+    uri: &'a Uri,
+    headers: &'a HeaderMap,
+    body: &'a Bytes,
+    peer: Option<SocketAddr>,
+    request_id: &'a str,
+    api_key: Option<(&'a str, &'a str)>,
+}
+
+/// The REST API proxy event, field for field as API Gateway sends it.
+fn proxy_event(r: &ProxyRequest<'_>) -> Value {
+    let now = chrono::Utc::now();
+    let source_ip = r
+        .peer
+        .map(|p| p.ip().to_string())
+        .unwrap_or_else(|| "127.0.0.1".into());
+    let mut headers = HeaderMap::new();
+    for (k, v) in r.headers {
+        headers.append(k.clone(), v.clone());
+    }
+    let port = r
+        .headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.rsplit_once(':'))
+        .map(|(_, p)| p.to_string())
+        .unwrap_or_else(|| "80".into());
+    let trace_id = format!(
+        "Root=1-{:08x}-{}",
+        now.timestamp(),
+        &uuid::Uuid::new_v4().simple().to_string()[..24]
+    );
+    let added: [(&str, String); 4] = [
+        ("x-forwarded-for", source_ip.clone()),
+        ("x-forwarded-port", port),
+        ("x-forwarded-proto", "http".into()),
+        ("x-amzn-trace-id", trace_id),
+    ];
+    for (k, v) in added {
+        if !headers.contains_key(k) {
+            if let (Ok(name), Ok(val)) = (HeaderName::try_from(k), HeaderValue::from_str(&v)) {
+                headers.insert(name, val);
+            }
+        }
+    }
+    let mut single = Map::new();
+    let mut multi = Map::new();
+    for name in headers.keys() {
+        let values: Vec<Value> = headers
+            .get_all(name)
+            .iter()
+            .map(|v| Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let display = canonical_header(name.as_str());
+        if let Some(last) = values.last() {
+            single.insert(display.clone(), last.clone());
+        }
+        multi.insert(display, Value::Array(values));
+    }
+    let (query, multi_query) = query_parameters(r.uri.query());
+    let path_parameters = if r.params.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(
+            r.params
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect(),
+        )
+    };
+    let path = r.uri.path();
+    let stage = &r.route.stage;
+    let stage_prefix = format!("/{stage}");
+    let (event_path, context_path) = match path.strip_prefix(&stage_prefix) {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+            let rest = if rest.is_empty() { "/" } else { rest };
+            (rest.to_string(), path.to_string())
+        }
+        _ => (path.to_string(), format!("{stage_prefix}{path}")),
+    };
+    let (body, is_base64) = if r.body.is_empty() {
+        (Value::Null, false)
+    } else {
+        match std::str::from_utf8(r.body) {
+            Ok(s) => (Value::String(s.to_string()), false),
+            Err(_) => (
+                Value::String(base64::engine::general_purpose::STANDARD.encode(r.body)),
+                true,
+            ),
+        }
+    };
+    let user_agent = r
+        .headers
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .map(|s| Value::String(s.to_string()))
+        .unwrap_or(Value::Null);
+    let host = r
+        .headers
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost")
+        .to_string();
+    let domain_prefix = host.split('.').next().unwrap_or(&host).to_string();
+    let (api_key, api_key_id) = match r.api_key {
+        Some((k, id)) => (Value::String(k.into()), Value::String(id.into())),
+        None => (Value::Null, Value::Null),
+    };
+    json!({
+        "resource": r.route.resource,
+        "path": event_path,
+        "httpMethod": r.method.as_str(),
+        "headers": single,
+        "multiValueHeaders": multi,
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": multi_query,
+        "pathParameters": path_parameters,
+        "stageVariables": Value::Null,
+        "requestContext": {
+            "resourceId": &api_key_id_for(&r.route.resource),
+            "resourcePath": r.route.resource,
+            "httpMethod": r.method.as_str(),
+            "extendedRequestId": &r.request_id[..8.min(r.request_id.len())],
+            "requestTime": now.format("%d/%b/%Y:%H:%M:%S +0000").to_string(),
+            "path": context_path,
+            "accountId": ACCOUNT_ID,
+            "protocol": "HTTP/1.1",
+            "stage": stage,
+            "domainPrefix": domain_prefix,
+            "requestTimeEpoch": now.timestamp_millis(),
+            "requestId": r.request_id,
+            "identity": {
+                "cognitoIdentityPoolId": null,
+                "accountId": null,
+                "cognitoIdentityId": null,
+                "caller": null,
+                "sourceIp": source_ip,
+                "principalOrgId": null,
+                "accessKey": null,
+                "cognitoAuthenticationType": null,
+                "cognitoAuthenticationProvider": null,
+                "userArn": null,
+                "userAgent": user_agent,
+                "user": null,
+                "apiKey": api_key,
+                "apiKeyId": api_key_id,
+            },
+            "domainName": host,
+            "deploymentId": "local",
+            "apiId": r.route.api_id,
+        },
+        "body": body,
+        "isBase64Encoded": is_base64,
+    })
+}
+
+fn api_key_id_for(resource: &str) -> String {
+    api_key_id(resource)[..6].to_string()
+}
+
+/// HTTP/1 header names arrive lower-cased; API Gateway passes the client's spelling, which
+/// for common clients is the canonical capitalisation.
+fn canonical_header(name: &str) -> String {
+    name.split('-')
+        .map(|part| {
+            let mut c = part.chars();
+            match c.next() {
+                Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+fn query_parameters(q: Option<&str>) -> (Value, Value) {
+    let Some(q) = q.filter(|q| !q.is_empty()) else {
+        return (Value::Null, Value::Null);
+    };
+    let mut single = Map::new();
+    let mut multi: Map<String, Value> = Map::new();
+    for (k, v) in form_urlencoded::parse(q.as_bytes()) {
+        single.insert(k.to_string(), Value::String(v.to_string()));
+        match multi.get_mut(k.as_ref()) {
+            Some(Value::Array(a)) => a.push(Value::String(v.to_string())),
+            _ => {
+                multi.insert(k.to_string(), Value::Array(vec![Value::String(v.to_string())]));
+            }
+        }
+    }
+    (Value::Object(single), Value::Object(multi))
+}
+
+/// Maps the Lambda proxy response back to HTTP; anything malformed is API Gateway's 502.
+fn proxy_response(out: &Value, request_id: &str) -> Result<Response, String> {
+    let obj = out.as_object().ok_or("the response is not a JSON object")?;
+    let status = match obj.get("statusCode") {
+        Some(Value::Number(n)) => n.as_u64().ok_or("statusCode is not an integer")?,
+        Some(Value::String(s)) => s.parse().map_err(|_| "statusCode is not an integer")?,
+        None => 200,
+        Some(_) => return Err("statusCode is not an integer".into()),
+    };
+    let status = u16::try_from(status)
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .ok_or("statusCode out of range")?;
+    let is_b64 = matches!(obj.get("isBase64Encoded"), Some(Value::Bool(true)));
+    let body = match obj.get("body") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(s)) if is_b64 => base64::engine::general_purpose::STANDARD
+            .decode(s)
+            .map_err(|_| "body is not valid base64")?,
+        Some(Value::String(s)) => s.clone().into_bytes(),
+        Some(_) => return Err("body is not a string".into()),
+    };
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    let mut put = |k: &str, v: &Value, append: bool| -> Result<(), String> {
+        let text = crate::intrinsics::scalar(v).ok_or(format!("header {k} is not a string"))?;
+        let name = HeaderName::try_from(k).map_err(|_| format!("invalid header name {k}"))?;
+        let val = HeaderValue::from_str(&text).map_err(|_| format!("invalid header value for {k}"))?;
+        if append {
+            h.append(name, val);
+        } else {
+            h.insert(name, val);
+        }
+        Ok(())
+    };
+    if let Some(Value::Object(m)) = obj.get("multiValueHeaders") {
+        for (k, vs) in m {
+            if let Value::Array(vs) = vs {
+                for v in vs {
+                    put(k, v, true)?;
+                }
+            }
+        }
+    }
+    if let Some(Value::Object(m)) = obj.get("headers") {
+        for (k, v) in m {
+            put(k, v, false)?;
+        }
+    }
+    if !h.contains_key("content-type") {
+        h.insert("content-type", HeaderValue::from_static("application/json"));
+    }
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("x-amzn-requestid", v);
+    }
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,184 @@
+use super::*;
+
+fn opts() -> LoadOptions {
+    LoadOptions {
+        region: "eu-west-1".into(),
+        stack_name: "demo".into(),
+        parameters: vec![],
+    }
+}
+
+const SMALL: &str = r#"
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Stage: {Type: String, Default: dev}
+  Ratio: {Type: String, Default: "0.5"}
+  Mode: {Type: String, Default: external}
+  Beat: {Type: Number, Default: 30}
+Conditions:
+  IsAuto: !Equals [!Ref Mode, auto]
+  NotAuto: !Not [{Condition: IsAuto}]
+Globals:
+  Function:
+    Timeout: 7
+    Environment:
+      Variables:
+        SHARED: g
+        OVERRIDDEN: g
+  Api:
+    Auth:
+      ApiKeyRequired: true
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: !Sub "${AWS::StackName}-jobs"
+      KeySchema: [{AttributeName: Id, KeyType: HASH}]
+      AttributeDefinitions: [{AttributeName: Id, AttributeType: S}]
+      BillingMode: PAY_PER_REQUEST
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: !Ref Stage
+  Fn1:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildProperties: {Binary: fn-one}}
+    Properties:
+      Environment:
+        Variables:
+          OVERRIDDEN: own
+          TABLE: !Ref Table
+          TABLE_ARN: !GetAtt Table.Arn
+          MACHINE: !Ref Machine
+          MODE: !If [IsAuto, "yes", "no"]
+          BEAT: !Ref Beat
+      Events:
+        Get:
+          Type: Api
+          Properties: {RestApiId: !Ref Api, Path: "/jobs/{id}", Method: get}
+        Open:
+          Type: Api
+          Properties: {Path: /open, Method: ANY}
+        Tick:
+          Type: Schedule
+          Properties: {Schedule: rate(1 minute)}
+  OnlyAuto:
+    Type: AWS::Serverless::Function
+    Condition: IsAuto
+    Properties: {}
+  Machine:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      Name: !Sub "${AWS::StackName}-M"
+      DefinitionUri: m.asl.json
+      DefinitionSubstitutions:
+        Fn: !GetAtt Fn1.Arn
+        Beat: !Ref Beat
+"#;
+
+fn with_definition() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("m.asl.json"),
+        r#"{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"${Fn}","HeartbeatSeconds":${Beat},"Comment":"${Other}","End":true}}}"#,
+    )
+    .expect("write");
+    dir
+}
+
+#[test]
+fn resolves_functions_apis_tables_and_machines() {
+    let dir = with_definition();
+    let app = parse(SMALL, dir.path(), &opts()).expect("parses");
+    let f = app.function("Fn1").expect("function");
+    assert_eq!(f.binary.as_deref(), Some("fn-one"));
+    assert_eq!(f.timeout_seconds, 7);
+    assert_eq!(f.arn, "arn:aws:lambda:eu-west-1:123456789012:function:Fn1");
+    let env = &f.environment;
+    assert_eq!(env["SHARED"], "g");
+    assert_eq!(env["OVERRIDDEN"], "own");
+    assert_eq!(env["TABLE"], "demo-jobs");
+    assert_eq!(env["TABLE_ARN"], "arn:aws:dynamodb:eu-west-1:123456789012:table/demo-jobs");
+    assert_eq!(env["MACHINE"], "arn:aws:states:eu-west-1:123456789012:stateMachine:demo-M");
+    assert_eq!(env["MODE"], "no");
+    assert_eq!(env["BEAT"], "30");
+    assert_eq!(f.events.len(), 2, "only Api events are served: {:?}", f.events);
+    let get = f.events.iter().find(|e| e.name == "Get").expect("Get");
+    assert_eq!((get.method.as_str(), get.path.as_str(), get.api.as_str()), ("GET", "/jobs/{id}", "Api"));
+    assert!(get.api_key_required, "Globals.Api.Auth applies to explicit APIs too");
+    let open = f.events.iter().find(|e| e.name == "Open").expect("Open");
+    assert_eq!(open.api, IMPLICIT_API);
+    assert!(open.api_key_required, "Globals.Api.Auth applies to the implicit API");
+    assert!(app.function("OnlyAuto").is_none(), "Condition false removes the resource");
+
+    let api = app.apis.iter().find(|a| a.logical_id == "Api").expect("api");
+    assert_eq!(api.stage, "dev");
+    let implicit = app.apis.iter().find(|a| a.logical_id == IMPLICIT_API).expect("implicit");
+    assert_eq!(implicit.stage, "Prod");
+
+    assert_eq!(app.tables[0].name, "demo-jobs");
+    assert_eq!(app.tables[0].properties["TableName"], "demo-jobs");
+
+    let m = &app.state_machines[0];
+    assert_eq!(m.name, "demo-M");
+    let def: Value = serde_json::from_str(&m.definition).expect("substituted JSON");
+    assert_eq!(def["States"]["A"]["Resource"], "arn:aws:lambda:eu-west-1:123456789012:function:Fn1");
+    assert_eq!(def["States"]["A"]["HeartbeatSeconds"], 30);
+    assert_eq!(def["States"]["A"]["Comment"], "${Other}", "unknown keys stay as written");
+}
+
+#[test]
+fn parameter_overrides_and_conditions() {
+    let dir = with_definition();
+    let mut o = opts();
+    o.parameters = vec![("Mode".into(), "auto".into()), ("Stage".into(), "v9".into())];
+    let app = parse(SMALL, dir.path(), &o).expect("parses");
+    assert_eq!(app.function("Fn1").expect("fn").environment["MODE"], "yes");
+    assert!(app.function("OnlyAuto").is_some());
+    assert_eq!(app.apis.iter().find(|a| a.logical_id == "Api").map(|a| a.stage.as_str()), Some("v9"));
+
+    o.parameters = vec![("Nope".into(), "x".into())];
+    assert!(matches!(parse(SMALL, dir.path(), &o), Err(TemplateError::UnknownParameter(p)) if p == "Nope"));
+}
+
+#[test]
+fn unknown_intrinsic_names_resource_and_property() {
+    let dir = with_definition();
+    let bad = SMALL.replace("OVERRIDDEN: own", "OVERRIDDEN: !ImportValue other-stack");
+    let err = parse(&bad, dir.path(), &opts()).expect_err("must fail");
+    let msg = err.to_string();
+    assert!(msg.contains("Fn1") && msg.contains("Environment") && msg.contains("Fn::ImportValue"), "{msg}");
+}
+
+#[test]
+fn missing_parameter_default_is_an_error() {
+    let t = "Parameters:\n  X: {Type: String}\nResources:\n  T: {Type: AWS::SNS::Topic}\n";
+    assert!(matches!(parse(t, Path::new("."), &opts()), Err(TemplateError::MissingParameter(p)) if p == "X"));
+}
+
+#[test]
+fn missing_definition_file_is_an_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let err = parse(SMALL, dir.path(), &opts()).expect_err("no definition file");
+    assert!(matches!(err, TemplateError::Definition { .. }), "{err}");
+}
+
+#[test]
+fn reads_the_project_template() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml");
+    if !path.exists() {
+        return;
+    }
+    let app = load(&path, &opts()).expect("the real template loads");
+    assert!(!app.functions.is_empty());
+    for m in &app.state_machines {
+        let v: Value = serde_json::from_str(&m.definition).expect("definitions are JSON after substitution");
+        assert!(v.get("StartAt").is_some());
+        assert!(!m.definition.contains("${JobsTable}"));
+    }
+    for f in &app.functions {
+        for e in &f.events {
+            assert!(e.api_key_required, "every route needs the key: {}", e.path);
+        }
+    }
+}

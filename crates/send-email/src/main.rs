@@ -1,0 +1,7 @@
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    app_core::lambda::init_tracing();
+    let sdk = app_core::sdk::load().await;
+    let env = |k: &str| std::env::var(k).ok();
+    app_core::lambda::serve(send_email::json_handler(&sdk, &env).await).await
+}

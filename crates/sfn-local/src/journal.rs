@@ -1,0 +1,152 @@
+//! Append-only JSON-lines journal. Appends happen on a dedicated thread fed by a channel
+//! and are batched, so recording a state transition costs a channel send. No fsync: a
+//! killed process loses at most what was still queued, and the OS keeps what was written.
+
+use crate::error::SfnError;
+use crate::model::Record;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+
+const FILE: &str = "journal.jsonl";
+const SECRET: &str = "token-secret";
+
+enum Msg {
+    Rec(Record),
+    Close,
+}
+
+pub(crate) struct Journal {
+    tx: mpsc::Sender<Msg>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+fn io(what: &str, path: &Path, e: std::io::Error) -> SfnError {
+    SfnError::Internal(format!("{what} {}: {e}", path.display()))
+}
+
+/// Reads every complete record. A torn last line (a write cut short by a kill) is cut off
+/// the file, so the next append starts on a fresh line; other unreadable lines are skipped.
+pub(crate) fn load(dir: &Path) -> Result<Vec<Record>, SfnError> {
+    let path = dir.join(FILE);
+    let mut file = match OpenOptions::new().read(true).write(true).open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io("cannot open", &path, e)),
+    };
+    let mut records = Vec::new();
+    let mut good_len: u64 = 0;
+    let mut reader = BufReader::new(&mut file);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| io("cannot read", &path, e))?;
+        if n == 0 {
+            break;
+        }
+        if line.last() != Some(&b'\n') {
+            break;
+        }
+        good_len += n as u64;
+        match serde_json::from_slice::<Record>(&line) {
+            Ok(r) => records.push(r),
+            Err(e) => tracing::warn!(error = %e, "skipping unreadable journal line"),
+        }
+    }
+    drop(reader);
+    let total = file
+        .seek(SeekFrom::End(0))
+        .map_err(|e| io("cannot seek", &path, e))?;
+    if total != good_len {
+        tracing::warn!(bytes = total - good_len, "cutting a torn last journal line");
+        file.set_len(good_len)
+            .map_err(|e| io("cannot truncate", &path, e))?;
+    }
+    Ok(records)
+}
+
+/// The task-token secret, created once per state directory so tokens survive restarts.
+pub(crate) fn secret(dir: &Path) -> Result<Vec<u8>, SfnError> {
+    let path = dir.join(SECRET);
+    match std::fs::read_to_string(&path) {
+        Ok(s) if s.trim().len() >= 32 => return Ok(s.trim().as_bytes().to_vec()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io("cannot read", &path, e)),
+    }
+    let s = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    std::fs::write(&path, &s).map_err(|e| io("cannot write", &path, e))?;
+    Ok(s.into_bytes())
+}
+
+impl Journal {
+    pub(crate) fn open(dir: &Path) -> Result<Journal, SfnError> {
+        std::fs::create_dir_all(dir).map_err(|e| io("cannot create", dir, e))?;
+        let path: PathBuf = dir.join(FILE);
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| io("cannot open", &path, e))?;
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("sfn-journal".into())
+            .spawn(move || writer(file, rx))
+            .map_err(|e| SfnError::Internal(format!("cannot start the journal writer: {e}")))?;
+        Ok(Journal {
+            tx,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    pub(crate) fn append(&self, r: Record) {
+        if self.tx.send(Msg::Rec(r)).is_err() {
+            tracing::error!("journal writer has stopped; record dropped");
+        }
+    }
+
+    /// Writes out everything queued and stops the writer.
+    pub(crate) fn close(&self) {
+        let _ = self.tx.send(Msg::Close);
+        let t = crate::model::lock(&self.thread).take();
+        if let Some(t) = t {
+            let _ = t.join();
+        }
+    }
+}
+
+fn writer(mut file: File, rx: mpsc::Receiver<Msg>) {
+    let mut buf = Vec::with_capacity(64 * 1024);
+    let mut closing = false;
+    while !closing {
+        let Ok(first) = rx.recv() else { break };
+        let mut next = Some(first);
+        while let Some(m) = next.take() {
+            match m {
+                Msg::Rec(r) => {
+                    if let Ok(line) = serde_json::to_vec(&r) {
+                        buf.extend_from_slice(&line);
+                        buf.push(b'\n');
+                    }
+                }
+                Msg::Close => {
+                    closing = true;
+                    break;
+                }
+            }
+            if buf.len() > 1 << 20 {
+                break;
+            }
+            next = rx.try_recv().ok();
+        }
+        if let Err(e) = file.write_all(&buf) {
+            tracing::error!(error = %e, "journal write failed");
+        }
+        buf.clear();
+    }
+}

@@ -1,0 +1,72 @@
+//! Step Functions API semantics over the `asl` engine, served as the AWS JSON 1.0
+//! protocol (`X-Amz-Target: AWSStepFunctions.<Operation>`) so the aws CLI, boto3 and
+//! `aws-sdk-sfn` work against it unchanged.
+//!
+//! * [`SfnService::new`] builds the service from an [`SfnConfig`]; with a `state_dir` it
+//!   journals machines and histories and resumes running executions after a restart.
+//! * [`SfnService::handle`] runs one operation on a JSON body; [`SfnService::router`] serves
+//!   them over HTTP.
+//! * [`SfnService::subscribe_status`] / [`SfnService::subscribe_transitions`] feed an
+//!   embedder (EventBridge-style status changes, per-state transition lines).
+
+pub mod arn;
+mod error;
+mod http;
+mod journal;
+mod model;
+mod notify;
+mod ops;
+mod paging;
+mod req;
+mod resources;
+mod service;
+
+pub use error::SfnError;
+pub use http::{operation, router};
+pub use model::MachineType;
+pub use notify::{ExecutionStatusChange, IncludedDetails, Transition};
+pub use ops::MachineSpec;
+pub use resources::Unconfigured;
+pub use service::{SfnConfig, SfnService};
+
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+impl SfnService {
+    /// The JSON 1.0 router for this service.
+    pub fn router(self: Arc<Self>) -> axum::Router {
+        http::router(self)
+    }
+
+    /// Creates a machine (idempotent for identical content); returns its ARN.
+    pub fn create_state_machine(&self, spec: MachineSpec) -> Result<String, SfnError> {
+        ops::put_machine(&self.core, spec, false).map(|m| m.data.arn.clone())
+    }
+
+    /// Creates a machine or replaces its definition/role/type; returns its ARN.
+    pub fn upsert_state_machine(&self, spec: MachineSpec) -> Result<String, SfnError> {
+        ops::put_machine(&self.core, spec, true).map(|m| m.data.arn.clone())
+    }
+
+    /// StartExecution; returns the execution ARN.
+    pub async fn start_execution(&self, state_machine_arn: &str, name: Option<&str>, input: &Value) -> Result<String, SfnError> {
+        let mut body = json!({"stateMachineArn": state_machine_arn, "input": input.to_string()});
+        if let Some(n) = name {
+            body["name"] = json!(n);
+        }
+        let out = self.handle("StartExecution", body).await?;
+        Ok(out["executionArn"].as_str().unwrap_or_default().to_string())
+    }
+
+    pub fn send_task_success(&self, token: &str, output: Value) -> Result<(), SfnError> {
+        Ok(self.core.engine.send_task_success(token, output)?)
+    }
+
+    pub fn send_task_failure(&self, token: &str, error: Option<String>, cause: Option<String>) -> Result<(), SfnError> {
+        Ok(self.core.engine.send_task_failure(token, error, cause)?)
+    }
+
+    pub fn send_task_heartbeat(&self, token: &str) -> Result<(), SfnError> {
+        Ok(self.core.engine.send_task_heartbeat(token)?)
+    }
+}

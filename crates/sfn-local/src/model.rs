@@ -1,0 +1,198 @@
+//! What the service remembers about state machines and executions, in memory and in the
+//! journal.
+
+use asl::{EventDetails, EventType, ExecutionHandle, ExecutionStatus, HistoryEvent};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum MachineType {
+    Standard,
+    Express,
+}
+
+impl MachineType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MachineType::Standard => "STANDARD",
+            MachineType::Express => "EXPRESS",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MachineType> {
+        match s {
+            "STANDARD" => Some(MachineType::Standard),
+            "EXPRESS" => Some(MachineType::Express),
+            _ => None,
+        }
+    }
+}
+
+/// One revision of a state machine. Updates make a new revision; executions keep the
+/// revision they started with (DescribeStateMachineForExecution, resume).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MachineData {
+    /// Unique across the service's life; also the listing order key.
+    pub rev: u64,
+    /// Creation order of the machine (kept across updates).
+    pub seq: u64,
+    pub arn: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: MachineType,
+    pub definition: String,
+    pub role_arn: String,
+    pub creation_date: DateTime<Utc>,
+    pub update_date: Option<DateTime<Utc>>,
+    pub logging: Option<Value>,
+    pub tracing: Option<Value>,
+    #[serde(default)]
+    pub deleting: bool,
+}
+
+pub(crate) struct Machine {
+    pub data: MachineData,
+    pub parsed: asl::StateMachine,
+}
+
+impl Machine {
+    pub fn new(data: MachineData) -> Result<Machine, asl::DefinitionError> {
+        let parsed = asl::StateMachine::parse(&data.definition)?;
+        Ok(Machine { data, parsed })
+    }
+
+    /// Same revision content with other flags (parsing again is not needed).
+    pub fn with_data(&self, data: MachineData) -> Machine {
+        Machine {
+            data,
+            parsed: self.parsed.clone(),
+        }
+    }
+}
+
+/// Mutable part of an execution.
+pub(crate) struct ExecState {
+    pub status: ExecutionStatus,
+    pub stop_date: Option<DateTime<Utc>>,
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub history: Vec<HistoryEvent>,
+}
+
+pub(crate) struct Execution {
+    pub seq: u64,
+    pub arn: String,
+    pub name: String,
+    pub machine: Arc<Machine>,
+    pub start_date: DateTime<Utc>,
+    pub input: String,
+    pub input_value: Value,
+    pub state: Mutex<ExecState>,
+    pub handle: OnceLock<ExecutionHandle>,
+}
+
+impl Execution {
+    pub fn new(
+        seq: u64,
+        arn: String,
+        name: String,
+        machine: Arc<Machine>,
+        start_date: DateTime<Utc>,
+        input: String,
+        input_value: Value,
+    ) -> Execution {
+        Execution {
+            seq,
+            arn,
+            name,
+            machine,
+            start_date,
+            input,
+            input_value,
+            state: Mutex::new(ExecState {
+                status: ExecutionStatus::Running,
+                stop_date: None,
+                output: None,
+                error: None,
+                cause: None,
+                history: Vec::new(),
+            }),
+            handle: OnceLock::new(),
+        }
+    }
+}
+
+/// Records an event; returns true when it ends the execution.
+pub(crate) fn apply_event(st: &mut ExecState, ev: &HistoryEvent) -> bool {
+    let end = match (&ev.event_type, &ev.details) {
+        (EventType::ExecutionSucceeded, Some(EventDetails::ExecutionSucceeded(o))) => {
+            st.output = Some(serde_json::to_string(&*o.output).unwrap_or_else(|_| "null".into()));
+            Some(ExecutionStatus::Succeeded)
+        }
+        (EventType::ExecutionSucceeded, _) => Some(ExecutionStatus::Succeeded),
+        (EventType::ExecutionFailed, d) => {
+            set_error(st, d);
+            Some(ExecutionStatus::Failed)
+        }
+        (EventType::ExecutionTimedOut, d) => {
+            set_error(st, d);
+            Some(ExecutionStatus::TimedOut)
+        }
+        (EventType::ExecutionAborted, d) => {
+            set_error(st, d);
+            Some(ExecutionStatus::Aborted)
+        }
+        _ => None,
+    };
+    st.history.push(ev.clone());
+    match end {
+        Some(s) if st.status == ExecutionStatus::Running => {
+            st.status = s;
+            st.stop_date = Some(ev.timestamp);
+            true
+        }
+        _ => false,
+    }
+}
+
+fn set_error(st: &mut ExecState, d: &Option<EventDetails>) {
+    if let Some(
+        EventDetails::ExecutionFailed(e)
+        | EventDetails::ExecutionTimedOut(e)
+        | EventDetails::ExecutionAborted(e),
+    ) = d
+    {
+        st.error = e.error.clone();
+        st.cause = e.cause.clone();
+    }
+}
+
+/// One line of the journal.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "t")]
+pub(crate) enum Record {
+    /// A machine revision was created, updated or marked deleting.
+    Machine { m: MachineData },
+    /// A machine is gone for good.
+    MachineGone { arn: String },
+    /// An execution started on revision `rev`.
+    Start {
+        seq: u64,
+        arn: String,
+        name: String,
+        rev: u64,
+        start: DateTime<Utc>,
+        input: String,
+    },
+    /// One history event of an execution.
+    Event { arn: String, ev: HistoryEvent },
+}

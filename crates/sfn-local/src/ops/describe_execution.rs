@@ -1,0 +1,39 @@
+use super::{execution, secs};
+use crate::error::SfnError;
+use crate::model::lock;
+use crate::req::Req;
+use crate::service::Core;
+use serde_json::{json, Value};
+
+pub(crate) fn run(core: &Core, body: &Value) -> Result<Value, SfnError> {
+    let r = Req::new(body)?;
+    let arn = r.str("executionArn")?;
+    r.opt_bool("includedData")?;
+    let e = execution(core, arn)?;
+    let st = lock(&e.state);
+    let mut out = json!({
+        "executionArn": e.arn,
+        "stateMachineArn": e.machine.data.arn,
+        "name": e.name,
+        "status": st.status.as_str(),
+        "startDate": secs(e.start_date),
+        "input": e.input,
+        "inputDetails": {"included": true},
+        "redriveCount": 0,
+        "redriveStatus": "NOT_REDRIVABLE",
+    });
+    if let Some(t) = st.stop_date {
+        out["stopDate"] = secs(t);
+    }
+    if let Some(o) = &st.output {
+        out["output"] = json!(o);
+        out["outputDetails"] = json!({"included": true});
+    }
+    if let Some(x) = &st.error {
+        out["error"] = json!(x);
+    }
+    if let Some(x) = &st.cause {
+        out["cause"] = json!(x);
+    }
+    Ok(out)
+}

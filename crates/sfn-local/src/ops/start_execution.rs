@@ -1,0 +1,125 @@
+use super::{machine, secs};
+use crate::arn::validate_name;
+use crate::error::SfnError;
+use crate::model::{lock, Execution, Machine, MachineType, Record};
+use crate::req::Req;
+use crate::service::{Core, ExpressObserver};
+use asl::{ExecutionInfo, ExecutionStatus};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// What StartExecution and StartSyncExecution read from a request.
+pub(crate) struct StartRequest {
+    pub machine: Arc<Machine>,
+    pub name: String,
+    pub input: String,
+    pub input_value: Value,
+}
+
+pub(crate) fn read(core: &Core, body: &Value) -> Result<StartRequest, SfnError> {
+    let r = Req::new(body)?;
+    let arn = r.str("stateMachineArn")?;
+    let name = match r.opt_str("name")? {
+        Some(n) => {
+            validate_name(n, "name")?;
+            n.to_string()
+        }
+        None => uuid::Uuid::new_v4().to_string(),
+    };
+    let input = r.bounded("input", 0, 262_144)?.unwrap_or("{}").to_string();
+    let input_value: Value = serde_json::from_str(&input).map_err(|e| {
+        SfnError::InvalidExecutionInput(format!("Invalid State Machine Execution Input: '{e}'"))
+    })?;
+    r.opt_str("traceHeader")?;
+    let m = machine(core, arn)?;
+    if m.data.deleting {
+        return Err(SfnError::StateMachineDeleting(format!(
+            "State machine is being deleted: '{arn}'"
+        )));
+    }
+    Ok(StartRequest {
+        machine: m,
+        name,
+        input,
+        input_value,
+    })
+}
+
+pub(crate) fn run(core: &Arc<Core>, body: &Value) -> Result<Value, SfnError> {
+    let req = read(core, body)?;
+    if req.machine.data.kind == MachineType::Express {
+        let (arn, start) = start_express(core, req).0;
+        return Ok(json!({ "executionArn": arn, "startDate": secs(start) }));
+    }
+    let exec = start_standard(core, req)?;
+    Ok(json!({ "executionArn": exec.arn, "startDate": secs(exec.start_date) }))
+}
+
+/// Same name with the same input while it runs is the same execution; any other reuse
+/// of a name is `ExecutionAlreadyExists`.
+pub(crate) fn start_standard(core: &Arc<Core>, req: StartRequest) -> Result<Arc<Execution>, SfnError> {
+    let m = req.machine;
+    let arn = core.scope.execution_arn(&m.data.name, &req.name);
+    let exec = {
+        let mut reg = lock(&core.reg);
+        if let Some(old) = reg.executions.get(&arn) {
+            let running = lock(&old.state).status == ExecutionStatus::Running;
+            if running && old.input_value == req.input_value && old.machine.data.arn == m.data.arn {
+                return Ok(old.clone());
+            }
+            return Err(SfnError::ExecutionAlreadyExists(format!(
+                "Execution Already Exists: '{arn}'"
+            )));
+        }
+        let exec = Arc::new(Execution::new(
+            core.next_seq(),
+            arn.clone(),
+            req.name,
+            m.clone(),
+            core.now(),
+            req.input,
+            req.input_value,
+        ));
+        core.record(Record::Start {
+            seq: exec.seq,
+            arn: arn.clone(),
+            name: exec.name.clone(),
+            rev: m.data.rev,
+            start: exec.start_date,
+            input: exec.input.clone(),
+        });
+        reg.by_machine
+            .entry(m.data.arn.clone())
+            .or_default()
+            .push(exec.clone());
+        reg.executions.insert(arn, exec.clone());
+        exec
+    };
+    core.launch(&exec);
+    Ok(exec)
+}
+
+/// Express executions are not recorded: nothing lists or describes them on AWS either.
+pub(crate) fn start_express(
+    core: &Arc<Core>,
+    req: StartRequest,
+) -> ((String, chrono::DateTime<chrono::Utc>), asl::ExecutionHandle) {
+    let m = req.machine;
+    let arn = core.scope.express_execution_arn(&m.data.name, &req.name);
+    let start = core.now();
+    let info = ExecutionInfo {
+        execution_arn: arn.clone(),
+        name: req.name.clone(),
+        state_machine_arn: m.data.arn.clone(),
+        state_machine_name: m.data.name.clone(),
+        start_time: start,
+        role_arn: Some(m.data.role_arn.clone()),
+    };
+    let observer = Arc::new(ExpressObserver {
+        core: core.clone(),
+        name: req.name,
+        machine: m.data.name.clone(),
+    });
+    let handle = core.engine.start(&m.parsed, info, req.input_value, observer);
+    ((arn, start), handle)
+}

@@ -1,0 +1,36 @@
+use super::{execution, secs};
+use crate::error::SfnError;
+use crate::model::lock;
+use crate::req::Req;
+use crate::service::Core;
+use asl::ExecutionStatus;
+use serde_json::{json, Value};
+
+/// Ends a running execution ABORTED before answering, so a DescribeExecution right after
+/// sees it. Stopping an execution that has already ended changes nothing.
+pub(crate) async fn run(core: &Core, body: &Value) -> Result<Value, SfnError> {
+    let r = Req::new(body)?;
+    let arn = r.str("executionArn")?;
+    let error = r.bounded("error", 0, 256)?.map(str::to_string);
+    let cause = r.bounded("cause", 0, 32_768)?.map(str::to_string);
+    let exec = execution(core, arn)?;
+    if lock(&exec.state).status == ExecutionStatus::Running {
+        // The handle is set right after the execution is registered; wait for it briefly.
+        let mut tries = 0;
+        let handle = loop {
+            if let Some(h) = exec.handle.get() {
+                break Some(h.clone());
+            }
+            tries += 1;
+            if tries > 1000 {
+                break None;
+            }
+            tokio::task::yield_now().await;
+        };
+        let handle = handle.ok_or_else(|| SfnError::Internal("execution has no handle".into()))?;
+        handle.stop(error, cause);
+        handle.outcome().await;
+    }
+    let stop = lock(&exec.state).stop_date.unwrap_or_else(|| core.now());
+    Ok(json!({ "stopDate": secs(stop) }))
+}

@@ -1,0 +1,398 @@
+//! The shared state behind every operation, and the service value embedders hold.
+
+use crate::arn::Scope;
+use crate::error::SfnError;
+use crate::journal::{self, Journal};
+use crate::model::{apply_event, lock, Execution, Machine, MachineData, Record};
+use crate::notify::{ExecutionStatusChange, Transition};
+use crate::ops;
+use asl::{Clock, Engine, ExecutionInfo, ExecutionStatus, HistoryEvent, Observer, TaskResources};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast;
+
+/// How to build a service.
+#[derive(Clone)]
+pub struct SfnConfig {
+    pub region: String,
+    pub account_id: String,
+    pub clock: Arc<dyn Clock>,
+    pub resources: Arc<dyn TaskResources>,
+    /// Where the journal lives; None keeps everything in memory.
+    pub state_dir: Option<PathBuf>,
+    /// Task-token secret. Default: kept in `state_dir` (so tokens survive a restart), or
+    /// random when in memory.
+    pub token_secret: Option<Vec<u8>>,
+}
+
+impl SfnConfig {
+    /// In memory, `us-east-1`, account `123456789012`.
+    pub fn new(clock: Arc<dyn Clock>, resources: Arc<dyn TaskResources>) -> SfnConfig {
+        SfnConfig {
+            region: "us-east-1".into(),
+            account_id: "123456789012".into(),
+            clock,
+            resources,
+            state_dir: None,
+            token_secret: None,
+        }
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Registry {
+    pub machines: HashMap<String, Arc<Machine>>,
+    pub executions: HashMap<String, Arc<Execution>>,
+    /// Executions of each machine ARN in start order.
+    pub by_machine: HashMap<String, Vec<Arc<Execution>>>,
+    pub tags: HashMap<String, std::collections::BTreeMap<String, String>>,
+}
+
+pub(crate) struct Core {
+    pub scope: Scope,
+    pub engine: Engine,
+    pub reg: Mutex<Registry>,
+    journal: Option<Journal>,
+    status_tx: broadcast::Sender<ExecutionStatusChange>,
+    transition_tx: broadcast::Sender<Transition>,
+    seq: AtomicU64,
+    closed: AtomicBool,
+}
+
+impl Core {
+    pub fn next_seq(&self) -> u64 {
+        self.seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.engine.clock().now()
+    }
+
+    pub fn record(&self, r: Record) {
+        if let Some(j) = &self.journal {
+            j.append(r);
+        }
+    }
+
+    pub fn transition(&self, exec_arn: &str, exec_name: &str, machine: &str, ev: &HistoryEvent) {
+        if self.transition_tx.receiver_count() > 0 && Transition::worth_sending(ev) {
+            let _ = self.transition_tx.send(Transition {
+                execution_arn: exec_arn.to_string(),
+                execution_name: exec_name.to_string(),
+                state_machine_name: machine.to_string(),
+                event: Arc::new(ev.clone()),
+            });
+        }
+    }
+
+    /// Starts a standard execution that is already registered.
+    pub fn launch(self: &Arc<Self>, exec: &Arc<Execution>) {
+        let info = exec_info(exec);
+        let observer = Arc::new(ExecObserver {
+            core: self.clone(),
+            exec: exec.clone(),
+        });
+        let handle = self.engine.start(
+            &exec.machine.parsed,
+            info,
+            exec.input_value.clone(),
+            observer,
+        );
+        let _ = exec.handle.set(handle);
+    }
+
+    /// A machine marked deleting disappears once its last execution has ended.
+    fn execution_ended(&self, exec: &Execution) {
+        let arn = &exec.machine.data.arn;
+        let mut reg = lock(&self.reg);
+        let deleting = reg.machines.get(arn).is_some_and(|m| m.data.deleting);
+        if !deleting {
+            return;
+        }
+        let running = reg.by_machine.get(arn).is_some_and(|v| {
+            v.iter()
+                .any(|e| lock(&e.state).status == ExecutionStatus::Running)
+        });
+        if !running {
+            reg.machines.remove(arn);
+            self.record(Record::MachineGone { arn: arn.clone() });
+        }
+    }
+
+    fn close(&self) {
+        if self.closed.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let running: Vec<Arc<Execution>> = lock(&self.reg).executions.values().cloned().collect();
+        for e in running {
+            if let Some(h) = e.handle.get() {
+                h.stop(None, None);
+            }
+        }
+        if let Some(j) = &self.journal {
+            j.close();
+        }
+    }
+}
+
+pub(crate) fn exec_info(exec: &Execution) -> ExecutionInfo {
+    ExecutionInfo {
+        execution_arn: exec.arn.clone(),
+        name: exec.name.clone(),
+        state_machine_arn: exec.machine.data.arn.clone(),
+        state_machine_name: exec.machine.data.name.clone(),
+        start_time: exec.start_date,
+        role_arn: Some(exec.machine.data.role_arn.clone()),
+    }
+}
+
+/// Records a standard execution's events: history, journal, feeds.
+struct ExecObserver {
+    core: Arc<Core>,
+    exec: Arc<Execution>,
+}
+
+impl Observer for ExecObserver {
+    fn on_event(&self, _exec_arn: &str, event: &HistoryEvent) {
+        if self.core.closed.load(Ordering::Relaxed) {
+            return;
+        }
+        let (ended, change) = {
+            let mut st = lock(&self.exec.state);
+            let ended = apply_event(&mut st, event);
+            // Appended under the lock so the journal keeps the history's order.
+            self.core.record(Record::Event {
+                arn: self.exec.arn.clone(),
+                ev: event.clone(),
+            });
+            let started = event.event_type == asl::EventType::ExecutionStarted;
+            let change = (ended || started).then(|| ExecutionStatusChange::of(&self.exec, &st));
+            (ended, change)
+        };
+        self.core.transition(
+            &self.exec.arn,
+            &self.exec.name,
+            &self.exec.machine.data.name,
+            event,
+        );
+        if let Some(c) = change {
+            let _ = self.core.status_tx.send(c);
+        }
+        if ended {
+            self.core.execution_ended(&self.exec);
+        }
+    }
+}
+
+/// Express executions keep no history; they only feed transitions.
+pub(crate) struct ExpressObserver {
+    pub core: Arc<Core>,
+    pub name: String,
+    pub machine: String,
+}
+
+impl Observer for ExpressObserver {
+    fn on_event(&self, exec_arn: &str, event: &HistoryEvent) {
+        self.core.transition(exec_arn, &self.name, &self.machine, event);
+    }
+}
+
+/// The Step Functions service: operations by name, the HTTP router, and feeds.
+pub struct SfnService {
+    pub(crate) core: Arc<Core>,
+}
+
+impl SfnService {
+    /// Builds the service; with a `state_dir`, reloads what a previous process recorded and
+    /// resumes its running executions (call inside a tokio runtime then).
+    pub fn new(cfg: SfnConfig) -> Result<SfnService, SfnError> {
+        let secret = match (&cfg.token_secret, &cfg.state_dir) {
+            (Some(s), _) => s.clone(),
+            (None, Some(dir)) => {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    SfnError::Internal(format!("cannot create {}: {e}", dir.display()))
+                })?;
+                journal::secret(dir)?
+            }
+            (None, None) => uuid::Uuid::new_v4().as_bytes().to_vec(),
+        };
+        let engine = Engine::with_secret(cfg.clock.clone(), cfg.resources.clone(), &secret);
+        let records = match &cfg.state_dir {
+            Some(dir) => journal::load(dir)?,
+            None => Vec::new(),
+        };
+        let journal = match &cfg.state_dir {
+            Some(dir) => Some(Journal::open(dir)?),
+            None => None,
+        };
+        let core = Arc::new(Core {
+            scope: Scope {
+                region: cfg.region,
+                account_id: cfg.account_id,
+            },
+            engine,
+            reg: Mutex::new(Registry::default()),
+            journal,
+            status_tx: broadcast::channel(1024).0,
+            transition_tx: broadcast::channel(4096).0,
+            seq: AtomicU64::new(1),
+            closed: AtomicBool::new(false),
+        });
+        let to_resume = rebuild(&core, records);
+        if !to_resume.is_empty() && tokio::runtime::Handle::try_current().is_err() {
+            return Err(SfnError::Internal(
+                "resuming executions needs a tokio runtime: build the service inside one".into(),
+            ));
+        }
+        for exec in to_resume {
+            resume(&core, exec);
+        }
+        Ok(SfnService { core })
+    }
+
+    /// Runs one operation (`StartExecution`, ...) on a JSON 1.0 request body.
+    pub async fn handle(&self, operation: &str, body: Value) -> Result<Value, SfnError> {
+        ops::dispatch(&self.core, operation, &body).await
+    }
+
+    /// The engine, e.g. to answer task tokens directly.
+    pub fn engine(&self) -> &Engine {
+        &self.core.engine
+    }
+
+    pub fn region(&self) -> &str {
+        &self.core.scope.region
+    }
+
+    pub fn account_id(&self) -> &str {
+        &self.core.scope.account_id
+    }
+
+    /// Status changes of standard executions (EventBridge detail shape).
+    pub fn subscribe_status(&self) -> broadcast::Receiver<ExecutionStatusChange> {
+        self.core.status_tx.subscribe()
+    }
+
+    /// State transitions of all executions.
+    pub fn subscribe_transitions(&self) -> broadcast::Receiver<Transition> {
+        self.core.transition_tx.subscribe()
+    }
+
+    /// Stops recording and writes out the journal. Running executions are left as the
+    /// journal has them, as if the process had been killed, and resume on the next start.
+    pub fn shutdown(&self) {
+        self.core.close();
+    }
+}
+
+impl Drop for SfnService {
+    fn drop(&mut self) {
+        self.core.close();
+    }
+}
+
+/// Replays the journal; returns the executions still running.
+fn rebuild(core: &Arc<Core>, records: Vec<Record>) -> Vec<Arc<Execution>> {
+    let mut revs: HashMap<u64, Arc<Machine>> = HashMap::new();
+    let mut max_seq = 0;
+    let mut reg = lock(&core.reg);
+    for r in records {
+        match r {
+            Record::Machine { m } => {
+                max_seq = max_seq.max(m.rev).max(m.seq);
+                let rev = m.rev;
+                let arn = m.arn.clone();
+                let machine = match revs.values().find(|x| x.data.definition == m.definition) {
+                    Some(same) => Arc::new(same.with_data(m)),
+                    None => match Machine::new(m) {
+                        Ok(x) => Arc::new(x),
+                        Err(e) => {
+                            tracing::warn!(machine = %arn, error = %e, "journal holds a definition that no longer parses; skipped");
+                            continue;
+                        }
+                    },
+                };
+                revs.insert(rev, machine.clone());
+                reg.machines.insert(arn, machine);
+            }
+            Record::MachineGone { arn } => {
+                reg.machines.remove(&arn);
+            }
+            Record::Start {
+                seq,
+                arn,
+                name,
+                rev,
+                start,
+                input,
+            } => {
+                max_seq = max_seq.max(seq);
+                let Some(machine) = revs.get(&rev).cloned() else {
+                    tracing::warn!(execution = %arn, "journal start refers to an unknown machine revision; skipped");
+                    continue;
+                };
+                let value = serde_json::from_str(&input).unwrap_or(Value::Null);
+                let exec = Arc::new(Execution::new(seq, arn.clone(), name, machine, start, input, value));
+                reg.by_machine
+                    .entry(exec.machine.data.arn.clone())
+                    .or_default()
+                    .push(exec.clone());
+                reg.executions.insert(arn, exec);
+            }
+            Record::Event { arn, ev } => {
+                if let Some(exec) = reg.executions.get(&arn) {
+                    apply_event(&mut lock(&exec.state), &ev);
+                }
+            }
+        }
+    }
+    core.seq.store(max_seq + 1, Ordering::Relaxed);
+    reg.executions
+        .values()
+        .filter(|e| lock(&e.state).status == ExecutionStatus::Running)
+        .cloned()
+        .collect()
+}
+
+fn resume(core: &Arc<Core>, exec: Arc<Execution>) {
+    let history = lock(&exec.state).history.clone();
+    let observer = Arc::new(ExecObserver {
+        core: core.clone(),
+        exec: exec.clone(),
+    });
+    let result = if history.is_empty() {
+        // Killed between registering and the first event: start it afresh.
+        core.launch(&exec);
+        return;
+    } else {
+        core.engine
+            .resume(&exec.machine.parsed, exec_info(&exec), history, observer.clone())
+    };
+    match result {
+        Ok(h) => {
+            let _ = exec.handle.set(h);
+        }
+        Err(e) => {
+            tracing::error!(execution = %exec.arn, error = %e, "cannot resume; the execution is marked FAILED");
+            let last = lock(&exec.state).history.last().map(|e| e.id).unwrap_or(0);
+            let ev = HistoryEvent {
+                timestamp: core.now(),
+                event_type: asl::EventType::ExecutionFailed,
+                id: last + 1,
+                previous_event_id: last,
+                details: Some(asl::EventDetails::ExecutionFailed(asl::ErrorDetails {
+                    error: Some("States.Runtime".into()),
+                    cause: Some(format!("The execution could not be resumed after a restart: {e}")),
+                })),
+            };
+            observer.on_event(&exec.arn, &ev);
+        }
+    }
+}
+
+pub(crate) fn machine_record(m: &MachineData) -> Record {
+    Record::Machine { m: m.clone() }
+}

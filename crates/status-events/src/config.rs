@@ -1,0 +1,38 @@
+//! Settings read through a key lookup, so the local runtime can pass the template's variables.
+
+use crate::error::ConfigError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub jobs_table: String,
+    /// Empty or absent: no notifications.
+    pub notify_topic_arn: Option<String>,
+    /// (state machine ARN, Pattern) for each machine of this stack that is configured.
+    pub machines: Vec<(String, &'static str)>,
+}
+
+pub const MACHINE_VARS: [(&str, &str); 3] = [
+    ("CALLBACK_STATE_MACHINE_ARN", "callback"),
+    ("WAIT_UNTIL_STATE_MACHINE_ARN", "wait-until"),
+    ("WAITABLE_STATE_MACHINE_ARN", "waitable"),
+];
+
+impl Config {
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let non_empty = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let jobs_table = non_empty("JOBS_TABLE").ok_or(ConfigError::Missing("JOBS_TABLE"))?;
+        let machines = MACHINE_VARS
+            .iter()
+            .filter_map(|(var, pattern)| non_empty(var).map(|arn| (arn, *pattern)))
+            .collect();
+        Ok(Self {
+            jobs_table,
+            notify_topic_arn: non_empty("NOTIFY_TOPIC_ARN"),
+            machines,
+        })
+    }
+
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+}

@@ -1,0 +1,126 @@
+//! Reads the record, decides, writes conditionally; on a lost race it reads again, so two
+//! deliveries handled at the same time still end with the newest status stored.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::decide::{decide, effective_status, worth_notifying, Decision, SkipReason};
+use crate::error::StatusEventError;
+use crate::event::{ExecStatus, StatusChange};
+use crate::notify;
+use crate::ports::{Notifier, StatusStore};
+
+const MAX_ATTEMPTS: usize = 5;
+
+pub type Now = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+pub struct StatusTracker {
+    pub store: Arc<dyn StatusStore>,
+    pub notifier: Option<Arc<dyn Notifier>>,
+    /// (state machine ARN, Pattern) of this stack's machines; empty accepts every machine.
+    pub machines: Vec<(String, &'static str)>,
+    pub now: Now,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outcome {
+    pub job_id: String,
+    /// `applied`, `duplicate`, `stale`, `other-execution`, `ignored-status`, `foreign-machine`.
+    pub outcome: &'static str,
+    pub status: Option<&'static str>,
+    pub notified: bool,
+}
+
+fn skip_name(r: SkipReason) -> &'static str {
+    match r {
+        SkipReason::IgnoredStatus => "ignored-status",
+        SkipReason::OtherExecution => "other-execution",
+        SkipReason::Stale => "stale",
+        SkipReason::Duplicate => "duplicate",
+    }
+}
+
+impl StatusTracker {
+    fn pattern_of(&self, machine_arn: &str) -> Result<Option<&'static str>, ()> {
+        if self.machines.is_empty() {
+            return Ok(None);
+        }
+        self.machines
+            .iter()
+            .find(|(arn, _)| arn == machine_arn)
+            .map(|(_, p)| Some(*p))
+            .ok_or(())
+    }
+
+    pub async fn handle(&self, ev: &StatusChange) -> Result<Outcome, StatusEventError> {
+        let mut out = Outcome {
+            job_id: ev.name.clone(),
+            outcome: "applied",
+            status: None,
+            notified: false,
+        };
+        let Ok(pattern) = self.pattern_of(&ev.state_machine_arn) else {
+            tracing::warn!(machine = %ev.state_machine_arn, "event for a machine outside this stack");
+            out.outcome = "foreign-machine";
+            return Ok(out);
+        };
+        let up = |e: crate::ports::StoreError| StatusEventError::Upstream(e.0);
+        for _ in 0..MAX_ATTEMPTS {
+            let rec = self.store.get(&ev.name).await.map_err(up)?;
+            match decide(ev, rec.as_ref(), pattern, (self.now)()) {
+                Decision::Apply(update) => {
+                    if !self.store.apply(&ev.name, rec.as_ref(), &update).await.map_err(up)? {
+                        tracing::debug!(job = %ev.name, "record changed under us; reading again");
+                        continue;
+                    }
+                    let status = update.execution_status;
+                    out.status = Some(status.as_str());
+                    tracing::info!(job = %ev.name, status = status.as_str(), "execution status recorded");
+                    out.notified = self.notify_once(ev, status, false).await?;
+                    return Ok(out);
+                }
+                Decision::Skip(reason) => {
+                    out.outcome = skip_name(reason);
+                    tracing::info!(job = %ev.name, event_status = %ev.raw_status, outcome = out.outcome, "event not applied");
+                    if reason == SkipReason::Duplicate {
+                        // The first delivery may have stored the status but failed to notify.
+                        if let (Some(raw), Some(r)) = (ev.status, rec.as_ref()) {
+                            let status = effective_status(ev, raw, Some(r));
+                            out.status = Some(status.as_str());
+                            out.notified = self.notify_once(ev, status, r.notified).await?;
+                        }
+                    }
+                    return Ok(out);
+                }
+            }
+        }
+        Err(StatusEventError::Conflict(ev.name.clone()))
+    }
+
+    async fn notify_once(
+        &self,
+        ev: &StatusChange,
+        status: ExecStatus,
+        already: bool,
+    ) -> Result<bool, StatusEventError> {
+        let Some(notifier) = &self.notifier else {
+            return Ok(false);
+        };
+        if already || !worth_notifying(status) {
+            return Ok(false);
+        }
+        notifier
+            .publish(&notify::subject(ev, status), &notify::message(ev, status))
+            .await
+            .map_err(|e| StatusEventError::Upstream(e.0))?;
+        let at = (self.now)().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        self.store
+            .mark_notified(&ev.name, &at)
+            .await
+            .map_err(|e| StatusEventError::Upstream(e.0))?;
+        Ok(true)
+    }
+}

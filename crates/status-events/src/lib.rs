@@ -1,0 +1,60 @@
+//! Keeps every job record's execution status (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED,
+//! CANCELLED) from EventBridge "Step Functions Execution Status Change" events, idempotently and
+//! whatever the delivery order, and optionally tells an SNS topic about executions that went wrong.
+//! See docs/execution-control.md for the rules.
+
+pub mod config;
+pub mod decide;
+pub mod dynamodb;
+pub mod error;
+pub mod event;
+pub mod handler;
+pub mod notify;
+pub mod ports;
+pub mod sns;
+
+use std::sync::Arc;
+
+use lambda_runtime::Diagnostic;
+use serde_json::Value;
+
+pub use config::Config;
+pub use error::{ConfigError, StatusEventError};
+pub use event::{status_change_event, ExecStatus, StatusChange, StatusChangeFields};
+pub use handler::{Outcome, StatusTracker};
+
+/// The Lambda function: parse, track, answer with what happened (useful in logs and locally).
+pub struct Handler {
+    pub tracker: StatusTracker,
+}
+
+impl Handler {
+    pub async fn invoke_json(&self, payload: Value) -> Result<Value, Diagnostic> {
+        let ev = StatusChange::from_json(payload).inspect_err(|e| tracing::error!(error = %e))?;
+        let out = self
+            .tracker
+            .handle(&ev)
+            .await
+            .inspect_err(|e| tracing::error!(job = %ev.name, error = %e))?;
+        serde_json::to_value(out).map_err(|e| Diagnostic {
+            error_type: "SerializationError".into(),
+            error_message: e.to_string(),
+        })
+    }
+}
+
+/// Builds the handler with real clients; used by `main.rs` and by the local runtime.
+pub fn build(sdk: &aws_config::SdkConfig, cfg: Config) -> Handler {
+    let store = dynamodb::DynamoStatusStore::new(aws_sdk_dynamodb::Client::new(sdk), cfg.jobs_table);
+    let notifier = cfg.notify_topic_arn.map(|arn| {
+        Arc::new(sns::SnsNotifier::new(aws_sdk_sns::Client::new(sdk), arn)) as Arc<dyn ports::Notifier>
+    });
+    Handler {
+        tracker: StatusTracker {
+            store: Arc::new(store),
+            notifier,
+            machines: cfg.machines,
+            now: Arc::new(chrono::Utc::now),
+        },
+    }
+}

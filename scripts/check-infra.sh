@@ -1,0 +1,337 @@
+#!/usr/bin/env bash
+# Checks the deployable description of the application without deploying it:
+#   - cfn-lint and `sam validate --lint` on template.yaml;
+#   - every statemachine/*.asl.json: placeholders match the template's DefinitionSubstitutions,
+#     valid JSON before and after substitution, statelint on both forms;
+#   - every events/*.json parses; API events have the API Gateway REST proxy shape and cover
+#     every route of the template; every handler binary has at least one sample event;
+#   - IAM stays least-privilege (no wildcard actions, "*" resources only for log delivery) and
+#     every function logs JSON to its own log group kept LogRetentionDays;
+#   - the README shows a curl command for every route.
+# Every check runs; the script exits 1 if any of them failed.
+set -uo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bin="$root/.venv/bin"
+
+# sam validate needs a region and credentials even though --lint never calls AWS.
+export SAM_CLI_TELEMETRY=0
+export AWS_REGION="${AWS_REGION:-us-east-1}"
+export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-$AWS_REGION}"
+export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}"
+export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
+export AWS_PAGER=""
+
+for tool in python cfn-lint sam statelint; do
+  if [ ! -x "$bin/$tool" ]; then
+    echo "check-infra: $bin/$tool is missing (install requirements-dev.txt into .venv)" >&2
+    exit 1
+  fi
+done
+
+failures=()
+run() {
+  local label="$1"
+  shift
+  printf -- '--- %s\n' "$label"
+  if "$@"; then
+    printf 'ok: %s\n' "$label"
+  else
+    printf 'FAILED: %s\n' "$label" >&2
+    failures+=("$label")
+  fi
+}
+
+# Cross-file consistency, in Python because it needs a CloudFormation-aware YAML reader
+# (cfn-lint's) and JSON. Writes the substituted state machines into $rendered for statelint.
+consistency() {
+  "$bin/python" - "$root" "$rendered" <<'PY'
+import glob
+import json
+import os
+import re
+import sys
+
+from cfnlint.decode import cfn_yaml
+
+root, rendered = sys.argv[1], sys.argv[2]
+errors = []
+
+
+def err(msg):
+    errors.append(msg)
+    print("  error: " + msg)
+
+
+template = cfn_yaml.load(os.path.join(root, "template.yaml"))
+params = template.get("Parameters", {})
+resources = template["Resources"]
+REGION, ACCOUNT = "us-east-1", "123456789012"
+PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
+
+
+def physical(name):
+    return "sfn-patterns-" + name + "-1A2B3C4D5E6F"
+
+
+def render(value, where):
+    """A plausible deployed value for one DefinitionSubstitutions entry."""
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    if "Ref" in value:
+        name = value["Ref"]
+        if name in params:
+            if "Default" not in params[name]:
+                err(where + ": parameter " + name + " has no Default (the local runtime needs one)")
+                return "0"
+            return str(params[name]["Default"])
+        kind = resources.get(name, {}).get("Type")
+        if kind == "AWS::Serverless::StateMachine":
+            return "arn:aws:states:%s:%s:stateMachine:%s" % (REGION, ACCOUNT, physical(name))
+        if kind:
+            return physical(name)
+        err(where + ": !Ref " + name + " names nothing in the template")
+        return "x"
+    if "Fn::GetAtt" in value:
+        target = value["Fn::GetAtt"]
+        name, attr = target if isinstance(target, list) else target.split(".", 1)
+        kind = resources.get(name, {}).get("Type")
+        if kind == "AWS::Serverless::Function" and attr == "Arn":
+            return "arn:aws:lambda:%s:%s:function:%s" % (REGION, ACCOUNT, physical(name))
+        if kind == "AWS::DynamoDB::Table" and attr == "Arn":
+            return "arn:aws:dynamodb:%s:%s:table/%s" % (REGION, ACCOUNT, physical(name))
+        if kind:
+            return physical(name)
+        err(where + ": !GetAtt " + name + " names nothing in the template")
+        return "x"
+    err(where + ": cannot render " + json.dumps(value))
+    return "x"
+
+
+functions = {n: r for n, r in resources.items() if r.get("Type") == "AWS::Serverless::Function"}
+binaries = {}
+for name, fn in functions.items():
+    meta = fn.get("Metadata", {})
+    b = meta.get("BuildProperties", {}).get("Binary")
+    if meta.get("BuildMethod") != "rust-cargolambda" or not b:
+        err(name + ": needs Metadata BuildMethod rust-cargolambda and BuildProperties.Binary")
+        continue
+    if fn.get("Properties", {}).get("CodeUri") != ".":
+        err(name + ": CodeUri must be . (the workspace root)")
+    binaries[name] = b
+
+# Least privilege: no wildcard actions; "*" resources only for actions that have no
+# resource-level scope (CloudWatch Logs delivery for state machine logging).
+def statements(policy):
+    if isinstance(policy, dict) and "Fn::If" in policy:
+        for branch in policy["Fn::If"][1:]:
+            yield from statements(branch)
+    elif isinstance(policy, dict) and "Statement" in policy:
+        yield from policy["Statement"]
+
+
+for name, r in sorted(resources.items()):
+    if r.get("Type") not in ("AWS::Serverless::Function", "AWS::Serverless::StateMachine"):
+        continue
+    for policy in r.get("Properties", {}).get("Policies", []) or []:
+        if isinstance(policy, str):
+            err(name + ": managed policy " + policy + " is broader than this stack needs")
+        for st in statements(policy):
+            actions = st.get("Action", [])
+            actions = [actions] if isinstance(actions, str) else actions
+            for action in actions:
+                if action == "*" or action.endswith(":*"):
+                    err(name + ": wildcard action " + action)
+            if st.get("Resource") == "*" and any(not a.startswith("logs:") for a in actions):
+                err(name + ": Resource * for " + ", ".join(actions))
+
+# Every function logs (JSON) to its own log group, kept LogRetentionDays.
+for name, fn in sorted(functions.items()):
+    logging = fn.get("Properties", {}).get("LoggingConfig", {})
+    group = logging.get("LogGroup", {})
+    target = resources.get(group.get("Ref") if isinstance(group, dict) else None, {})
+    if logging.get("LogFormat") != "JSON" or target.get("Type") != "AWS::Logs::LogGroup":
+        err(name + ": LoggingConfig needs LogFormat JSON and LogGroup: !Ref <an AWS::Logs::LogGroup>")
+    elif target.get("Properties", {}).get("RetentionInDays") != {"Ref": "LogRetentionDays"}:
+        err(name + ": its log group must keep logs LogRetentionDays")
+
+# Environment variable names are part of docs/contracts.md.
+contracts = open(os.path.join(root, "docs", "contracts.md")).read()
+for name, fn in functions.items():
+    env = fn.get("Properties", {}).get("Environment", {}).get("Variables", {})
+    for var in env:
+        if var != "RUST_LOG" and "`" + var + "`" not in contracts:
+            err(name + ": environment variable " + var + " is not in docs/contracts.md")
+
+# --- state machines ------------------------------------------------------------------------
+payload_keys = {}  # binary -> set of keys the state machines send it
+machines = {n: r for n, r in resources.items() if r.get("Type") == "AWS::Serverless::StateMachine"}
+if not machines:
+    err("no AWS::Serverless::StateMachine in template.yaml")
+seen_files = set()
+for name, sm in sorted(machines.items()):
+    props = sm.get("Properties", {})
+    uri = props.get("DefinitionUri")
+    if not isinstance(uri, str) or not os.path.isfile(os.path.join(root, uri)):
+        err(name + ": DefinitionUri " + repr(uri) + " is not a file of this repository")
+        continue
+    seen_files.add(os.path.normpath(uri))
+    raw = open(os.path.join(root, uri)).read()
+    subs = props.get("DefinitionSubstitutions", {})
+    used = set(PLACEHOLDER.findall(raw))
+    for p in sorted(used - set(subs)):
+        err(uri + ": ${" + p + "} has no DefinitionSubstitutions entry in " + name)
+    for p in sorted(set(subs) - used):
+        err(name + ": DefinitionSubstitutions." + p + " is never used by " + uri)
+    try:
+        json.loads(raw)
+    except ValueError as e:
+        err(uri + ": not valid JSON before substitution: " + str(e))
+    values = {k: render(v, name + ".DefinitionSubstitutions." + k) for k, v in subs.items()}
+    text = PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), raw)
+    try:
+        definition = json.loads(text)
+    except ValueError as e:
+        err(uri + ": not valid JSON after substitution: " + str(e))
+        continue
+    with open(os.path.join(rendered, os.path.basename(uri)), "w") as out:
+        out.write(text)
+    # Which function gets which payload keys, as the Task states build them.
+    arn_to_binary = {}
+    for k, v in subs.items():
+        if isinstance(v, dict) and "Fn::GetAtt" in v:
+            target = v["Fn::GetAtt"]
+            fn_name = target[0] if isinstance(target, list) else target.split(".", 1)[0]
+            if fn_name in binaries:
+                arn_to_binary[values[k]] = binaries[fn_name]
+    for state_name, state in definition.get("States", {}).items():
+        if state.get("Type") != "Task" or not str(state.get("Resource", "")).startswith("arn:aws:states:::lambda:invoke"):
+            continue
+        parameters = state.get("Parameters", {})
+        b = arn_to_binary.get(parameters.get("FunctionName"))
+        if b is None:
+            err(uri + ": state " + state_name + " invokes a function that is not in the template")
+            continue
+        payload = parameters.get("Payload")
+        if isinstance(payload, dict):
+            keys = {k[:-2] if k.endswith(".$") else k for k in payload}
+            if payload_keys.setdefault(b, keys) != keys:
+                err(b + ": the state machines send it different payloads")
+for f in sorted(glob.glob(os.path.join(root, "statemachine", "*.asl.json"))):
+    rel = os.path.relpath(f, root)
+    if os.path.normpath(rel) not in seen_files:
+        err(rel + ": no state machine in template.yaml uses it")
+
+# --- API routes and events -----------------------------------------------------------------
+routes = {}  # (METHOD, path) -> binary
+for name, fn in functions.items():
+    for ev_name, ev in fn.get("Properties", {}).get("Events", {}).items():
+        if ev.get("Type") == "Api":
+            p = ev.get("Properties", {})
+            routes[(p["Method"].upper(), p["Path"])] = binaries.get(name)
+
+covered = set()
+with_events = set()
+for f in sorted(glob.glob(os.path.join(root, "events", "*.json"))):
+    rel = os.path.relpath(f, root)
+    try:
+        event = json.load(open(f))
+    except ValueError as e:
+        err(rel + ": not valid JSON: " + str(e))
+        continue
+    base = os.path.basename(f)[: -len(".json")]
+    b = base.split(".", 1)[0]
+    if b not in binaries.values():
+        if os.path.isdir(os.path.join(root, "crates", b)):
+            # A crate's events before its function is in the template: parsed, not routed.
+            print("  note: " + rel + ": handler " + b + " is not in template.yaml; only parsed")
+        else:
+            err(rel + ": the name should start with a handler binary (" + ", ".join(sorted(binaries.values())) + ")")
+        continue
+    with_events.add(b)
+    if not isinstance(event, dict):
+        err(rel + ": an event is a JSON object")
+        continue
+    if "httpMethod" in event:
+        for key in ("resource", "path", "httpMethod", "headers", "requestContext"):
+            if key not in event:
+                err(rel + ": API Gateway proxy event without " + key)
+        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+        for h in ("x-api-key", "host"):
+            if h not in headers:
+                err(rel + ": no " + h + " header")
+        ctx = event.get("requestContext") or {}
+        if not ctx.get("stage") or not ctx.get("requestId") or not (ctx.get("identity") or {}).get("apiKey"):
+            err(rel + ": requestContext needs stage, requestId and identity.apiKey")
+        if event.get("body") is not None and not isinstance(event["body"], str):
+            err(rel + ": body is a string (JSON text) or null")
+        route = (event.get("httpMethod"), event.get("resource"))
+        if route not in routes:
+            err(rel + ": " + " ".join(map(str, route)) + " is not a route of the template")
+            continue
+        if routes[route] != b:
+            err(rel + ": " + " ".join(route) + " goes to " + str(routes[route]) + ", not " + b)
+        expected = event["resource"]
+        for k, v in (event.get("pathParameters") or {}).items():
+            expected = expected.replace("{" + k + "}", v)
+        if "{" in expected or expected != event.get("path"):
+            err(rel + ": path and pathParameters do not match resource " + event["resource"])
+        covered.add(route)
+    elif b in payload_keys:
+        if set(event) != payload_keys[b]:
+            err(rel + ": keys " + str(sorted(event)) + " differ from what the state machine sends: " + str(sorted(payload_keys[b])))
+for route in sorted(set(routes) - covered):
+    err("no sample event for " + " ".join(route))
+for b in sorted(set(binaries.values()) - with_events):
+    err("no sample event for handler " + b)
+
+# --- README ----------------------------------------------------------------------------------
+readme_path = os.path.join(root, "README.md")
+if not os.path.isfile(readme_path):
+    err("README.md is missing")
+else:
+    readme = open(readme_path).read()
+    for method, path in sorted(routes):
+        pattern = re.escape(path)
+        pattern = re.sub(r"\\\{[A-Za-z]+\\\}", r"[^/\\s\"']+", pattern)
+        if not re.search(r"\$\{?API\}?" + pattern + r"(?=[\s\"'?]|$)", readme, re.M):
+            err("README.md has no curl example for " + method + " " + path + " (written as $API" + path + ")")
+    if "x-api-key" not in readme:
+        err("README.md never shows the x-api-key header")
+
+print("  %d routes, %d functions, %d state machines checked" % (len(routes), len(functions), len(machines)))
+sys.exit(1 if errors else 0)
+PY
+}
+
+rendered="$(mktemp -d)"
+trap 'rm -rf "$rendered"' EXIT
+
+run "cfn-lint template.yaml" "$bin/cfn-lint" template.yaml
+run "sam validate --lint" "$bin/sam" validate --lint --template-file template.yaml --region "$AWS_REGION"
+run "template, state machines, events and README agree" consistency
+
+shopt -s nullglob
+asl_files=(statemachine/*.asl.json)
+if [ "${#asl_files[@]}" -eq 0 ]; then
+  echo "FAILED: no statemachine/*.asl.json" >&2
+  failures+=("state machine files present")
+fi
+for f in "${asl_files[@]}"; do
+  run "statelint $f (as written)" "$bin/statelint" "$f"
+  r="$rendered/$(basename "$f")"
+  if [ -f "$r" ]; then
+    run "statelint $f (substituted)" "$bin/statelint" "$r"
+  else
+    echo "FAILED: no substituted copy of $f" >&2
+    failures+=("substituted $f")
+  fi
+done
+
+if [ "${#failures[@]}" -ne 0 ]; then
+  printf '\ncheck-infra: %d check(s) failed:\n' "${#failures[@]}" >&2
+  printf '  - %s\n' "${failures[@]}" >&2
+  exit 1
+fi
+printf '\ncheck-infra: all checks passed\n'
