@@ -161,9 +161,9 @@ class StateMachineTest(unittest.TestCase):
                 if e.get("taskScheduledEventDetails", {}).get("resourceType") == "lambda"
             ]
             answered = any(
-                e["type"] in ("TaskSubmitted", "TaskSucceeded", "TaskFailed")
-                and "lambda" in json.dumps(e)
+                e.get(key, {}).get("resourceType") == "lambda"
                 for e in events
+                for key in ("taskSubmittedEventDetails", "taskSucceededEventDetails", "taskFailedEventDetails")
             )
             if scheduled and answered:
                 # moto starts listening for the token a moment after TaskSubmitted; a

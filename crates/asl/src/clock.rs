@@ -24,14 +24,10 @@ impl Clock for SystemClock {
     }
 
     fn sleep_until(&self, t: DateTime<Utc>) -> BoxFuture<'static, ()> {
-        let delta = t - Utc::now();
-        Box::pin(async move {
-            if let Ok(d) = delta.to_std() {
-                if !d.is_zero() {
-                    tokio::time::sleep(d).await;
-                }
-            }
-        })
+        match (t - Utc::now()).to_std() {
+            Ok(d) if !d.is_zero() => Box::pin(tokio::time::sleep(d)),
+            _ => Box::pin(std::future::ready(())),
+        }
     }
 }
 

@@ -89,7 +89,7 @@ pub(crate) struct MapSpec {
 #[derive(Debug, Clone)]
 pub(crate) enum Kind {
     Pass {
-        result: Option<Value>,
+        result: Option<Arc<Value>>,
     },
     Task(TaskSpec),
     Choice {
@@ -910,7 +910,7 @@ impl Validator {
         };
         let kind = match ty {
             "Pass" => Kind::Pass {
-                result: obj.get("Result").cloned(),
+                result: obj.get("Result").cloned().map(Arc::new),
             },
             "Succeed" => Kind::Succeed,
             "Fail" => Kind::Fail {

@@ -9,7 +9,11 @@ use serde::Serialize;
 use crate::http::ApiError;
 
 pub fn invalid_cursor(why: &str) -> ApiError {
-    ApiError::new(400, "InvalidCursor", format!("query parameter `next` is not a valid cursor: {why}"))
+    ApiError::new(
+        400,
+        "InvalidCursor",
+        format!("query parameter `next` is not a valid cursor: {why}"),
+    )
 }
 
 pub fn encode<T: Serialize>(v: &T) -> String {

@@ -38,7 +38,11 @@ fn number(n: &str) -> Value {
     n.parse::<i64>()
         .map(Value::from)
         .ok()
-        .or_else(|| n.parse::<f64>().ok().and_then(|f| serde_json::Number::from_f64(f).map(Value::Number)))
+        .or_else(|| {
+            n.parse::<f64>()
+                .ok()
+                .and_then(|f| serde_json::Number::from_f64(f).map(Value::Number))
+        })
         .unwrap_or_else(|| Value::String(n.to_string()))
 }
 
@@ -54,7 +58,11 @@ pub fn to_json(v: &AttributeValue) -> Value {
         AttributeValue::Ss(ss) => json!(ss),
         AttributeValue::Ns(ns) => Value::Array(ns.iter().map(|n| number(n)).collect()),
         AttributeValue::B(b) => json!(STANDARD.encode(b.as_ref())),
-        AttributeValue::Bs(bs) => Value::Array(bs.iter().map(|b| json!(STANDARD.encode(b.as_ref()))).collect()),
+        AttributeValue::Bs(bs) => Value::Array(
+            bs.iter()
+                .map(|b| json!(STANDARD.encode(b.as_ref())))
+                .collect(),
+        ),
         _ => Value::Null,
     }
 }
@@ -140,9 +148,14 @@ impl JobStore for DynamoJobs {
                         .find(|s| *s != "RUNNING")
                         .unwrap_or("unknown")
                         .to_string();
-                    Ok(CancelWrite::AlreadyFinal { process_status: status })
+                    Ok(CancelWrite::AlreadyFinal {
+                        process_status: status,
+                    })
                 }
-                other => Err(StoreError(format!("UpdateItem: {}", DisplayErrorContext(&other)))),
+                other => Err(StoreError(format!(
+                    "UpdateItem: {}",
+                    DisplayErrorContext(&other)
+                ))),
             },
         }
     }

@@ -32,7 +32,10 @@ impl ApiError {
         Self::new(502, "Upstream", message)
     }
     pub fn into_response(self) -> ApiGatewayProxyResponse {
-        json_response(self.status, &json!({"error": self.error, "message": self.message}))
+        json_response(
+            self.status,
+            &json!({"error": self.error, "message": self.message}),
+        )
     }
 }
 
@@ -47,14 +50,26 @@ pub fn json_response(status: u16, body: &Value) -> ApiGatewayProxyResponse {
 }
 
 /// The single value of a query parameter; repeating it is ambiguous, so it is refused.
-pub fn query_one<'a>(req: &'a ApiGatewayProxyRequest, key: &str) -> Result<Option<&'a str>, ApiError> {
+pub fn query_one<'a>(
+    req: &'a ApiGatewayProxyRequest,
+    key: &str,
+) -> Result<Option<&'a str>, ApiError> {
     let singles = req.query_string_parameters.all(key).unwrap_or_default();
-    let multi = req.multi_value_query_string_parameters.all(key).unwrap_or_default();
-    let values = if multi.len() > singles.len() { multi } else { singles };
+    let multi = req
+        .multi_value_query_string_parameters
+        .all(key)
+        .unwrap_or_default();
+    let values = if multi.len() > singles.len() {
+        multi
+    } else {
+        singles
+    };
     match values.as_slice() {
         [] => Ok(None),
         [v] => Ok(Some(v)),
-        _ => Err(ApiError::invalid(format!("query parameter `{key}` is given more than once"))),
+        _ => Err(ApiError::invalid(format!(
+            "query parameter `{key}` is given more than once"
+        ))),
     }
 }
 
@@ -112,7 +127,9 @@ pub fn query_bool(req: &ApiGatewayProxyRequest, key: &str) -> Result<bool, ApiEr
         None => Ok(false),
         Some(v) if v.eq_ignore_ascii_case("true") || v == "1" || v.is_empty() => Ok(true),
         Some(v) if v.eq_ignore_ascii_case("false") || v == "0" => Ok(false),
-        Some(_) => Err(ApiError::invalid(format!("query parameter `{key}` must be true or false"))),
+        Some(_) => Err(ApiError::invalid(format!(
+            "query parameter `{key}` must be true or false"
+        ))),
     }
 }
 
@@ -159,9 +176,7 @@ pub fn parse_doc(s: Option<&str>) -> Value {
 pub fn valid_execution_name(name: &str) -> bool {
     let n = name.chars().count();
     (1..=80).contains(&n)
-        && !name.chars().any(|c| {
-            c.is_whitespace()
-                || c.is_control()
-                || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(c)
-        })
+        && !name
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(c))
 }

@@ -79,8 +79,10 @@ pub trait StepFunctions: Send + Sync {
     ) -> Result<ListPage, SfnError>;
 
     /// `None` when the execution does not exist (or the ARN cannot name one).
-    async fn describe_execution(&self, execution_arn: &str)
-        -> Result<Option<ExecutionDetail>, SfnError>;
+    async fn describe_execution(
+        &self,
+        execution_arn: &str,
+    ) -> Result<Option<ExecutionDetail>, SfnError>;
 
     async fn get_execution_history(
         &self,

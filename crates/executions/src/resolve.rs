@@ -46,8 +46,17 @@ pub async fn resolve(api: &Api, id: &str) -> Result<Resolved, ApiError> {
         .and_then(Value::as_str)
         .and_then(|arn| Some((api.cfg.machine_of_execution(arn)?, arn.to_string())));
     if let Some((machine, arn)) = recorded {
-        if let Some(detail) = api.sfn.describe_execution(&arn).await.map_err(sfn_upstream)? {
-            return Ok(Resolved { machine, detail, job });
+        if let Some(detail) = api
+            .sfn
+            .describe_execution(&arn)
+            .await
+            .map_err(sfn_upstream)?
+        {
+            return Ok(Resolved {
+                machine,
+                detail,
+                job,
+            });
         }
     }
     let lookups = Machine::ALL.into_iter().filter_map(|m| {
@@ -73,5 +82,9 @@ pub async fn resolve(api: &Api, id: &str) -> Result<Resolved, ApiError> {
             .and_then(Value::as_str)
             .is_none_or(|a| a == detail.execution_arn)
     });
-    Ok(Resolved { machine, detail, job })
+    Ok(Resolved {
+        machine,
+        detail,
+        job,
+    })
 }

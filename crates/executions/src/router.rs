@@ -31,7 +31,10 @@ fn method_not_allowed(req: &ApiGatewayProxyRequest, allowed: &str) -> ApiError {
     ApiError::new(
         405,
         "MethodNotAllowed",
-        format!("{} is not allowed here (allowed: {allowed})", req.http_method),
+        format!(
+            "{} is not allowed here (allowed: {allowed})",
+            req.http_method
+        ),
     )
 }
 

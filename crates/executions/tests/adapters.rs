@@ -52,7 +52,12 @@ async fn list_passes_filter_page_size_and_token() {
     let client = mock_client!(aws_sdk_sfn, RuleMode::Sequential, [&rule, &bad]);
     let sfn = SfnClient::new(client);
     let page = sfn
-        .list_executions("arn:aws:states:us-east-1:1:stateMachine:M", Some("RUNNING"), 20, Some("t1"))
+        .list_executions(
+            "arn:aws:states:us-east-1:1:stateMachine:M",
+            Some("RUNNING"),
+            20,
+            Some("t1"),
+        )
         .await
         .unwrap();
     assert_eq!(page.items.len(), 1);
@@ -60,7 +65,12 @@ async fn list_passes_filter_page_size_and_token() {
     assert_eq!(page.items[0].status, "RUNNING");
     assert_eq!(page.next_token.as_deref(), Some("t2"));
     let err = sfn
-        .list_executions("arn:aws:states:us-east-1:1:stateMachine:M", None, 20, Some("zzz"))
+        .list_executions(
+            "arn:aws:states:us-east-1:1:stateMachine:M",
+            None,
+            20,
+            Some("zzz"),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, SfnError::InvalidToken(_)));
@@ -90,7 +100,10 @@ async fn describe_maps_missing_execution_to_none() {
     let client = mock_client!(aws_sdk_sfn, RuleMode::Sequential, [&found, &missing]);
     let sfn = SfnClient::new(client);
     let d = sfn.describe_execution(ARN).await.unwrap().unwrap();
-    assert_eq!((d.status.as_str(), d.stop_ms, d.error.as_deref()), ("FAILED", Some(2000), Some("Boom")));
+    assert_eq!(
+        (d.status.as_str(), d.stop_ms, d.error.as_deref()),
+        ("FAILED", Some(2000), Some("Boom"))
+    );
     assert_eq!(sfn.describe_execution(ARN).await.unwrap(), None);
 }
 
@@ -130,7 +143,11 @@ async fn history_asks_for_data_in_the_requested_order_and_keeps_details() {
                         .timestamp(DateTime::from_millis(4))
                         .r#type(HistoryEventType::TaskStateEntered)
                         .state_entered_event_details(
-                            StateEnteredEventDetails::builder().name("Wait").input("{}").build().unwrap(),
+                            StateEnteredEventDetails::builder()
+                                .name("Wait")
+                                .input("{}")
+                                .build()
+                                .unwrap(),
                         )
                         .build()
                         .unwrap(),
@@ -139,9 +156,15 @@ async fn history_asks_for_data_in_the_requested_order_and_keeps_details() {
                 .unwrap()
         });
     let client = mock_client!(aws_sdk_sfn, [&rule]);
-    let page = SfnClient::new(client).get_execution_history(ARN, 5, None, true).await.unwrap();
+    let page = SfnClient::new(client)
+        .get_execution_history(ARN, 5, None, true)
+        .await
+        .unwrap();
     assert_eq!(page.events[0].event_type, "TaskScheduled");
-    assert_eq!(page.events[0].details["parameters"], json!("{\"Payload\":{\"token\":\"t\"}}"));
+    assert_eq!(
+        page.events[0].details["parameters"],
+        json!("{\"Payload\":{\"token\":\"t\"}}")
+    );
     assert_eq!(page.events[1].details["name"], json!("Wait"));
     assert_eq!(page.events[1].previous_event_id, None);
     assert_eq!(page.next_token, None);
@@ -155,10 +178,19 @@ async fn stop_sends_error_and_cause() {
                 && r.error() == Some("Cancelled")
                 && r.cause() == Some("Stopped by DELETE /executions/job?force=true")
         })
-        .then_output(|| StopExecutionOutput::builder().stop_date(DateTime::from_millis(1)).build().unwrap());
+        .then_output(|| {
+            StopExecutionOutput::builder()
+                .stop_date(DateTime::from_millis(1))
+                .build()
+                .unwrap()
+        });
     let client = mock_client!(aws_sdk_sfn, [&rule]);
     assert!(SfnClient::new(client)
-        .stop_execution(ARN, "Cancelled", "Stopped by DELETE /executions/job?force=true")
+        .stop_execution(
+            ARN,
+            "Cancelled",
+            "Stopped by DELETE /executions/job?force=true"
+        )
         .await
         .unwrap());
 }
@@ -172,12 +204,22 @@ async fn job_record_is_flattened_to_json() {
                 .item("Id", AttributeValue::S("job".into()))
                 .item("ExecutionStatusAt", AttributeValue::N("12".into()))
                 .item("CancelRequested", AttributeValue::Bool(true))
-                .item("Tags", AttributeValue::L(vec![AttributeValue::S("a".into())]))
+                .item(
+                    "Tags",
+                    AttributeValue::L(vec![AttributeValue::S("a".into())]),
+                )
                 .build()
         });
     let client = mock_client!(aws_sdk_dynamodb, [&rule]);
-    let job = DynamoJobs::new(client, "Jobs").get_job("job").await.unwrap().unwrap();
-    assert_eq!(serde_json::Value::Object(job), json!({"Id": "job", "ExecutionStatusAt": 12, "CancelRequested": true, "Tags": ["a"]}));
+    let job = DynamoJobs::new(client, "Jobs")
+        .get_job("job")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        serde_json::Value::Object(job),
+        json!({"Id": "job", "ExecutionStatusAt": 12, "CancelRequested": true, "Tags": ["a"]})
+    );
 }
 
 #[tokio::test]
@@ -200,7 +242,9 @@ async fn cancel_request_is_a_conditional_update_and_reports_final_records() {
                 .build()
         });
     let refused = mock!(aws_sdk_dynamodb::Client::update_item).then_error(|| {
-        UpdateItemError::ConditionalCheckFailedException(ConditionalCheckFailedException::builder().build())
+        UpdateItemError::ConditionalCheckFailedException(
+            ConditionalCheckFailedException::builder().build(),
+        )
     });
     let reread = mock!(aws_sdk_dynamodb::Client::get_item).then_output(|| {
         GetItemOutput::builder()
@@ -208,14 +252,26 @@ async fn cancel_request_is_a_conditional_update_and_reports_final_records() {
             .item("ProcessStatus", AttributeValue::S("COMPLETED".into()))
             .build()
     });
-    let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&set, &refused, &reread]);
+    let client = mock_client!(
+        aws_sdk_dynamodb,
+        RuleMode::Sequential,
+        [&set, &refused, &reread]
+    );
     let jobs = DynamoJobs::new(client, "Jobs");
     assert_eq!(
-        jobs.request_cancel("job", "waitable", ARN, "now").await.unwrap(),
-        CancelWrite::Requested { requested_at: "first".into() }
+        jobs.request_cancel("job", "waitable", ARN, "now")
+            .await
+            .unwrap(),
+        CancelWrite::Requested {
+            requested_at: "first".into()
+        }
     );
     assert_eq!(
-        jobs.request_cancel("job", "waitable", ARN, "now").await.unwrap(),
-        CancelWrite::AlreadyFinal { process_status: "COMPLETED".into() }
+        jobs.request_cancel("job", "waitable", ARN, "now")
+            .await
+            .unwrap(),
+        CancelWrite::AlreadyFinal {
+            process_status: "COMPLETED".into()
+        }
     );
 }

@@ -99,7 +99,12 @@ impl FakeSfn {
     }
 
     pub fn count(&self, prefix: &str) -> usize {
-        self.calls.lock().unwrap().iter().filter(|c| c.starts_with(prefix)).count()
+        self.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| c.starts_with(prefix))
+            .count()
     }
 
     fn check_fail(&self) -> Result<(), SfnError> {
@@ -154,7 +159,10 @@ impl StepFunctions for FakeSfn {
         let max = usize::try_from(max_results).unwrap();
         let items: Vec<_> = all.iter().skip(from).take(max).cloned().collect();
         let next = (from + max < all.len()).then(|| format!("tok-{}", from + max));
-        Ok(ListPage { items, next_token: next })
+        Ok(ListPage {
+            items,
+            next_token: next,
+        })
     }
 
     async fn describe_execution(&self, arn: &str) -> Result<Option<ExecutionDetail>, SfnError> {
@@ -194,13 +202,19 @@ impl StepFunctions for FakeSfn {
         let max = usize::try_from(max_results).unwrap();
         let page: Vec<_> = events.iter().skip(from).take(max).cloned().collect();
         let next = (from + max < events.len()).then(|| format!("tok-{}", from + max));
-        Ok(HistoryPage { events: page, next_token: next })
+        Ok(HistoryPage {
+            events: page,
+            next_token: next,
+        })
     }
 
     async fn stop_execution(&self, arn: &str, error: &str, cause: &str) -> Result<bool, SfnError> {
         self.check_fail()?;
         self.log(format!("stop {arn}"));
-        self.stops.lock().unwrap().push((arn.into(), error.into(), cause.into()));
+        self.stops
+            .lock()
+            .unwrap()
+            .push((arn.into(), error.into(), cause.into()));
         let now = self.now.load(Ordering::SeqCst);
         let mut ex = self.executions.lock().unwrap();
         let Some(e) = ex.iter_mut().find(|e| e.detail.execution_arn == arn) else {
@@ -248,10 +262,15 @@ impl JobStore for FakeJobs {
         let mut items = self.items.lock().unwrap();
         if let Some(m) = items.get(id) {
             let ps = m.get("ProcessStatus").and_then(Value::as_str).unwrap_or("");
-            let es = m.get("ExecutionStatus").and_then(Value::as_str).unwrap_or("RUNNING");
+            let es = m
+                .get("ExecutionStatus")
+                .and_then(Value::as_str)
+                .unwrap_or("RUNNING");
             if ["COMPLETED", "FAILED", "TIMED_OUT", "CANCELLED"].contains(&ps) || es != "RUNNING" {
                 let status = if es != "RUNNING" { es } else { ps };
-                return Ok(CancelWrite::AlreadyFinal { process_status: status.into() });
+                return Ok(CancelWrite::AlreadyFinal {
+                    process_status: status.into(),
+                });
             }
         }
         let m = items.entry(id.into()).or_insert_with(|| {
@@ -302,7 +321,11 @@ impl Starter for FakeStarter {
             Some("/jobs") => "Waitable",
             other => return Err(format!("unexpected route {other:?}")),
         };
-        let name = body.get("name").and_then(Value::as_str).unwrap_or("sync-1").to_string();
+        let name = body
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("sync-1")
+            .to_string();
         let now = self.sfn.now.load(Ordering::SeqCst);
         let run = *self.run_ms.lock().unwrap();
         self.sfn.add_full(
@@ -310,7 +333,13 @@ impl Starter for FakeStarter {
             &name,
             "RUNNING",
             now,
-            run.map(|r| (now + r, "SUCCEEDED".to_string(), Some(r#"{"answer":42}"#.to_string()))),
+            run.map(|r| {
+                (
+                    now + r,
+                    "SUCCEEDED".to_string(),
+                    Some(r#"{"answer":42}"#.to_string()),
+                )
+            }),
             vec![],
         );
         Ok(json!({
@@ -338,7 +367,8 @@ impl Timer for FakeTimer {
     }
     async fn sleep(&self, d: Duration) {
         self.sleeps.lock().unwrap().push(d);
-        self.now.fetch_add(i64::try_from(d.as_millis()).unwrap(), Ordering::SeqCst);
+        self.now
+            .fetch_add(i64::try_from(d.as_millis()).unwrap(), Ordering::SeqCst);
     }
 }
 
@@ -352,14 +382,20 @@ pub struct World {
 
 pub fn world() -> World {
     let now = Arc::new(AtomicI64::new(T0 + 3_600_000));
-    let sfn = Arc::new(FakeSfn { now: now.clone(), ..Default::default() });
+    let sfn = Arc::new(FakeSfn {
+        now: now.clone(),
+        ..Default::default()
+    });
     let jobs = Arc::new(FakeJobs::default());
     let starter = Arc::new(FakeStarter {
         sfn: sfn.clone(),
         requests: Mutex::new(vec![]),
         run_ms: Mutex::new(None),
     });
-    let timer = Arc::new(FakeTimer { now, sleeps: Mutex::new(vec![]) });
+    let timer = Arc::new(FakeTimer {
+        now,
+        sleeps: Mutex::new(vec![]),
+    });
     let handler = executions::Handler {
         api: Api {
             cfg: config(),
@@ -369,18 +405,32 @@ pub fn world() -> World {
             timer: timer.clone(),
         },
     };
-    World { sfn, jobs, starter, timer, handler }
+    World {
+        sfn,
+        jobs,
+        starter,
+        timer,
+        handler,
+    }
 }
 
 /// An API Gateway REST proxy event as the template's routes produce it.
 pub fn request(method: &str, path: &str, query: &[(&str, &str)], body: Option<&str>) -> Value {
-    let q: Map<String, Value> = query.iter().map(|(k, v)| ((*k).to_string(), json!(v))).collect();
-    let mq: Map<String, Value> = query.iter().map(|(k, v)| ((*k).to_string(), json!([v]))).collect();
+    let q: Map<String, Value> = query
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), json!(v)))
+        .collect();
+    let mq: Map<String, Value> = query
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), json!([v])))
+        .collect();
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let (resource, params) = match segs.as_slice() {
         ["executions"] => ("/executions".to_string(), Value::Null),
         ["executions", id] => ("/executions/{id}".to_string(), json!({"id": id})),
-        ["executions", id, "history"] => ("/executions/{id}/history".to_string(), json!({"id": id})),
+        ["executions", id, "history"] => {
+            ("/executions/{id}/history".to_string(), json!({"id": id}))
+        }
         _ => (path.to_string(), Value::Null),
     };
     json!({
@@ -405,9 +455,19 @@ pub struct Resp {
 }
 
 pub async fn call(w: &World, req: Value) -> Resp {
-    let out = w.handler.invoke_json(req, None).await.expect("handler answers");
-    let body = out["body"].as_str().map(|b| serde_json::from_str(b).expect("JSON body")).unwrap_or(Value::Null);
-    Resp { status: out["statusCode"].as_i64().unwrap(), body }
+    let out = w
+        .handler
+        .invoke_json(req, None)
+        .await
+        .expect("handler answers");
+    let body = out["body"]
+        .as_str()
+        .map(|b| serde_json::from_str(b).expect("JSON body"))
+        .unwrap_or(Value::Null);
+    Resp {
+        status: out["statusCode"].as_i64().unwrap(),
+        body,
+    }
 }
 
 pub fn ev(id: i64, prev: i64, ty: &str, details: Value) -> HistoryEvent {

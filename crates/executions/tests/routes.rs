@@ -2,6 +2,7 @@ mod fakes;
 
 use std::time::Duration;
 
+use executions::ports::Timer;
 use fakes::*;
 use serde_json::{json, Value};
 
@@ -19,7 +20,8 @@ fn seed(w: &World) {
     let m = ["Callback", "WaitUntil", "Waitable"];
     for i in 0..7i64 {
         let status = if i % 2 == 0 { "RUNNING" } else { "SUCCEEDED" };
-        w.sfn.add(m[(i % 3) as usize], &format!("e{i}"), status, T0 + i * 1000);
+        w.sfn
+            .add(m[(i % 3) as usize], &format!("e{i}"), status, T0 + i * 1000);
     }
 }
 
@@ -64,7 +66,13 @@ async fn pagination_returns_every_execution_once_in_order() {
     let w = world();
     // Many on one machine so its pages run dry and refill mid-merge.
     for i in 0..23i64 {
-        let m = if i % 5 == 0 { "Waitable" } else if i % 3 == 0 { "WaitUntil" } else { "Callback" };
+        let m = if i % 5 == 0 {
+            "Waitable"
+        } else if i % 3 == 0 {
+            "WaitUntil"
+        } else {
+            "Callback"
+        };
         w.sfn.add(m, &format!("x{i:02}"), "SUCCEEDED", T0 + i * 10);
     }
     let expected: Vec<String> = (0..23).rev().map(|i| format!("x{i:02}")).collect();
@@ -83,10 +91,28 @@ async fn pagination_is_exact_when_executions_start_between_pages() {
     w.sfn.add("Callback", "n1", "RUNNING", T0 + 50_000);
     w.sfn.add("Waitable", "n2", "RUNNING", T0 + 60_000);
     let next = r1.body["next"].as_str().unwrap();
-    let r2 = call(&w, request("GET", "/executions", &[("limit", "3"), ("next", next)], None)).await;
+    let r2 = call(
+        &w,
+        request(
+            "GET",
+            "/executions",
+            &[("limit", "3"), ("next", next)],
+            None,
+        ),
+    )
+    .await;
     assert_eq!(names(&r2), ["e3", "e2", "e1"]);
     let next = r2.body["next"].as_str().unwrap();
-    let r3 = call(&w, request("GET", "/executions", &[("limit", "3"), ("next", next)], None)).await;
+    let r3 = call(
+        &w,
+        request(
+            "GET",
+            "/executions",
+            &[("limit", "3"), ("next", next)],
+            None,
+        ),
+    )
+    .await;
     assert_eq!(names(&r3), ["e0"]);
     assert_eq!(r3.body["next"], Value::Null);
 }
@@ -95,17 +121,33 @@ async fn pagination_is_exact_when_executions_start_between_pages() {
 async fn list_filters_by_machine_and_status() {
     let w = world();
     seed(&w);
-    let r = call(&w, request("GET", "/executions", &[("machine", "callback")], None)).await;
+    let r = call(
+        &w,
+        request("GET", "/executions", &[("machine", "callback")], None),
+    )
+    .await;
     assert_eq!(names(&r), ["e6", "e3", "e0"]);
-    let r = call(&w, request("GET", "/executions", &[("status", "SUCCEEDED")], None)).await;
+    let r = call(
+        &w,
+        request("GET", "/executions", &[("status", "SUCCEEDED")], None),
+    )
+    .await;
     assert_eq!(names(&r), ["e5", "e3", "e1"]);
     let r = call(
         &w,
-        request("GET", "/executions", &[("machine", "waitable,wait-until"), ("status", "running")], None),
+        request(
+            "GET",
+            "/executions",
+            &[("machine", "waitable,wait-until"), ("status", "running")],
+            None,
+        ),
     )
     .await;
     assert_eq!(names(&r), ["e4", "e2"]);
-    assert_eq!(walk(&w, &[("status", "RUNNING")], "1").await, ["e6", "e4", "e2", "e0"]);
+    assert_eq!(
+        walk(&w, &[("status", "RUNNING")], "1").await,
+        ["e6", "e4", "e2", "e0"]
+    );
 }
 
 #[tokio::test]
@@ -127,14 +169,38 @@ async fn list_rejects_bad_filters_with_named_errors() {
         let r = call(&w, request("GET", "/executions", q, None)).await;
         assert_eq!(r.status, 400, "{q:?}");
         assert_eq!(r.body["error"], *error, "{q:?}");
-        assert!(r.body["message"].as_str().unwrap().contains(field), "{q:?}: {}", r.body);
+        assert!(
+            r.body["message"].as_str().unwrap().contains(field),
+            "{q:?}: {}",
+            r.body
+        );
     }
-    assert_eq!(w.sfn.count("list"), 0, "bad input never reaches Step Functions");
+    assert_eq!(
+        w.sfn.count("list"),
+        0,
+        "bad input never reaches Step Functions"
+    );
 
     // A cursor only works with the filters it was made for.
-    let r = call(&w, request("GET", "/executions", &[("limit", "1"), ("status", "RUNNING")], None)).await;
+    let r = call(
+        &w,
+        request(
+            "GET",
+            "/executions",
+            &[("limit", "1"), ("status", "RUNNING")],
+            None,
+        ),
+    )
+    .await;
     let next = r.body["next"].as_str().unwrap().to_string();
-    for q in [vec![("next", next.as_str())], vec![("next", next.as_str()), ("status", "RUNNING"), ("machine", "callback")]] {
+    for q in [
+        vec![("next", next.as_str())],
+        vec![
+            ("next", next.as_str()),
+            ("status", "RUNNING"),
+            ("machine", "callback"),
+        ],
+    ] {
         let r = call(&w, request("GET", "/executions", &q, None)).await;
         assert_eq!(r.status, 400);
         assert_eq!(r.body["error"], "InvalidCursor");
@@ -151,7 +217,12 @@ async fn describe_joins_execution_current_state_and_job_without_token() {
         T0,
         None,
         vec![
-            ev(1, 0, "ExecutionStarted", json!({"input": "{\"jobId\":\"job-1\"}"})),
+            ev(
+                1,
+                0,
+                "ExecutionStarted",
+                json!({"input": "{\"jobId\":\"job-1\"}"}),
+            ),
             ev(2, 1, "PassStateEntered", json!({"name": "Prepare"})),
             ev(3, 2, "PassStateExited", json!({"name": "Prepare"})),
             ev(4, 3, "TaskStateEntered", json!({"name": "WaitForCallback"})),
@@ -202,14 +273,24 @@ async fn describe_prefers_the_execution_the_job_record_names() {
     w.sfn.add("Waitable", "twin", "RUNNING", T0);
     let r = call(&w, request("GET", "/executions/twin", &[], None)).await;
     assert_eq!(r.body["machine"], "callback", "newest without a record");
-    w.jobs.put("twin", json!({"ExecutionArn": exec_arn("Waitable", "twin")}));
+    w.jobs.put(
+        "twin",
+        json!({"ExecutionArn": exec_arn("Waitable", "twin")}),
+    );
     let r = call(&w, request("GET", "/executions/twin", &[], None)).await;
     assert_eq!(r.body["machine"], "waitable");
     // A record pointing outside this stack is not trusted.
-    w.jobs.put("twin", json!({"ExecutionArn": "arn:aws:states:us-east-1:999999999999:execution:Other:twin"}));
+    w.jobs.put(
+        "twin",
+        json!({"ExecutionArn": "arn:aws:states:us-east-1:999999999999:execution:Other:twin"}),
+    );
     let r = call(&w, request("GET", "/executions/twin", &[], None)).await;
     assert_eq!(r.body["machine"], "callback");
-    assert_eq!(w.sfn.count("describe arn:aws:states:us-east-1:999999999999"), 0);
+    assert_eq!(
+        w.sfn
+            .count("describe arn:aws:states:us-east-1:999999999999"),
+        0
+    );
 }
 
 #[tokio::test]
@@ -252,30 +333,74 @@ async fn history_paginates_redacts_tokens_and_binds_cursor() {
         ],
     );
     w.sfn.add("Callback", "other", "RUNNING", T0);
-    let r = call(&w, request("GET", "/executions/h/history", &[("limit", "2")], None)).await;
+    let r = call(
+        &w,
+        request("GET", "/executions/h/history", &[("limit", "2")], None),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let ids: Vec<i64> = r.body["events"].as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    let ids: Vec<i64> = r.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(ids, [1, 2]);
     assert_eq!(r.body["events"][1]["state"], "Wait");
     assert_eq!(r.body["events"][1]["type"], "TaskStateEntered");
     assert_eq!(r.body["events"][1]["previousEventId"], 1);
-    assert_eq!(r.body["events"][0]["details"]["input"], json!({"jobId": "h"}));
+    assert_eq!(
+        r.body["events"][0]["details"]["input"],
+        json!({"jobId": "h"})
+    );
     let next = r.body["next"].as_str().unwrap().to_string();
 
-    let r2 = call(&w, request("GET", "/executions/h/history", &[("limit", "2"), ("next", &next)], None)).await;
+    let r2 = call(
+        &w,
+        request(
+            "GET",
+            "/executions/h/history",
+            &[("limit", "2"), ("next", &next)],
+            None,
+        ),
+    )
+    .await;
     let text = r2.body.to_string();
-    assert!(!text.contains("AAAA-secret-token"), "task token leaked: {text}");
+    assert!(
+        !text.contains("AAAA-secret-token"),
+        "task token leaked: {text}"
+    );
     let tok = &r2.body["events"][0]["details"]["parameters"]["Payload"]["token"];
     assert!(tok.as_str().unwrap().starts_with("redacted:"));
-    assert_eq!(r2.body["events"][0]["details"]["parameters"]["Payload"]["jobId"], "h");
+    assert_eq!(
+        r2.body["events"][0]["details"]["parameters"]["Payload"]["jobId"],
+        "h"
+    );
 
-    let bad = call(&w, request("GET", "/executions/other/history", &[("next", &next)], None)).await;
+    let bad = call(
+        &w,
+        request("GET", "/executions/other/history", &[("next", &next)], None),
+    )
+    .await;
     assert_eq!(bad.status, 400);
     assert_eq!(bad.body["error"], "InvalidCursor");
-    let bad = call(&w, request("GET", "/executions/h/history", &[("next", &next), ("reverse", "true")], None)).await;
+    let bad = call(
+        &w,
+        request(
+            "GET",
+            "/executions/h/history",
+            &[("next", &next), ("reverse", "true")],
+            None,
+        ),
+    )
+    .await;
     assert_eq!(bad.body["error"], "InvalidCursor");
 
-    let rev = call(&w, request("GET", "/executions/h/history", &[("reverse", "true")], None)).await;
+    let rev = call(
+        &w,
+        request("GET", "/executions/h/history", &[("reverse", "true")], None),
+    )
+    .await;
     assert_eq!(rev.body["events"][0]["id"], 5);
     assert_eq!(rev.body["events"][0]["details"]["output"], json!({"ok": 1}));
     assert_eq!(rev.body["next"], Value::Null);
@@ -290,7 +415,10 @@ async fn history_paginates_redacts_tokens_and_binds_cursor() {
 async fn graceful_cancel_records_the_request_once() {
     let w = world();
     w.sfn.add("WaitUntil", "g", "RUNNING", T0);
-    w.jobs.put("g", json!({"ProcessStatus": "SCHEDULED", "Pattern": "wait-until"}));
+    w.jobs.put(
+        "g",
+        json!({"ProcessStatus": "SCHEDULED", "Pattern": "wait-until"}),
+    );
     let r = call(&w, request("DELETE", "/executions/g", &[], None)).await;
     assert_eq!(r.status, 202, "{}", r.body);
     assert_eq!(r.body["cancelRequested"], true);
@@ -299,13 +427,23 @@ async fn graceful_cancel_records_the_request_once() {
     assert_eq!(at, "2026-01-01T01:00:00.000Z");
     let job = w.jobs.get("g").unwrap();
     assert_eq!(job["CancelRequested"], true);
-    assert_eq!(job["ProcessStatus"], "SCHEDULED", "the machine finalizes, not the route");
-    assert_eq!(w.sfn.count("stop"), 0, "graceful cancel does not stop the execution");
+    assert_eq!(
+        job["ProcessStatus"], "SCHEDULED",
+        "the machine finalizes, not the route"
+    );
+    assert_eq!(
+        w.sfn.count("stop"),
+        0,
+        "graceful cancel does not stop the execution"
+    );
 
     w.timer.sleep(Duration::from_secs(5)).await;
     let again = call(&w, request("DELETE", "/executions/g", &[], None)).await;
     assert_eq!(again.status, 202);
-    assert_eq!(again.body["cancelRequestedAt"], at, "first request time kept");
+    assert_eq!(
+        again.body["cancelRequestedAt"], at,
+        "first request time kept"
+    );
     let d = call(&w, request("GET", "/executions/g", &[], None)).await;
     assert_eq!(d.body["cancelRequested"], true);
 }
@@ -314,7 +452,11 @@ async fn graceful_cancel_records_the_request_once() {
 async fn graceful_cancel_of_running_execution_without_record_creates_it() {
     let w = world();
     w.sfn.add("Callback", "console", "RUNNING", T0);
-    let r = call(&w, request("DELETE", "/executions/console", &[("force", "false")], None)).await;
+    let r = call(
+        &w,
+        request("DELETE", "/executions/console", &[("force", "false")], None),
+    )
+    .await;
     assert_eq!(r.status, 202);
     let job = w.jobs.get("console").unwrap();
     assert_eq!(job["Pattern"], "callback");
@@ -343,7 +485,11 @@ async fn cancel_of_finished_work_is_a_conflict() {
 async fn force_stop_calls_stop_execution_at_once() {
     let w = world();
     w.sfn.add("Callback", "f", "RUNNING", T0);
-    let r = call(&w, request("DELETE", "/executions/f", &[("force", "true")], None)).await;
+    let r = call(
+        &w,
+        request("DELETE", "/executions/f", &[("force", "true")], None),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["status"], "ABORTED");
     assert_eq!(r.body["error"], "Cancelled");
@@ -351,23 +497,43 @@ async fn force_stop_calls_stop_execution_at_once() {
     let stops = w.sfn.stops.lock().unwrap().clone();
     assert_eq!(
         stops,
-        [(exec_arn("Callback", "f"), "Cancelled".to_string(), "Stopped by DELETE /executions/f?force=true".to_string())]
+        [(
+            exec_arn("Callback", "f"),
+            "Cancelled".to_string(),
+            "Stopped by DELETE /executions/f?force=true".to_string()
+        )]
     );
-    let bad = call(&w, request("DELETE", "/executions/f", &[("force", "yes please")], None)).await;
+    let bad = call(
+        &w,
+        request("DELETE", "/executions/f", &[("force", "yes please")], None),
+    )
+    .await;
     assert_eq!(bad.status, 400);
 }
 
 #[tokio::test]
 async fn sync_start_without_wait_is_the_start_routes_answer() {
     let w = world();
-    let r = call(&w, request("POST", "/executions/callback", &[], Some(r#"{"ok":true,"name":"s0"}"#))).await;
+    let r = call(
+        &w,
+        request(
+            "POST",
+            "/executions/callback",
+            &[],
+            Some(r#"{"ok":true,"name":"s0"}"#),
+        ),
+    )
+    .await;
     assert_eq!(r.status, 202);
     assert_eq!(r.body["jobId"], "s0");
     let fwd = w.starter.requests.lock().unwrap()[0].clone();
     assert_eq!(fwd["path"], "/callbacks");
     assert_eq!(fwd["resource"], "/callbacks");
     assert_eq!(fwd["queryStringParameters"], Value::Null);
-    assert_eq!(fwd["headers"]["Idempotency-Key"], "idem-1", "headers reach the start route");
+    assert_eq!(
+        fwd["headers"]["Idempotency-Key"], "idem-1",
+        "headers reach the start route"
+    );
     assert_eq!(fwd["body"], r#"{"ok":true,"name":"s0"}"#);
     assert_eq!(w.sfn.count("describe"), 0);
 }
@@ -376,7 +542,16 @@ async fn sync_start_without_wait_is_the_start_routes_answer() {
 async fn sync_start_answers_with_output_when_done_in_time() {
     let w = world();
     *w.starter.run_ms.lock().unwrap() = Some(1500);
-    let r = call(&w, request("POST", "/executions/waitable", &[("wait", "5")], Some(r#"{"ok":true,"name":"s1"}"#))).await;
+    let r = call(
+        &w,
+        request(
+            "POST",
+            "/executions/waitable",
+            &[("wait", "5")],
+            Some(r#"{"ok":true,"name":"s1"}"#),
+        ),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["status"], "SUCCEEDED");
     assert_eq!(r.body["output"], json!({"answer": 42}));
@@ -384,21 +559,42 @@ async fn sync_start_answers_with_output_when_done_in_time() {
     assert_eq!(r.body["machine"], "waitable");
     assert_eq!(w.starter.requests.lock().unwrap()[0]["path"], "/jobs");
     let slept: Duration = w.timer.sleeps.lock().unwrap().iter().sum();
-    assert!(slept >= Duration::from_millis(1500) && slept < Duration::from_millis(3000), "{slept:?}");
+    assert!(
+        slept >= Duration::from_millis(1500) && slept < Duration::from_millis(3000),
+        "{slept:?}"
+    );
 }
 
 #[tokio::test]
 async fn sync_start_gives_202_when_not_done_in_time() {
     let w = world();
-    let r = call(&w, request("POST", "/executions/wait-until", &[("wait", "2")], Some(r#"{"ok":true,"name":"s2"}"#))).await;
+    let r = call(
+        &w,
+        request(
+            "POST",
+            "/executions/wait-until",
+            &[("wait", "2")],
+            Some(r#"{"ok":true,"name":"s2"}"#),
+        ),
+    )
+    .await;
     assert_eq!(r.status, 202, "{}", r.body);
     assert_eq!(r.body["status"], "RUNNING");
     assert_eq!(r.body["executionArn"], exec_arn("WaitUntil", "s2"));
     assert_eq!(r.body["statusUrl"], "https://api.example/Prod/jobs/s2");
     let sleeps = w.timer.sleeps.lock().unwrap().clone();
     let slept: Duration = sleeps.iter().sum();
-    assert_eq!(slept, Duration::from_secs(2), "waits exactly the asked time");
-    assert!(sleeps.windows(2).all(|p| p[1] >= p[0] || p[1] < Duration::from_millis(1000)), "backoff grows: {sleeps:?}");
+    assert_eq!(
+        slept,
+        Duration::from_secs(2),
+        "waits exactly the asked time"
+    );
+    assert!(
+        sleeps
+            .windows(2)
+            .all(|p| p[1] >= p[0] || p[1] < Duration::from_millis(1000)),
+        "backoff grows: {sleeps:?}"
+    );
     assert!(sleeps.iter().all(|s| *s <= Duration::from_secs(1)));
 }
 
@@ -409,7 +605,12 @@ async fn sync_start_stops_waiting_before_the_lambda_deadline() {
     let out = w
         .handler
         .invoke_json(
-            request("POST", "/executions/callback", &[("wait", "60")], Some(r#"{"ok":true}"#)),
+            request(
+                "POST",
+                "/executions/callback",
+                &[("wait", "60")],
+                Some(r#"{"ok":true}"#),
+            ),
             Some(now + 10_000),
         )
         .await
@@ -422,7 +623,16 @@ async fn sync_start_stops_waiting_before_the_lambda_deadline() {
 #[tokio::test]
 async fn sync_start_reports_failures_like_a_synchronous_invoke() {
     let w = world();
-    let r = call(&w, request("POST", "/executions/callback", &[("wait", "3")], Some(r#"{"ok":true,"name":"sf"}"#))).await;
+    let r = call(
+        &w,
+        request(
+            "POST",
+            "/executions/callback",
+            &[("wait", "3")],
+            Some(r#"{"ok":true,"name":"sf"}"#),
+        ),
+    )
+    .await;
     assert_eq!(r.status, 202);
     // Simulate the execution failing.
     {
@@ -432,7 +642,16 @@ async fn sync_start_reports_failures_like_a_synchronous_invoke() {
         e.detail.error = Some("RandomFailure".into());
     }
     // Repeating the start (same idempotency) now finds it ended.
-    let r = call(&w, request("POST", "/executions/callback", &[("wait", "3")], Some(r#"{"ok":true,"name":"sf"}"#))).await;
+    let r = call(
+        &w,
+        request(
+            "POST",
+            "/executions/callback",
+            &[("wait", "3")],
+            Some(r#"{"ok":true,"name":"sf"}"#),
+        ),
+    )
+    .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["status"], "FAILED");
     assert_eq!(r.body["error"], "RandomFailure");
@@ -442,7 +661,16 @@ async fn sync_start_reports_failures_like_a_synchronous_invoke() {
 async fn sync_start_rejects_bad_input() {
     let w = world();
     for (wait, _) in [("61", ()), ("-1", ()), ("1.5", ()), ("soon", ())] {
-        let r = call(&w, request("POST", "/executions/callback", &[("wait", wait)], Some(r#"{"ok":true}"#))).await;
+        let r = call(
+            &w,
+            request(
+                "POST",
+                "/executions/callback",
+                &[("wait", wait)],
+                Some(r#"{"ok":true}"#),
+            ),
+        )
+        .await;
         assert_eq!(r.status, 400, "wait={wait}");
         assert_eq!(r.body["error"], "InvalidField");
         assert!(r.body["message"].as_str().unwrap().contains("wait"));
@@ -451,10 +679,17 @@ async fn sync_start_rejects_bad_input() {
     assert_eq!(r.status, 404);
     assert_eq!(r.body["error"], "UnknownMachine");
     // The start route's own validation answers unchanged.
-    let r = call(&w, request("POST", "/executions/waitable", &[("wait", "5")], Some("{}"))).await;
+    let r = call(
+        &w,
+        request("POST", "/executions/waitable", &[("wait", "5")], Some("{}")),
+    )
+    .await;
     assert_eq!(r.status, 400);
     assert_eq!(r.body["error"], "MissingField");
-    assert!(w.starter.requests.lock().unwrap().len() == 1, "requests with a bad query never reach the start route");
+    assert!(
+        w.starter.requests.lock().unwrap().len() == 1,
+        "requests with a bad query never reach the start route"
+    );
 }
 
 #[tokio::test]

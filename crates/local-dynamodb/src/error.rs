@@ -38,13 +38,21 @@ impl DynamoError {
     pub fn type_name(&self) -> &'static str {
         match self {
             DynamoError::Validation(_) => "com.amazon.coral.validate#ValidationException",
-            DynamoError::ResourceNotFound(_) => "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
-            DynamoError::ResourceInUse(_) => "com.amazonaws.dynamodb.v20120810#ResourceInUseException",
+            DynamoError::ResourceNotFound(_) => {
+                "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException"
+            }
+            DynamoError::ResourceInUse(_) => {
+                "com.amazonaws.dynamodb.v20120810#ResourceInUseException"
+            }
             DynamoError::ConditionalCheckFailed(_) => {
                 "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException"
             }
-            DynamoError::Serialization(_) => "com.amazonaws.dynamodb.v20120810#SerializationException",
-            DynamoError::UnknownOperation => "com.amazonaws.dynamodb.v20120810#UnknownOperationException",
+            DynamoError::Serialization(_) => {
+                "com.amazonaws.dynamodb.v20120810#SerializationException"
+            }
+            DynamoError::UnknownOperation => {
+                "com.amazonaws.dynamodb.v20120810#UnknownOperationException"
+            }
             DynamoError::MissingAuthenticationToken(_) => {
                 "com.amazonaws.dynamodb.v20120810#MissingAuthenticationToken"
             }
@@ -70,7 +78,9 @@ impl DynamoError {
             "message": self.message(),
             "Message": self.message(),
         });
-        if let (DynamoError::ConditionalCheckFailed(Some(item)), Some(obj)) = (self, body.as_object_mut()) {
+        if let (DynamoError::ConditionalCheckFailed(Some(item)), Some(obj)) =
+            (self, body.as_object_mut())
+        {
             obj.insert("Item".into(), Value::Object(item.clone()));
         }
         body

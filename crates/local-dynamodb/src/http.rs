@@ -35,7 +35,9 @@ async fn handle(
         None => Err(DynamoError::UnknownOperation),
         Some(op) => match serde_json::from_slice::<Value>(&body) {
             Ok(v) => dynamo.handle(op, v).await,
-            Err(e) => Err(DynamoError::Serialization(format!("Malformed JSON request body: {e}"))),
+            Err(e) => Err(DynamoError::Serialization(format!(
+                "Malformed JSON request body: {e}"
+            ))),
         },
     };
     let (status, body) = match result {
@@ -51,7 +53,10 @@ async fn handle(
     let id = REQUEST_SEQ.fetch_add(1, Ordering::Relaxed);
     let mut resp = (status, body.to_string()).into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-amz-json-1.0"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-amz-json-1.0"),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("LOCALDDB{id:020}")) {
         h.insert("x-amzn-requestid", v);
     }

@@ -46,7 +46,11 @@ impl Dynamo {
         Self::open_with(state_dir, &region, DEFAULT_ACCOUNT)
     }
 
-    pub fn open_with(state_dir: Option<PathBuf>, region: &str, account: &str) -> Result<Dynamo, PersistError> {
+    pub fn open_with(
+        state_dir: Option<PathBuf>,
+        region: &str,
+        account: &str,
+    ) -> Result<Dynamo, PersistError> {
         let mut d = Dynamo {
             tables: RwLock::new(BTreeMap::new()),
             log: None,
@@ -130,7 +134,11 @@ impl Dynamo {
     }
 
     pub(crate) fn table(&self, name: &str) -> Result<Arc<RwLock<Table>>, DynamoError> {
-        self.tables.read().get(name).cloned().ok_or_else(DynamoError::not_found)
+        self.tables
+            .read()
+            .get(name)
+            .cloned()
+            .ok_or_else(DynamoError::not_found)
     }
 
     /// Runs one DynamoDB operation (`"PutItem"`, ...) on a JSON request body.

@@ -7,7 +7,10 @@ use clap::Parser;
 use local_dynamodb::Dynamo;
 
 #[derive(Parser, Debug)]
-#[command(name = "local-dynamodb", about = "A local DynamoDB served over the AWS JSON 1.0 protocol")]
+#[command(
+    name = "local-dynamodb",
+    about = "A local DynamoDB served over the AWS JSON 1.0 protocol"
+)]
 struct Args {
     /// Port to listen on (127.0.0.1).
     #[arg(long, default_value_t = 8000)]

@@ -32,7 +32,8 @@ impl Number {
 
     /// Parses DynamoDB's number syntax and enforces its precision and range limits.
     pub fn parse(text: &str) -> Result<Self, DynamoError> {
-        let invalid = || DynamoError::validation("A value provided cannot be converted into a number");
+        let invalid =
+            || DynamoError::validation("A value provided cannot be converted into a number");
         let s = text.trim();
         let (neg, rest) = match s.as_bytes().first() {
             Some(b'-') => (true, &s[1..]),
@@ -50,7 +51,9 @@ impl Number {
         if int_part.is_empty() && frac_part.is_empty() {
             return Err(invalid());
         }
-        if !int_part.bytes().all(|b| b.is_ascii_digit()) || !frac_part.bytes().all(|b| b.is_ascii_digit()) {
+        if !int_part.bytes().all(|b| b.is_ascii_digit())
+            || !frac_part.bytes().all(|b| b.is_ascii_digit())
+        {
             return Err(invalid());
         }
         let exp10: i64 = match exponent {
@@ -69,7 +72,11 @@ impl Number {
             }
             None => 0,
         };
-        let all: Vec<u8> = int_part.bytes().chain(frac_part.bytes()).map(|b| b - b'0').collect();
+        let all: Vec<u8> = int_part
+            .bytes()
+            .chain(frac_part.bytes())
+            .map(|b| b - b'0')
+            .collect();
         // The decimal point sits after int_part.len() digits of `all`.
         let first_nz = match all.iter().position(|&d| d != 0) {
             Some(p) => p,
@@ -93,7 +100,9 @@ impl Number {
             return Ok(());
         }
         if self.digits.len() > MAX_DIGITS {
-            return Err(DynamoError::validation("DynamoDB only supports precision up to 38 digits"));
+            return Err(DynamoError::validation(
+                "DynamoDB only supports precision up to 38 digits",
+            ));
         }
         if self.exp > MAX_EXP {
             return Err(DynamoError::validation(
@@ -125,7 +134,9 @@ impl Number {
         let high = self.exp.max(other.exp);
         let width = (high - low) as usize;
         if width > 400 {
-            return Err(DynamoError::validation("DynamoDB only supports precision up to 38 digits"));
+            return Err(DynamoError::validation(
+                "DynamoDB only supports precision up to 38 digits",
+            ));
         }
         let a = self.aligned(low, width);
         let b = other.aligned(low, width);
@@ -149,7 +160,11 @@ impl Number {
             return Ok(Number::zero());
         }
         let exp = low + len - first as i32;
-        let n = Number { neg, digits: mag, exp };
+        let n = Number {
+            neg,
+            digits: mag,
+            exp,
+        };
         n.check()?;
         Ok(n)
     }
@@ -274,7 +289,10 @@ impl Ord for Number {
         if sa != sb || sa == 0 {
             return sa.cmp(&sb);
         }
-        let mag = self.exp.cmp(&other.exp).then_with(|| self.digits.cmp(&other.digits));
+        let mag = self
+            .exp
+            .cmp(&other.exp)
+            .then_with(|| self.digits.cmp(&other.digits));
         if sa < 0 {
             mag.reverse()
         } else {

@@ -86,9 +86,15 @@ pub fn read_records(dir: &Path) -> Result<Vec<Record>, PersistError> {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        match serde_json::from_slice::<Value>(&line).ok().as_ref().and_then(Record::from_json) {
+        match serde_json::from_slice::<Value>(&line)
+            .ok()
+            .as_ref()
+            .and_then(Record::from_json)
+        {
             Some(r) => out.push(r),
-            None => tracing::warn!(line = n + 1, file = %path.display(), "skipping unreadable log line"),
+            None => {
+                tracing::warn!(line = n + 1, file = %path.display(), "skipping unreadable log line")
+            }
         }
     }
     Ok(out)
@@ -119,7 +125,10 @@ impl Log {
             // Makes the rename itself durable; not all platforms allow syncing a directory.
             let _ = d.sync_all();
         }
-        let file = OpenOptions::new().append(true).open(&path).map_err(io_err(&path))?;
+        let file = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
         Ok(Log {
             file: Mutex::new(file),
             path,

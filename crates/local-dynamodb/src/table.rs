@@ -72,11 +72,17 @@ pub struct Table {
 
 impl TableDef {
     pub fn attr_type(&self, name: &str) -> Option<&str> {
-        self.attr_types.iter().find(|(n, _)| n == name).map(|(_, t)| t.as_str())
+        self.attr_types
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.as_str())
     }
 
     pub fn index(&self, name: &str) -> Option<(usize, &IndexDef)> {
-        self.indexes.iter().enumerate().find(|(_, i)| i.name == name)
+        self.indexes
+            .iter()
+            .enumerate()
+            .find(|(_, i)| i.name == name)
     }
 
     /// The CreateTable request that recreates this table (used by the persistence log).
@@ -91,8 +97,7 @@ impl TableDef {
         if self.pay_per_request {
             v["BillingMode"] = json!("PAY_PER_REQUEST");
         } else {
-            v["ProvisionedThroughput"] =
-                json!({"ReadCapacityUnits": self.throughput.0, "WriteCapacityUnits": self.throughput.1});
+            v["ProvisionedThroughput"] = json!({"ReadCapacityUnits": self.throughput.0, "WriteCapacityUnits": self.throughput.1});
         }
         let idx = |local: bool| -> Vec<Value> {
             self.indexes
@@ -120,13 +125,17 @@ impl TableDef {
     /// Extracts and checks the primary key of a full item (PutItem, BatchWrite puts).
     pub fn key_of_item(&self, item: &Item) -> Result<PrimaryKey, DynamoError> {
         let get = |name: &str| -> Result<KeyVal, DynamoError> {
-            let v = item
-                .get(name)
-                .ok_or_else(|| DynamoError::validation("One of the required keys was not given a value"))?;
-            let expected = self.attr_type(name).unwrap_or("S");
-            let kv = KeyVal::from_attr(v).filter(|k| k.type_name() == expected).ok_or_else(|| {
-                DynamoError::validation("One or more parameter values were invalid: Type mismatch for key")
+            let v = item.get(name).ok_or_else(|| {
+                DynamoError::validation("One of the required keys was not given a value")
             })?;
+            let expected = self.attr_type(name).unwrap_or("S");
+            let kv = KeyVal::from_attr(v)
+                .filter(|k| k.type_name() == expected)
+                .ok_or_else(|| {
+                    DynamoError::validation(
+                        "One or more parameter values were invalid: Type mismatch for key",
+                    )
+                })?;
             check_not_empty(name, &kv)?;
             Ok(kv)
         };
@@ -150,19 +159,27 @@ impl TableDef {
     pub fn key_from_item_exact(&self, item: &Item) -> Result<PrimaryKey, DynamoError> {
         let wanted = if self.key.range.is_some() { 2 } else { 1 };
         if item.len() != wanted {
-            return Err(DynamoError::validation("The number of conditions on the keys is invalid"));
+            return Err(DynamoError::validation(
+                "The number of conditions on the keys is invalid",
+            ));
         }
         if !self.key.names().all(|n| item.contains_key(n)) {
-            return Err(DynamoError::validation("The provided key element does not match the schema"));
+            return Err(DynamoError::validation(
+                "The provided key element does not match the schema",
+            ));
         }
         let get = |name: &str| -> Result<KeyVal, DynamoError> {
-            let v = item
-                .get(name)
-                .ok_or_else(|| DynamoError::validation("The provided key element does not match the schema"))?;
-            let expected = self.attr_type(name).unwrap_or("S");
-            let kv = KeyVal::from_attr(v).filter(|k| k.type_name() == expected).ok_or_else(|| {
-                DynamoError::validation("One or more parameter values were invalid: Type mismatch for key")
+            let v = item.get(name).ok_or_else(|| {
+                DynamoError::validation("The provided key element does not match the schema")
             })?;
+            let expected = self.attr_type(name).unwrap_or("S");
+            let kv = KeyVal::from_attr(v)
+                .filter(|k| k.type_name() == expected)
+                .ok_or_else(|| {
+                    DynamoError::validation(
+                        "One or more parameter values were invalid: Type mismatch for key",
+                    )
+                })?;
             check_not_empty(name, &kv)?;
             Ok(kv)
         };
@@ -175,9 +192,15 @@ impl TableDef {
     }
 
     /// Index key of an item, or None when the item lacks an index key attribute (sparse index).
-    pub fn index_key_of(&self, idx: &IndexDef, item: &Item) -> Result<Option<(KeyVal, Option<KeyVal>)>, DynamoError> {
+    pub fn index_key_of(
+        &self,
+        idx: &IndexDef,
+        item: &Item,
+    ) -> Result<Option<(KeyVal, Option<KeyVal>)>, DynamoError> {
         let get = |name: &str| -> Result<Option<KeyVal>, DynamoError> {
-            let Some(v) = item.get(name) else { return Ok(None) };
+            let Some(v) = item.get(name) else {
+                return Ok(None);
+            };
             let expected = self.attr_type(name).unwrap_or("S");
             let kv = KeyVal::from_attr(v).filter(|k| k.type_name() == expected).ok_or_else(|| {
                 DynamoError::validation(format!(
@@ -186,7 +209,9 @@ impl TableDef {
                     idx.name
                 ))
             })?;
-            if matches!(&kv, KeyVal::S(s) if s.is_empty()) || matches!(&kv, KeyVal::B(b) if b.is_empty()) {
+            if matches!(&kv, KeyVal::S(s) if s.is_empty())
+                || matches!(&kv, KeyVal::B(b) if b.is_empty())
+            {
                 return Err(DynamoError::validation(format!(
                     "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty {} value. IndexName: {}, IndexKey: {name}",
                     if matches!(kv, KeyVal::S(_)) { "string" } else { "binary" },
@@ -195,7 +220,9 @@ impl TableDef {
             }
             Ok(Some(kv))
         };
-        let Some(h) = get(&idx.key.hash)? else { return Ok(None) };
+        let Some(h) = get(&idx.key.hash)? else {
+            return Ok(None);
+        };
         let r = match &idx.key.range {
             Some(r) => match get(r)? {
                 Some(v) => Some(v),
@@ -274,7 +301,9 @@ impl Table {
     /// Checks what DynamoDB checks before storing an item: size and index key types.
     pub fn validate_item(&self, item: &Item) -> Result<(), DynamoError> {
         if item_size(item) > MAX_ITEM_SIZE {
-            return Err(DynamoError::validation("Item size has exceeded the maximum allowed size"));
+            return Err(DynamoError::validation(
+                "Item size has exceeded the maximum allowed size",
+            ));
         }
         for idx in &self.def.indexes {
             self.def.index_key_of(idx, item)?;
@@ -351,8 +380,7 @@ impl Table {
             "DeletionProtectionEnabled": false,
         });
         if d.pay_per_request {
-            v["BillingModeSummary"] =
-                json!({"BillingMode": "PAY_PER_REQUEST", "LastUpdateToPayPerRequestDateTime": created});
+            v["BillingModeSummary"] = json!({"BillingMode": "PAY_PER_REQUEST", "LastUpdateToPayPerRequestDateTime": created});
         }
         let mut globals = Vec::new();
         let mut locals = Vec::new();
@@ -371,7 +399,8 @@ impl Table {
             } else {
                 o["IndexStatus"] = json!("ACTIVE");
                 if let Some((r, w)) = idx.throughput {
-                    o["ProvisionedThroughput"] = json!({"ReadCapacityUnits": r, "WriteCapacityUnits": w});
+                    o["ProvisionedThroughput"] =
+                        json!({"ReadCapacityUnits": r, "WriteCapacityUnits": w});
                 }
                 globals.push(o);
             }
@@ -400,4 +429,3 @@ impl Table {
         (count, size)
     }
 }
-

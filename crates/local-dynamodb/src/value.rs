@@ -33,26 +33,33 @@ fn serialization(msg: impl Into<String>) -> DynamoError {
 }
 
 fn expect_str<'a>(v: &'a Value, what: &str) -> Result<&'a str, DynamoError> {
-    v.as_str()
-        .ok_or_else(|| serialization(format!("Unexpected value type in payload: {what} must be a string")))
+    v.as_str().ok_or_else(|| {
+        serialization(format!(
+            "Unexpected value type in payload: {what} must be a string"
+        ))
+    })
 }
 
 fn expect_array<'a>(v: &'a Value, what: &str) -> Result<&'a Vec<Value>, DynamoError> {
-    v.as_array()
-        .ok_or_else(|| serialization(format!("Unexpected value type in payload: {what} must be a list")))
+    v.as_array().ok_or_else(|| {
+        serialization(format!(
+            "Unexpected value type in payload: {what} must be a list"
+        ))
+    })
 }
 
 fn decode_b64(s: &str) -> Result<Vec<u8>, DynamoError> {
-    B64.decode(s.as_bytes())
-        .map_err(|_| serialization("Base64 encoded length is expected a multiple of 4 bytes but found: invalid"))
+    B64.decode(s.as_bytes()).map_err(|_| {
+        serialization("Base64 encoded length is expected a multiple of 4 bytes but found: invalid")
+    })
 }
 
 impl AttrValue {
     /// Parses the wire form `{"S": "x"}` etc.
     pub fn from_json(v: &Value) -> Result<AttrValue, DynamoError> {
-        let obj = v
-            .as_object()
-            .ok_or_else(|| serialization("Unexpected value type in payload: AttributeValue must be an object"))?;
+        let obj = v.as_object().ok_or_else(|| {
+            serialization("Unexpected value type in payload: AttributeValue must be an object")
+        })?;
         let set: Vec<(&String, &Value)> = obj.iter().filter(|(_, v)| !v.is_null()).collect();
         if set.is_empty() {
             return Err(DynamoError::validation(
@@ -69,15 +76,13 @@ impl AttrValue {
             "S" => AttrValue::S(expect_str(inner, "S")?.to_string()),
             "N" => AttrValue::N(Number::parse(expect_str(inner, "N")?)?),
             "B" => AttrValue::B(decode_b64(expect_str(inner, "B")?)?),
-            "BOOL" => AttrValue::Bool(
-                inner
-                    .as_bool()
-                    .ok_or_else(|| serialization("Unexpected value type in payload: BOOL must be a boolean"))?,
-            ),
+            "BOOL" => AttrValue::Bool(inner.as_bool().ok_or_else(|| {
+                serialization("Unexpected value type in payload: BOOL must be a boolean")
+            })?),
             "NULL" => {
-                let b = inner
-                    .as_bool()
-                    .ok_or_else(|| serialization("Unexpected value type in payload: NULL must be a boolean"))?;
+                let b = inner.as_bool().ok_or_else(|| {
+                    serialization("Unexpected value type in payload: NULL must be a boolean")
+                })?;
                 if !b {
                     return Err(DynamoError::validation(
                         "One or more parameter values were invalid: Null attribute value types must have the value of true",
@@ -86,9 +91,9 @@ impl AttrValue {
                 AttrValue::Null
             }
             "M" => {
-                let m = inner
-                    .as_object()
-                    .ok_or_else(|| serialization("Unexpected value type in payload: M must be an object"))?;
+                let m = inner.as_object().ok_or_else(|| {
+                    serialization("Unexpected value type in payload: M must be an object")
+                })?;
                 let mut out = BTreeMap::new();
                 for (k, v) in m {
                     out.insert(k.clone(), AttrValue::from_json(v)?);
@@ -97,7 +102,11 @@ impl AttrValue {
             }
             "L" => {
                 let l = expect_array(inner, "L")?;
-                AttrValue::L(l.iter().map(AttrValue::from_json).collect::<Result<_, _>>()?)
+                AttrValue::L(
+                    l.iter()
+                        .map(AttrValue::from_json)
+                        .collect::<Result<_, _>>()?,
+                )
             }
             "SS" => {
                 let l = expect_array(inner, "SS")?;
@@ -125,7 +134,9 @@ impl AttrValue {
                     ));
                 }
                 if has_dups(&items, |a, b| a == b) {
-                    return Err(DynamoError::validation("Input collection contains duplicates"));
+                    return Err(DynamoError::validation(
+                        "Input collection contains duplicates",
+                    ));
                 }
                 AttrValue::NS(items)
             }
@@ -141,7 +152,9 @@ impl AttrValue {
                     ));
                 }
                 if has_dups(&items, |a, b| a == b) {
-                    return Err(DynamoError::validation("Input collection contains duplicates"));
+                    return Err(DynamoError::validation(
+                        "Input collection contains duplicates",
+                    ));
                 }
                 AttrValue::BS(items)
             }
@@ -163,8 +176,12 @@ impl AttrValue {
             AttrValue::M(m) => json!({ "M": item_to_json(m) }),
             AttrValue::L(l) => json!({ "L": l.iter().map(AttrValue::to_json).collect::<Vec<_>>() }),
             AttrValue::SS(s) => json!({ "SS": s }),
-            AttrValue::NS(s) => json!({ "NS": s.iter().map(|n| n.to_string()).collect::<Vec<_>>() }),
-            AttrValue::BS(s) => json!({ "BS": s.iter().map(|b| B64.encode(b)).collect::<Vec<_>>() }),
+            AttrValue::NS(s) => {
+                json!({ "NS": s.iter().map(|n| n.to_string()).collect::<Vec<_>>() })
+            }
+            AttrValue::BS(s) => {
+                json!({ "BS": s.iter().map(|b| B64.encode(b)).collect::<Vec<_>>() })
+            }
         }
     }
 
@@ -205,7 +222,9 @@ impl AttrValue {
             (AttrValue::SS(a), AttrValue::SS(b)) => set_eq(a, b),
             (AttrValue::NS(a), AttrValue::NS(b)) => set_eq(a, b),
             (AttrValue::BS(a), AttrValue::BS(b)) => set_eq(a, b),
-            (AttrValue::L(a), AttrValue::L(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y)),
+            (AttrValue::L(a), AttrValue::L(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y))
+            }
             (AttrValue::M(a), AttrValue::M(b)) => {
                 a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| v.same(w)))
             }
@@ -235,7 +254,11 @@ fn has_dups<T>(items: &[T], eq: impl Fn(&T, &T) -> bool) -> bool {
         .any(|(i, a)| items[i + 1..].iter().any(|b| eq(a, b)))
 }
 
-fn check_dups<T>(items: &[T], eq: impl Fn(&T, &T) -> bool, show: impl Fn() -> String) -> Result<(), DynamoError> {
+fn check_dups<T>(
+    items: &[T],
+    eq: impl Fn(&T, &T) -> bool,
+    show: impl Fn() -> String,
+) -> Result<(), DynamoError> {
     if has_dups(items, eq) {
         return Err(DynamoError::validation(format!(
             "One or more parameter values were invalid: Input collection {} contains duplicates",
@@ -251,9 +274,9 @@ pub fn item_to_json(item: &BTreeMap<String, AttrValue>) -> Map<String, Value> {
 
 /// Parses an attribute map such as `Item`, `Key` or `ExpressionAttributeValues`.
 pub fn item_from_json(v: &Value) -> Result<Item, DynamoError> {
-    let obj = v
-        .as_object()
-        .ok_or_else(|| serialization("Unexpected value type in payload: expected an attribute map"))?;
+    let obj = v.as_object().ok_or_else(|| {
+        serialization("Unexpected value type in payload: expected an attribute map")
+    })?;
     let mut out = BTreeMap::new();
     for (k, v) in obj {
         out.insert(k.clone(), AttrValue::from_json(v)?);
@@ -332,10 +355,24 @@ mod tests {
             json!({"NULL": false}),
             json!({"N": "x"}),
         ] {
-            assert!(matches!(AttrValue::from_json(&bad), Err(DynamoError::Validation(_))), "{bad}");
+            assert!(
+                matches!(AttrValue::from_json(&bad), Err(DynamoError::Validation(_))),
+                "{bad}"
+            );
         }
-        for bad in [json!({"S": 1}), json!({"X": "a"}), json!("a"), json!({"B": "!!"})] {
-            assert!(matches!(AttrValue::from_json(&bad), Err(DynamoError::Serialization(_))), "{bad}");
+        for bad in [
+            json!({"S": 1}),
+            json!({"X": "a"}),
+            json!("a"),
+            json!({"B": "!!"}),
+        ] {
+            assert!(
+                matches!(
+                    AttrValue::from_json(&bad),
+                    Err(DynamoError::Serialization(_))
+                ),
+                "{bad}"
+            );
         }
     }
 

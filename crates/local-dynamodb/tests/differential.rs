@@ -82,9 +82,18 @@ async fn list_tables_pagination() {
         create("ltp_a", None),
         create("ltp_b", None),
         create("ltp_c", Some("S")),
-        s("ListTables", json!({"Limit": 2, "ExclusiveStartTableName": "ltp_"})),
-        s("ListTables", json!({"Limit": 2, "ExclusiveStartTableName": "ltp_b"})),
-        s("ListTables", json!({"Limit": 1, "ExclusiveStartTableName": "ltp_a"})),
+        s(
+            "ListTables",
+            json!({"Limit": 2, "ExclusiveStartTableName": "ltp_"}),
+        ),
+        s(
+            "ListTables",
+            json!({"Limit": 2, "ExclusiveStartTableName": "ltp_b"}),
+        ),
+        s(
+            "ListTables",
+            json!({"Limit": 1, "ExclusiveStartTableName": "ltp_a"}),
+        ),
         s("ListTables", json!({"Limit": 0})),
     ])
     .await;
@@ -173,9 +182,18 @@ async fn condition_expression_features() {
         check("n <> :v", json!({":v": {"S": "10"}})),
         check("nosuch <> :v", json!({":v": {"S": "10"}})),
         check("nosuch = :v", json!({":v": {"S": "10"}})),
-        check("s BETWEEN :a AND :b", json!({":a": {"S": "h"}, ":b": {"S": "i"}})),
-        check("s BETWEEN :b AND :a", json!({":a": {"S": "h"}, ":b": {"S": "i"}})),
-        check("n IN (:a, :b)", json!({":a": {"S": "h"}, ":b": {"N": "1e1"}})),
+        check(
+            "s BETWEEN :a AND :b",
+            json!({":a": {"S": "h"}, ":b": {"S": "i"}}),
+        ),
+        check(
+            "s BETWEEN :b AND :a",
+            json!({":a": {"S": "h"}, ":b": {"S": "i"}}),
+        ),
+        check(
+            "n IN (:a, :b)",
+            json!({":a": {"S": "h"}, ":b": {"N": "1e1"}}),
+        ),
         check("begins_with(s, :p)", json!({":p": {"S": "he"}})),
         check("begins_with(s, :p)", json!({":p": {"S": "lo"}})),
         check("contains(ss, :p)", json!({":p": {"S": "b"}})),
@@ -186,13 +204,28 @@ async fn condition_expression_features() {
         check("size(s) >= :p", json!({":p": {"N": "6"}})),
         check("attribute_type(m, :t)", json!({":t": {"S": "M"}})),
         check("attribute_type(m, :t)", json!({":t": {"S": "X"}})),
-        check("m.deep.v = :p AND l[0] = :x", json!({":p": {"N": "7"}, ":x": {"S": "x"}})),
-        check("m.deep.v = :p AND l[1] = :x", json!({":p": {"N": "7"}, ":x": {"S": "x"}})),
-        check("attribute_exists(m.deep) AND attribute_not_exists(l[5]) OR n = :p", json!({":p": {"N": "0"}})),
+        check(
+            "m.deep.v = :p AND l[0] = :x",
+            json!({":p": {"N": "7"}, ":x": {"S": "x"}}),
+        ),
+        check(
+            "m.deep.v = :p AND l[1] = :x",
+            json!({":p": {"N": "7"}, ":x": {"S": "x"}}),
+        ),
+        check(
+            "attribute_exists(m.deep) AND attribute_not_exists(l[5]) OR n = :p",
+            json!({":p": {"N": "0"}}),
+        ),
         check("NOT (n = :p OR s = :p)", json!({":p": {"N": "0"}})),
         check("NOT n = :p AND n = :p", json!({":p": {"N": "10"}})),
-        check("n = :p OR n = :p AND n = :q", json!({":p": {"N": "10"}, ":q": {"N": "11"}})),
-        check("(n = :p OR n = :p) AND n = :q", json!({":p": {"N": "10"}, ":q": {"N": "11"}})),
+        check(
+            "n = :p OR n = :p AND n = :q",
+            json!({":p": {"N": "10"}, ":q": {"N": "11"}}),
+        ),
+        check(
+            "(n = :p OR n = :p) AND n = :q",
+            json!({":p": {"N": "10"}, ":q": {"N": "11"}}),
+        ),
         check("t = :f", json!({":f": {"BOOL": false}})),
         check("ss = :s", json!({":s": {"SS": ["b", "a"]}})),
         check("status = :s", json!({":s": {"S": "x"}})),
@@ -202,7 +235,10 @@ async fn condition_expression_features() {
         check("n == :p", json!({":p": {"N": "1"}})),
         check("attribute_exists(:p)", json!({":p": {"N": "1"}})),
         check("#n = :p", json!({":p": {"N": "1"}})),
-        s("GetItem", json!({"TableName": "cef_t", "Key": {"pk": {"S": "c"}}})),
+        s(
+            "GetItem",
+            json!({"TableName": "cef_t", "Key": {"pk": {"S": "c"}}}),
+        ),
     ])
     .await;
 }
@@ -249,18 +285,21 @@ async fn update_expressions() {
 }
 
 fn query_fixture(name: &str) -> Vec<common::Step> {
-    let mut steps = vec![s("CreateTable", json!({
-        "TableName": name,
-        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "N"},
-            {"AttributeName": "st", "AttributeType": "S"}, {"AttributeName": "ts", "AttributeType": "S"}],
-        "BillingMode": "PAY_PER_REQUEST",
-        "GlobalSecondaryIndexes": [
-            {"IndexName": "StatusIndex", "KeySchema": [{"AttributeName": "st", "KeyType": "HASH"}, {"AttributeName": "ts", "KeyType": "RANGE"}],
-             "Projection": {"ProjectionType": "ALL"}},
-            {"IndexName": "KeysIndex", "KeySchema": [{"AttributeName": "st", "KeyType": "HASH"}],
-             "Projection": {"ProjectionType": "KEYS_ONLY"}}]
-    }))];
+    let mut steps = vec![s(
+        "CreateTable",
+        json!({
+            "TableName": name,
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "N"},
+                {"AttributeName": "st", "AttributeType": "S"}, {"AttributeName": "ts", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "GlobalSecondaryIndexes": [
+                {"IndexName": "StatusIndex", "KeySchema": [{"AttributeName": "st", "KeyType": "HASH"}, {"AttributeName": "ts", "KeyType": "RANGE"}],
+                 "Projection": {"ProjectionType": "ALL"}},
+                {"IndexName": "KeysIndex", "KeySchema": [{"AttributeName": "st", "KeyType": "HASH"}],
+                 "Projection": {"ProjectionType": "KEYS_ONLY"}}]
+        }),
+    )];
     for i in 0..12 {
         let mut item = json!({"pk": {"S": if i % 3 == 0 { "p1" } else { "p2" }}, "sk": {"N": format!("{}", i * 5 - 20)},
             "v": {"N": format!("{i}")}, "name": {"S": format!("item-{i:02}")}});
@@ -372,7 +411,9 @@ async fn scan_filter_projection() {
 async fn batch_operations() {
     let t = "bat_t";
     let puts: Vec<_> = (0..5).map(|i| json!({"PutRequest": {"Item": {"pk": {"S": format!("k{i}")}, "v": {"N": format!("{i}")}}}})).collect();
-    let too_many: Vec<_> = (0..26).map(|i| json!({"PutRequest": {"Item": {"pk": {"S": format!("x{i}")}}}})).collect();
+    let too_many: Vec<_> = (0..26)
+        .map(|i| json!({"PutRequest": {"Item": {"pk": {"S": format!("x{i}")}}}}))
+        .collect();
     diff(vec![
         create(t, None),
         s("BatchWriteItem", json!({"RequestItems": {t: puts}})),
@@ -396,9 +437,162 @@ async fn batch_operations() {
 async fn protocol_errors() {
     diff(vec![
         s("NoSuchOperation", json!({})),
-        s("GetItem", json!({"TableName": "x", "Key": {"pk": {"S": "a"}}})),
+        s(
+            "GetItem",
+            json!({"TableName": "x", "Key": {"pk": {"S": "a"}}}),
+        ),
         s("GetItem", json!({"Key": {"pk": {"S": "a"}}})),
-        s("PutItem", json!({"TableName": "prot_t", "Item": {"pk": {"S": 1}}})),
+        s(
+            "PutItem",
+            json!({"TableName": "prot_t", "Item": {"pk": {"S": 1}}}),
+        ),
+    ])
+    .await;
+}
+
+#[tokio::test]
+async fn paging_and_binary_keys() {
+    let t = "pgb_t";
+    let mut steps = vec![
+        create(t, Some("B")),
+        create("pgb_big", Some("N")),
+    ];
+    for (i, b) in ["AA==", "AQ==", "/w==", "AAE=", "gA==", "AP8="].iter().enumerate() {
+        steps.push(s("PutItem", json!({"TableName": t, "Item": {"pk": {"S": "one"}, "sk": {"B": b}, "i": {"N": format!("{i}")}}})));
+    }
+    steps.extend([
+        s("Query", json!({"TableName": t, "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "one"}}})),
+        s("Query", json!({"TableName": t, "KeyConditionExpression": "pk = :p AND begins_with(sk, :b)",
+            "ExpressionAttributeValues": {":p": {"S": "one"}, ":b": {"B": "AA=="}}, "ScanIndexForward": false})),
+        s("Query", json!({"TableName": t, "KeyConditionExpression": "pk = :p AND sk > :b",
+            "ExpressionAttributeValues": {":p": {"S": "one"}, ":b": {"B": "AQ=="}}})),
+        s("Scan", json!({"TableName": t, "Limit": 2})),
+        s("Scan", json!({"TableName": t, "Limit": 2, "ExclusiveStartKey": {"pk": {"S": "one"}, "sk": {"B": "AAE="}}})),
+        s("Scan", json!({"TableName": t, "Limit": 10, "ExclusiveStartKey": {"pk": {"S": "one"}, "sk": {"B": "gA=="}}})),
+        s("Scan", json!({"TableName": t, "ExclusiveStartKey": {"pk": {"S": "one"}}})),
+        s("Scan", json!({"TableName": t, "ExclusiveStartKey": {"pk": {"S": "one"}, "sk": {"B": "gA=="}, "x": {"S": "y"}}})),
+        s("Query", json!({"TableName": t, "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "one"}},
+            "ExclusiveStartKey": {"pk": {"S": "two"}, "sk": {"B": "gA=="}}})),
+    ]);
+    let blob = "x".repeat(100_000);
+    for i in 0..12 {
+        steps.push(s("PutItem", json!({"TableName": "pgb_big", "Item": {"pk": {"S": "p"}, "sk": {"N": format!("{i}")}, "blob": {"S": blob}}})));
+    }
+    steps.extend([
+        s("Query", json!({"TableName": "pgb_big", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "p"}},
+            "ProjectionExpression": "sk"})),
+        s("Query", json!({"TableName": "pgb_big", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "p"}},
+            "Select": "COUNT", "ExclusiveStartKey": {"pk": {"S": "p"}, "sk": {"N": "9"}}})),
+    ]);
+    diff(steps).await;
+}
+
+#[tokio::test]
+async fn projections_and_return_values_on_documents() {
+    let t = "prd_t";
+    diff(vec![
+        create(t, None),
+        s("PutItem", json!({"TableName": t, "Item": {"pk": {"S": "d"}, "m": {"M": {"a": {"S": "x"}, "b": {"M": {"c": {"N": "1"}}}}},
+            "l": {"L": [{"S": "l0"}, {"M": {"k": {"S": "v"}}}, {"S": "l2"}]}, "top": {"S": "t"}}})),
+        s("GetItem", json!({"TableName": t, "Key": {"pk": {"S": "d"}}, "ProjectionExpression": "m.b.c, l[1].k, l[2], top, nosuch"})),
+        s("GetItem", json!({"TableName": t, "Key": {"pk": {"S": "d"}}, "ProjectionExpression": "#m.#b", "ExpressionAttributeNames": {"#m": "m", "#b": "b"}})),
+        s("GetItem", json!({"TableName": t, "Key": {"pk": {"S": "d"}}, "ProjectionExpression": "m, m.a"})),
+        s("GetItem", json!({"TableName": t, "Key": {"pk": {"S": "d"}}, "ProjectionExpression": "m", "ExpressionAttributeNames": {"#u": "x"}})),
+        s("GetItem", json!({"TableName": t, "Key": {"pk": {"S": "d"}}, "ProjectionExpression": "name"})),
+        s("GetItem", json!({"TableName": t, "Key": {"pk": {"S": "d"}}, "ProjectionExpression": "l[x]"})),
+        s("UpdateItem", json!({"TableName": t, "Key": {"pk": {"S": "d"}}, "UpdateExpression": "SET m.b.c = m.b.c + :one, l[1].k = :v REMOVE top",
+            "ExpressionAttributeValues": {":one": {"N": "1"}, ":v": {"S": "w"}}, "ReturnValues": "UPDATED_OLD"})),
+        s("UpdateItem", json!({"TableName": t, "Key": {"pk": {"S": "d"}}, "UpdateExpression": "SET m.b.c = m.b.c + :one, l[1].k = :v",
+            "ExpressionAttributeValues": {":one": {"N": "1"}, ":v": {"S": "z"}}, "ReturnValues": "UPDATED_NEW"})),
+        s("UpdateItem", json!({"TableName": t, "Key": {"pk": {"S": "d"}}, "UpdateExpression": "REMOVE l[0], l[2]", "ReturnValues": "ALL_NEW"})),
+        s("UpdateItem", json!({"TableName": t, "Key": {"pk": {"S": "d"}}, "UpdateExpression": "SET #n = :v",
+            "ExpressionAttributeNames": {"#n": "name"}, "ExpressionAttributeValues": {":v": {"S": "named"}}, "ReturnValues": "UPDATED_NEW"})),
+        s("UpdateItem", json!({"TableName": t, "Key": {"pk": {"S": "d"}}, "UpdateExpression": "SET name = :v",
+            "ExpressionAttributeValues": {":v": {"S": "named"}}})),
+        s("UpdateItem", json!({"TableName": t, "Key": {"pk": {"S": "d"}}, "UpdateExpression": "ADD l :v",
+            "ExpressionAttributeValues": {":v": {"N": "1"}}})),
+        s("UpdateItem", json!({"TableName": t, "Key": {"pk": {"S": "d"}}, "UpdateExpression": "DELETE m :v",
+            "ExpressionAttributeValues": {":v": {"SS": ["a"]}}})),
+        s("UpdateItem", json!({"TableName": t, "Key": {"pk": {"S": "d"}}, "UpdateExpression": "SET m.a = :v",
+            "ConditionExpression": "#m.#a = :x AND size(#l) = :two",
+            "ExpressionAttributeNames": {"#m": "m", "#a": "a", "#l": "l"},
+            "ExpressionAttributeValues": {":v": {"S": "new"}, ":x": {"S": "x"}, ":two": {"N": "1"}}, "ReturnValues": "ALL_NEW"})),
+        s("UpdateItem", json!({"TableName": t, "Key": {"pk": {"S": "zz"}}, "UpdateExpression": "SET a = :v",
+            "ExpressionAttributeValues": {":v": {"N": "1"}}, "ReturnValues": "UPDATED_OLD"})),
+        s("UpdateItem", json!({"TableName": t, "Key": {"pk": {"S": "zz"}}, "UpdateExpression": "REMOVE a", "ReturnValues": "ALL_OLD"})),
+        s("UpdateItem", json!({"TableName": t, "Key": {"pk": {"S": "zz"}}, "UpdateExpression": "REMOVE a", "ReturnValues": "ALL_NEW"})),
+    ])
+    .await;
+}
+
+#[tokio::test]
+async fn query_index_projection_and_filters_on_keys() {
+    let t = "qip_t";
+    let q = |extra: serde_json::Value| {
+        let mut body = json!({"TableName": t});
+        for (k, v) in extra.as_object().cloned().unwrap_or_default() {
+            body[k] = v;
+        }
+        s("Query", body)
+    };
+    let mut steps = query_fixture(t);
+    steps.extend([
+        q(json!({"KeyConditionExpression": "pk = :p", "FilterExpression": "sk > :s",
+            "ExpressionAttributeValues": {":p": {"S": "p1"}, ":s": {"N": "0"}}})),
+        q(json!({"IndexName": "StatusIndex", "KeyConditionExpression": "st = :s", "ProjectionExpression": "pk, ts",
+            "ExpressionAttributeValues": {":s": {"S": "DONE"}}})),
+        q(json!({"IndexName": "StatusIndex", "KeyConditionExpression": "st = :s", "Select": "ALL_PROJECTED_ATTRIBUTES",
+            "ExpressionAttributeValues": {":s": {"S": "DONE"}}, "Limit": 1})),
+        q(json!({"IndexName": "StatusIndex", "KeyConditionExpression": "#s = :s", "FilterExpression": "v > :v",
+            "ExpressionAttributeNames": {"#s": "st"}, "ExpressionAttributeValues": {":s": {"S": "DONE"}, ":v": {"N": "3"}}})),
+        q(json!({"KeyConditionExpression": "pk = :p", "ExpressionAttributeNames": {"#s": "st"},
+            "ExpressionAttributeValues": {":p": {"S": "p1"}}})),
+        q(json!({"Select": "ALL_PROJECTED_ATTRIBUTES", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "p1"}}})),
+        q(json!({"KeyConditionExpression": "pk = :p AND sk = :s AND sk = :s", "ExpressionAttributeValues": {":p": {"S": "p1"}, ":s": {"N": "1"}}})),
+        q(json!({"KeyConditionExpression": "pk = :p AND pk = :p", "ExpressionAttributeValues": {":p": {"S": "p1"}}})),
+        q(json!({"KeyConditionExpression": "pk > :p", "ExpressionAttributeValues": {":p": {"S": "p1"}}})),
+        q(json!({"KeyConditionExpression": "pk = :p AND sk BETWEEN :b AND :a", "ExpressionAttributeValues": {":p": {"S": "p1"}, ":a": {"N": "1"}, ":b": {"N": "5"}}})),
+        q(json!({"KeyConditionExpression": "pk = :p AND sk IN (:a)", "ExpressionAttributeValues": {":p": {"S": "p1"}, ":a": {"N": "1"}}})),
+        q(json!({"KeyConditionExpression": "NOT pk = :p", "ExpressionAttributeValues": {":p": {"S": "p1"}}})),
+        q(json!({"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "p1"}}, "Select": "BOGUS"})),
+    ]);
+    diff(steps).await;
+}
+
+#[tokio::test]
+async fn misc_errors() {
+    let t = "mer_t";
+    let keys: Vec<_> = (0..101).map(|i| json!({"pk": {"S": format!("k{i}")}})).collect();
+    diff(vec![
+        create(t, None),
+        s("DeleteItem", json!({"TableName": "mer_none", "Key": {"pk": {"S": "a"}}})),
+        s("UpdateItem", json!({"TableName": "mer_none", "Key": {"pk": {"S": "a"}}, "UpdateExpression": "SET a = :a",
+            "ExpressionAttributeValues": {":a": {"N": "1"}}})),
+        s("UpdateItem", json!({"TableName": t, "Key": {"pk": {"S": "a"}, "x": {"S": "b"}}, "UpdateExpression": "SET a = :a",
+            "ExpressionAttributeValues": {":a": {"N": "1"}}})),
+        s("UpdateItem", json!({"TableName": t, "Key": {"pk": {"S": "a"}}, "UpdateExpression": "SET a = :a"})),
+        s("UpdateItem", json!({"TableName": t, "Key": {"pk": {"S": "a"}}, "ExpressionAttributeValues": {":a": {"N": "1"}}})),
+        s("UpdateItem", json!({"TableName": t, "Key": {"pk": {"S": "a"}}, "UpdateExpression": "",
+            "ExpressionAttributeValues": {":a": {"N": "1"}}})),
+        s("UpdateItem", json!({"TableName": t, "Key": {"pk": {"S": "a"}}, "UpdateExpression": "SET a = :a, b = :b",
+            "ExpressionAttributeValues": {":a": {"N": "1"}, ":b": {"SS": []}}})),
+        s("BatchGetItem", json!({"RequestItems": {t: {"Keys": keys}}})),
+        s("BatchWriteItem", json!({"RequestItems": {}})),
+        s("BatchWriteItem", json!({"RequestItems": {t: [{"PutRequest": {"Item": {"nokey": {"S": "a"}}}}]}})),
+        s("PutItem", json!({"TableName": t})),
+        s("PutItem", json!({"TableName": t, "Item": {"pk": {"S": "a"}}, "ReturnValues": "UPDATED_NEW"})),
+        s("PutItem", json!({"TableName": t, "Item": {"pk": {"S": "a"}}, "ConditionExpression": "a = :a AND",
+            "ExpressionAttributeValues": {":a": {"N": "1"}}})),
+        s("PutItem", json!({"TableName": t, "Item": {"pk": {"S": "a"}}, "ConditionExpression": "a IN :a",
+            "ExpressionAttributeValues": {":a": {"N": "1"}}})),
+        s("PutItem", json!({"TableName": t, "Item": {"pk": {"S": "a"}}, "ConditionExpression": "begins_with(a, :a)",
+            "ExpressionAttributeValues": {":a": {"N": "1"}}})),
+        s("PutItem", json!({"TableName": t, "Item": {"pk": {"S": "a"}}, "ConditionExpression": "a = :a",
+            "ExpressionAttributeValues": {}})),
+        s("PutItem", json!({"TableName": t, "Item": {"pk": {"S": "a"}}, "ConditionExpression": "a = :a",
+            "ExpressionAttributeValues": {":a": {"SS": []}}})),
+        s("Scan", json!({"TableName": t, "FilterExpression": "a = :a", "ExpressionAttributeValues": {":a": {"N": "1"}},
+            "ExpressionAttributeNames": {"#x": "y"}})),
     ])
     .await;
 }

@@ -68,19 +68,28 @@ async fn items_survive_a_dropped_handle_and_the_log_is_compacted() {
         )
         .await
         .unwrap();
-        d.handle("DeleteItem", json!({"TableName": "Jobs", "Key": {"Id": {"S": "b"}}}))
-            .await
-            .unwrap();
+        d.handle(
+            "DeleteItem",
+            json!({"TableName": "Jobs", "Key": {"Id": {"S": "b"}}}),
+        )
+        .await
+        .unwrap();
         // dropped without any shutdown
     }
     let d = Dynamo::open(Some(dir.path().to_path_buf())).unwrap();
     assert_eq!(ids_newest_first(&d).await, vec!["a", "c"]);
     let a = d
-        .handle("GetItem", json!({"TableName": "Jobs", "Key": {"Id": {"S": "a"}}}))
+        .handle(
+            "GetItem",
+            json!({"TableName": "Jobs", "Key": {"Id": {"S": "a"}}}),
+        )
         .await
         .unwrap();
     assert_eq!(a["Item"]["N"], json!({"N": "1.5"}));
-    let desc = d.handle("DescribeTable", json!({"TableName": "Jobs"})).await.unwrap();
+    let desc = d
+        .handle("DescribeTable", json!({"TableName": "Jobs"}))
+        .await
+        .unwrap();
     assert_eq!(desc["Table"]["ItemCount"], json!(2));
     // 6 mutations were logged; the snapshot holds the table and its 2 items.
     let lines = std::fs::read_to_string(log_path(dir.path())).unwrap();
@@ -99,7 +108,8 @@ async fn a_torn_last_line_is_ignored() {
         .append(true)
         .open(log_path(dir.path()))
         .unwrap();
-    f.write_all(br#"{"op":"put","table":"Jobs","item":{"Id":{"S":"tor"#).unwrap();
+    f.write_all(br#"{"op":"put","table":"Jobs","item":{"Id":{"S":"tor"#)
+        .unwrap();
     drop(f);
     {
         let d = Dynamo::open(Some(dir.path().to_path_buf())).unwrap();
@@ -117,7 +127,9 @@ async fn deleted_tables_stay_deleted_and_in_memory_keeps_nothing() {
         let d = Dynamo::open(Some(dir.path().to_path_buf())).unwrap();
         setup(&d).await;
         put(&d, "a", "2024-01-01").await;
-        d.handle("DeleteTable", json!({"TableName": "Jobs"})).await.unwrap();
+        d.handle("DeleteTable", json!({"TableName": "Jobs"}))
+            .await
+            .unwrap();
         setup(&d).await;
     }
     let d = Dynamo::open(Some(dir.path().to_path_buf())).unwrap();
@@ -183,9 +195,13 @@ async fn nothing_acknowledged_is_lost_on_sigkill() {
     .await
     .unwrap();
     for i in 0..50 {
-        call(port, "PutItem", json!({"TableName": "Jobs", "Item": {"Id": {"S": format!("job-{i}")}}}))
-            .await
-            .unwrap();
+        call(
+            port,
+            "PutItem",
+            json!({"TableName": "Jobs", "Item": {"Id": {"S": format!("job-{i}")}}}),
+        )
+        .await
+        .unwrap();
     }
     child.kill().unwrap(); // SIGKILL
     let _ = child.wait();
@@ -193,7 +209,13 @@ async fn nothing_acknowledged_is_lost_on_sigkill() {
     let port = free_port();
     let mut child = spawn(port);
     wait_ready(port).await;
-    let out = call(port, "Scan", json!({"TableName": "Jobs", "Select": "COUNT"})).await.unwrap();
+    let out = call(
+        port,
+        "Scan",
+        json!({"TableName": "Jobs", "Select": "COUNT"}),
+    )
+    .await
+    .unwrap();
     child.kill().unwrap();
     let _ = child.wait();
     assert_eq!(out["Count"], json!(50), "{out}");

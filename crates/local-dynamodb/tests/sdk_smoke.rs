@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, PutRequest, ReturnValue, ScalarAttributeType, WriteRequest,
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, PutRequest, ReturnValue, ScalarAttributeType,
+    WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 use local_dynamodb::Dynamo;
@@ -25,7 +26,11 @@ async fn client() -> Client {
 }
 
 fn key(name: &str, kt: KeyType) -> KeySchemaElement {
-    KeySchemaElement::builder().attribute_name(name).key_type(kt).build().unwrap()
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kt)
+        .build()
+        .unwrap()
 }
 
 fn attr(name: &str) -> AttributeDefinition {
@@ -52,7 +57,11 @@ async fn sdk_round_trip() {
                 .index_name("StatusIndex")
                 .key_schema(key("ProcessStatus", KeyType::Hash))
                 .key_schema(key("LastUpdated", KeyType::Range))
-                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
                 .build()
                 .unwrap(),
         )
@@ -60,7 +69,10 @@ async fn sdk_round_trip() {
         .await
         .unwrap();
     let desc = created.table_description().unwrap();
-    assert_eq!(desc.table_arn(), Some("arn:aws:dynamodb:us-east-1:123456789012:table/Jobs"));
+    assert_eq!(
+        desc.table_arn(),
+        Some("arn:aws:dynamodb:us-east-1:123456789012:table/Jobs")
+    );
 
     let mut batch = Vec::new();
     for i in 0..5 {
@@ -77,7 +89,12 @@ async fn sdk_round_trip() {
                 .build(),
         );
     }
-    let out = c.batch_write_item().request_items("Jobs", batch).send().await.unwrap();
+    let out = c
+        .batch_write_item()
+        .request_items("Jobs", batch)
+        .send()
+        .await
+        .unwrap();
     assert!(out.unprocessed_items().is_none_or(|m| m.is_empty()));
 
     let err = c
@@ -88,7 +105,9 @@ async fn sdk_round_trip() {
         .send()
         .await
         .unwrap_err();
-    assert!(err.into_service_error().is_conditional_check_failed_exception());
+    assert!(err
+        .into_service_error()
+        .is_conditional_check_failed_exception());
 
     let upd = c
         .update_item()
@@ -102,7 +121,10 @@ async fn sdk_round_trip() {
         .send()
         .await
         .unwrap();
-    assert_eq!(upd.attributes().unwrap().get("Attempts"), Some(&AttributeValue::N("1".into())));
+    assert_eq!(
+        upd.attributes().unwrap().get("Attempts"),
+        Some(&AttributeValue::N("1".into()))
+    );
 
     // Page through the index two at a time, newest first.
     let mut seen = Vec::new();
@@ -132,8 +154,15 @@ async fn sdk_round_trip() {
     }
     assert_eq!(seen, vec!["j4", "j3", "j2", "j0"]);
 
-    let missing = c.describe_table().table_name("Nope").send().await.unwrap_err();
-    assert!(missing.into_service_error().is_resource_not_found_exception());
+    let missing = c
+        .describe_table()
+        .table_name("Nope")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(missing
+        .into_service_error()
+        .is_resource_not_found_exception());
     let tables = c.list_tables().send().await.unwrap();
     assert_eq!(tables.table_names(), ["Jobs".to_string()]);
     c.delete_table().table_name("Jobs").send().await.unwrap();

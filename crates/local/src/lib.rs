@@ -6,3 +6,9 @@ pub mod template;
 pub mod apigw;
 pub mod lambda;
 pub mod resources;
+pub mod aws_endpoint;
+pub mod handlers;
+pub mod transitions;
+pub mod runtime;
+
+pub use runtime::{LocalRuntime, Options, RunningRuntime, StartError};

@@ -44,16 +44,25 @@ pub struct Scope {
 
 impl Scope {
     pub fn state_machine_arn(&self, name: &str) -> String {
-        format!("arn:aws:states:{}:{}:stateMachine:{name}", self.region, self.account_id)
+        format!(
+            "arn:aws:states:{}:{}:stateMachine:{name}",
+            self.region, self.account_id
+        )
     }
 
     pub fn execution_arn(&self, machine: &str, name: &str) -> String {
-        format!("arn:aws:states:{}:{}:execution:{machine}:{name}", self.region, self.account_id)
+        format!(
+            "arn:aws:states:{}:{}:execution:{machine}:{name}",
+            self.region, self.account_id
+        )
     }
 
     pub fn express_execution_arn(&self, machine: &str, name: &str) -> String {
         let id = uuid::Uuid::new_v4();
-        format!("arn:aws:states:{}:{}:express:{machine}:{name}:{id}", self.region, self.account_id)
+        format!(
+            "arn:aws:states:{}:{}:express:{machine}:{name}:{id}",
+            self.region, self.account_id
+        )
     }
 }
 
@@ -115,8 +124,15 @@ pub fn execution_names(arn: &str) -> Result<(&str, &str), SfnError> {
 /// IAM role ARNs are only checked for shape: nothing here assumes a role.
 pub fn validate_role_arn(arn: &str) -> Result<(), SfnError> {
     let parts: Vec<&str> = arn.split(':').collect();
-    if arn.len() > 256 || parts.len() < 6 || parts[0] != "arn" || parts[2] != "iam" || parts[5].is_empty() {
-        return Err(SfnError::InvalidArn(format!("Invalid Arn: 'Role ARN is not valid: {arn}'")));
+    if arn.len() > 256
+        || parts.len() < 6
+        || parts[0] != "arn"
+        || parts[2] != "iam"
+        || parts[5].is_empty()
+    {
+        return Err(SfnError::InvalidArn(format!(
+            "Invalid Arn: 'Role ARN is not valid: {arn}'"
+        )));
     }
     Ok(())
 }
@@ -129,11 +145,23 @@ mod tests {
     fn names_follow_the_api_reference() {
         assert!(validate_name("ok-Name_1", "name").is_ok());
         assert!(validate_name("dots.are.fine", "name").is_ok());
-        assert_eq!(validate_name("a b", "name").map_err(|e| e.type_name()), Err("InvalidName"));
-        assert_eq!(validate_name("a:b", "name").map_err(|e| e.type_name()), Err("InvalidName"));
-        assert_eq!(validate_name("", "name").map_err(|e| e.type_name()), Err("ValidationException"));
+        assert_eq!(
+            validate_name("a b", "name").map_err(|e| e.type_name()),
+            Err("InvalidName")
+        );
+        assert_eq!(
+            validate_name("a:b", "name").map_err(|e| e.type_name()),
+            Err("InvalidName")
+        );
+        assert_eq!(
+            validate_name("", "name").map_err(|e| e.type_name()),
+            Err("ValidationException")
+        );
         let long = "x".repeat(81);
-        assert_eq!(validate_name(&long, "name").map_err(|e| e.type_name()), Err("ValidationException"));
+        assert_eq!(
+            validate_name(&long, "name").map_err(|e| e.type_name()),
+            Err("ValidationException")
+        );
         assert!(validate_name(&"x".repeat(80), "name").is_ok());
     }
 

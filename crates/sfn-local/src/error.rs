@@ -109,13 +109,16 @@ impl SfnError {
 impl From<asl::TokenError> for SfnError {
     fn from(e: asl::TokenError) -> Self {
         match e {
-            asl::TokenError::InvalidToken => SfnError::InvalidToken("Invalid Token: 'Invalid token'".into()),
-            asl::TokenError::TaskDoesNotExist => {
-                SfnError::TaskDoesNotExist("Task Does Not Exist: the task token does not match a waiting task".into())
+            asl::TokenError::InvalidToken => {
+                SfnError::InvalidToken("Invalid Token: 'Invalid token'".into())
             }
-            asl::TokenError::TaskTimedOut => {
-                SfnError::TaskTimedOut("Task Timed Out: the task for this token has timed out or its execution has ended".into())
-            }
+            asl::TokenError::TaskDoesNotExist => SfnError::TaskDoesNotExist(
+                "Task Does Not Exist: the task token does not match a waiting task".into(),
+            ),
+            asl::TokenError::TaskTimedOut => SfnError::TaskTimedOut(
+                "Task Timed Out: the task for this token has timed out or its execution has ended"
+                    .into(),
+            ),
         }
     }
 }

@@ -21,7 +21,12 @@ pub fn router(svc: Arc<SfnService>) -> Router {
         .with_state(svc)
 }
 
-async fn serve(State(svc): State<Arc<SfnService>>, method: Method, headers: HeaderMap, body: Bytes) -> Response {
+async fn serve(
+    State(svc): State<Arc<SfnService>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     match answer(&svc, &method, &headers, &body).await {
         Ok(v) => reply(StatusCode::OK, &v, None),
         Err(e) => reply(e.status(), &e.to_body(), Some(e.type_name())),
@@ -36,7 +41,12 @@ pub fn operation(headers: &HeaderMap) -> Option<&str> {
         .and_then(|t| t.strip_prefix(TARGET_PREFIX))
 }
 
-async fn answer(svc: &SfnService, method: &Method, headers: &HeaderMap, body: &[u8]) -> Result<Value, SfnError> {
+async fn answer(
+    svc: &SfnService,
+    method: &Method,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Value, SfnError> {
     if method != Method::POST {
         return Err(SfnError::UnknownOperation(format!(
             "{method} is not supported: send POST / with an X-Amz-Target header"
@@ -54,8 +64,9 @@ async fn answer(svc: &SfnService, method: &Method, headers: &HeaderMap, body: &[
     let body: Value = if body.iter().all(u8::is_ascii_whitespace) {
         Value::Object(Default::default())
     } else {
-        serde_json::from_slice(body)
-            .map_err(|e| SfnError::Serialization(format!("The request body is not valid JSON: {e}")))?
+        serde_json::from_slice(body).map_err(|e| {
+            SfnError::Serialization(format!("The request body is not valid JSON: {e}"))
+        })?
     };
     svc.handle(op, body).await
 }

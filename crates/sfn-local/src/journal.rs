@@ -79,7 +79,11 @@ pub(crate) fn secret(dir: &Path) -> Result<Vec<u8>, SfnError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(io("cannot read", &path, e)),
     }
-    let s = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let s = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
     std::fs::write(&path, &s).map_err(|e| io("cannot write", &path, e))?;
     Ok(s.into_bytes())
 }

@@ -49,7 +49,12 @@ impl SfnService {
     }
 
     /// StartExecution; returns the execution ARN.
-    pub async fn start_execution(&self, state_machine_arn: &str, name: Option<&str>, input: &Value) -> Result<String, SfnError> {
+    pub async fn start_execution(
+        &self,
+        state_machine_arn: &str,
+        name: Option<&str>,
+        input: &Value,
+    ) -> Result<String, SfnError> {
         let mut body = json!({"stateMachineArn": state_machine_arn, "input": input.to_string()});
         if let Some(n) = name {
             body["name"] = json!(n);
@@ -62,7 +67,12 @@ impl SfnService {
         Ok(self.core.engine.send_task_success(token, output)?)
     }
 
-    pub fn send_task_failure(&self, token: &str, error: Option<String>, cause: Option<String>) -> Result<(), SfnError> {
+    pub fn send_task_failure(
+        &self,
+        token: &str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> Result<(), SfnError> {
         Ok(self.core.engine.send_task_failure(token, error, cause)?)
     }
 

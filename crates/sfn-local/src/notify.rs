@@ -43,7 +43,10 @@ impl ExecutionStatusChange {
             input: exec.input.clone(),
             input_details: IncludedDetails { included: true },
             output: st.output.clone(),
-            output_details: st.output.as_ref().map(|_| IncludedDetails { included: true }),
+            output_details: st
+                .output
+                .as_ref()
+                .map(|_| IncludedDetails { included: true }),
             error: st.error.clone(),
             cause: st.cause.clone(),
         }

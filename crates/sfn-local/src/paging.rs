@@ -94,7 +94,13 @@ mod tests {
         assert_eq!(p3, vec![5]);
         assert!(t3.is_none());
         let t = encode("a", 1);
-        assert_eq!(decode(Some(&t), "b").map_err(|e| e.type_name()), Err("InvalidToken"));
-        assert_eq!(decode(Some("garbage!"), "a").map_err(|e| e.type_name()), Err("InvalidToken"));
+        assert_eq!(
+            decode(Some(&t), "b").map_err(|e| e.type_name()),
+            Err("InvalidToken")
+        );
+        assert_eq!(
+            decode(Some("garbage!"), "a").map_err(|e| e.type_name()),
+            Err("InvalidToken")
+        );
     }
 }

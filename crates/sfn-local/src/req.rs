@@ -33,7 +33,12 @@ impl<'a> Req<'a> {
     }
 
     /// A string member with AWS's length bounds.
-    pub fn bounded(&self, member: &str, min: usize, max: usize) -> Result<Option<&'a str>, SfnError> {
+    pub fn bounded(
+        &self,
+        member: &str,
+        min: usize,
+        max: usize,
+    ) -> Result<Option<&'a str>, SfnError> {
         let Some(s) = self.opt_str(member)? else {
             return Ok(None);
         };

@@ -11,7 +11,9 @@ pub struct Unconfigured;
 #[async_trait::async_trait]
 impl TaskResources for Unconfigured {
     async fn invoke(&self, call: TaskCall) -> Result<Value, TaskError> {
-        let hint = if call.base_resource.starts_with("arn:aws:states:::lambda:invoke")
+        let hint = if call
+            .base_resource
+            .starts_with("arn:aws:states:::lambda:invoke")
             || call.base_resource.starts_with("arn:aws:lambda:")
         {
             " (Lambda functions are served by the full local runtime: cargo run -p local)"

@@ -196,7 +196,8 @@ pub(crate) struct ExpressObserver {
 
 impl Observer for ExpressObserver {
     fn on_event(&self, exec_arn: &str, event: &HistoryEvent) {
-        self.core.transition(exec_arn, &self.name, &self.machine, event);
+        self.core
+            .transition(exec_arn, &self.name, &self.machine, event);
     }
 }
 
@@ -335,7 +336,15 @@ fn rebuild(core: &Arc<Core>, records: Vec<Record>) -> Vec<Arc<Execution>> {
                     continue;
                 };
                 let value = serde_json::from_str(&input).unwrap_or(Value::Null);
-                let exec = Arc::new(Execution::new(seq, arn.clone(), name, machine, start, input, value));
+                let exec = Arc::new(Execution::new(
+                    seq,
+                    arn.clone(),
+                    name,
+                    machine,
+                    start,
+                    input,
+                    value,
+                ));
                 reg.by_machine
                     .entry(exec.machine.data.arn.clone())
                     .or_default()
@@ -368,8 +377,12 @@ fn resume(core: &Arc<Core>, exec: Arc<Execution>) {
         core.launch(&exec);
         return;
     } else {
-        core.engine
-            .resume(&exec.machine.parsed, exec_info(&exec), history, observer.clone())
+        core.engine.resume(
+            &exec.machine.parsed,
+            exec_info(&exec),
+            history,
+            observer.clone(),
+        )
     };
     match result {
         Ok(h) => {
@@ -385,7 +398,9 @@ fn resume(core: &Arc<Core>, exec: Arc<Execution>) {
                 previous_event_id: last,
                 details: Some(asl::EventDetails::ExecutionFailed(asl::ErrorDetails {
                     error: Some("States.Runtime".into()),
-                    cause: Some(format!("The execution could not be resumed after a restart: {e}")),
+                    cause: Some(format!(
+                        "The execution could not be resumed after a restart: {e}"
+                    )),
                 })),
             };
             observer.on_event(&exec.arn, &ev);

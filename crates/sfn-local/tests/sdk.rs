@@ -11,7 +11,9 @@ use std::time::Duration;
 /// The `__type` an SDK call failed with.
 fn code<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(r: Result<T, E>) -> String {
     let e = r.expect_err("expected an error");
-    e.code().unwrap_or_else(|| panic!("no error code in {e:?}")).to_string()
+    e.code()
+        .unwrap_or_else(|| panic!("no error code in {e:?}"))
+        .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -27,10 +29,20 @@ async fn state_machine_lifecycle() {
         .await
         .unwrap();
     let arn = created.state_machine_arn().to_string();
-    assert_eq!(arn, "arn:aws:states:us-east-1:123456789012:stateMachine:Orders");
+    assert_eq!(
+        arn,
+        "arn:aws:states:us-east-1:123456789012:stateMachine:Orders"
+    );
 
     // Same content again: the same machine; different content: refused.
-    let again = c.create_state_machine().name("Orders").definition(pass3().to_string()).role_arn(ROLE).send().await.unwrap();
+    let again = c
+        .create_state_machine()
+        .name("Orders")
+        .definition(pass3().to_string())
+        .role_arn(ROLE)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.state_machine_arn(), arn);
     let other = c
         .create_state_machine()
@@ -41,7 +53,12 @@ async fn state_machine_lifecycle() {
         .await;
     assert_eq!(code(other), "StateMachineAlreadyExists");
 
-    let d = c.describe_state_machine().state_machine_arn(&arn).send().await.unwrap();
+    let d = c
+        .describe_state_machine()
+        .state_machine_arn(&arn)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(d.name(), "Orders");
     assert_eq!(d.r#type(), &StateMachineType::Standard);
     assert_eq!(d.role_arn(), ROLE);
@@ -56,14 +73,28 @@ async fn state_machine_lifecycle() {
         .send()
         .await
         .unwrap();
-    let e = c.start_execution().state_machine_arn(&arn).send().await.unwrap();
+    let e = c
+        .start_execution()
+        .state_machine_arn(&arn)
+        .send()
+        .await
+        .unwrap();
     let done = h.finished(e.execution_arn()).await;
     assert_eq!(done["output"], "\"v2\"");
-    let for_exec = c.describe_state_machine_for_execution().execution_arn(e.execution_arn()).send().await.unwrap();
+    let for_exec = c
+        .describe_state_machine_for_execution()
+        .execution_arn(e.execution_arn())
+        .send()
+        .await
+        .unwrap();
     assert!(for_exec.definition().contains("Only"));
     assert_eq!(for_exec.state_machine_arn(), arn);
 
-    let bad_update = c.update_state_machine().state_machine_arn(&arn).send().await;
+    let bad_update = c
+        .update_state_machine()
+        .state_machine_arn(&arn)
+        .send()
+        .await;
     assert_eq!(code(bad_update), "MissingRequiredParameter");
     let invalid = c
         .update_state_machine()
@@ -73,13 +104,30 @@ async fn state_machine_lifecycle() {
         .await;
     assert_eq!(code(invalid), "InvalidDefinition");
 
-    c.delete_state_machine().state_machine_arn(&arn).send().await.unwrap();
-    let gone = c.describe_state_machine().state_machine_arn(&arn).send().await;
+    c.delete_state_machine()
+        .state_machine_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let gone = c
+        .describe_state_machine()
+        .state_machine_arn(&arn)
+        .send()
+        .await;
     assert_eq!(code(gone), "StateMachineDoesNotExist");
     // The execution outlives its machine.
-    let still = c.describe_execution().execution_arn(e.execution_arn()).send().await.unwrap();
+    let still = c
+        .describe_execution()
+        .execution_arn(e.execution_arn())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(still.status(), &ExecutionStatus::Succeeded);
-    let not_arn = c.describe_state_machine().state_machine_arn("nope").send().await;
+    let not_arn = c
+        .describe_state_machine()
+        .state_machine_arn("nope")
+        .send()
+        .await;
     assert_eq!(code(not_arn), "InvalidArn");
 }
 
@@ -88,27 +136,73 @@ async fn create_refuses_what_aws_refuses() {
     let h = Harness::start().await;
     let c = h.sdk();
     let bad_next = json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Missing"}}});
-    let r = c.create_state_machine().name("Bad").definition(bad_next.to_string()).role_arn(ROLE).send().await;
+    let r = c
+        .create_state_machine()
+        .name("Bad")
+        .definition(bad_next.to_string())
+        .role_arn(ROLE)
+        .send()
+        .await;
     let e = r.expect_err("invalid definition");
     assert_eq!(e.code(), Some("InvalidDefinition"));
     let msg = e.message().unwrap_or_default().to_string();
-    assert!(msg.contains("'A'") || msg.contains("/States/A"), "message names the state: {msg}");
+    assert!(
+        msg.contains("'A'") || msg.contains("/States/A"),
+        "message names the state: {msg}"
+    );
     assert!(msg.contains("Next"), "message names the field: {msg}");
 
-    let r = c.create_state_machine().name("bad name").definition(pass3().to_string()).role_arn(ROLE).send().await;
+    let r = c
+        .create_state_machine()
+        .name("bad name")
+        .definition(pass3().to_string())
+        .role_arn(ROLE)
+        .send()
+        .await;
     assert_eq!(code(r), "InvalidName");
-    let r = c.create_state_machine().name("x".repeat(81)).definition(pass3().to_string()).role_arn(ROLE).send().await;
+    let r = c
+        .create_state_machine()
+        .name("x".repeat(81))
+        .definition(pass3().to_string())
+        .role_arn(ROLE)
+        .send()
+        .await;
     assert_eq!(code(r), "ValidationException");
-    let r = c.create_state_machine().name("Ok").definition(pass3().to_string()).role_arn("not-a-role").send().await;
+    let r = c
+        .create_state_machine()
+        .name("Ok")
+        .definition(pass3().to_string())
+        .role_arn("not-a-role")
+        .send()
+        .await;
     assert_eq!(code(r), "InvalidArn");
-    let r = c.create_state_machine().name("Ok").definition("{not json").role_arn(ROLE).send().await;
+    let r = c
+        .create_state_machine()
+        .name("Ok")
+        .definition("{not json")
+        .role_arn(ROLE)
+        .send()
+        .await;
     assert_eq!(code(r), "InvalidDefinition");
 
-    let v = c.validate_state_machine_definition().definition(bad_next.to_string()).send().await.unwrap();
+    let v = c
+        .validate_state_machine_definition()
+        .definition(bad_next.to_string())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(v.result().as_str(), "FAIL");
     assert!(!v.diagnostics().is_empty());
-    assert!(v.diagnostics()[0].location().unwrap_or_default().contains("A"));
-    let v = c.validate_state_machine_definition().definition(pass3().to_string()).send().await.unwrap();
+    assert!(v.diagnostics()[0]
+        .location()
+        .unwrap_or_default()
+        .contains("A"));
+    let v = c
+        .validate_state_machine_definition()
+        .definition(pass3().to_string())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(v.result().as_str(), "OK");
     assert!(v.diagnostics().is_empty());
 }
@@ -124,7 +218,13 @@ async fn list_state_machines_pages() {
     let mut token = None;
     let mut pages = 0;
     loop {
-        let out = c.list_state_machines().max_results(2).set_next_token(token).send().await.unwrap();
+        let out = c
+            .list_state_machines()
+            .max_results(2)
+            .set_next_token(token)
+            .send()
+            .await
+            .unwrap();
         pages += 1;
         assert!(out.state_machines().len() <= 2);
         names.extend(out.state_machines().iter().map(|m| m.name().to_string()));
@@ -146,11 +246,26 @@ async fn executions_run_list_and_describe() {
     let h = Harness::start().await;
     let c = h.sdk();
     let m = h.create("Flow", &pass3()).await;
-    let started = c.start_execution().state_machine_arn(&m).name("first").input(r#"{"a":1}"#).send().await.unwrap();
+    let started = c
+        .start_execution()
+        .state_machine_arn(&m)
+        .name("first")
+        .input(r#"{"a":1}"#)
+        .send()
+        .await
+        .unwrap();
     let arn = started.execution_arn().to_string();
-    assert_eq!(arn, "arn:aws:states:us-east-1:123456789012:execution:Flow:first");
+    assert_eq!(
+        arn,
+        "arn:aws:states:us-east-1:123456789012:execution:Flow:first"
+    );
     h.finished(&arn).await;
-    let d = c.describe_execution().execution_arn(&arn).send().await.unwrap();
+    let d = c
+        .describe_execution()
+        .execution_arn(&arn)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(d.status(), &ExecutionStatus::Succeeded);
     assert_eq!(d.name(), Some("first"));
     assert_eq!(d.state_machine_arn(), m);
@@ -161,12 +276,28 @@ async fn executions_run_list_and_describe() {
     assert_eq!(d.start_date().secs(), t0().timestamp());
 
     // A second run with the same name after it finished: ExecutionAlreadyExists.
-    let dup = c.start_execution().state_machine_arn(&m).name("first").input(r#"{"a":1}"#).send().await;
+    let dup = c
+        .start_execution()
+        .state_machine_arn(&m)
+        .name("first")
+        .input(r#"{"a":1}"#)
+        .send()
+        .await;
     assert_eq!(code(dup), "ExecutionAlreadyExists");
 
-    let bad_input = c.start_execution().state_machine_arn(&m).input("{nope").send().await;
+    let bad_input = c
+        .start_execution()
+        .state_machine_arn(&m)
+        .input("{nope")
+        .send()
+        .await;
     assert_eq!(code(bad_input), "InvalidExecutionInput");
-    let bad_name = c.start_execution().state_machine_arn(&m).name("a/b").send().await;
+    let bad_name = c
+        .start_execution()
+        .state_machine_arn(&m)
+        .name("a/b")
+        .send()
+        .await;
     assert_eq!(code(bad_name), "InvalidName");
     let missing = c
         .start_execution()
@@ -174,7 +305,11 @@ async fn executions_run_list_and_describe() {
         .send()
         .await;
     assert_eq!(code(missing), "StateMachineDoesNotExist");
-    let bad_arn = c.start_execution().state_machine_arn("arn:aws:states:us-east-1:123456789012:execution:Flow:x").send().await;
+    let bad_arn = c
+        .start_execution()
+        .state_machine_arn("arn:aws:states:us-east-1:123456789012:execution:Flow:x")
+        .send()
+        .await;
     assert_eq!(code(bad_arn), "InvalidArn");
     let no_exec = c
         .describe_execution()
@@ -182,7 +317,11 @@ async fn executions_run_list_and_describe() {
         .send()
         .await;
     assert_eq!(code(no_exec), "ExecutionDoesNotExist");
-    let no_exec = c.describe_execution().execution_arn("arn:aws:states:us-east-1:123456789012:stateMachine:Flow").send().await;
+    let no_exec = c
+        .describe_execution()
+        .execution_arn("arn:aws:states:us-east-1:123456789012:stateMachine:Flow")
+        .send()
+        .await;
     assert_eq!(code(no_exec), "InvalidArn");
 }
 
@@ -191,13 +330,38 @@ async fn start_execution_is_idempotent_while_running_and_stop_aborts() {
     let h = Harness::start().await;
     let c = h.sdk();
     let m = h.create("Waiter", &wait_machine(60)).await;
-    let a = c.start_execution().state_machine_arn(&m).name("job-1").input(r#"{"k":1}"#).send().await.unwrap();
-    let b = c.start_execution().state_machine_arn(&m).name("job-1").input(r#"{"k":1}"#).send().await.unwrap();
+    let a = c
+        .start_execution()
+        .state_machine_arn(&m)
+        .name("job-1")
+        .input(r#"{"k":1}"#)
+        .send()
+        .await
+        .unwrap();
+    let b = c
+        .start_execution()
+        .state_machine_arn(&m)
+        .name("job-1")
+        .input(r#"{"k":1}"#)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(a.execution_arn(), b.execution_arn());
     assert_eq!(a.start_date(), b.start_date());
-    let other_input = c.start_execution().state_machine_arn(&m).name("job-1").input(r#"{"k":2}"#).send().await;
+    let other_input = c
+        .start_execution()
+        .state_machine_arn(&m)
+        .name("job-1")
+        .input(r#"{"k":2}"#)
+        .send()
+        .await;
     assert_eq!(code(other_input), "ExecutionAlreadyExists");
-    let list = c.list_executions().state_machine_arn(&m).send().await.unwrap();
+    let list = c
+        .list_executions()
+        .state_machine_arn(&m)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(list.executions().len(), 1);
 
     let stop = c
@@ -208,7 +372,12 @@ async fn start_execution_is_idempotent_while_running_and_stop_aborts() {
         .send()
         .await
         .unwrap();
-    let d = c.describe_execution().execution_arn(a.execution_arn()).send().await.unwrap();
+    let d = c
+        .describe_execution()
+        .execution_arn(a.execution_arn())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(d.status(), &ExecutionStatus::Aborted);
     assert_eq!(d.error(), Some("Manual"));
     assert_eq!(d.cause(), Some("stopped by test"));
@@ -217,9 +386,19 @@ async fn start_execution_is_idempotent_while_running_and_stop_aborts() {
     assert_eq!(types.first().map(String::as_str), Some("ExecutionStarted"));
     assert_eq!(types.last().map(String::as_str), Some("ExecutionAborted"));
     // After it stopped, the same name and input is refused.
-    let again = c.start_execution().state_machine_arn(&m).name("job-1").input(r#"{"k":1}"#).send().await;
+    let again = c
+        .start_execution()
+        .state_machine_arn(&m)
+        .name("job-1")
+        .input(r#"{"k":1}"#)
+        .send()
+        .await;
     assert_eq!(code(again), "ExecutionAlreadyExists");
-    let missing = c.stop_execution().execution_arn("arn:aws:states:us-east-1:123456789012:execution:Waiter:zz").send().await;
+    let missing = c
+        .stop_execution()
+        .execution_arn("arn:aws:states:us-east-1:123456789012:execution:Waiter:zz")
+        .send()
+        .await;
     assert_eq!(code(missing), "ExecutionDoesNotExist");
 }
 
@@ -235,7 +414,10 @@ async fn wait_fires_on_the_injected_clock() {
     h.clock.advance(Duration::from_secs(1));
     let d = h.finished(&e).await;
     assert_eq!(d["status"], "SUCCEEDED");
-    assert_eq!(d["stopDate"].as_f64().unwrap(), (t0().timestamp() + 30) as f64);
+    assert_eq!(
+        d["stopDate"].as_f64().unwrap(),
+        (t0().timestamp() + 30) as f64
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -248,25 +430,49 @@ async fn list_executions_filters_and_pages() {
         "S": {"Type": "Succeed"},
         "F": {"Type": "Fail", "Error": "Nope", "Cause": "asked to fail"}}})).await;
     for i in 0..3 {
-        h.start_exec(&quick, &format!("ok{i}"), json!({"fail": false, "wait": 0})).await;
+        h.start_exec(&quick, &format!("ok{i}"), json!({"fail": false, "wait": 0}))
+            .await;
     }
     for i in 0..2 {
-        h.start_exec(&quick, &format!("bad{i}"), json!({"fail": true})).await;
+        h.start_exec(&quick, &format!("bad{i}"), json!({"fail": true}))
+            .await;
     }
     for i in 0..4 {
-        h.start_exec(&quick, &format!("slow{i}"), json!({"fail": false, "wait": 100})).await;
+        h.start_exec(
+            &quick,
+            &format!("slow{i}"),
+            json!({"fail": false, "wait": 100}),
+        )
+        .await;
     }
     for n in ["ok0", "ok1", "ok2", "bad0", "bad1"] {
-        h.finished(&format!("arn:aws:states:us-east-1:123456789012:execution:Mixed:{n}")).await;
+        h.finished(&format!(
+            "arn:aws:states:us-east-1:123456789012:execution:Mixed:{n}"
+        ))
+        .await;
     }
-    let failed = h.describe("arn:aws:states:us-east-1:123456789012:execution:Mixed:bad0").await;
+    let failed = h
+        .describe("arn:aws:states:us-east-1:123456789012:execution:Mixed:bad0")
+        .await;
     assert_eq!(failed["status"], "FAILED");
     assert_eq!(failed["error"], "Nope");
     assert_eq!(failed["cause"], "asked to fail");
 
-    let all = c.list_executions().state_machine_arn(&quick).send().await.unwrap();
-    let names: Vec<_> = all.executions().iter().map(|e| e.name().to_string()).collect();
-    assert_eq!(names, vec!["slow3", "slow2", "slow1", "slow0", "bad1", "bad0", "ok2", "ok1", "ok0"]);
+    let all = c
+        .list_executions()
+        .state_machine_arn(&quick)
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<_> = all
+        .executions()
+        .iter()
+        .map(|e| e.name().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["slow3", "slow2", "slow1", "slow0", "bad1", "bad0", "ok2", "ok1", "ok0"]
+    );
 
     let mut running = Vec::new();
     let mut token = None;
@@ -287,12 +493,27 @@ async fn list_executions_filters_and_pages() {
         }
     }
     assert_eq!(running, vec!["slow3", "slow2", "slow1", "slow0"]);
-    let succeeded = c.list_executions().state_machine_arn(&quick).status_filter(ExecutionStatus::Succeeded).send().await.unwrap();
+    let succeeded = c
+        .list_executions()
+        .state_machine_arn(&quick)
+        .status_filter(ExecutionStatus::Succeeded)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(succeeded.executions().len(), 3);
-    assert!(succeeded.executions().iter().all(|e| e.stop_date().is_some()));
+    assert!(succeeded
+        .executions()
+        .iter()
+        .all(|e| e.stop_date().is_some()));
 
     // A token is bound to its listing.
-    let page = c.list_executions().state_machine_arn(&quick).max_results(1).send().await.unwrap();
+    let page = c
+        .list_executions()
+        .state_machine_arn(&quick)
+        .max_results(1)
+        .send()
+        .await
+        .unwrap();
     let t = page.next_token().unwrap().to_string();
     let wrong = c
         .list_executions()
@@ -302,7 +523,11 @@ async fn list_executions_filters_and_pages() {
         .send()
         .await;
     assert_eq!(code(wrong), "InvalidToken");
-    let missing = c.list_executions().state_machine_arn("arn:aws:states:us-east-1:123456789012:stateMachine:None").send().await;
+    let missing = c
+        .list_executions()
+        .state_machine_arn("arn:aws:states:us-east-1:123456789012:stateMachine:None")
+        .send()
+        .await;
     assert_eq!(code(missing), "StateMachineDoesNotExist");
 }
 
@@ -313,13 +538,28 @@ async fn history_pages_both_ways() {
     let m = h.create("Hist", &pass3()).await;
     let e = h.start_exec(&m, "h1", json!({"x": 1})).await;
     h.finished(&e).await;
-    let full = c.get_execution_history().execution_arn(&e).send().await.unwrap();
-    let types: Vec<_> = full.events().iter().map(|ev| ev.r#type().as_str().to_string()).collect();
+    let full = c
+        .get_execution_history()
+        .execution_arn(&e)
+        .send()
+        .await
+        .unwrap();
+    let types: Vec<_> = full
+        .events()
+        .iter()
+        .map(|ev| ev.r#type().as_str().to_string())
+        .collect();
     assert_eq!(
         types,
         vec![
-            "ExecutionStarted", "PassStateEntered", "PassStateExited", "PassStateEntered", "PassStateExited",
-            "PassStateEntered", "PassStateExited", "ExecutionSucceeded"
+            "ExecutionStarted",
+            "PassStateEntered",
+            "PassStateExited",
+            "PassStateEntered",
+            "PassStateExited",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded"
         ]
     );
     let ids: Vec<i64> = full.events().iter().map(|ev| ev.id()).collect();
@@ -353,7 +593,13 @@ async fn history_pages_both_ways() {
         }
         assert_eq!(got, want, "reverse={reverse}");
     }
-    let fwd = c.get_execution_history().execution_arn(&e).max_results(2).send().await.unwrap();
+    let fwd = c
+        .get_execution_history()
+        .execution_arn(&e)
+        .max_results(2)
+        .send()
+        .await
+        .unwrap();
     let wrong_way = c
         .get_execution_history()
         .execution_arn(&e)
@@ -362,8 +608,18 @@ async fn history_pages_both_ways() {
         .send()
         .await;
     assert_eq!(code(wrong_way), "InvalidToken");
-    let no_data = c.get_execution_history().execution_arn(&e).include_execution_data(false).send().await.unwrap();
-    assert!(no_data.events()[0].execution_started_event_details().unwrap().input().is_none());
+    let no_data = c
+        .get_execution_history()
+        .execution_arn(&e)
+        .include_execution_data(false)
+        .send()
+        .await
+        .unwrap();
+    assert!(no_data.events()[0]
+        .execution_started_event_details()
+        .unwrap()
+        .input()
+        .is_none());
     let missing = c
         .get_execution_history()
         .execution_arn("arn:aws:states:us-east-1:123456789012:execution:Hist:none")
@@ -380,26 +636,51 @@ async fn task_token_success_failure_and_bad_tokens() {
 
     let e1 = h.start_exec(&m, "s", json!({})).await;
     let t1 = h.fake.token(1).await;
-    c.send_task_success().task_token(&t1).output(r#"{"done":true}"#).send().await.unwrap();
+    c.send_task_success()
+        .task_token(&t1)
+        .output(r#"{"done":true}"#)
+        .send()
+        .await
+        .unwrap();
     let d = h.finished(&e1).await;
     assert_eq!(d["status"], "SUCCEEDED");
     assert_eq!(d["output"], r#"{"done":true}"#);
     // Answering again: no task waits for that token any more.
-    let again = c.send_task_success().task_token(&t1).output("{}").send().await;
-    let again = code(again);
-    assert!(again == "TaskDoesNotExist" || again == "TaskTimedOut", "{again}");
+    let again = c
+        .send_task_success()
+        .task_token(&t1)
+        .output("{}")
+        .send()
+        .await;
+    assert_eq!(code(again), "TaskDoesNotExist");
 
     let e2 = h.start_exec(&m, "f", json!({})).await;
     let t2 = h.fake.token(2).await;
-    let bad_output = c.send_task_success().task_token(&t2).output("{oops").send().await;
+    let bad_output = c
+        .send_task_success()
+        .task_token(&t2)
+        .output("{oops")
+        .send()
+        .await;
     assert_eq!(code(bad_output), "InvalidOutput");
-    c.send_task_failure().task_token(&t2).error("MyError").cause("it broke").send().await.unwrap();
+    c.send_task_failure()
+        .task_token(&t2)
+        .error("MyError")
+        .cause("it broke")
+        .send()
+        .await
+        .unwrap();
     let d = h.finished(&e2).await;
     assert_eq!(d["status"], "FAILED");
     assert_eq!(d["error"], "MyError");
     assert_eq!(d["cause"], "it broke");
 
-    let malformed = c.send_task_success().task_token("not-a-token").output("{}").send().await;
+    let malformed = c
+        .send_task_success()
+        .task_token("not-a-token")
+        .output("{}")
+        .send()
+        .await;
     assert_eq!(code(malformed), "InvalidToken");
     let malformed = c.send_task_heartbeat().task_token("x").send().await;
     assert_eq!(code(malformed), "InvalidToken");
@@ -410,7 +691,12 @@ async fn task_token_success_failure_and_bad_tokens() {
     let e3 = h.start_exec(&m, "stopped", json!({})).await;
     let t3 = h.fake.token(3).await;
     c.stop_execution().execution_arn(&e3).send().await.unwrap();
-    let late = c.send_task_success().task_token(&t3).output("{}").send().await;
+    let late = c
+        .send_task_success()
+        .task_token(&t3)
+        .output("{}")
+        .send()
+        .await;
     assert_eq!(code(late), "TaskTimedOut");
 }
 
@@ -434,7 +720,12 @@ async fn heartbeats_keep_a_task_alive_until_they_stop() {
     assert_eq!(d["error"], "States.HeartbeatTimeout");
     let types = h.history_types(&e).await;
     assert!(types.contains(&"TaskTimedOut".to_string()), "{types:?}");
-    let late = c.send_task_success().task_token(&t).output("{}").send().await;
+    let late = c
+        .send_task_success()
+        .task_token(&t)
+        .output("{}")
+        .send()
+        .await;
     assert_eq!(code(late), "TaskTimedOut");
     let late = c.send_task_heartbeat().task_token(&t).send().await;
     assert_eq!(code(late), "TaskTimedOut");
@@ -445,27 +736,47 @@ async fn express_machines_run_synchronously() {
     let h = Harness::start().await;
     let c = h.sdk();
     let m = h.create_typed("Fast", &pass3(), "EXPRESS").await;
-    // The SDK prefixes StartSyncExecution's host with `sync-`; send it without the prefix.
-    let out = h.call("StartSyncExecution", json!({"stateMachineArn": m, "input": "{\"q\":1}"})).await;
-    assert_eq!(out["status"], "SUCCEEDED");
-    let o: Value = serde_json::from_str(out["output"].as_str().unwrap()).unwrap();
+    let out = c
+        .start_sync_execution()
+        .state_machine_arn(&m)
+        .input(r#"{"q":1}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status(),
+        &aws_sdk_sfn::types::SyncExecutionStatus::Succeeded
+    );
+    let o: Value = serde_json::from_str(out.output().unwrap()).unwrap();
     assert_eq!(o, json!({"q": 1, "b": {"b": 1}}));
-    assert!(out["executionArn"].as_str().unwrap().contains(":express:Fast:"));
+    assert!(out.execution_arn().contains(":express:Fast:"));
+    assert_eq!(out.state_machine_arn(), Some(m.as_str()));
 
     let failing = h
         .create_typed("FastFail", &json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::test:fail", "End": true}}}), "EXPRESS")
         .await;
-    let out = h.call("StartSyncExecution", json!({"stateMachineArn": failing})).await;
+    let out = h
+        .call("StartSyncExecution", json!({"stateMachineArn": failing}))
+        .await;
     assert_eq!(out["status"], "FAILED");
     assert_eq!(out["error"], "Boom");
 
     let standard = h.create("Slow", &pass3()).await;
-    let r = h.svc.handle("StartSyncExecution", json!({"stateMachineArn": standard})).await;
-    assert_eq!(r.map_err(|e| e.type_name()).unwrap_err(), "StateMachineTypeNotSupported");
+    let r = c
+        .start_sync_execution()
+        .state_machine_arn(&standard)
+        .send()
+        .await;
+    assert_eq!(code(r), "StateMachineTypeNotSupported");
     let r = c.list_executions().state_machine_arn(&m).send().await;
     assert_eq!(code(r), "StateMachineTypeNotSupported");
     // StartExecution on an EXPRESS machine returns at once.
-    let s = c.start_execution().state_machine_arn(&m).send().await.unwrap();
+    let s = c
+        .start_execution()
+        .state_machine_arn(&m)
+        .send()
+        .await
+        .unwrap();
     assert!(s.execution_arn().contains(":express:"));
 }
 
@@ -475,15 +786,28 @@ async fn deleting_a_machine_with_running_executions() {
     let c = h.sdk();
     let m = h.create("Del", &wait_machine(10)).await;
     let e = h.start_exec(&m, "d1", json!({})).await;
-    c.delete_state_machine().state_machine_arn(&m).send().await.unwrap();
-    let d = c.describe_state_machine().state_machine_arn(&m).send().await.unwrap();
+    c.delete_state_machine()
+        .state_machine_arn(&m)
+        .send()
+        .await
+        .unwrap();
+    let d = c
+        .describe_state_machine()
+        .state_machine_arn(&m)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(d.status().map(|s| s.as_str()), Some("DELETING"));
     let refused = c.start_execution().state_machine_arn(&m).send().await;
     assert_eq!(code(refused), "StateMachineDeleting");
     h.sleeping(1).await;
     h.clock.advance(Duration::from_secs(10));
     assert_eq!(h.finished(&e).await["status"], "SUCCEEDED");
-    let gone = c.describe_state_machine().state_machine_arn(&m).send().await;
+    let gone = c
+        .describe_state_machine()
+        .state_machine_arn(&m)
+        .send()
+        .await;
     assert_eq!(code(gone), "StateMachineDoesNotExist");
 }
 
@@ -506,13 +830,31 @@ async fn status_changes_and_transitions_are_published() {
     assert!(last.output.as_deref().unwrap().contains("\"b\""));
     assert!(last.stop_date.is_some());
     let detail = serde_json::to_value(&last).unwrap();
-    for k in ["executionArn", "stateMachineArn", "name", "status", "startDate", "stopDate", "input", "output", "error", "cause"] {
+    for k in [
+        "executionArn",
+        "stateMachineArn",
+        "name",
+        "status",
+        "startDate",
+        "stopDate",
+        "input",
+        "output",
+        "error",
+        "cause",
+    ] {
         assert!(detail.get(k).is_some(), "missing {k}");
     }
     let mut lines = Vec::new();
     while let Ok(t) = trans.try_recv() {
-        lines.push((t.execution_name.clone(), t.state_name().map(str::to_string), t.event_type()));
+        lines.push((
+            t.execution_name.clone(),
+            t.state_name().map(str::to_string),
+            t.event_type(),
+        ));
     }
-    assert!(lines.contains(&("f1".into(), Some("B".into()), "PassStateEntered")), "{lines:?}");
+    assert!(
+        lines.contains(&("f1".into(), Some("B".into()), "PassStateEntered")),
+        "{lines:?}"
+    );
     assert_eq!(lines.last().unwrap().2, "ExecutionSucceeded");
 }

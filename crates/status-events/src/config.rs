@@ -19,7 +19,11 @@ pub const MACHINE_VARS: [(&str, &str); 3] = [
 
 impl Config {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let non_empty = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let non_empty = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let jobs_table = non_empty("JOBS_TABLE").ok_or(ConfigError::Missing("JOBS_TABLE"))?;
         let machines = MACHINE_VARS
             .iter()

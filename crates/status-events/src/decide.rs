@@ -36,7 +36,11 @@ pub enum SkipReason {
 }
 
 /// The status recorded for an event, given what the record says about a cancel request.
-pub fn effective_status(ev: &StatusChange, status: ExecStatus, rec: Option<&JobSnapshot>) -> ExecStatus {
+pub fn effective_status(
+    ev: &StatusChange,
+    status: ExecStatus,
+    rec: Option<&JobSnapshot>,
+) -> ExecStatus {
     match status {
         ExecStatus::Failed if ev.error.as_deref() == Some(CANCELLED_ERROR) => ExecStatus::Cancelled,
         // A machine whose cancel path ends in Succeed still reports the job as cancelled.
@@ -109,9 +113,12 @@ pub fn decide(
     }
     let status = effective_status(ev, raw, rec);
     let at = ev.at_ms();
-    if let Some((old_status, old_at)) =
-        rec.and_then(|r| Some((r.execution_status.as_deref()?, r.execution_status_at.unwrap_or(0))))
-    {
+    if let Some((old_status, old_at)) = rec.and_then(|r| {
+        Some((
+            r.execution_status.as_deref()?,
+            r.execution_status_at.unwrap_or(0),
+        ))
+    }) {
         let new_key = (rank(status.as_str()), at);
         let old_key = (rank(old_status), old_at);
         if new_key == old_key {

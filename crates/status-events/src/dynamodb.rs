@@ -38,7 +38,10 @@ fn snapshot(item: &HashMap<String, AttributeValue>) -> JobSnapshot {
             .and_then(|n| n.parse().ok()),
         execution_arn: text("ExecutionArn"),
         process_status: text("ProcessStatus"),
-        cancel_requested: matches!(item.get("CancelRequested"), Some(AttributeValue::Bool(true))),
+        cancel_requested: matches!(
+            item.get("CancelRequested"),
+            Some(AttributeValue::Bool(true))
+        ),
         notified: item.contains_key("NotifiedAt"),
     }
 }
@@ -72,7 +75,10 @@ pub(crate) fn build_update(expected: Option<&JobSnapshot>, u: &StatusUpdate) -> 
         name(alias, attr);
     }
     values.insert(":es".into(), s(u.execution_status.as_str()));
-    values.insert(":esat".into(), AttributeValue::N(u.execution_status_at.to_string()));
+    values.insert(
+        ":esat".into(),
+        AttributeValue::N(u.execution_status_at.to_string()),
+    );
     values.insert(":arn".into(), s(&u.execution_arn));
     values.insert(":sm".into(), s(&u.state_machine_arn));
     values.insert(":started".into(), s(&u.started_at));
@@ -189,7 +195,10 @@ impl StatusStore for DynamoStatusStore {
             Ok(_) => Ok(true),
             Err(e) => match e.into_service_error() {
                 UpdateItemError::ConditionalCheckFailedException(_) => Ok(false),
-                other => Err(StoreError(format!("UpdateItem: {}", DisplayErrorContext(&other)))),
+                other => Err(StoreError(format!(
+                    "UpdateItem: {}",
+                    DisplayErrorContext(&other)
+                ))),
             },
         }
     }
@@ -211,7 +220,10 @@ impl StatusStore for DynamoStatusStore {
             Ok(_) => Ok(true),
             Err(e) => match e.into_service_error() {
                 UpdateItemError::ConditionalCheckFailedException(_) => Ok(false),
-                other => Err(StoreError(format!("UpdateItem: {}", DisplayErrorContext(&other)))),
+                other => Err(StoreError(format!(
+                    "UpdateItem: {}",
+                    DisplayErrorContext(&other)
+                ))),
             },
         }
     }

@@ -103,7 +103,9 @@ impl StatusChange {
             .map_err(|e| StatusEventError::InvalidEvent(format!("detail: {e}")))?;
         let status = match ExecStatus::parse(&d.status) {
             // CANCELLED is ours, never Step Functions'; an event claiming it is malformed.
-            Some(ExecStatus::Cancelled) | None if !IGNORED_STATUSES.contains(&d.status.as_str()) => {
+            Some(ExecStatus::Cancelled) | None
+                if !IGNORED_STATUSES.contains(&d.status.as_str()) =>
+            {
                 return Err(StatusEventError::InvalidEvent(format!(
                     "unknown status {:?}",
                     d.status

@@ -72,7 +72,12 @@ impl StatusTracker {
             let rec = self.store.get(&ev.name).await.map_err(up)?;
             match decide(ev, rec.as_ref(), pattern, (self.now)()) {
                 Decision::Apply(update) => {
-                    if !self.store.apply(&ev.name, rec.as_ref(), &update).await.map_err(up)? {
+                    if !self
+                        .store
+                        .apply(&ev.name, rec.as_ref(), &update)
+                        .await
+                        .map_err(up)?
+                    {
                         tracing::debug!(job = %ev.name, "record changed under us; reading again");
                         continue;
                     }

@@ -45,9 +45,11 @@ impl Handler {
 
 /// Builds the handler with real clients; used by `main.rs` and by the local runtime.
 pub fn build(sdk: &aws_config::SdkConfig, cfg: Config) -> Handler {
-    let store = dynamodb::DynamoStatusStore::new(aws_sdk_dynamodb::Client::new(sdk), cfg.jobs_table);
+    let store =
+        dynamodb::DynamoStatusStore::new(aws_sdk_dynamodb::Client::new(sdk), cfg.jobs_table);
     let notifier = cfg.notify_topic_arn.map(|arn| {
-        Arc::new(sns::SnsNotifier::new(aws_sdk_sns::Client::new(sdk), arn)) as Arc<dyn ports::Notifier>
+        Arc::new(sns::SnsNotifier::new(aws_sdk_sns::Client::new(sdk), arn))
+            as Arc<dyn ports::Notifier>
     });
     Handler {
         tracker: StatusTracker {

@@ -13,7 +13,13 @@ const MAX_SUBJECT_CHARS: usize = 100;
 pub fn subject(ev: &StatusChange, status: ExecStatus) -> String {
     let raw = format!("Step Functions execution {} {}", status.as_str(), ev.name);
     raw.chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
         .take(MAX_SUBJECT_CHARS)
         .collect()
 }
@@ -40,17 +46,20 @@ pub fn message(ev: &StatusChange, status: ExecStatus) -> String {
     m.insert("startDate".into(), json!(rfc3339_ms(ev.start_ms)));
     m.insert("stopDate".into(), json!(ev.stop_ms.map(rfc3339_ms)));
     m.insert("error".into(), json!(ev.error));
-    m.insert("cause".into(), json!(ev.cause.as_deref().map(|c| {
-        if c.len() <= MAX_BODY_BYTES {
-            c.to_string()
-        } else {
-            let mut end = MAX_BODY_BYTES;
-            while !c.is_char_boundary(end) {
-                end -= 1;
+    m.insert(
+        "cause".into(),
+        json!(ev.cause.as_deref().map(|c| {
+            if c.len() <= MAX_BODY_BYTES {
+                c.to_string()
+            } else {
+                let mut end = MAX_BODY_BYTES;
+                while !c.is_char_boundary(end) {
+                    end -= 1;
+                }
+                format!("{}...", &c[..end])
             }
-            format!("{}...", &c[..end])
-        }
-    })));
+        })),
+    );
     body_field(&mut m, "input", ev.input.as_deref());
     body_field(&mut m, "output", ev.output.as_deref());
     Value::Object(m).to_string()

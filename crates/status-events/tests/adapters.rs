@@ -95,7 +95,10 @@ async fn apply_is_conditioned_on_what_was_read() {
         process_status: Some("STARTED".into()),
         ..Default::default()
     };
-    assert!(store.apply("job", Some(&expected), &update(ExecStatus::Failed)).await.unwrap());
+    assert!(store
+        .apply("job", Some(&expected), &update(ExecStatus::Failed))
+        .await
+        .unwrap());
     assert_eq!(rule.num_calls(), 1);
 }
 
@@ -108,12 +111,17 @@ async fn apply_on_a_missing_record_requires_it_still_missing_and_reports_conflic
         })
         .then_error(|| {
             UpdateItemError::ConditionalCheckFailedException(
-                ConditionalCheckFailedException::builder().message("no").build(),
+                ConditionalCheckFailedException::builder()
+                    .message("no")
+                    .build(),
             )
         });
     let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&ok]);
     let store = DynamoStatusStore::new(client, "Jobs");
-    assert!(!store.apply("job", None, &update(ExecStatus::Running)).await.unwrap());
+    assert!(!store
+        .apply("job", None, &update(ExecStatus::Running))
+        .await
+        .unwrap());
 }
 
 #[tokio::test]

@@ -18,7 +18,9 @@ pub struct FakeTable {
 
 impl FakeTable {
     pub fn put(&self, id: &str, item: Value) {
-        let Value::Object(mut m) = item else { panic!("object") };
+        let Value::Object(mut m) = item else {
+            panic!("object")
+        };
         m.insert("Id".into(), json!(id));
         self.items.lock().unwrap().insert(id.to_string(), m);
     }
@@ -147,5 +149,8 @@ impl Notifier for FakeTopic {
 }
 
 pub fn shared() -> (Arc<FakeTable>, Arc<FakeTopic>) {
-    (Arc::new(FakeTable::default()), Arc::new(FakeTopic::default()))
+    (
+        Arc::new(FakeTable::default()),
+        Arc::new(FakeTopic::default()),
+    )
 }

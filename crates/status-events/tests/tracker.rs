@@ -42,7 +42,10 @@ fn handler(table: &Arc<FakeTable>, topic: Option<&Arc<FakeTopic>>) -> Handler {
         tracker: StatusTracker {
             store: table.clone(),
             notifier: topic.map(|t| t.clone() as Arc<dyn status_events::ports::Notifier>),
-            machines: vec![(MACHINE.into(), "callback"), (OTHER_MACHINE.into(), "waitable")],
+            machines: vec![
+                (MACHINE.into(), "callback"),
+                (OTHER_MACHINE.into(), "waitable"),
+            ],
             now: Arc::new(|| Utc.with_ymd_and_hms(2026, 1, 1, 1, 0, 0).unwrap()),
         },
     }
@@ -53,19 +56,28 @@ async fn send(h: &Handler, ev: Value) -> Value {
 }
 
 fn field(t: &FakeTable, id: &str, k: &str) -> Value {
-    t.item(id).and_then(|m| m.get(k).cloned()).unwrap_or(Value::Null)
+    t.item(id)
+        .and_then(|m| m.get(k).cloned())
+        .unwrap_or(Value::Null)
 }
 
 #[tokio::test]
 async fn running_then_succeeded_records_both_in_turn() {
     let (t, _) = shared();
-    t.put("job1", json!({"Kind":"JOB","Pattern":"callback","ProcessStatus":"SCHEDULED"}));
+    t.put(
+        "job1",
+        json!({"Kind":"JOB","Pattern":"callback","ProcessStatus":"SCHEDULED"}),
+    );
     let h = handler(&t, None);
     let out = send(&h, event("job1", "RUNNING", None, None)).await;
     assert_eq!(out["outcome"], "applied");
     assert_eq!(field(&t, "job1", "ExecutionStatus"), "RUNNING");
     assert_eq!(field(&t, "job1", "ExecutionStatusAt"), START);
-    assert_eq!(field(&t, "job1", "ProcessStatus"), "SCHEDULED", "non-final ProcessStatus kept while running");
+    assert_eq!(
+        field(&t, "job1", "ProcessStatus"),
+        "SCHEDULED",
+        "non-final ProcessStatus kept while running"
+    );
     assert_eq!(field(&t, "job1", "StartedAt"), "2026-01-01T00:00:00.000Z");
 
     send(&h, event("job1", "SUCCEEDED", Some(START + 5_000), None)).await;
@@ -80,7 +92,11 @@ async fn running_then_succeeded_records_both_in_turn() {
 async fn running_arriving_after_final_is_ignored() {
     let (t, _) = shared();
     let h = handler(&t, None);
-    send(&h, event("j", "FAILED", Some(START + 10), Some("States.TaskFailed"))).await;
+    send(
+        &h,
+        event("j", "FAILED", Some(START + 10), Some("States.TaskFailed")),
+    )
+    .await;
     let out = send(&h, event("j", "RUNNING", None, None)).await;
     assert_eq!(out["outcome"], "stale");
     assert_eq!(field(&t, "j", "ExecutionStatus"), "FAILED");
@@ -123,10 +139,26 @@ async fn every_delivery_order_with_duplicates_ends_in_the_final_status() {
         for i in order {
             send(&h, evs[i].clone()).await;
         }
-        assert_eq!(field(&t, "o", "ExecutionStatus"), "TIMED_OUT", "order {order:?}");
-        assert_eq!(field(&t, "o", "ExecutionStatusAt"), START + 99, "order {order:?}");
-        assert_eq!(field(&t, "o", "ProcessStatus"), "TIMED_OUT", "order {order:?}");
-        assert_eq!(topic.sent.lock().unwrap().len(), 1, "exactly one notification, order {order:?}");
+        assert_eq!(
+            field(&t, "o", "ExecutionStatus"),
+            "TIMED_OUT",
+            "order {order:?}"
+        );
+        assert_eq!(
+            field(&t, "o", "ExecutionStatusAt"),
+            START + 99,
+            "order {order:?}"
+        );
+        assert_eq!(
+            field(&t, "o", "ProcessStatus"),
+            "TIMED_OUT",
+            "order {order:?}"
+        );
+        assert_eq!(
+            topic.sent.lock().unwrap().len(),
+            1,
+            "exactly one notification, order {order:?}"
+        );
     }
 }
 
@@ -156,13 +188,19 @@ async fn graceful_cancel_failure_is_recorded_as_cancelled() {
     send(&h, event("c", "FAILED", Some(START + 3), Some("Cancelled"))).await;
     assert_eq!(field(&t, "c", "ExecutionStatus"), "CANCELLED");
     assert_eq!(field(&t, "c", "ProcessStatus"), "CANCELLED");
-    assert!(topic.sent.lock().unwrap().is_empty(), "a requested cancel is not an alarm");
+    assert!(
+        topic.sent.lock().unwrap().is_empty(),
+        "a requested cancel is not an alarm"
+    );
 }
 
 #[tokio::test]
 async fn cancel_path_ending_in_succeed_is_also_cancelled() {
     let (t, _) = shared();
-    t.put("s", json!({"ProcessStatus":"CANCELLED","CancelRequested":true}));
+    t.put(
+        "s",
+        json!({"ProcessStatus":"CANCELLED","CancelRequested":true}),
+    );
     let h = handler(&t, None);
     send(&h, event("s", "SUCCEEDED", Some(START + 3), None)).await;
     assert_eq!(field(&t, "s", "ExecutionStatus"), "CANCELLED");
@@ -171,7 +209,10 @@ async fn cancel_path_ending_in_succeed_is_also_cancelled() {
 #[tokio::test]
 async fn cancel_requested_but_finished_first_stays_succeeded() {
     let (t, _) = shared();
-    t.put("late", json!({"ProcessStatus":"STARTED","CancelRequested":true}));
+    t.put(
+        "late",
+        json!({"ProcessStatus":"STARTED","CancelRequested":true}),
+    );
     let h = handler(&t, None);
     send(&h, event("late", "SUCCEEDED", Some(START + 3), None)).await;
     assert_eq!(field(&t, "late", "ExecutionStatus"), "SUCCEEDED");
@@ -209,7 +250,11 @@ async fn failed_notification_is_retried_on_redelivery() {
     let ev = event("n", "FAILED", Some(START + 4), Some("Boom"));
     let err = h.invoke_json(ev.clone()).await.unwrap_err();
     assert_eq!(err.error_type, "UpstreamError");
-    assert_eq!(field(&t, "n", "ExecutionStatus"), "FAILED", "status stored before publishing");
+    assert_eq!(
+        field(&t, "n", "ExecutionStatus"),
+        "FAILED",
+        "status stored before publishing"
+    );
     let out = send(&h, ev.clone()).await;
     assert_eq!(out["outcome"], "duplicate");
     assert_eq!(out["notified"], true);
@@ -231,7 +276,11 @@ async fn final_process_status_set_by_the_machine_is_kept() {
     let (t, _) = shared();
     t.put("m", json!({"ProcessStatus":"COMPLETED","Error":"Specific"}));
     let h = handler(&t, None);
-    send(&h, event("m", "FAILED", Some(START + 4), Some("States.Runtime"))).await;
+    send(
+        &h,
+        event("m", "FAILED", Some(START + 4), Some("States.Runtime")),
+    )
+    .await;
     assert_eq!(field(&t, "m", "ExecutionStatus"), "FAILED");
     assert_eq!(field(&t, "m", "ProcessStatus"), "COMPLETED");
     assert_eq!(field(&t, "m", "Error"), "Specific");
@@ -253,7 +302,10 @@ async fn missing_record_is_created_listable() {
 async fn record_owned_by_another_execution_is_left_alone() {
     let (t, _) = shared();
     let other = "arn:aws:states:us-east-1:123456789012:execution:Waitable:same";
-    t.put("same", json!({"ExecutionArn": other, "ProcessStatus":"STARTED"}));
+    t.put(
+        "same",
+        json!({"ExecutionArn": other, "ProcessStatus":"STARTED"}),
+    );
     let h = handler(&t, None);
     let out = send(&h, event("same", "FAILED", Some(START + 1), Some("X"))).await;
     assert_eq!(out["outcome"], "other-execution");
@@ -265,7 +317,8 @@ async fn machine_outside_the_stack_is_ignored() {
     let (t, _) = shared();
     let h = handler(&t, None);
     let mut ev = event("x", "RUNNING", None, None);
-    ev["detail"]["stateMachineArn"] = json!("arn:aws:states:us-east-1:123456789012:stateMachine:Foreign");
+    ev["detail"]["stateMachineArn"] =
+        json!("arn:aws:states:us-east-1:123456789012:stateMachine:Foreign");
     let out = send(&h, ev).await;
     assert_eq!(out["outcome"], "foreign-machine");
     assert!(t.item("x").is_none());
@@ -281,7 +334,11 @@ async fn concurrent_writer_causes_a_reread_not_a_lost_update() {
     }));
     let h = handler(&t, None);
     send(&h, event("r", "SUCCEEDED", Some(START + 1), None)).await;
-    assert_eq!(field(&t, "r", "ProcessStatus"), "CANCELLED", "the machine's write survives");
+    assert_eq!(
+        field(&t, "r", "ProcessStatus"),
+        "CANCELLED",
+        "the machine's write survives"
+    );
     assert_eq!(field(&t, "r", "ExecutionStatus"), "CANCELLED");
 }
 
@@ -310,14 +367,18 @@ async fn store_failure_is_an_upstream_error() {
     let (t, _) = shared();
     *t.fail_gets.lock().unwrap() = 1;
     let h = handler(&t, None);
-    let err = h.invoke_json(event("u", "RUNNING", None, None)).await.unwrap_err();
+    let err = h
+        .invoke_json(event("u", "RUNNING", None, None))
+        .await
+        .unwrap_err();
     assert_eq!(err.error_type, "UpstreamError");
 }
 
 #[test]
 fn notification_leaves_out_large_bodies_and_keeps_subject_short() {
     let big = format!("{{\"blob\":\"{}\"}}", "a".repeat(5000));
-    let mut ev = StatusChange::from_json(event(&"n".repeat(80), "FAILED", Some(START), Some("E"))).unwrap();
+    let mut ev =
+        StatusChange::from_json(event(&"n".repeat(80), "FAILED", Some(START), Some("E"))).unwrap();
     ev.input = Some(big.clone());
     let msg: Value = serde_json::from_str(&status_events::notify::message(
         &ev,

@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
-use tokio::sync::{watch, Notify};
+use tokio::sync::Notify;
 
 /// Identity of one execution, as the service knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,7 +85,10 @@ impl ExecutionStatus {
 
 pub(crate) struct ExecShared {
     arn: Arc<str>,
-    outcome: watch::Sender<Option<Outcome>>,
+    /// Set once; `done` wakes `outcome()` waiters. (A watch channel costs ~10x the memory,
+    /// which matters with 100,000 waiting executions.)
+    outcome: Mutex<Option<Outcome>>,
+    done: Notify,
     stop_reason: Mutex<Option<(Option<String>, Option<String>)>>,
     stop: Notify,
     current: Mutex<Option<Arc<str>>>,
@@ -99,11 +102,17 @@ impl ExecShared {
     fn new(arn: &str) -> Arc<ExecShared> {
         Arc::new(ExecShared {
             arn: Arc::from(arn),
-            outcome: watch::Sender::new(None),
+            outcome: Mutex::new(None),
+            done: Notify::new(),
             stop_reason: Mutex::new(None),
             stop: Notify::new(),
             current: Mutex::new(None),
         })
+    }
+
+    fn finish(&self, o: Outcome) {
+        *lock(&self.outcome) = Some(o);
+        self.done.notify_waiters();
     }
 
     pub(crate) fn set_current(&self, s: Option<Arc<str>>) {
@@ -133,7 +142,7 @@ impl ExecutionHandle {
     /// StopExecution: ends the execution ABORTED (an `ExecutionAborted` event) and
     /// invalidates its pending task token. No effect once it has ended.
     pub fn stop(&self, error: Option<String>, cause: Option<String>) {
-        if self.shared.outcome.borrow().is_some() {
+        if lock(&self.shared.outcome).is_some() {
             return;
         }
         *lock(&self.shared.stop_reason) = Some((error, cause));
@@ -142,30 +151,25 @@ impl ExecutionHandle {
 
     /// Waits for the end of the execution.
     pub async fn outcome(&self) -> Outcome {
-        let mut rx = self.shared.outcome.subscribe();
         loop {
-            if let Some(o) = rx.borrow_and_update().clone() {
+            let notified = self.shared.done.notified();
+            let mut notified = std::pin::pin!(notified);
+            // Register interest before checking, so a completion in between is not missed.
+            notified.as_mut().enable();
+            if let Some(o) = self.try_outcome() {
                 return o;
             }
-            if rx.changed().await.is_err() {
-                // The sender lives in `shared`, which we hold: this cannot close.
-                return Outcome::Aborted {
-                    error: None,
-                    cause: Some("execution task vanished".into()),
-                };
-            }
+            notified.await;
         }
     }
 
     /// The outcome if the execution has ended.
     pub fn try_outcome(&self) -> Option<Outcome> {
-        self.shared.outcome.borrow().clone()
+        lock(&self.shared.outcome).clone()
     }
 
     pub fn status(&self) -> ExecutionStatus {
-        self.shared
-            .outcome
-            .borrow()
+        lock(&self.shared.outcome)
             .as_ref()
             .map(Outcome::status)
             .unwrap_or(ExecutionStatus::Running)
@@ -189,7 +193,7 @@ pub struct Engine {
     inner: Arc<EngineInner>,
 }
 
-fn region_of(arn: &str) -> String {
+pub(crate) fn region_of(arn: &str) -> String {
     arn.split(':')
         .nth(3)
         .filter(|r| !r.is_empty())
@@ -238,7 +242,6 @@ impl Engine {
         let shared = ExecShared::new(&exec.execution_arn);
         Arc::new(run::Exec {
             engine: self.inner.clone(),
-            region: region_of(&exec.execution_arn),
             info: exec,
             input,
             observer,
@@ -293,7 +296,7 @@ impl Engine {
         };
         match plan.finished {
             Some(o) => {
-                ex.shared.outcome.send_replace(Some(o));
+                ex.shared.finish(o);
             }
             None => {
                 tokio::spawn(drive(
@@ -417,5 +420,56 @@ async fn drive(
             Outcome::TimedOut { error, cause }
         }
     };
-    ex.shared.outcome.send_replace(Some(outcome));
+    ex.shared.finish(outcome);
+}
+
+#[cfg(test)]
+mod size_probe {
+    use super::*;
+
+    struct Nothing;
+    #[async_trait::async_trait]
+    impl TaskResources for Nothing {
+        async fn invoke(&self, _c: crate::task::TaskCall) -> Result<Value, crate::task::TaskError> {
+            Ok(Value::Null)
+        }
+    }
+
+    #[test]
+    fn future_sizes() {
+        let e = Engine::new(Arc::new(crate::clock::SystemClock), Arc::new(Nothing));
+        let m = StateMachine::parse(
+            r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}}"#,
+        )
+        .unwrap();
+        let info = ExecutionInfo {
+            execution_arn: "a".into(),
+            name: "n".into(),
+            state_machine_arn: "s".into(),
+            state_machine_name: "m".into(),
+            start_time: chrono::Utc::now(),
+            role_arn: None,
+        };
+        let ex = e.exec(
+            info,
+            Arc::new(Value::Null),
+            Arc::new(crate::observer::NoopObserver),
+            1,
+        );
+        let mut prev = 0;
+        {
+            let f = ex.run_machine(&m.machine, Arc::new(Value::Null), &mut prev, true, None);
+            eprintln!("run_machine future (boxed): {}", std::mem::size_of_val(&*f));
+        }
+        let f = drive(
+            ex.clone(),
+            m.machine.clone(),
+            Arc::new(Value::Null),
+            0,
+            None,
+        );
+        eprintln!("drive future: {}", std::mem::size_of_val(&f));
+        eprintln!("Exec: {}", std::mem::size_of::<run::Exec>());
+        eprintln!("ExecShared: {}", std::mem::size_of::<ExecShared>());
+    }
 }

@@ -19,7 +19,6 @@ pub(crate) struct Exec {
     pub observer: Arc<dyn Observer>,
     pub next_id: AtomicU64,
     pub shared: Arc<ExecShared>,
-    pub region: String,
 }
 
 /// Where a resumed execution picks up its first state.
@@ -106,13 +105,13 @@ pub(crate) fn apply_io(
 pub(crate) fn apply_result_path(
     rp: &ResultPathSpec,
     input: &Arc<Value>,
-    result: Value,
+    result: Arc<Value>,
 ) -> Result<Arc<Value>, Fault> {
     match rp {
-        ResultPathSpec::Replace => Ok(Arc::new(result)),
+        ResultPathSpec::Replace => Ok(result),
         ResultPathSpec::Discard => Ok(input.clone()),
         ResultPathSpec::Ref(r) => r
-            .set((**input).clone(), result)
+            .set((**input).clone(), Arc::unwrap_or_clone(result))
             .map(Arc::new)
             .map_err(|e| Fault::runtime(format!("Unable to apply ResultPath: {e}"))),
     }
@@ -174,58 +173,53 @@ impl Exec {
         Box::pin(async move {
             let mut idx = m.start;
             let mut input = input;
-            let mut resume = resume;
+            // The resume point replaces the first state's entry (no new Entered event).
+            let mut first: Option<(DateTime<Utc>, TaskResume)> = None;
+            match resume {
+                Some(r) => match r.mode {
+                    ResumeMode::Exited(output) => {
+                        let st = &m.states[r.state];
+                        let next = match &st.kind {
+                            Kind::Choice { .. } => self.choose(st, &r.input, r.entered_at)?,
+                            _ => st.next,
+                        };
+                        match next {
+                            Some(n) => {
+                                idx = n;
+                                input = output;
+                            }
+                            None => return Ok(output),
+                        }
+                    }
+                    ResumeMode::Rerun(tres) => {
+                        idx = r.state;
+                        input = r.input;
+                        let st = &m.states[idx];
+                        if tres.close_open_attempt {
+                            match st.kind {
+                                Kind::Parallel { .. } => {
+                                    self.emit(prev, EventType::ParallelStateAborted, None);
+                                }
+                                Kind::Map(_) => {
+                                    self.emit(prev, EventType::MapStateAborted, None);
+                                }
+                                _ => {}
+                            }
+                        }
+                        first = Some((r.entered_at, tres));
+                    }
+                },
+                None => {}
+            }
             loop {
                 let st = &m.states[idx];
                 if top {
                     self.shared.set_current(Some(st.name.clone()));
                 }
                 let (ent, exi) = entered_type(&st.kind);
-                let (tr, entered_at) = match resume.take() {
-                    Some(r) => {
-                        idx = r.state;
-                        let st = &m.states[idx];
-                        if top {
-                            self.shared.set_current(Some(st.name.clone()));
-                        }
-                        match r.mode {
-                            ResumeMode::Exited(output) => {
-                                let next = match &st.kind {
-                                    Kind::Choice { .. } => {
-                                        self.choose(st, &r.input, r.entered_at)?
-                                    }
-                                    _ => st.next,
-                                };
-                                input = output.clone();
-                                match next {
-                                    Some(n) => {
-                                        idx = n;
-                                        continue;
-                                    }
-                                    None => return Ok(output),
-                                }
-                            }
-                            ResumeMode::Rerun(tres) => {
-                                if tres.close_open_attempt {
-                                    match st.kind {
-                                        Kind::Parallel { .. } => {
-                                            self.emit(prev, EventType::ParallelStateAborted, None);
-                                        }
-                                        Kind::Map(_) => {
-                                            self.emit(prev, EventType::MapStateAborted, None);
-                                        }
-                                        _ => {}
-                                    }
-                                }
-                                let tr = self
-                                    .run_state(st, r.input, prev, r.entered_at, tres)
-                                    .await?;
-                                (tr, r.entered_at)
-                            }
-                        }
-                    }
+                let (entered_at, tres) = match first.take() {
+                    Some(f) => f,
                     None => {
-                        let entered_at = self.engine.clock.now();
                         self.emit(
                             prev,
                             ent,
@@ -235,29 +229,20 @@ impl Exec {
                                 input_details: PayloadDetails::default(),
                             })),
                         );
-                        (
-                            self.run_state(st, input, prev, entered_at, TaskResume::default())
-                                .await?,
-                            entered_at,
-                        )
+                        (self.engine.clock.now(), TaskResume::default())
                     }
                 };
-                let _ = entered_at;
-                let st = &m.states[idx];
-                let (_, exi2) = entered_type(&st.kind);
-                let exi = exi2.or(exi);
-                if tr.exited {
-                    if let Some(exi) = exi {
-                        self.emit(
-                            prev,
-                            exi,
-                            Some(EventDetails::StateExited(StateExitedDetails {
-                                name: st.name.clone(),
-                                output: tr.output.clone(),
-                                output_details: PayloadDetails::default(),
-                            })),
-                        );
-                    }
+                let tr = self.run_state(st, input, prev, entered_at, tres).await?;
+                if let (true, Some(exi)) = (tr.exited, exi) {
+                    self.emit(
+                        prev,
+                        exi,
+                        Some(EventDetails::StateExited(StateExitedDetails {
+                            name: st.name.clone(),
+                            output: tr.output.clone(),
+                            output_details: PayloadDetails::default(),
+                        })),
+                    );
                 }
                 match tr.next {
                     Some(n) => {
@@ -318,10 +303,11 @@ impl Exec {
         match &st.kind {
             Kind::Pass { result } => {
                 let eff = apply_io(&st.input_path, &input, &ctx, "InputPath")?;
+                // Shared, not copied: the Result literal and an unchanged input are Arcs.
                 let res = match (result, &st.parameters) {
                     (Some(r), _) => r.clone(),
-                    (None, Some(p)) => p.eval(&eff, &ctx)?,
-                    (None, None) => (*eff).clone(),
+                    (None, Some(p)) => Arc::new(p.eval(&eff, &ctx)?),
+                    (None, None) => eff,
                 };
                 let out = apply_result_path(&st.result_path, &input, res)?;
                 let output = self.finish_output(st, out, &ctx)?;
@@ -402,7 +388,9 @@ impl Exec {
                 })
             }
             Kind::Task(_) | Kind::Parallel { .. } | Kind::Map(_) => {
-                self.run_with_retry(st, input, prev, entered, tres).await
+                // Boxed: the task/parallel/map futures are large and would otherwise make every
+                // waiting execution (a Wait state) pay for their size.
+                Box::pin(self.run_with_retry(st, input, prev, entered, tres)).await
             }
         }
     }
@@ -470,7 +458,7 @@ impl Exec {
                         .find(|c| c.errors.iter().any(|e| f.matches(e)))
                     {
                         let err = json!({"Error": f.error, "Cause": f.cause});
-                        let output = apply_result_path(&c.result_path, &input, err)?;
+                        let output = apply_result_path(&c.result_path, &input, Arc::new(err))?;
                         return Ok(Transition {
                             output,
                             next: Some(c.next),
@@ -490,7 +478,7 @@ impl Exec {
             Some(sel) => sel.eval(&result, &ctx)?,
             None => result,
         };
-        let out = apply_result_path(&st.result_path, &input, result)?;
+        let out = apply_result_path(&st.result_path, &input, Arc::new(result))?;
         let output = self.finish_output(st, out, &ctx)?;
         Ok(Transition {
             output,

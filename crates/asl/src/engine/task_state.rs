@@ -118,7 +118,7 @@ impl Exec {
                     Some(EventDetails::TaskScheduled(TaskScheduledDetails {
                         resource_type: resource_type.clone(),
                         resource: resource.clone(),
-                        region: self.region.clone(),
+                        region: super::region_of(&self.info.execution_arn),
                         parameters: params.clone(),
                         timeout_in_seconds: timeout,
                         heartbeat_in_seconds: heartbeat,

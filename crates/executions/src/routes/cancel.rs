@@ -25,7 +25,11 @@ fn already_ended(id: &str, status: &str) -> ApiError {
 }
 
 /// Returns the HTTP status and body.
-pub async fn cancel(api: &Api, id: &str, req: &ApiGatewayProxyRequest) -> Result<(u16, Value), ApiError> {
+pub async fn cancel(
+    api: &Api,
+    id: &str,
+    req: &ApiGatewayProxyRequest,
+) -> Result<(u16, Value), ApiError> {
     only_params(req, &["force"])?;
     let force = query_bool(req, "force")?;
     let r = resolve(api, id).await?;
@@ -40,7 +44,9 @@ pub async fn cancel(api: &Api, id: &str, req: &ApiGatewayProxyRequest) -> Result
             .await
             .map_err(sfn_upstream)?;
         if !stopped {
-            return Err(ApiError::not_found(format!("execution `{id}` no longer exists")));
+            return Err(ApiError::not_found(format!(
+                "execution `{id}` no longer exists"
+            )));
         }
         // Answer with what Step Functions now says (normally ABORTED; a finish that won the race
         // shows as such).

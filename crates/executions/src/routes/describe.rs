@@ -11,7 +11,10 @@ use crate::resolve::{resolve, sfn_upstream};
 const CURRENT_STATE_LOOKBACK: i32 = 50;
 
 pub fn execution_json(api: &Api, d: &ExecutionDetail) -> Map<String, Value> {
-    let machine = api.cfg.machine_of_arn(&d.state_machine_arn).map(|m| m.slug());
+    let machine = api
+        .cfg
+        .machine_of_arn(&d.state_machine_arn)
+        .map(|m| m.slug());
     let mut m = Map::new();
     m.insert("executionArn".into(), json!(d.execution_arn));
     m.insert("jobId".into(), json!(d.name));
@@ -49,7 +52,10 @@ pub async fn current_state(api: &Api, d: &ExecutionDetail) -> Result<Option<Stri
 pub async fn describe(api: &Api, id: &str) -> Result<Value, ApiError> {
     let r = resolve(api, id).await?;
     let mut m = execution_json(api, &r.detail);
-    m.insert("currentState".into(), json!(current_state(api, &r.detail).await?));
+    m.insert(
+        "currentState".into(),
+        json!(current_state(api, &r.detail).await?),
+    );
     let cancel_requested = r
         .job
         .as_ref()
@@ -57,6 +63,9 @@ pub async fn describe(api: &Api, id: &str) -> Result<Value, ApiError> {
         .and_then(Value::as_bool)
         .unwrap_or(false);
     m.insert("cancelRequested".into(), json!(cancel_requested));
-    m.insert("job".into(), r.job.map(Value::Object).unwrap_or(Value::Null));
+    m.insert(
+        "job".into(),
+        r.job.map(Value::Object).unwrap_or(Value::Null),
+    );
     Ok(Value::Object(m))
 }

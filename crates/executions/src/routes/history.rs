@@ -94,9 +94,13 @@ pub async fn history(api: &Api, id: &str, req: &ApiGatewayProxyRequest) -> Resul
     let r = resolve(api, id).await?;
     let arn = &r.detail.execution_arn;
     let token = match &cursor {
-        Some(c) if c.a != *arn => return Err(cursor::invalid_cursor("it belongs to another execution")),
+        Some(c) if c.a != *arn => {
+            return Err(cursor::invalid_cursor("it belongs to another execution"))
+        }
         Some(c) if c.r != reverse => {
-            return Err(cursor::invalid_cursor("it was made for the other `reverse` order"))
+            return Err(cursor::invalid_cursor(
+                "it was made for the other `reverse` order",
+            ))
         }
         Some(c) => Some(c.t.as_str()),
         None => None,

@@ -23,7 +23,14 @@ use crate::resolve::sfn_upstream;
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;
 /// Step Functions' own statuses; CANCELLED is this application's reading of a FAILED execution.
-pub const STATUSES: [&str; 6] = ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"];
+pub const STATUSES: [&str; 6] = [
+    "RUNNING",
+    "SUCCEEDED",
+    "FAILED",
+    "TIMED_OUT",
+    "ABORTED",
+    "PENDING_REDRIVE",
+];
 /// Bounds the Step Functions calls one request may make (empty pages with tokens).
 const MAX_FETCHES: usize = 12;
 
@@ -95,7 +102,13 @@ fn parse_status(raw: Option<&str>) -> Result<Option<String>, ApiError> {
     }
 }
 
-async fn fetch(api: &Api, src: &mut Source, status: Option<&str>, limit: i32, after: Option<&Key>) -> Result<(), ApiError> {
+async fn fetch(
+    api: &Api,
+    src: &mut Source,
+    status: Option<&str>,
+    limit: i32,
+    after: Option<&Key>,
+) -> Result<(), ApiError> {
     let page = api
         .sfn
         .list_executions(&src.arn, status, limit, src.page_token.as_deref())
@@ -148,10 +161,14 @@ pub async fn list(api: &Api, req: &ApiGatewayProxyRequest) -> Result<Value, ApiE
     }
     if let Some(c) = &cur {
         if c.p.len() != machines.len() {
-            return Err(cursor::invalid_cursor("it was made for other `machine` filters"));
+            return Err(cursor::invalid_cursor(
+                "it was made for other `machine` filters",
+            ));
         }
         if c.s != status {
-            return Err(cursor::invalid_cursor("it was made for another `status` filter"));
+            return Err(cursor::invalid_cursor(
+                "it was made for another `status` filter",
+            ));
         }
     }
     let after: Option<Key> = cur.as_ref().map(|c| c.k.clone());
@@ -201,17 +218,33 @@ pub async fn list(api: &Api, req: &ApiGatewayProxyRequest) -> Result<Value, ApiE
         .iter()
         .map(|s| {
             if !s.buffer.is_empty() {
-                Pos { m: s.machine.slug().into(), t: s.page_token.clone(), d: false }
+                Pos {
+                    m: s.machine.slug().into(),
+                    t: s.page_token.clone(),
+                    d: false,
+                }
             } else if let Some(t) = &s.next_token {
-                Pos { m: s.machine.slug().into(), t: Some(t.clone()), d: false }
+                Pos {
+                    m: s.machine.slug().into(),
+                    t: Some(t.clone()),
+                    d: false,
+                }
             } else {
-                Pos { m: s.machine.slug().into(), t: None, d: s.done || s.next_token.is_none() }
+                Pos {
+                    m: s.machine.slug().into(),
+                    t: None,
+                    d: s.done || s.next_token.is_none(),
+                }
             }
         })
         .collect();
     let more = positions.iter().any(|p| !p.d);
     let next = match (more, out.last()) {
-        (true, Some(last)) => Some(cursor::encode(&ListCursor { s: status.clone(), p: positions, k: key(last) })),
+        (true, Some(last)) => Some(cursor::encode(&ListCursor {
+            s: status.clone(),
+            p: positions,
+            k: key(last),
+        })),
         // Nothing returned but pages remain (fetch cap): resume from the same key.
         (true, None) => Some(cursor::encode(&ListCursor {
             s: status.clone(),

@@ -85,8 +85,14 @@ pub async fn start(
     if !(200..300).contains(&status) {
         return Ok(Answer { status, body });
     }
-    let Some(arn) = body.get("executionArn").and_then(Value::as_str).map(str::to_string) else {
-        return Err(ApiError::upstream("start route answered without an executionArn"));
+    let Some(arn) = body
+        .get("executionArn")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
+        return Err(ApiError::upstream(
+            "start route answered without an executionArn",
+        ));
     };
     if wait == 0 {
         return Ok(Answer { status, body });
@@ -99,14 +105,21 @@ pub async fn start(
     }
     let mut pause = FIRST_POLL;
     loop {
-        let detail = api.sfn.describe_execution(&arn).await.map_err(sfn_upstream)?;
+        let detail = api
+            .sfn
+            .describe_execution(&arn)
+            .await
+            .map_err(sfn_upstream)?;
         if let Some(d) = detail.filter(|d| !d.is_running()) {
             let mut m: Map<String, Value> = execution_json(api, &d);
             m.insert("waitedMs".into(), json!(api.timer.now_ms() - started));
             if let Some(url) = body.get("statusUrl") {
                 m.insert("statusUrl".into(), url.clone());
             }
-            return Ok(Answer { status: 200, body: Value::Object(m) });
+            return Ok(Answer {
+                status: 200,
+                body: Value::Object(m),
+            });
         }
         let now = api.timer.now_ms();
         if now >= deadline {
@@ -121,5 +134,8 @@ pub async fn start(
         o.insert("status".into(), json!("RUNNING"));
         o.insert("waitedMs".into(), json!(api.timer.now_ms() - started));
     }
-    Ok(Answer { status: 202, body: b })
+    Ok(Answer {
+        status: 202,
+        body: b,
+    })
 }

@@ -39,7 +39,9 @@ fn operand<'a>(item: &'a Item, op: &'a Operand) -> Option<Cow<'a, AttrValue>> {
                 AttrValue::M(m) => m.len(),
                 _ => return None,
             };
-            Number::parse(&n.to_string()).ok().map(|n| Cow::Owned(AttrValue::N(n)))
+            Number::parse(&n.to_string())
+                .ok()
+                .map(|n| Cow::Owned(AttrValue::N(n)))
         }
     }
 }
@@ -110,7 +112,9 @@ pub fn eval_condition(item: &Item, cond: &Cond) -> bool {
 fn contains(haystack: &AttrValue, needle: &AttrValue) -> bool {
     match (haystack, needle) {
         (AttrValue::S(s), AttrValue::S(n)) => s.contains(n.as_str()),
-        (AttrValue::B(s), AttrValue::B(n)) => n.is_empty() || s.windows(n.len()).any(|w| w == n.as_slice()),
+        (AttrValue::B(s), AttrValue::B(n)) => {
+            n.is_empty() || s.windows(n.len()).any(|w| w == n.as_slice())
+        }
         (AttrValue::SS(s), AttrValue::S(n)) => s.contains(n),
         (AttrValue::NS(s), AttrValue::N(n)) => s.contains(n),
         (AttrValue::BS(s), AttrValue::B(n)) => s.contains(n),
@@ -133,7 +137,8 @@ mod tests {
             "b": {"B": "AAEC"}
         }))
         .unwrap();
-        let ctx = ExprContext::from_request(&json!({ "ExpressionAttributeValues": values })).unwrap();
+        let ctx =
+            ExprContext::from_request(&json!({ "ExpressionAttributeValues": values })).unwrap();
         let c = parse_condition(expr, &ctx, "ConditionExpression").unwrap();
         eval_condition(&item, &c)
     }
@@ -146,8 +151,14 @@ mod tests {
         assert!(check("nosuch <> :v", json!({":v": {"S": "10"}})));
         assert!(!check("nosuch = :v", json!({":v": {"S": "10"}})));
         assert!(!check("nosuch < :v", json!({":v": {"S": "10"}})));
-        assert!(check("s BETWEEN :a AND :b", json!({":a": {"S": "h"}, ":b": {"S": "i"}})));
-        assert!(check("n IN (:a, :b)", json!({":a": {"S": "h"}, ":b": {"N": "1e1"}})));
+        assert!(check(
+            "s BETWEEN :a AND :b",
+            json!({":a": {"S": "h"}, ":b": {"S": "i"}})
+        ));
+        assert!(check(
+            "n IN (:a, :b)",
+            json!({":a": {"S": "h"}, ":b": {"N": "1e1"}})
+        ));
     }
 
     #[test]
@@ -159,7 +170,10 @@ mod tests {
         assert!(check("size(l) = :p", json!({":p": {"N": "2"}})));
         assert!(check("size(b) = :p", json!({":p": {"N": "3"}})));
         assert!(check("attribute_type(m, :t)", json!({":t": {"S": "M"}})));
-        assert!(check("m.inr.deep = :p AND l[0] = :x", json!({":p": {"N": "7"}, ":x": {"S": "x"}})));
+        assert!(check(
+            "m.inr.deep = :p AND l[0] = :x",
+            json!({":p": {"N": "7"}, ":x": {"S": "x"}})
+        ));
         assert!(check(
             "attribute_exists(m.inr) AND attribute_not_exists(l[5]) OR n = :p",
             json!({":p": {"N": "0"}})

@@ -109,7 +109,11 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, LexError> {
                     return Err(LexError { ch: c, pos });
                 }
                 let text = src[pos..end_of(j)].to_string();
-                let tok = if c == '#' { Tok::Name(text) } else { Tok::Value(text) };
+                let tok = if c == '#' {
+                    Tok::Name(text)
+                } else {
+                    Tok::Value(text)
+                };
                 out.push(Token {
                     tok,
                     start: pos,

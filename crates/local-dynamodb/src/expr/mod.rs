@@ -29,6 +29,40 @@ pub enum PathElem {
 
 pub type Path = Vec<PathElem>;
 
+/// Every document path a condition reads (Query refuses filters on key attributes).
+pub fn condition_paths<'a>(c: &'a Cond, out: &mut Vec<&'a Path>) {
+    let mut operand = |o: &'a Operand, out: &mut Vec<&'a Path>| {
+        if let Operand::Path(p) | Operand::Size(p) = o {
+            out.push(p);
+        }
+    };
+    match c {
+        Cond::Or(a, b) | Cond::And(a, b) => {
+            condition_paths(a, out);
+            condition_paths(b, out);
+        }
+        Cond::Not(a) => condition_paths(a, out),
+        Cond::Cmp(a, _, b) | Cond::BeginsWith(a, b) | Cond::Contains(a, b) => {
+            operand(a, out);
+            operand(b, out);
+        }
+        Cond::Between(a, b, d) => {
+            operand(a, out);
+            operand(b, out);
+            operand(d, out);
+        }
+        Cond::In(a, list) => {
+            operand(a, out);
+            list.iter().for_each(|o| operand(o, out));
+        }
+        Cond::Exists(p) | Cond::NotExists(p) => out.push(p),
+        Cond::Type(p, t) => {
+            out.push(p);
+            operand(t, out);
+        }
+    }
+}
+
 /// Renders a path the way DynamoDB's messages do: `[a, b, [2]]`.
 pub fn path_display(path: &[PathElem]) -> String {
     let parts: Vec<String> = path
@@ -137,12 +171,16 @@ impl ExprContext {
             None | Some(Value::Null) => None,
             Some(Value::Object(m)) => {
                 if m.is_empty() {
-                    return Err(DynamoError::validation("ExpressionAttributeNames must not be empty"));
+                    return Err(DynamoError::validation(
+                        "ExpressionAttributeNames must not be empty",
+                    ));
                 }
                 let mut out = BTreeMap::new();
                 for (k, v) in m {
                     let s = v.as_str().ok_or_else(|| {
-                        DynamoError::Serialization("ExpressionAttributeNames values must be strings".into())
+                        DynamoError::Serialization(
+                            "ExpressionAttributeNames values must be strings".into(),
+                        )
                     })?;
                     out.insert(k.clone(), s.to_string());
                 }
@@ -165,7 +203,9 @@ impl ExprContext {
                     other => other,
                 })?;
                 if m.is_empty() {
-                    return Err(DynamoError::validation("ExpressionAttributeValues must not be empty"));
+                    return Err(DynamoError::validation(
+                        "ExpressionAttributeValues must not be empty",
+                    ));
                 }
                 Some(m)
             }
@@ -237,7 +277,11 @@ impl ExprContext {
     pub fn check_all_used(&self) -> Result<(), DynamoError> {
         if let Some(names) = &self.names {
             let used = self.used_names.borrow();
-            let unused: Vec<&str> = names.keys().filter(|k| !used.contains(*k)).map(String::as_str).collect();
+            let unused: Vec<&str> = names
+                .keys()
+                .filter(|k| !used.contains(*k))
+                .map(String::as_str)
+                .collect();
             if !unused.is_empty() {
                 return Err(DynamoError::validation(format!(
                     "Value provided in ExpressionAttributeNames unused in expressions: keys: {{{}}}",
@@ -247,7 +291,11 @@ impl ExprContext {
         }
         if let Some(values) = &self.values {
             let used = self.used_values.borrow();
-            let unused: Vec<&str> = values.keys().filter(|k| !used.contains(*k)).map(String::as_str).collect();
+            let unused: Vec<&str> = values
+                .keys()
+                .filter(|k| !used.contains(*k))
+                .map(String::as_str)
+                .collect();
             if !unused.is_empty() {
                 return Err(DynamoError::validation(format!(
                     "Value provided in ExpressionAttributeValues unused in expressions: keys: {{{}}}",

@@ -35,7 +35,10 @@ impl<'a> Parser<'a> {
             )));
         }
         let toks = tokenize(src).map_err(|e| {
-            let near_start = src[..e.pos].rfind(char::is_whitespace).map(|p| p + 1).unwrap_or(0);
+            let near_start = src[..e.pos]
+                .rfind(char::is_whitespace)
+                .map(|p| p + 1)
+                .unwrap_or(0);
             let near_end = (e.pos + e.ch.len_utf8()).min(src.len());
             DynamoError::validation(format!(
                 "Invalid {kind}: Syntax error; token: \"{}\", near: \"{}\"",
@@ -58,7 +61,10 @@ impl<'a> Parser<'a> {
     }
 
     fn peek_at(&self, n: usize) -> &Tok {
-        self.toks.get(self.pos + n).map(|t| &t.tok).unwrap_or(&Tok::Eof)
+        self.toks
+            .get(self.pos + n)
+            .map(|t| &t.tok)
+            .unwrap_or(&Tok::Eof)
     }
 
     fn bump(&mut self) -> Tok {
@@ -71,8 +77,16 @@ impl<'a> Parser<'a> {
 
     fn syntax_error(&self) -> DynamoError {
         let cur = &self.toks[self.pos.min(self.toks.len() - 1)];
-        let near_start = if self.pos > 0 { self.toks[self.pos - 1].start } else { cur.start };
-        let near_end = self.toks.get(self.pos + 1).map(|t| t.end).unwrap_or(cur.end);
+        let near_start = if self.pos > 0 {
+            self.toks[self.pos - 1].start
+        } else {
+            cur.start
+        };
+        let near_end = self
+            .toks
+            .get(self.pos + 1)
+            .map(|t| t.end)
+            .unwrap_or(cur.end);
         let near = self.src.get(near_start..near_end).unwrap_or("");
         DynamoError::validation(format!(
             "Invalid {}: Syntax error; token: \"{}\", near: \"{}\"",
@@ -313,7 +327,9 @@ impl<'a> Parser<'a> {
             }
             self.expect(Tok::RParen)?;
             if list.len() > 100 {
-                return Err(self.err("The IN operator is provided with too many operands; number of operands: 101"));
+                return Err(self.err(
+                    "The IN operator is provided with too many operands; number of operands: 101",
+                ));
             }
             return Ok(Cond::In(left, list));
         }
@@ -424,7 +440,13 @@ impl<'a> Parser<'a> {
                     "ADD" => {
                         let p = self.path()?;
                         let v = self.value()?;
-                        if !matches!(v, AttrValue::N(_) | AttrValue::SS(_) | AttrValue::NS(_) | AttrValue::BS(_)) {
+                        if !matches!(
+                            v,
+                            AttrValue::N(_)
+                                | AttrValue::SS(_)
+                                | AttrValue::NS(_)
+                                | AttrValue::BS(_)
+                        ) {
                             return Err(self.err(format!(
                                 "Incorrect operand type for operator or function; operator: ADD, operand type: {}, typeSet: ALLOWED_FOR_ADD_OPERAND",
                                 long_type_name(&v)
@@ -473,51 +495,53 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        Ok(if op == "+" { SetValue::Plus(a, b) } else { SetValue::Minus(a, b) })
+        Ok(if op == "+" {
+            SetValue::Plus(a, b)
+        } else {
+            SetValue::Minus(a, b)
+        })
     }
 
     fn set_operand(&mut self) -> Result<SetOperand, DynamoError> {
         self.enter()?;
         let out = match self.peek().clone() {
             Tok::Value(_) => SetOperand::Value(self.value()?),
-            Tok::Ident(name) if *self.peek_at(1) == Tok::LParen => {
-                match name.as_str() {
-                    "if_not_exists" => {
-                        self.bump();
-                        self.bump();
-                        let p = self.path_arg("if_not_exists")?;
-                        self.expect(Tok::Comma)?;
-                        let d = self.set_operand()?;
-                        self.expect(Tok::RParen)?;
-                        SetOperand::IfNotExists(p, Box::new(d))
-                    }
-                    "list_append" => {
-                        self.bump();
-                        self.bump();
-                        let a = self.set_operand()?;
-                        self.expect(Tok::Comma)?;
-                        let b = self.set_operand()?;
-                        self.expect(Tok::RParen)?;
-                        for o in [&a, &b] {
-                            if let SetOperand::Value(v) = o {
-                                if !matches!(v, AttrValue::L(_)) {
-                                    return Err(self.err(format!(
+            Tok::Ident(name) if *self.peek_at(1) == Tok::LParen => match name.as_str() {
+                "if_not_exists" => {
+                    self.bump();
+                    self.bump();
+                    let p = self.path_arg("if_not_exists")?;
+                    self.expect(Tok::Comma)?;
+                    let d = self.set_operand()?;
+                    self.expect(Tok::RParen)?;
+                    SetOperand::IfNotExists(p, Box::new(d))
+                }
+                "list_append" => {
+                    self.bump();
+                    self.bump();
+                    let a = self.set_operand()?;
+                    self.expect(Tok::Comma)?;
+                    let b = self.set_operand()?;
+                    self.expect(Tok::RParen)?;
+                    for o in [&a, &b] {
+                        if let SetOperand::Value(v) = o {
+                            if !matches!(v, AttrValue::L(_)) {
+                                return Err(self.err(format!(
                                         "Incorrect operand type for operator or function; operator or function: list_append, operand type: {}",
                                         v.type_name()
                                     )));
-                                }
                             }
                         }
-                        SetOperand::ListAppend(Box::new(a), Box::new(b))
                     }
-                    n if is_condition_function(n) || n == "size" => {
-                        return Err(self.err(format!(
-                            "The function is not allowed in an update expression; function: {n}"
-                        )))
-                    }
-                    n => return Err(self.err(format!("Invalid function name; function: {n}"))),
+                    SetOperand::ListAppend(Box::new(a), Box::new(b))
                 }
-            }
+                n if is_condition_function(n) || n == "size" => {
+                    return Err(self.err(format!(
+                        "The function is not allowed in an update expression; function: {n}"
+                    )))
+                }
+                n => return Err(self.err(format!("Invalid function name; function: {n}"))),
+            },
             Tok::Ident(_) | Tok::Name(_) => SetOperand::Path(self.path()?),
             _ => return Err(self.syntax_error()),
         };
@@ -540,7 +564,10 @@ fn is_condition_function(s: &str) -> bool {
 }
 
 fn is_type_descriptor(s: &str) -> bool {
-    matches!(s, "S" | "N" | "B" | "BOOL" | "NULL" | "M" | "L" | "SS" | "NS" | "BS")
+    matches!(
+        s,
+        "S" | "N" | "B" | "BOOL" | "NULL" | "M" | "L" | "SS" | "NS" | "BS"
+    )
 }
 
 fn scalar_text(v: &AttrValue) -> String {
@@ -569,7 +596,11 @@ pub fn long_type_name(v: &AttrValue) -> &'static str {
 
 /// Parses a ConditionExpression, FilterExpression or KeyConditionExpression (`kind` names it
 /// in error messages).
-pub fn parse_condition(src: &str, ctx: &ExprContext, kind: &'static str) -> Result<Cond, DynamoError> {
+pub fn parse_condition(
+    src: &str,
+    ctx: &ExprContext,
+    kind: &'static str,
+) -> Result<Cond, DynamoError> {
     let mut p = Parser::new(src, ctx, kind)?;
     let c = p.condition()?;
     p.expect_end()?;
@@ -631,7 +662,8 @@ mod tests {
     #[test]
     fn precedence_not_and_or() {
         let c = ctx(json!({"ExpressionAttributeValues": {":v": {"N": "1"}}}));
-        let cond = parse_condition("a = :v OR b = :v AND NOT c = :v", &c, "ConditionExpression").unwrap();
+        let cond =
+            parse_condition("a = :v OR b = :v AND NOT c = :v", &c, "ConditionExpression").unwrap();
         match cond {
             Cond::Or(_, right) => match *right {
                 Cond::And(_, r) => assert!(matches!(*r, Cond::Not(_))),
@@ -672,7 +704,11 @@ mod tests {
     fn undefined_and_unused_placeholders() {
         let c = ExprContext::empty();
         let e = parse_condition("a = :zz", &c, "ConditionExpression").unwrap_err();
-        assert!(e.message().ends_with("attribute value: :zz"), "{}", e.message());
+        assert!(
+            e.message().ends_with("attribute value: :zz"),
+            "{}",
+            e.message()
+        );
         let c = ctx(json!({"ExpressionAttributeNames": {"#v": "a"}}));
         parse_projection("x", &c).unwrap();
         assert_eq!(
@@ -683,7 +719,9 @@ mod tests {
 
     #[test]
     fn update_clauses() {
-        let c = ctx(json!({"ExpressionAttributeValues": {":one": {"N": "1"}, ":l": {"L": []}, ":s": {"SS": ["x"]}}}));
+        let c = ctx(
+            json!({"ExpressionAttributeValues": {":one": {"N": "1"}, ":l": {"L": []}, ":s": {"SS": ["x"]}}}),
+        );
         let u = parse_update(
             "SET a = a + :one, b = list_append(if_not_exists(b, :l), :l) REMOVE c[1] ADD d :one DELETE e :s",
             &c,
@@ -702,7 +740,9 @@ mod tests {
 
     #[test]
     fn functions_and_between_in() {
-        let c = ctx(json!({"ExpressionAttributeValues": {":a": {"S": "a"}, ":n": {"N": "3"}, ":t": {"S": "S"}}}));
+        let c = ctx(
+            json!({"ExpressionAttributeValues": {":a": {"S": "a"}, ":n": {"N": "3"}, ":t": {"S": "S"}}}),
+        );
         for e in [
             "begins_with(a, :a)",
             "contains(a, :a)",

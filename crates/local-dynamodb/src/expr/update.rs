@@ -6,7 +6,9 @@ use crate::error::DynamoError;
 use crate::value::{AttrValue, Item};
 
 fn missing() -> DynamoError {
-    DynamoError::validation("The provided expression refers to an attribute that does not exist in the item")
+    DynamoError::validation(
+        "The provided expression refers to an attribute that does not exist in the item",
+    )
 }
 
 fn bad_type() -> DynamoError {
@@ -14,7 +16,9 @@ fn bad_type() -> DynamoError {
 }
 
 fn bad_path() -> DynamoError {
-    DynamoError::validation("The document path provided in the update expression is invalid for update")
+    DynamoError::validation(
+        "The document path provided in the update expression is invalid for update",
+    )
 }
 
 fn operand(item: &Item, op: &SetOperand) -> Result<AttrValue, DynamoError> {
@@ -38,19 +42,26 @@ fn operand(item: &Item, op: &SetOperand) -> Result<AttrValue, DynamoError> {
 fn set_value(item: &Item, v: &SetValue) -> Result<AttrValue, DynamoError> {
     match v {
         SetValue::One(o) => operand(item, o),
-        SetValue::Plus(a, b) | SetValue::Minus(a, b) => match (operand(item, a)?, operand(item, b)?) {
-            (AttrValue::N(x), AttrValue::N(y)) => Ok(AttrValue::N(if matches!(v, SetValue::Plus(..)) {
-                x.add(&y)?
-            } else {
-                x.sub(&y)?
-            })),
-            _ => Err(bad_type()),
-        },
+        SetValue::Plus(a, b) | SetValue::Minus(a, b) => {
+            match (operand(item, a)?, operand(item, b)?) {
+                (AttrValue::N(x), AttrValue::N(y)) => {
+                    Ok(AttrValue::N(if matches!(v, SetValue::Plus(..)) {
+                        x.add(&y)?
+                    } else {
+                        x.sub(&y)?
+                    }))
+                }
+                _ => Err(bad_type()),
+            }
+        }
     }
 }
 
 /// The container holding the last path element, created on demand only at the top level.
-fn parent_mut<'a>(item: &'a mut Item, path: &[PathElem]) -> Result<Option<&'a mut AttrValue>, DynamoError> {
+fn parent_mut<'a>(
+    item: &'a mut Item,
+    path: &[PathElem],
+) -> Result<Option<&'a mut AttrValue>, DynamoError> {
     let Some((PathElem::Attr(first), rest)) = path.split_first() else {
         return Err(bad_path());
     };
@@ -105,10 +116,8 @@ fn remove_path(item: &mut Item, path: &[PathElem]) -> Result<(), DynamoError> {
         (Some(AttrValue::M(m)), PathElem::Attr(a)) => {
             m.remove(a);
         }
-        (Some(AttrValue::L(l)), PathElem::Index(i)) => {
-            if *i < l.len() {
-                l.remove(*i);
-            }
+        (Some(AttrValue::L(l)), PathElem::Index(i)) if *i < l.len() => {
+            l.remove(*i);
         }
         _ => {}
     }
@@ -167,7 +176,11 @@ pub fn apply_update(old: &Item, update: &Update) -> Result<Item, DynamoError> {
     }
     // Remove higher list indexes first so that lower ones still name the original elements.
     let mut removes: Vec<&Path> = update.remove.iter().collect();
-    removes.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| index_key(b).cmp(&index_key(a))));
+    removes.sort_by(|a, b| {
+        b.len()
+            .cmp(&a.len())
+            .then_with(|| index_key(b).cmp(&index_key(a)))
+    });
     for p in removes {
         remove_path(&mut item, p)?;
     }
@@ -202,7 +215,8 @@ mod tests {
 
     fn run(item: Value, expr: &str, values: Value) -> Result<Value, DynamoError> {
         let item = item_from_json(&item).unwrap();
-        let ctx = ExprContext::from_request(&json!({ "ExpressionAttributeValues": values })).unwrap();
+        let ctx =
+            ExprContext::from_request(&json!({ "ExpressionAttributeValues": values })).unwrap();
         let u = parse_update(expr, &ctx)?;
         apply_update(&item, &u).map(|i| Value::Object(item_to_json(&i)))
     }
@@ -250,8 +264,16 @@ mod tests {
 
     #[test]
     fn type_errors() {
-        let e = run(json!({"s": {"S": "x"}}), "SET s = s + :n", json!({":n": {"N": "1"}})).unwrap_err();
-        assert_eq!(e.message(), "An operand in the update expression has an incorrect data type");
+        let e = run(
+            json!({"s": {"S": "x"}}),
+            "SET s = s + :n",
+            json!({":n": {"N": "1"}}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message(),
+            "An operand in the update expression has an incorrect data type"
+        );
         let e = run(json!({}), "SET a = b", json!({":n": {"N": "1"}})).unwrap_err();
         assert!(e.message().contains("does not exist"));
     }

@@ -27,7 +27,9 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
         .map(|v| v.get("Keys").and_then(Value::as_array).map_or(0, Vec::len))
         .sum();
     if total > 100 {
-        return Err(DynamoError::validation("Too many items requested for the BatchGetItem call"));
+        return Err(DynamoError::validation(
+            "Too many items requested for the BatchGetItem call",
+        ));
     }
     let mut responses = Map::new();
     for (name, spec) in req {
@@ -55,7 +57,9 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
         for k in keys {
             let key = t.def.key_from_item_exact(&item_from_json(k)?)?;
             if !seen.insert(key.clone()) {
-                return Err(DynamoError::validation("Provided list of item keys contains duplicates"));
+                return Err(DynamoError::validation(
+                    "Provided list of item keys contains duplicates",
+                ));
             }
             if let Some(item) = t.get(&key) {
                 let item = match &proj {

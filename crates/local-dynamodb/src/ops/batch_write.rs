@@ -25,16 +25,21 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
         .as_object()
         .ok_or_else(|| DynamoError::Serialization("RequestItems must be a map".into()))?;
     let total: usize = req.values().map(|v| v.as_array().map_or(0, Vec::len)).sum();
-    if total > 25 || req.is_empty() {
-        return Err(DynamoError::validation("Too many items requested for the BatchWriteItem call"));
+    if req.is_empty() {
+        return Err(DynamoError::validation("BatchWriteItem cannot have a null or no requests set"));
+    }
+    if total > 25 {
+        return Err(DynamoError::validation(
+            "Too many items requested for the BatchWriteItem call",
+        ));
     }
     // Validate everything first so that a bad request changes nothing.
     let mut plan = Vec::new();
     for (name, list) in req {
         check_name(name)?;
-        let list = list
-            .as_array()
-            .ok_or_else(|| DynamoError::Serialization("RequestItems values must be lists".into()))?;
+        let list = list.as_array().ok_or_else(|| {
+            DynamoError::Serialization("RequestItems values must be lists".into())
+        })?;
         if list.is_empty() {
             return Err(DynamoError::validation(
                 "1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length greater than or equal to 1]",
@@ -65,7 +70,9 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
                 Write::Put(k, _) | Write::Delete(k) => k.clone(),
             };
             if !seen.insert(key) {
-                return Err(DynamoError::validation("Provided list of item keys contains duplicates"));
+                return Err(DynamoError::validation(
+                    "Provided list of item keys contains duplicates",
+                ));
             }
             writes.push(write);
         }
@@ -80,13 +87,19 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
         for w in writes {
             match w {
                 Write::Put(key, item) => {
-                    d.persist(Record::Put { table: name.clone(), item: Value::Object(item_to_json(&item)) })?;
+                    d.persist(Record::Put {
+                        table: name.clone(),
+                        item: Value::Object(item_to_json(&item)),
+                    })?;
                     t.put(key, item);
                 }
                 Write::Delete(key) => {
                     if t.get(&key).is_some() {
                         let key_json = Value::Object(item_to_json(&t.def.key_item(&key)));
-                        d.persist(Record::Delete { table: name.clone(), key: key_json })?;
+                        d.persist(Record::Delete {
+                            table: name.clone(),
+                            key: key_json,
+                        })?;
                         t.remove(&key);
                     }
                 }

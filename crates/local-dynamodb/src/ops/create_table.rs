@@ -41,7 +41,9 @@ fn capacity(v: Option<&Value>) -> Option<u64> {
 }
 
 fn throughput(v: Option<&Value>) -> Result<Option<(u64, u64)>, DynamoError> {
-    let Some(pt) = v.filter(|v| !v.is_null()) else { return Ok(None) };
+    let Some(pt) = v.filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
     match (capacity(pt.get("ReadCapacityUnits")), capacity(pt.get("WriteCapacityUnits"))) {
         (Some(r), Some(w)) if r >= 1 && w >= 1 => Ok(Some((r, w))),
         _ => Err(DynamoError::validation(
@@ -101,11 +103,14 @@ fn projection(v: Option<&Value>) -> Result<ProjectionKind, DynamoError> {
     let Some(p) = v.filter(|v| !v.is_null()) else {
         return Err(null_member("projection"));
     };
-    let non_key: Option<Vec<String>> = p.get("NonKeyAttributes").and_then(Value::as_array).map(|a| {
-        a.iter()
-            .filter_map(|s| s.as_str().map(str::to_string))
-            .collect()
-    });
+    let non_key: Option<Vec<String>> =
+        p.get("NonKeyAttributes")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            });
     match p.get("ProjectionType").and_then(Value::as_str) {
         Some("ALL") | None if non_key.is_none() => Ok(ProjectionKind::All),
         Some("KEYS_ONLY") if non_key.is_none() => Ok(ProjectionKind::KeysOnly),
@@ -121,7 +126,10 @@ fn projection(v: Option<&Value>) -> Result<ProjectionKind, DynamoError> {
 
 /// Parses a CreateTable request into a definition. `default_pay_per_request` is for
 /// CloudFormation, where a table without billing settings is valid.
-pub fn parse_definition(body: &Value, default_billing: Option<&str>) -> Result<TableDef, DynamoError> {
+pub fn parse_definition(
+    body: &Value,
+    default_billing: Option<&str>,
+) -> Result<TableDef, DynamoError> {
     let name = str_field(body, "TableName", "tableName")?;
     check_name(name)?;
     let key = key_schema(body.get("KeySchema"), true)?;
@@ -131,10 +139,20 @@ pub fn parse_definition(body: &Value, default_billing: Option<&str>) -> Result<T
     };
     let mut attr_types = Vec::new();
     for d in defs {
-        let n = str_field(d, "AttributeName", "attributeDefinitions.member.attributeName")?;
-        let t = str_field(d, "AttributeType", "attributeDefinitions.member.attributeType")?;
+        let n = str_field(
+            d,
+            "AttributeName",
+            "attributeDefinitions.member.attributeName",
+        )?;
+        let t = str_field(
+            d,
+            "AttributeType",
+            "attributeDefinitions.member.attributeType",
+        )?;
         if !matches!(t, "S" | "N" | "B") {
-            return Err(DynamoError::validation("Member must satisfy enum value set: [B, N, S]"));
+            return Err(DynamoError::validation(
+                "Member must satisfy enum value set: [B, N, S]",
+            ));
         }
         if attr_types.iter().any(|(x, _): &(String, String)| x == n) {
             return Err(DynamoError::validation(format!(
@@ -164,10 +182,17 @@ pub fn parse_definition(body: &Value, default_billing: Option<&str>) -> Result<T
     };
     let mut indexes = Vec::new();
     let mut names = BTreeSet::new();
-    for (field, local) in [("GlobalSecondaryIndexes", false), ("LocalSecondaryIndexes", true)] {
-        let Some(list) = body.get(field).filter(|v| !v.is_null()) else { continue };
+    for (field, local) in [
+        ("GlobalSecondaryIndexes", false),
+        ("LocalSecondaryIndexes", true),
+    ] {
+        let Some(list) = body.get(field).filter(|v| !v.is_null()) else {
+            continue;
+        };
         let list = list.as_array().ok_or_else(|| {
-            DynamoError::Serialization(format!("Unexpected value type in payload: {field} must be a list"))
+            DynamoError::Serialization(format!(
+                "Unexpected value type in payload: {field} must be a list"
+            ))
         })?;
         if list.is_empty() {
             return Err(DynamoError::validation(format!(
@@ -214,7 +239,8 @@ pub fn parse_definition(body: &Value, default_billing: Option<&str>) -> Result<T
     }
     // Every key attribute must be defined, and nothing else.
     let mut used = BTreeSet::new();
-    for (label, k) in std::iter::once(("", &key)).chain(indexes.iter().map(|i| ("Index ", &i.key))) {
+    for (label, k) in std::iter::once(("", &key)).chain(indexes.iter().map(|i| ("Index ", &i.key)))
+    {
         for (which, n) in [("Hash", Some(&k.hash)), ("Range", k.range.as_ref())] {
             let Some(n) = n else { continue };
             if !attr_types.iter().any(|(a, _)| a == n) {
@@ -246,7 +272,11 @@ pub fn parse_definition(body: &Value, default_billing: Option<&str>) -> Result<T
         attr_types,
         indexes,
         pay_per_request,
-        throughput: if pay_per_request { (0, 0) } else { table_tp.unwrap_or((0, 0)) },
+        throughput: if pay_per_request {
+            (0, 0)
+        } else {
+            table_tp.unwrap_or((0, 0))
+        },
         created_ms,
     })
 }
@@ -254,7 +284,9 @@ pub fn parse_definition(body: &Value, default_billing: Option<&str>) -> Result<T
 fn create(d: &Dynamo, def: TableDef) -> Result<Value, DynamoError> {
     let mut tables = d.tables.write();
     if tables.contains_key(&def.name) {
-        return Err(DynamoError::ResourceInUse("Cannot create preexisting table".into()));
+        return Err(DynamoError::ResourceInUse(
+            "Cannot create preexisting table".into(),
+        ));
     }
     d.persist(Record::CreateTable(def.to_create_request()))?;
     let table = Table::new(def);

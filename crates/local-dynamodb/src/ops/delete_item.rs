@@ -2,7 +2,10 @@
 
 use serde_json::{json, Value};
 
-use super::{check_condition, condition, reject_legacy, return_old_on_failure, return_values, table_name, with_attributes, ReturnValues};
+use super::{
+    check_condition, condition, reject_legacy, return_old_on_failure, return_values, table_name,
+    with_attributes, ReturnValues,
+};
 use crate::error::DynamoError;
 use crate::expr::ExprContext;
 use crate::persist::Record;
@@ -30,7 +33,10 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
     check_condition(cond.as_ref(), t.get(&key), return_old)?;
     let old = if t.get(&key).is_some() {
         let key_json = Value::Object(item_to_json(&t.def.key_item(&key)));
-        d.persist(Record::Delete { table: name.to_string(), key: key_json })?;
+        d.persist(Record::Delete {
+            table: name.to_string(),
+            key: key_json,
+        })?;
         t.remove(&key)
     } else {
         None

@@ -10,7 +10,10 @@ use crate::Dynamo;
 pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
     let name = table_name(body)?;
     let mut tables = d.tables.write();
-    let table = tables.get(name).cloned().ok_or_else(DynamoError::not_found)?;
+    let table = tables
+        .get(name)
+        .cloned()
+        .ok_or_else(DynamoError::not_found)?;
     let mut t = table.write();
     d.persist(Record::DeleteTable(name.to_string()))?;
     t.deleted = true;

@@ -22,7 +22,9 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
         Some(s) => Bound::Excluded(s.to_string()),
         None => Bound::Unbounded,
     };
-    let mut names = tables.range((lower, Bound::Unbounded)).map(|(k, _)| k.clone());
+    let mut names = tables
+        .range((lower, Bound::Unbounded))
+        .map(|(k, _)| k.clone());
     let page: Vec<String> = names.by_ref().take(limit).collect();
     let mut out = json!({ "TableNames": page });
     if page.len() == limit && names.next().is_some() {

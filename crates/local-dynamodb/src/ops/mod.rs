@@ -94,10 +94,16 @@ pub fn return_values(body: &Value, allowed_all: bool) -> Result<ReturnValues, Dy
         Some("UPDATED_OLD") => ReturnValues::UpdatedOld,
         Some("ALL_NEW") => ReturnValues::AllNew,
         Some("UPDATED_NEW") => ReturnValues::UpdatedNew,
-        Some(_) => return Err(DynamoError::validation("Return values set to invalid value")),
+        Some(_) => {
+            return Err(DynamoError::validation(
+                "Return values set to invalid value",
+            ))
+        }
     };
     if !allowed_all && !matches!(rv, ReturnValues::None | ReturnValues::AllOld) {
-        return Err(DynamoError::validation("Return values set to invalid value"));
+        return Err(DynamoError::validation(
+            "Return values set to invalid value",
+        ));
     }
     Ok(rv)
 }
@@ -161,11 +167,15 @@ pub fn opt_limit(body: &Value, field: &str, lower: &str) -> Result<Option<usize>
         None | Some(Value::Null) => Ok(None),
         Some(v) => {
             let n = v.as_i64().ok_or_else(|| {
-                DynamoError::Serialization(format!("Unexpected value type in payload: {field} must be a number"))
+                DynamoError::Serialization(format!(
+                    "Unexpected value type in payload: {field} must be a number"
+                ))
             })?;
             if n < 1 {
                 let _ = lower;
-                return Err(DynamoError::validation(format!("{field} must be greater than or equal to 1")));
+                return Err(DynamoError::validation(format!(
+                    "{field} must be greater than or equal to 1"
+                )));
             }
             Ok(Some(n as usize))
         }

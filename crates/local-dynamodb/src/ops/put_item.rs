@@ -2,7 +2,10 @@
 
 use serde_json::{json, Value};
 
-use super::{check_condition, condition, reject_legacy, return_old_on_failure, return_values, table_name, with_attributes, null_member, ReturnValues};
+use super::{
+    check_condition, condition, reject_legacy, return_old_on_failure, return_values,
+    table_name, with_attributes, ReturnValues,
+};
 use crate::error::DynamoError;
 use crate::expr::ExprContext;
 use crate::persist::Record;
@@ -13,7 +16,10 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
     let name = table_name(body)?;
     reject_legacy(body, &["Expected", "ConditionalOperator"])?;
     let table = d.table(name)?;
-    let item_json = body.get("Item").filter(|v| !v.is_null()).ok_or_else(|| null_member("item"))?;
+    let item_json = body
+        .get("Item")
+        .filter(|v| !v.is_null())
+        .ok_or_else(|| DynamoError::validation("Item to put in PutItem cannot be null"))?;
     let item = item_from_json(item_json)?;
     let ctx = ExprContext::from_request(body)?;
     let cond = condition(body, &ctx)?;
@@ -31,7 +37,10 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
     let key = t.def.key_of_item(&item)?;
     t.validate_item(&item)?;
     check_condition(cond.as_ref(), t.get(&key), return_old)?;
-    d.persist(Record::Put { table: name.to_string(), item: Value::Object(item_to_json(&item)) })?;
+    d.persist(Record::Put {
+        table: name.to_string(),
+        item: Value::Object(item_to_json(&item)),
+    })?;
     let old = t.put(key, item);
     Ok(match rv {
         ReturnValues::AllOld => with_attributes(old),

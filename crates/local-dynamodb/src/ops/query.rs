@@ -21,7 +21,9 @@ enum RangeCond {
 }
 
 fn invalid_op(op: &str) -> DynamoError {
-    DynamoError::validation(format!("Invalid operator used in KeyConditionExpression: {op}"))
+    DynamoError::validation(format!(
+        "Invalid operator used in KeyConditionExpression: {op}"
+    ))
 }
 
 fn flatten(c: Cond, out: &mut Vec<Cond>) -> Result<(), DynamoError> {
@@ -76,11 +78,17 @@ fn key_value(o: &Operand, expected: &str) -> Result<KeyVal, DynamoError> {
     }
 }
 
-fn analyse(cond: Cond, t: &Table, key: &KeySchema) -> Result<(KeyVal, Option<RangeCond>), DynamoError> {
+fn analyse(
+    cond: Cond,
+    t: &Table,
+    key: &KeySchema,
+) -> Result<(KeyVal, Option<RangeCond>), DynamoError> {
     let mut parts = Vec::new();
     flatten(cond, &mut parts)?;
     if parts.len() > 2 {
-        return Err(DynamoError::validation("Conditions can be of length 1 or 2 only"));
+        return Err(DynamoError::validation(
+            "Conditions can be of length 1 or 2 only",
+        ));
     }
     let mut hash = None;
     let mut range = None;
@@ -90,7 +98,9 @@ fn analyse(cond: Cond, t: &Table, key: &KeySchema) -> Result<(KeyVal, Option<Ran
             _ => return Err(DynamoError::validation("Query key condition not supported")),
         };
         if named != key.hash && key.range.as_deref() != Some(named) {
-            return Err(DynamoError::validation("Query condition missed key schema element"));
+            return Err(DynamoError::validation(
+                "Query condition missed key schema element",
+            ));
         }
         let (name, rc) = match &part {
             Cond::Cmp(a, op, b) => {
@@ -101,7 +111,10 @@ fn analyse(cond: Cond, t: &Table, key: &KeySchema) -> Result<(KeyVal, Option<Ran
             Cond::Between(a, lo, hi) => {
                 let name = attr_name(a)?;
                 let ty = t.def.attr_type(name).unwrap_or("S");
-                (name.to_string(), RangeCond::Between(key_value(lo, ty)?, key_value(hi, ty)?))
+                (
+                    name.to_string(),
+                    RangeCond::Between(key_value(lo, ty)?, key_value(hi, ty)?),
+                )
             }
             Cond::BeginsWith(a, b) => {
                 let name = attr_name(a)?;
@@ -133,10 +146,13 @@ fn analyse(cond: Cond, t: &Table, key: &KeySchema) -> Result<(KeyVal, Option<Ran
             }
             range = Some(rc);
         } else {
-            return Err(DynamoError::validation("Query condition missed key schema element"));
+            return Err(DynamoError::validation(
+                "Query condition missed key schema element",
+            ));
         }
     }
-    let hash = hash.ok_or_else(|| DynamoError::validation("Query condition missed key schema element"))?;
+    let hash =
+        hash.ok_or_else(|| DynamoError::validation("Query condition missed key schema element"))?;
     Ok((hash, range))
 }
 
@@ -184,7 +200,9 @@ fn prefix_upper(p: &KeyVal) -> Bound<Option<KeyVal>> {
 
 fn begins(k: &Option<KeyVal>, range: &Option<RangeCond>) -> bool {
     match (range, k) {
-        (Some(RangeCond::BeginsWith(KeyVal::S(p))), Some(KeyVal::S(s))) => s.starts_with(p.as_str()),
+        (Some(RangeCond::BeginsWith(KeyVal::S(p))), Some(KeyVal::S(s))) => {
+            s.starts_with(p.as_str())
+        }
         (Some(RangeCond::BeginsWith(KeyVal::B(p))), Some(KeyVal::B(b))) => b.starts_with(p),
         (Some(RangeCond::BeginsWith(_)), _) => false,
         _ => true,
@@ -193,9 +211,19 @@ fn begins(k: &Option<KeyVal>, range: &Option<RangeCond>) -> bool {
 
 pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
     let name = table_name(body)?;
-    reject_legacy(body, &["KeyConditions", "QueryFilter", "AttributesToGet", "ConditionalOperator"])?;
+    reject_legacy(
+        body,
+        &[
+            "KeyConditions",
+            "QueryFilter",
+            "AttributesToGet",
+            "ConditionalOperator",
+        ],
+    )?;
     let ctx = ExprContext::from_request(body)?;
-    if body.get("KeyConditionExpression").is_none_or(Value::is_null)
+    if body
+        .get("KeyConditionExpression")
+        .is_none_or(Value::is_null)
         && body.get("FilterExpression").is_none_or(Value::is_null)
     {
         if body.get("ProjectionExpression").is_none_or(Value::is_null) {
@@ -213,14 +241,19 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
     let t = table.read();
     let p = read::params(body, &t, &ctx)?;
     ctx.check_all_used()?;
-    let forward = body.get("ScanIndexForward").and_then(Value::as_bool).unwrap_or(true);
+    let forward = body
+        .get("ScanIndexForward")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
     let index = p.index.map(|i| &t.def.indexes[i]);
     let key = index.map(|i| &i.key).unwrap_or(&t.def.key);
     let (hash, range) = analyse(cond, &t, key)?;
     let (mut lo, mut hi) = bounds(&range);
     let start: Option<StartKey> = start_key(body, &t, index)?;
     let outside = || {
-        DynamoError::validation("The provided starting key is outside query boundaries based on provided conditions")
+        DynamoError::validation(
+            "The provided starting key is outside query boundaries based on provided conditions",
+        )
     };
 
     let keys: Box<dyn Iterator<Item = PrimaryKey> + '_> = match p.index {
@@ -284,7 +317,9 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
                 }
                 let tail: Box<dyn Iterator<Item = PrimaryKey> + '_> = if nonempty(&lo, &hi) {
                     let range_ref = &range;
-                    let groups = part.range((lo, hi)).filter(move |(k, _)| begins(k, range_ref));
+                    let groups = part
+                        .range((lo, hi))
+                        .filter(move |(k, _)| begins(k, range_ref));
                     if forward {
                         Box::new(groups.flat_map(|(_, set)| set.iter().cloned()))
                     } else {
@@ -302,7 +337,9 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
 }
 
 fn read_bad() -> DynamoError {
-    DynamoError::validation("The provided starting key is invalid: The provided key element does not match the schema")
+    DynamoError::validation(
+        "The provided starting key is invalid: The provided key element does not match the schema",
+    )
 }
 
 fn in_bounds(k: &Option<KeyVal>, lo: &Bound<Option<KeyVal>>, hi: &Bound<Option<KeyVal>>) -> bool {
@@ -318,4 +355,3 @@ fn in_bounds(k: &Option<KeyVal>, lo: &Bound<Option<KeyVal>>, hi: &Bound<Option<K
     };
     above && below
 }
-

@@ -37,7 +37,9 @@ pub fn params(body: &Value, t: &Table, ctx: &ExprContext) -> Result<ReadParams, 
         Some(name) => {
             super::check_name(name)?;
             let (i, def) = t.def.index(name).ok_or_else(|| {
-                DynamoError::validation(format!("The table does not have the specified index: {name}"))
+                DynamoError::validation(format!(
+                    "The table does not have the specified index: {name}"
+                ))
             })?;
             if !def.local && body.get("ConsistentRead").and_then(Value::as_bool) == Some(true) {
                 return Err(DynamoError::validation(
@@ -63,10 +65,10 @@ pub fn params(body: &Value, t: &Table, ctx: &ExprContext) -> Result<ReadParams, 
         Some("ALL_PROJECTED_ATTRIBUTES") => Select::Projected,
         Some("SPECIFIC_ATTRIBUTES") => Select::Specific,
         Some("COUNT") => Select::Count,
-        Some(other) => {
-            return Err(DynamoError::validation(format!(
-                "1 validation error detected: Value '{other}' at 'select' failed to satisfy constraint: Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]"
-            )))
+        Some(_) => {
+            return Err(DynamoError::validation(
+                "Select must be ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES, COUNT, or SPECIFIC_ATTRIBUTES",
+            ))
         }
     };
     match (select, &projection) {
@@ -83,9 +85,10 @@ pub fn params(body: &Value, t: &Table, ctx: &ExprContext) -> Result<ReadParams, 
         _ => {}
     }
     if select == Select::Projected && index.is_none() {
-        return Err(DynamoError::validation(
-            "One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is not supported on a table",
-        ));
+        return Err(DynamoError::validation(format!(
+            "ALL_PROJECTED_ATTRIBUTES can be used only when {} using an IndexName",
+            if body.get("KeyConditionExpression").is_some() { "Querying" } else { "Scanning" }
+        )));
     }
     if let (Select::All, Some(i)) = (select, index) {
         let def = &t.def.indexes[i];
@@ -106,7 +109,9 @@ pub fn params(body: &Value, t: &Table, ctx: &ExprContext) -> Result<ReadParams, 
 }
 
 fn bad_start_key() -> DynamoError {
-    DynamoError::validation("The provided starting key is invalid: The provided key element does not match the schema")
+    DynamoError::validation(
+        "The provided starting key is invalid: The provided key element does not match the schema",
+    )
 }
 
 /// Where a page resumes: the table key of the last evaluated item, plus its index key for
@@ -116,30 +121,48 @@ pub struct StartKey {
     pub index: Option<(KeyVal, Option<KeyVal>)>,
 }
 
-pub fn start_key(body: &Value, t: &Table, index: Option<&IndexDef>) -> Result<Option<StartKey>, DynamoError> {
+pub fn start_key(
+    body: &Value,
+    t: &Table,
+    index: Option<&IndexDef>,
+) -> Result<Option<StartKey>, DynamoError> {
     let Some(v) = body.get("ExclusiveStartKey").filter(|v| !v.is_null()) else {
         return Ok(None);
     };
     let item = item_from_json(v)?;
+    let key_len = t.def.key.names().count();
+    if index.is_none() && item.len() != key_len {
+        return Err(DynamoError::validation(
+            "Exclusive Start Key must have same size as table's key schema",
+        ));
+    }
     let mut table_part = Item::new();
     for n in t.def.key.names() {
         table_part.insert(n.clone(), item.get(n).cloned().ok_or_else(bad_start_key)?);
     }
-    let table = t.def.key_from_item_exact(&table_part).map_err(|_| bad_start_key())?;
+    let table = t
+        .def
+        .key_from_item_exact(&table_part)
+        .map_err(|_| bad_start_key())?;
     let index = match index {
         Some(idx) => {
-            let expected = t.def.key.names().chain(idx.key.names()).collect::<std::collections::BTreeSet<_>>();
+            let expected = t
+                .def
+                .key
+                .names()
+                .chain(idx.key.names())
+                .collect::<std::collections::BTreeSet<_>>();
             if item.len() != expected.len() || !item.keys().all(|k| expected.contains(k)) {
                 return Err(bad_start_key());
             }
-            Some(t.def.index_key_of(idx, &item).map_err(|_| bad_start_key())?.ok_or_else(bad_start_key)?)
+            Some(
+                t.def
+                    .index_key_of(idx, &item)
+                    .map_err(|_| bad_start_key())?
+                    .ok_or_else(bad_start_key)?,
+            )
         }
-        None => {
-            if item.len() != table_part.len() {
-                return Err(bad_start_key());
-            }
-            None
-        }
+        None => None,
     };
     Ok(Some(StartKey { table, index }))
 }
@@ -247,7 +270,12 @@ pub fn page_json(page: Page, select: Select) -> Value {
     if select != Select::Count {
         out.insert(
             "Items".into(),
-            Value::Array(page.items.iter().map(|i| Value::Object(item_to_json(i))).collect()),
+            Value::Array(
+                page.items
+                    .iter()
+                    .map(|i| Value::Object(item_to_json(i)))
+                    .collect(),
+            ),
         );
     }
     out.insert("Count".into(), json!(page.count));

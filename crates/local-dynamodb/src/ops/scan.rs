@@ -14,8 +14,13 @@ use crate::Dynamo;
 
 pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
     let name = table_name(body)?;
-    reject_legacy(body, &["ScanFilter", "AttributesToGet", "ConditionalOperator"])?;
-    if body.get("Segment").is_some_and(|v| !v.is_null()) || body.get("TotalSegments").is_some_and(|v| !v.is_null()) {
+    reject_legacy(
+        body,
+        &["ScanFilter", "AttributesToGet", "ConditionalOperator"],
+    )?;
+    if body.get("Segment").is_some_and(|v| !v.is_null())
+        || body.get("TotalSegments").is_some_and(|v| !v.is_null())
+    {
         return Err(DynamoError::validation(
             "Parallel scan (Segment/TotalSegments) is not supported by this local DynamoDB",
         ));
@@ -69,9 +74,15 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
                     let mut head: Vec<PrimaryKey> = Vec::new();
                     if let Some(part) = data.get(&ih) {
                         if let Some(set) = part.get(&ir) {
-                            head.extend(set.range((Bound::Excluded(s.table.clone()), Bound::Unbounded)).cloned());
+                            head.extend(
+                                set.range((Bound::Excluded(s.table.clone()), Bound::Unbounded))
+                                    .cloned(),
+                            );
                         }
-                        for set in part.range((Bound::Excluded(ir), Bound::Unbounded)).map(|(_, s)| s) {
+                        for set in part
+                            .range((Bound::Excluded(ir), Bound::Unbounded))
+                            .map(|(_, s)| s)
+                        {
                             head.extend(set.iter().cloned());
                         }
                     }

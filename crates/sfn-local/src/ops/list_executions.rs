@@ -6,14 +6,23 @@ use crate::req::Req;
 use crate::service::Core;
 use serde_json::{json, Value};
 
-const STATUSES: &[&str] = &["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"];
+const STATUSES: &[&str] = &[
+    "RUNNING",
+    "SUCCEEDED",
+    "FAILED",
+    "TIMED_OUT",
+    "ABORTED",
+    "PENDING_REDRIVE",
+];
 
 /// Most recent first, optionally filtered by status.
 pub(crate) fn run(core: &Core, body: &Value) -> Result<Value, SfnError> {
     let r = Req::new(body)?;
     let max = r.max_results()?;
     if r.opt_str("mapRunArn")?.is_some() {
-        return Err(SfnError::Validation("Map runs are not supported by this service".into()));
+        return Err(SfnError::Validation(
+            "Map runs are not supported by this service".into(),
+        ));
     }
     let arn = r.str("stateMachineArn")?;
     let filter = r.opt_str("statusFilter")?;
@@ -34,7 +43,11 @@ pub(crate) fn run(core: &Core, body: &Value) -> Result<Value, SfnError> {
     }
     let scope = format!("ListExecutions|{arn}|{}", filter.unwrap_or(""));
     let cursor = paging::decode(r.opt_str("nextToken")?, &scope)?;
-    let all = lock(&core.reg).by_machine.get(arn).cloned().unwrap_or_default();
+    let all = lock(&core.reg)
+        .by_machine
+        .get(arn)
+        .cloned()
+        .unwrap_or_default();
     let rows = all.iter().rev().filter_map(|e| {
         let st = lock(&e.state);
         let status = st.status.as_str();

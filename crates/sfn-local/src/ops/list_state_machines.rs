@@ -14,7 +14,14 @@ pub(crate) fn run(core: &Core, body: &Value) -> Result<Value, SfnError> {
     let cursor = paging::decode(r.opt_str("nextToken")?, SCOPE)?;
     let mut all: Vec<_> = lock(&core.reg).machines.values().cloned().collect();
     all.sort_by_key(|m| m.data.seq);
-    let (page, next) = paging::page(all.into_iter(), |m| m.data.seq, cursor, |k, c| k > c, max, SCOPE);
+    let (page, next) = paging::page(
+        all.into_iter(),
+        |m| m.data.seq,
+        cursor,
+        |k, c| k > c,
+        max,
+        SCOPE,
+    );
     let items: Vec<Value> = page
         .iter()
         .map(|m| {

@@ -16,8 +16,8 @@ mod tags;
 mod update_state_machine;
 mod validate_definition;
 
-pub use create_state_machine::MachineSpec;
 pub(crate) use create_state_machine::put_machine;
+pub use create_state_machine::MachineSpec;
 
 use crate::error::SfnError;
 use crate::model::{lock, Execution, Machine};
@@ -61,27 +61,26 @@ pub(crate) fn secs(t: DateTime<Utc>) -> Value {
 /// A live state machine by ARN (ARN checked first, as AWS does).
 pub(crate) fn machine(core: &Core, arn: &str) -> Result<Arc<Machine>, SfnError> {
     crate::arn::state_machine_name(arn)?;
-    lock(&core.reg)
-        .machines
-        .get(arn)
-        .cloned()
-        .ok_or_else(|| SfnError::StateMachineDoesNotExist(format!("State Machine Does Not Exist: '{arn}'")))
+    lock(&core.reg).machines.get(arn).cloned().ok_or_else(|| {
+        SfnError::StateMachineDoesNotExist(format!("State Machine Does Not Exist: '{arn}'"))
+    })
 }
 
 pub(crate) fn execution(core: &Core, arn: &str) -> Result<Arc<Execution>, SfnError> {
     crate::arn::execution_names(arn)?;
-    lock(&core.reg)
-        .executions
-        .get(arn)
-        .cloned()
-        .ok_or_else(|| SfnError::ExecutionDoesNotExist(format!("Execution Does Not Exist: '{arn}'")))
+    lock(&core.reg).executions.get(arn).cloned().ok_or_else(|| {
+        SfnError::ExecutionDoesNotExist(format!("Execution Does Not Exist: '{arn}'"))
+    })
 }
 
 /// CreateStateMachine/UpdateStateMachine's definition check.
 pub(crate) fn parse_definition(definition: &str) -> Result<asl::StateMachine, SfnError> {
     asl::StateMachine::parse(definition).map_err(|e| {
         let parts: Vec<String> = e.diagnostics.iter().map(|d| d.to_string()).collect();
-        SfnError::InvalidDefinition(format!("Invalid State Machine Definition: '{}'", parts.join(", ")))
+        SfnError::InvalidDefinition(format!(
+            "Invalid State Machine Definition: '{}'",
+            parts.join(", ")
+        ))
     })
 }
 
@@ -90,11 +89,16 @@ pub(crate) fn definition_member(r: &crate::req::Req<'_>) -> Result<Option<String
 }
 
 /// `loggingConfiguration` / `tracingConfiguration`: accepted and echoed, never acted on.
-pub(crate) fn config_member(r: &crate::req::Req<'_>, member: &str) -> Result<Option<Value>, SfnError> {
+pub(crate) fn config_member(
+    r: &crate::req::Req<'_>,
+    member: &str,
+) -> Result<Option<Value>, SfnError> {
     match r.opt_value(member) {
         None => Ok(None),
         Some(v @ Value::Object(_)) => Ok(Some(v.clone())),
-        Some(_) => Err(SfnError::Serialization(format!("Expected a structure for member '{member}'"))),
+        Some(_) => Err(SfnError::Serialization(format!(
+            "Expected a structure for member '{member}'"
+        ))),
     }
 }
 

@@ -11,7 +11,8 @@ pub(crate) fn token_hash(token: &str) -> String {
 }
 
 fn token<'a>(r: &Req<'a>) -> Result<&'a str, SfnError> {
-    r.bounded("taskToken", 1, 2048)?.ok_or_else(|| SfnError::null("taskToken"))
+    r.bounded("taskToken", 1, 2048)?
+        .ok_or_else(|| SfnError::null("taskToken"))
 }
 
 fn answer(op: &str, token: &str, res: Result<(), asl::TokenError>) -> Result<Value, SfnError> {
@@ -30,10 +31,16 @@ fn answer(op: &str, token: &str, res: Result<(), asl::TokenError>) -> Result<Val
 pub(crate) fn success(core: &Core, body: &Value) -> Result<Value, SfnError> {
     let r = Req::new(body)?;
     let t = token(&r)?;
-    let output = r.bounded("output", 0, 262_144)?.ok_or_else(|| SfnError::null("output"))?;
+    let output = r
+        .bounded("output", 0, 262_144)?
+        .ok_or_else(|| SfnError::null("output"))?;
     let value: Value = serde_json::from_str(output)
         .map_err(|e| SfnError::InvalidOutput(format!("Invalid Output: '{e}'")))?;
-    answer("SendTaskSuccess", t, core.engine.send_task_success(t, value))
+    answer(
+        "SendTaskSuccess",
+        t,
+        core.engine.send_task_success(t, value),
+    )
 }
 
 pub(crate) fn failure(core: &Core, body: &Value) -> Result<Value, SfnError> {
@@ -41,7 +48,11 @@ pub(crate) fn failure(core: &Core, body: &Value) -> Result<Value, SfnError> {
     let t = token(&r)?;
     let error = r.bounded("error", 0, 256)?.map(str::to_string);
     let cause = r.bounded("cause", 0, 32_768)?.map(str::to_string);
-    answer("SendTaskFailure", t, core.engine.send_task_failure(t, error, cause))
+    answer(
+        "SendTaskFailure",
+        t,
+        core.engine.send_task_failure(t, error, cause),
+    )
 }
 
 pub(crate) fn heartbeat(core: &Core, body: &Value) -> Result<Value, SfnError> {

@@ -57,7 +57,10 @@ pub(crate) fn run(core: &Arc<Core>, body: &Value) -> Result<Value, SfnError> {
 
 /// Same name with the same input while it runs is the same execution; any other reuse
 /// of a name is `ExecutionAlreadyExists`.
-pub(crate) fn start_standard(core: &Arc<Core>, req: StartRequest) -> Result<Arc<Execution>, SfnError> {
+pub(crate) fn start_standard(
+    core: &Arc<Core>,
+    req: StartRequest,
+) -> Result<Arc<Execution>, SfnError> {
     let m = req.machine;
     let arn = core.scope.execution_arn(&m.data.name, &req.name);
     let exec = {
@@ -103,7 +106,10 @@ pub(crate) fn start_standard(core: &Arc<Core>, req: StartRequest) -> Result<Arc<
 pub(crate) fn start_express(
     core: &Arc<Core>,
     req: StartRequest,
-) -> ((String, chrono::DateTime<chrono::Utc>), asl::ExecutionHandle) {
+) -> (
+    (String, chrono::DateTime<chrono::Utc>),
+    asl::ExecutionHandle,
+) {
     let m = req.machine;
     let arn = core.scope.express_execution_arn(&m.data.name, &req.name);
     let start = core.now();
@@ -120,6 +126,8 @@ pub(crate) fn start_express(
         name: req.name,
         machine: m.data.name.clone(),
     });
-    let handle = core.engine.start(&m.parsed, info, req.input_value, observer);
+    let handle = core
+        .engine
+        .start(&m.parsed, info, req.input_value, observer);
     ((arn, start), handle)
 }

@@ -20,7 +20,9 @@ fn pairs(v: Option<&Value>) -> Result<Vec<(String, String)>, SfnError> {
                 Some(k) if !k.is_empty() && k.len() <= 128 && value.len() <= 256 => {
                     Ok((k.to_string(), value.to_string()))
                 }
-                _ => Err(SfnError::Validation("Tag keys must be 1 to 128 characters and values at most 256".into())),
+                _ => Err(SfnError::Validation(
+                    "Tag keys must be 1 to 128 characters and values at most 256".into(),
+                )),
             }
         })
         .collect()
@@ -40,7 +42,11 @@ pub(crate) fn tag(core: &Core, body: &Value) -> Result<Value, SfnError> {
     let r = Req::new(body)?;
     let arn = r.str("resourceArn")?;
     machine(core, arn).map_err(not_found)?;
-    set(core, arn, Some(r.opt_value("tags").ok_or_else(|| SfnError::null("tags"))?))?;
+    set(
+        core,
+        arn,
+        Some(r.opt_value("tags").ok_or_else(|| SfnError::null("tags"))?),
+    )?;
     Ok(json!({}))
 }
 
@@ -69,7 +75,11 @@ pub(crate) fn list(core: &Core, body: &Value) -> Result<Value, SfnError> {
     let tags: Vec<Value> = reg
         .tags
         .get(arn)
-        .map(|t| t.iter().map(|(k, v)| json!({"key": k, "value": v})).collect())
+        .map(|t| {
+            t.iter()
+                .map(|(k, v)| json!({"key": k, "value": v}))
+                .collect()
+        })
         .unwrap_or_default();
     Ok(json!({ "tags": tags }))
 }

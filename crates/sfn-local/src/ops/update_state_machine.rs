@@ -41,14 +41,17 @@ pub(crate) fn run(core: &Arc<Core>, body: &Value) -> Result<Value, SfnError> {
     let data = MachineData {
         rev: core.next_seq(),
         definition: definition.unwrap_or_else(|| current.data.definition.clone()),
-        role_arn: role.map(str::to_string).unwrap_or_else(|| current.data.role_arn.clone()),
+        role_arn: role
+            .map(str::to_string)
+            .unwrap_or_else(|| current.data.role_arn.clone()),
         update_date: Some(now),
         logging: logging.or(current.data.logging.clone()),
         tracing: tracing.or(current.data.tracing.clone()),
         ..current.data.clone()
     };
     core.record(machine_record(&data));
-    reg.machines.insert(arn.to_string(), Arc::new(Machine { data, parsed }));
+    reg.machines
+        .insert(arn.to_string(), Arc::new(Machine { data, parsed }));
     Ok(json!({
         "updateDate": secs(now),
         "revisionId": now.timestamp_millis().to_string(),

@@ -5,7 +5,9 @@ use serde_json::{json, Value};
 /// Diagnostics, not an error: ValidateStateMachineDefinition answers FAIL with the list.
 pub(crate) fn run(body: &Value) -> Result<Value, SfnError> {
     let r = Req::new(body)?;
-    let definition = r.bounded("definition", 1, 1_048_576)?.ok_or_else(|| SfnError::null("definition"))?;
+    let definition = r
+        .bounded("definition", 1, 1_048_576)?
+        .ok_or_else(|| SfnError::null("definition"))?;
     if let Some(t) = r.opt_str("type")? {
         if crate::model::MachineType::parse(t).is_none() {
             return Err(SfnError::constraint(

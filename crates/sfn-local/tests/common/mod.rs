@@ -27,14 +27,20 @@ impl TaskResources for FakeResources {
     async fn invoke(&self, call: TaskCall) -> Result<Value, TaskError> {
         self.calls.lock().unwrap().push(call.state_name.clone());
         if let Some(t) = call.task_token.clone() {
-            self.tokens.lock().unwrap().push((call.state_name.clone(), t));
+            self.tokens
+                .lock()
+                .unwrap()
+                .push((call.state_name.clone(), t));
             self.arrived.notify_waiters();
             return Ok(json!({"submitted": true}));
         }
         match call.base_resource.as_str() {
             "arn:aws:states:::test:echo" => Ok(call.parameters),
             "arn:aws:states:::test:fail" => Err(TaskError::new("Boom", "the fake resource failed")),
-            other => Err(TaskError::new("States.TaskFailed", format!("no fake for {other}"))),
+            other => Err(TaskError::new(
+                "States.TaskFailed",
+                format!("no fake for {other}"),
+            )),
         }
     }
 }
@@ -52,6 +58,31 @@ impl FakeResources {
     }
 }
 
+/// The SDK puts `sync-` before the host of StartSyncExecution (AWS serves it on
+/// `sync-states.*`), even with a custom endpoint, and has no switch to turn that off.
+/// Clients of a local endpoint undo it with this interceptor (botocore: set
+/// `AWS_DISABLE_HOST_PREFIX_INJECTION=true`).
+#[derive(Debug)]
+pub struct NoSyncPrefix;
+
+impl aws_sdk_sfn::config::Intercept for NoSyncPrefix {
+    fn name(&self) -> &'static str {
+        "NoSyncPrefix"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        ctx: &mut aws_sdk_sfn::config::interceptors::BeforeTransmitInterceptorContextMut<'_>,
+        _rc: &aws_sdk_sfn::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_sfn::config::ConfigBag,
+    ) -> Result<(), aws_sdk_sfn::error::BoxError> {
+        let req = ctx.request_mut();
+        let uri = req.uri().replacen("://sync-", "://", 1);
+        req.set_uri(uri)?;
+        Ok(())
+    }
+}
+
 pub struct Harness {
     pub svc: Arc<SfnService>,
     pub clock: ManualClock,
@@ -61,15 +92,26 @@ pub struct Harness {
 }
 
 pub fn t0() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z").unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 impl Harness {
     pub async fn start() -> Harness {
-        Harness::start_with(None, ManualClock::new(t0()), Arc::new(FakeResources::default())).await
+        Harness::start_with(
+            None,
+            ManualClock::new(t0()),
+            Arc::new(FakeResources::default()),
+        )
+        .await
     }
 
-    pub async fn start_with(state_dir: Option<PathBuf>, clock: ManualClock, fake: Arc<FakeResources>) -> Harness {
+    pub async fn start_with(
+        state_dir: Option<PathBuf>,
+        clock: ManualClock,
+        fake: Arc<FakeResources>,
+    ) -> Harness {
         let mut cfg = SfnConfig::new(Arc::new(clock.clone()), fake.clone());
         cfg.state_dir = state_dir;
         let svc = Arc::new(SfnService::new(cfg).expect("service"));
@@ -79,7 +121,13 @@ impl Harness {
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Harness { svc, clock, fake, url, server }
+        Harness {
+            svc,
+            clock,
+            fake,
+            url,
+            server,
+        }
     }
 
     /// Stops serving and recording, as a killed process would.
@@ -95,13 +143,17 @@ impl Harness {
             .region(aws_sdk_sfn::config::Region::new("us-east-1"))
             .credentials_provider(creds)
             .endpoint_url(&self.url)
+            .interceptor(NoSyncPrefix)
             .build();
         aws_sdk_sfn::Client::from_conf(conf)
     }
 
     /// Calls an operation directly (no HTTP), for setup and checks.
     pub async fn call(&self, op: &str, body: Value) -> Value {
-        self.svc.handle(op, body).await.unwrap_or_else(|e| panic!("{op}: {} {}", e.type_name(), e.message()))
+        self.svc
+            .handle(op, body)
+            .await
+            .unwrap_or_else(|e| panic!("{op}: {} {}", e.type_name(), e.message()))
     }
 
     pub async fn create(&self, name: &str, definition: &Value) -> String {
@@ -129,7 +181,8 @@ impl Harness {
     }
 
     pub async fn describe(&self, exec: &str) -> Value {
-        self.call("DescribeExecution", json!({"executionArn": exec})).await
+        self.call("DescribeExecution", json!({"executionArn": exec}))
+            .await
     }
 
     /// Polls (real time, short) until the execution leaves RUNNING; returns its description.
@@ -156,8 +209,18 @@ impl Harness {
     }
 
     pub async fn history_types(&self, exec: &str) -> Vec<String> {
-        let h = self.call("GetExecutionHistory", json!({"executionArn": exec, "maxResults": 1000})).await;
-        h["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap().to_string()).collect()
+        let h = self
+            .call(
+                "GetExecutionHistory",
+                json!({"executionArn": exec, "maxResults": 1000}),
+            )
+            .await;
+        h["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["type"].as_str().unwrap().to_string())
+            .collect()
     }
 }
 
@@ -218,14 +281,18 @@ impl CliResult {
         if self.stdout.trim().is_empty() {
             return json!({});
         }
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("CLI output is not JSON ({e}): {}", self.stdout))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("CLI output is not JSON ({e}): {}", self.stdout))
     }
 
     /// The error code the CLI printed, e.g. `ExecutionDoesNotExist`.
     pub fn error_code(&self) -> String {
         assert!(!self.ok, "expected the CLI to fail, got {}", self.stdout);
         let s = &self.stderr;
-        let start = s.find("An error occurred (").unwrap_or_else(|| panic!("no error code in: {s}")) + 19;
+        let start = s
+            .find("An error occurred (")
+            .unwrap_or_else(|| panic!("no error code in: {s}"))
+            + 19;
         let end = s[start..].find(')').unwrap() + start;
         s[start..end].to_string()
     }

@@ -1,0 +1,47 @@
+//! The application's handler crates, linked in: the template names each function's cargo
+//! bin (`Metadata.BuildProperties.Binary`), which is also its crate.
+
+use std::sync::Arc;
+
+use app_core::{ConfigError, Env, JsonHandler};
+use lambda_runtime::{Context, Diagnostic};
+use serde_json::Value;
+
+use crate::lambda::LambdaHandler;
+
+/// The bins this runtime links, for error messages.
+pub const LINKED: &[&str] = &[
+    "start-execution",
+    "send-email",
+    "send-wait",
+    "send-token",
+    "status",
+    "task-callback",
+];
+
+/// Builds the handler of `binary` the same way its `main.rs` does; None if it is not linked.
+pub async fn build(
+    binary: &str,
+    sdk: &aws_config::SdkConfig,
+    env: &Env,
+) -> Option<Result<Arc<dyn LambdaHandler>, ConfigError>> {
+    let h = match binary {
+        "start-execution" => start_execution::json_handler(sdk, env).await,
+        "send-email" => send_email::json_handler(sdk, env).await,
+        "send-wait" => send_wait::json_handler(sdk, env).await,
+        "send-token" => send_token::json_handler(sdk, env).await,
+        "status" => status::json_handler(sdk, env).await,
+        "task-callback" => task_callback::json_handler(sdk, env).await,
+        _ => return None,
+    };
+    Some(h.map(|h| Arc::new(Linked(h)) as Arc<dyn LambdaHandler>))
+}
+
+struct Linked(Arc<dyn JsonHandler>);
+
+#[async_trait::async_trait]
+impl LambdaHandler for Linked {
+    async fn invoke(&self, payload: Value, ctx: Context) -> Result<Value, Diagnostic> {
+        self.0.invoke_json(payload, ctx).await
+    }
+}

@@ -1,0 +1,370 @@
+//! Wires the parts together: template -> tables, functions, state machines, API routes, and
+//! the two listeners. Used by `main.rs` and, in-process, by the end-to-end tests.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use asl::Clock;
+use local_dynamodb::Dynamo;
+use sfn_local::{MachineSpec, MachineType, SfnConfig, SfnService};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::apigw::{ApiGateway, Route};
+use crate::lambda::{LambdaHandler, LambdaRegistry};
+use crate::resources::LocalResources;
+use crate::template::{self, Application, LoadOptions};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Template(#[from] template::TemplateError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("state folder {path}: {message}")]
+    State { path: PathBuf, message: String },
+    #[error("table {table}: {message}")]
+    Table { table: String, message: String },
+    #[error("state machine {machine}: {message}")]
+    StateMachine { machine: String, message: String },
+    #[error("function {function}: {message}")]
+    Function { function: String, message: String },
+}
+
+pub struct Options {
+    pub template: PathBuf,
+    pub host: String,
+    pub api_port: u16,
+    pub aws_port: u16,
+    /// None keeps everything in memory (`--in-memory`).
+    pub state_dir: Option<PathBuf>,
+    /// None: a random key, printed at start-up.
+    pub api_key: Option<String>,
+    pub parameters: Vec<(String, String)>,
+    pub region: String,
+    pub stack_name: String,
+    pub clock: Arc<dyn Clock>,
+    /// Print one line per transition on stdout.
+    pub print_transitions: bool,
+    /// Replace linked handlers by bin name (tests inject failures this way).
+    pub handler_overrides: HashMap<String, Arc<dyn LambdaHandler>>,
+}
+
+impl Options {
+    pub fn new(template: impl Into<PathBuf>) -> Options {
+        Options {
+            template: template.into(),
+            host: "127.0.0.1".into(),
+            api_port: 3000,
+            aws_port: 4566,
+            state_dir: None,
+            api_key: None,
+            parameters: Vec::new(),
+            region: "us-east-1".into(),
+            stack_name: "local".into(),
+            clock: Arc::new(asl::SystemClock),
+            print_transitions: true,
+            handler_overrides: HashMap::new(),
+        }
+    }
+}
+
+pub struct LocalRuntime;
+
+/// A started runtime. Dropping it without [`RunningRuntime::shutdown`] stops serving but
+/// does not flush: like a killed process, which persistence must survive anyway.
+pub struct RunningRuntime {
+    pub api_addr: SocketAddr,
+    pub aws_addr: SocketAddr,
+    pub api_key: String,
+    pub clock: Arc<dyn Clock>,
+    pub app: Application,
+    pub sfn: Arc<SfnService>,
+    pub dynamo: Arc<Dynamo>,
+    pub lambdas: Arc<LambdaRegistry>,
+    pub routes: Vec<Route>,
+    stop: watch::Sender<bool>,
+    servers: Vec<JoinHandle<()>>,
+    background: Vec<JoinHandle<()>>,
+}
+
+fn random_key() -> String {
+    use rand::Rng;
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..40)
+        .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
+        .collect()
+}
+
+async fn bind(host: &str, port: u16) -> Result<TcpListener, StartError> {
+    let addr = format!("{host}:{port}");
+    TcpListener::bind(&addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })
+}
+
+/// The configuration every handler's AWS SDK clients get: this runtime's endpoint.
+async fn sdk_config(aws_addr: SocketAddr, region: &str) -> aws_config::SdkConfig {
+    let creds = aws_credential_types::Credentials::new("test", "test", None, None, "local");
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(format!("http://{aws_addr}"))
+        .region(aws_config::Region::new(region.to_string()))
+        .credentials_provider(creds)
+        .load()
+        .await
+}
+
+impl LocalRuntime {
+    pub async fn start(opts: Options) -> Result<RunningRuntime, StartError> {
+        let app = template::load(
+            &opts.template,
+            &LoadOptions {
+                region: opts.region.clone(),
+                stack_name: opts.stack_name.clone(),
+                parameters: opts.parameters.clone(),
+            },
+        )?;
+        let api_listener = bind(&opts.host, opts.api_port).await?;
+        let aws_listener = bind(&opts.host, opts.aws_port).await?;
+        let local = |l: &TcpListener, host: &str, port: u16| {
+            l.local_addr().map_err(|source| StartError::Bind {
+                addr: format!("{host}:{port}"),
+                source,
+            })
+        };
+        let api_addr = local(&api_listener, &opts.host, opts.api_port)?;
+        let aws_addr = local(&aws_listener, &opts.host, opts.aws_port)?;
+
+        let state = |sub: &str| opts.state_dir.as_ref().map(|d| d.join(sub));
+        if let Some(dir) = &opts.state_dir {
+            std::fs::create_dir_all(dir).map_err(|e| StartError::State {
+                path: dir.clone(),
+                message: e.to_string(),
+            })?;
+        }
+        let dynamo = Arc::new(
+            Dynamo::open_with(state("dynamodb"), &app.region, template::ACCOUNT_ID).map_err(
+                |e| StartError::State {
+                    path: state("dynamodb").unwrap_or_default(),
+                    message: e.to_string(),
+                },
+            )?,
+        );
+        for t in &app.tables {
+            dynamo
+                .create_table_if_missing(&t.properties)
+                .map_err(|e| StartError::Table {
+                    table: t.name.clone(),
+                    message: e.to_string(),
+                })?;
+        }
+
+        let lambdas = Arc::new(build_functions(&app, &opts, aws_addr).await?);
+        let resources = Arc::new(LocalResources::new(lambdas.clone(), dynamo.clone()));
+        let mut cfg = SfnConfig::new(opts.clock.clone(), resources);
+        cfg.region = app.region.clone();
+        cfg.account_id = template::ACCOUNT_ID.into();
+        cfg.state_dir = state("stepfunctions");
+        // Subscribing before the service resumes would need the service; resumed executions
+        // run from where they were, so their first lines may precede the printer.
+        let sfn = Arc::new(SfnService::new(cfg).map_err(|e| StartError::State {
+            path: state("stepfunctions").unwrap_or_default(),
+            message: e.to_string(),
+        })?);
+        for m in &app.state_machines {
+            let kind = if m.kind.eq_ignore_ascii_case("EXPRESS") {
+                MachineType::Express
+            } else {
+                MachineType::Standard
+            };
+            sfn.upsert_state_machine(MachineSpec {
+                name: m.name.clone(),
+                definition: m.definition.clone(),
+                role_arn: Some(format!(
+                    "arn:aws:iam::{}:role/{}Role",
+                    template::ACCOUNT_ID,
+                    m.logical_id
+                )),
+                kind,
+                logging: None,
+                tracing: None,
+            })
+            .map_err(|e| StartError::StateMachine {
+                machine: m.logical_id.clone(),
+                message: e.to_string(),
+            })?;
+        }
+
+        let api_key = opts.api_key.clone().unwrap_or_else(random_key);
+        let routes = ApiGateway::routes_from(&app);
+        let gateway = Arc::new(ApiGateway::new(
+            routes.clone(),
+            lambdas.clone(),
+            api_key.clone(),
+        ));
+        let aws_router = crate::aws_endpoint::router(sfn.clone().router(), dynamo.clone().router());
+
+        let (stop, stop_rx) = watch::channel(false);
+        let servers = vec![
+            serve(api_listener, gateway.router(), stop_rx.clone()),
+            serve(aws_listener, aws_router, stop_rx),
+        ];
+        let mut background = vec![tokio::spawn(log_status(sfn.subscribe_status()))];
+        if opts.print_transitions {
+            background.push(tokio::spawn(crate::transitions::print(
+                sfn.subscribe_transitions(),
+            )));
+        }
+
+        Ok(RunningRuntime {
+            api_addr,
+            aws_addr,
+            api_key,
+            clock: opts.clock,
+            app,
+            sfn,
+            dynamo,
+            lambdas,
+            routes,
+            stop,
+            servers,
+            background,
+        })
+    }
+}
+
+async fn build_functions(
+    app: &Application,
+    opts: &Options,
+    aws_addr: SocketAddr,
+) -> Result<LambdaRegistry, StartError> {
+    let sdk = sdk_config(aws_addr, &app.region).await;
+    let mut reg = LambdaRegistry::new();
+    for f in &app.functions {
+        let mut env: HashMap<String, String> = f
+            .environment
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for (k, v) in [
+            ("AWS_REGION", app.region.clone()),
+            ("AWS_DEFAULT_REGION", app.region.clone()),
+            ("AWS_LAMBDA_FUNCTION_NAME", f.name.clone()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", f.memory_mb.to_string()),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
+            ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{}", f.name)),
+            ("AWS_ENDPOINT_URL", format!("http://{aws_addr}")),
+        ] {
+            env.entry(k.to_string()).or_insert(v);
+        }
+        let lookup = move |k: &str| env.get(k).cloned();
+        let binary = f.binary.clone().unwrap_or_else(|| f.logical_id.clone());
+        let handler = match opts.handler_overrides.get(&binary) {
+            Some(h) => h.clone(),
+            None => match crate::handlers::build(&binary, &sdk, &lookup).await {
+                Some(Ok(h)) => h,
+                Some(Err(e)) => {
+                    return Err(StartError::Function {
+                        function: f.logical_id.clone(),
+                        message: e.to_string(),
+                    })
+                }
+                None => {
+                    return Err(StartError::Function {
+                        function: f.logical_id.clone(),
+                        message: format!(
+                            "no linked handler for bin '{binary}' (linked: {})",
+                            crate::handlers::LINKED.join(", ")
+                        ),
+                    })
+                }
+            },
+        };
+        reg.insert(f.clone(), handler);
+    }
+    Ok(reg)
+}
+
+fn serve(listener: TcpListener, router: axum::Router, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let svc = router.into_make_service_with_connect_info::<SocketAddr>();
+        let shutdown = async move {
+            let _ = stop.wait_for(|s| *s).await;
+        };
+        if let Err(e) = axum::serve(listener, svc)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(error = %e, "server stopped");
+        }
+    })
+}
+
+async fn log_status(mut rx: tokio::sync::broadcast::Receiver<sfn_local::ExecutionStatusChange>) {
+    loop {
+        match rx.recv().await {
+            Ok(c) => tracing::info!(
+                execution = %c.execution_arn,
+                status = %c.status,
+                error = c.error.as_deref().unwrap_or(""),
+                "execution status change"
+            ),
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+        }
+    }
+}
+
+impl RunningRuntime {
+    pub fn api_url(&self) -> String {
+        format!("http://{}", self.api_addr)
+    }
+
+    pub fn aws_url(&self) -> String {
+        format!("http://{}", self.aws_addr)
+    }
+
+    /// The ARN of a state machine by logical id or name.
+    pub fn state_machine_arn(&self, key: &str) -> Option<String> {
+        self.app
+            .state_machines
+            .iter()
+            .find(|m| m.logical_id == key || m.name == key)
+            .map(|m| m.arn.clone())
+    }
+
+    /// Stops accepting requests (in-flight ones finish), then stops executions' tasks and
+    /// flushes persistence.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        for t in self.servers.drain(..) {
+            let abort = t.abort_handle();
+            if tokio::time::timeout(std::time::Duration::from_secs(5), t)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
+        }
+        self.sfn.shutdown();
+        for t in self.background.drain(..) {
+            t.abort();
+        }
+    }
+}
+
+impl Drop for RunningRuntime {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        for t in self.servers.iter().chain(self.background.iter()) {
+            t.abort();
+        }
+    }
+}

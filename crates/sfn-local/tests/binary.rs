@@ -1,0 +1,99 @@
+//! The standalone binary: it prints one line when listening, and a SIGKILL loses nothing.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Running {
+    child: Child,
+    url: String,
+}
+
+fn spawn(state_dir: &std::path::Path) -> Running {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sfn-local"))
+        .args(["--port", "0", "--state-dir"])
+        .arg(state_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn sfn-local");
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("sfn-local listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .to_string();
+    Running { child, url }
+}
+
+async fn call(url: &str, op: &str, body: Value) -> Value {
+    reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/x-amz-json-1.0")
+        .header("x-amz-target", format!("AWSStepFunctions.{op}"))
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_binary_resumes_its_executions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = spawn(dir.path());
+    let def = json!({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Seconds": 1, "Next": "T"},
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "f"}, "End": true}}});
+    let m = call(&p.url, "CreateStateMachine", json!({"name": "K", "definition": def.to_string(), "roleArn": "arn:aws:iam::123456789012:role/r"})).await;
+    let m = m["stateMachineArn"].as_str().unwrap().to_string();
+    let e = call(
+        &p.url,
+        "StartExecution",
+        json!({"stateMachineArn": m, "name": "k1"}),
+    )
+    .await;
+    let e = e["executionArn"].as_str().unwrap().to_string();
+    p.child.kill().unwrap(); // SIGKILL
+    p.child.wait().unwrap();
+
+    let mut p2 = spawn(dir.path());
+    let mut d = Value::Null;
+    for _ in 0..300 {
+        d = call(&p2.url, "DescribeExecution", json!({"executionArn": e})).await;
+        if d["status"] != "RUNNING" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The Task has no resource in the standalone binary.
+    assert_eq!(d["status"], "FAILED", "{d}");
+    assert_eq!(d["error"], "States.TaskFailed");
+    assert!(
+        d["cause"]
+            .as_str()
+            .unwrap()
+            .contains("No resource is configured"),
+        "{d}"
+    );
+    let hist = call(&p2.url, "GetExecutionHistory", json!({"executionArn": e})).await;
+    let types: Vec<&str> = hist["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types[..3],
+        ["ExecutionStarted", "WaitStateEntered", "WaitStateExited"]
+    );
+    let waited = d["stopDate"].as_f64().unwrap() - d["startDate"].as_f64().unwrap();
+    assert!(waited >= 1.0, "the wait kept its original target: {waited}");
+    p2.child.kill().unwrap();
+    p2.child.wait().unwrap();
+}

@@ -1,0 +1,109 @@
+//! The AWS JSON 1.0 wire details that SDKs rely on, checked with raw HTTP.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+async fn post(h: &Harness, target: Option<&str>, body: &str) -> (u16, String, Value) {
+    let mut req = reqwest::Client::new()
+        .post(format!("{}/", h.url))
+        .header("content-type", "application/x-amz-json-1.0")
+        .body(body.to_string());
+    if let Some(t) = target {
+        req = req.header("x-amz-target", t);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let v: Value = resp.json().await.unwrap();
+    (status, ct, v)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wire_errors_have_aws_types() {
+    let h = Harness::start().await;
+    let (s, ct, v) = post(&h, Some("AWSStepFunctions.ListStateMachines"), "{not json").await;
+    assert_eq!(
+        (s, v["__type"].as_str()),
+        (400, Some("SerializationException"))
+    );
+    assert_eq!(ct, "application/x-amz-json-1.0");
+    let (s, _, v) = post(&h, Some("AWSStepFunctions.Frobnicate"), "{}").await;
+    assert_eq!(
+        (s, v["__type"].as_str()),
+        (400, Some("UnknownOperationException"))
+    );
+    let (s, _, v) = post(&h, None, "{}").await;
+    assert_eq!(
+        (s, v["__type"].as_str()),
+        (400, Some("UnknownOperationException"))
+    );
+    let (_, _, v) = post(&h, Some("DynamoDB_20120810.ListTables"), "{}").await;
+    assert_eq!(v["__type"], "UnknownOperationException");
+    let (s, _, v) = post(&h, Some("AWSStepFunctions.DescribeExecution"), "{}").await;
+    assert_eq!(
+        (s, v["__type"].as_str()),
+        (400, Some("ValidationException"))
+    );
+    assert!(v["message"].as_str().unwrap().contains("executionArn"));
+    let (_, _, v) = post(
+        &h,
+        Some("AWSStepFunctions.DescribeExecution"),
+        r#"{"executionArn": 5}"#,
+    )
+    .await;
+    assert_eq!(v["__type"], "SerializationException");
+    let (_, _, v) = post(&h, Some("AWSStepFunctions.ListStateMachines"), "[]").await;
+    assert_eq!(v["__type"], "SerializationException");
+    let (_, _, v) = post(&h, Some("AWSStepFunctions.ListExecutions"), r#"{"stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:x", "maxResults": 0, "statusFilter": "DONE"}"#).await;
+    assert_eq!(v["__type"], "ValidationException");
+    let (_, _, v) = post(
+        &h,
+        Some("AWSStepFunctions.SendTaskSuccess"),
+        r#"{"taskToken": "", "output": "{}"}"#,
+    )
+    .await;
+    assert_eq!(v["__type"], "ValidationException");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wire_shapes() {
+    let h = Harness::start().await;
+    let (s, ct, v) = post(&h, Some("AWSStepFunctions.ListStateMachines"), "").await;
+    assert_eq!((s, ct.as_str()), (200, "application/x-amz-json-1.0"));
+    assert_eq!(v, json!({"stateMachines": []}));
+    let m = h.create("Wire", &pass3()).await;
+    let e = h.start_exec(&m, "w", json!({"a": [1, 2]})).await;
+    h.finished(&e).await;
+    let (_, _, d) = post(
+        &h,
+        Some("AWSStepFunctions.DescribeExecution"),
+        &json!({"executionArn": e}).to_string(),
+    )
+    .await;
+    assert_eq!(d["startDate"].as_f64(), Some(t0().timestamp() as f64));
+    assert!(d["input"].is_string() && d["output"].is_string());
+    assert_eq!(d["inputDetails"], json!({"included": true}));
+    assert_eq!(d["redriveCount"], 0);
+    let (_, _, hist) = post(
+        &h,
+        Some("AWSStepFunctions.GetExecutionHistory"),
+        &json!({"executionArn": e}).to_string(),
+    )
+    .await;
+    let first = &hist["events"][0];
+    assert_eq!(first["type"], "ExecutionStarted");
+    assert_eq!(first["id"], 1);
+    assert_eq!(first["previousEventId"], 0);
+    assert_eq!(
+        first["executionStartedEventDetails"]["input"],
+        r#"{"a":[1,2]}"#
+    );
+    assert!(first["timestamp"].is_f64() || first["timestamp"].is_u64());
+}
