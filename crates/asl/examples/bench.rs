@@ -1,6 +1,8 @@
 //! Throughput and memory figures for the engine (prints a table; asserts nothing).
 //!
-//! `cargo run --release -p asl --example bench`
+//! `cargo run --release -p asl --example bench` (set `BENCH_NOOP=1` to measure the waiting
+//! executions without recording their history). "per 2 CPU-s" divides by the CPU time this
+//! process actually got, which is the fairer figure when other work shares the machine.
 
 use asl::{
     Engine, ExecutionInfo, HistoryEvent, Observer, Outcome, StateMachine, SystemClock, TaskCall,

@@ -13,7 +13,10 @@ use std::sync::Arc;
 const SCHEMA: &str = "SCHEMA_VALIDATION_FAILED";
 const MISSING_TARGET: &str = "MISSING_TRANSITION_TARGET";
 const UNREACHABLE: &str = "UNREACHABLE_STATE";
-const NO_TERMINAL: &str = "NO_TERMINAL_STATE";
+const NO_TERMINAL: &str = "MISSING_END_STATE";
+const DUPLICATE: &str = "DUPLICATE_STATE_NAME";
+const BAD_NAME: &str = "INVALID_STATE_NAME";
+const BAD_RESOURCE: &str = "INVALID_RESOURCE";
 const MAX_SECONDS: u64 = 99_999_999;
 
 /// InputPath / OutputPath / ItemsPath: absent = `$`, `null` = `{}` (InputPath/OutputPath).
@@ -158,7 +161,10 @@ impl StateMachine {
                 format!("the definition is not valid JSON: {e}"),
             )],
         })?;
-        let mut v = Validator { diags: Vec::new() };
+        let mut v = Validator {
+            diags: Vec::new(),
+            names: HashMap::new(),
+        };
         let machine = v.machine(&value, "", true);
         match machine {
             Some(m) if v.diags.is_empty() => Ok(StateMachine {
@@ -201,6 +207,9 @@ pub fn validate(definition: &str) -> Vec<Diagnostic> {
 
 struct Validator {
     diags: Vec<Diagnostic>,
+    /// Every state name seen so far with its location: names are unique in the whole
+    /// machine, branches and item processors included (ASL spec).
+    names: HashMap<String, String>,
 }
 
 fn allowed_fields(t: &str) -> Option<&'static [&'static str]> {
@@ -383,9 +392,17 @@ impl Validator {
         let states_obj = states_obj?;
         let mut index: HashMap<Arc<str>, usize> = HashMap::new();
         for (i, name) in states_obj.keys().enumerate() {
+            let here = format!("{loc}/States/{name}");
+            if let Some(first) = self.names.insert(name.clone(), here.clone()) {
+                self.err(
+                    DUPLICATE,
+                    here.clone(),
+                    format!("state name '{name}' is already used at {first}"),
+                );
+            }
             if name.is_empty() || name.chars().count() > 80 {
                 self.err(
-                    SCHEMA,
+                    BAD_NAME,
                     format!("{loc}/States/{name}"),
                     format!("state name '{name}' must be 1 to 80 characters long"),
                 );
@@ -922,7 +939,7 @@ impl Validator {
                     Some(Value::String(r)) if r.starts_with("arn:") => r.clone(),
                     Some(_) => {
                         self.err(
-                            SCHEMA,
+                            BAD_RESOURCE,
                             format!("{sloc}/Resource"),
                             format!("{who}: 'Resource' must be an ARN string"),
                         );
@@ -1165,5 +1182,27 @@ impl Validator {
             catch,
             needs_ctx,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_gives_one_line_per_diagnostic_and_validate_matches_parse() {
+        let def = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"Nope"},"B":{"Type":"Wait","End":true}}}"#;
+        let err = StateMachine::parse(def).unwrap_err();
+        let text = err.to_string();
+        assert_eq!(text.lines().count(), err.diagnostics.len());
+        assert!(err.diagnostics.len() >= 2);
+        assert!(text.contains("/States/A/Next") && text.contains("'A'"));
+        assert!(text.contains("/States/B/"));
+        assert_eq!(validate(def), err.diagnostics);
+        let ok = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#;
+        assert!(validate(ok).is_empty());
+        let m = StateMachine::parse(ok).unwrap();
+        assert_eq!(m.start_at(), "A");
+        assert_eq!(m.state_names().collect::<Vec<_>>(), vec!["A"]);
     }
 }

@@ -242,6 +242,7 @@ pub struct MapIterationDetails {
 }
 
 /// The one `...EventDetails` member of an event; the variant name is the JSON key.
+/// Rare, large variants are boxed to keep every recorded event small.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum EventDetails {
     #[serde(rename = "executionStartedEventDetails")]
@@ -259,19 +260,19 @@ pub enum EventDetails {
     #[serde(rename = "stateExitedEventDetails")]
     StateExited(StateExitedDetails),
     #[serde(rename = "taskScheduledEventDetails")]
-    TaskScheduled(TaskScheduledDetails),
+    TaskScheduled(Box<TaskScheduledDetails>),
     #[serde(rename = "taskStartedEventDetails")]
     TaskStarted(TaskStartedDetails),
     #[serde(rename = "taskSubmittedEventDetails")]
-    TaskSubmitted(TaskOutputDetails),
+    TaskSubmitted(Box<TaskOutputDetails>),
     #[serde(rename = "taskSucceededEventDetails")]
-    TaskSucceeded(TaskOutputDetails),
+    TaskSucceeded(Box<TaskOutputDetails>),
     #[serde(rename = "taskFailedEventDetails")]
-    TaskFailed(TaskErrorDetails),
+    TaskFailed(Box<TaskErrorDetails>),
     #[serde(rename = "taskTimedOutEventDetails")]
-    TaskTimedOut(TaskErrorDetails),
+    TaskTimedOut(Box<TaskErrorDetails>),
     #[serde(rename = "lambdaFunctionScheduledEventDetails")]
-    LambdaFunctionScheduled(LambdaScheduledDetails),
+    LambdaFunctionScheduled(Box<LambdaScheduledDetails>),
     #[serde(rename = "lambdaFunctionSucceededEventDetails")]
     LambdaFunctionSucceeded(OutputDetails),
     #[serde(rename = "lambdaFunctionFailedEventDetails")]

@@ -355,7 +355,10 @@ impl Call {
                         )));
                     }
                     out.push(Value::from(x));
-                    x += step;
+                    match x.checked_add(step) {
+                        Some(n) => x = n,
+                        None => break,
+                    }
                 }
                 Ok(Value::Array(out))
             }

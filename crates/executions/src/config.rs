@@ -1,5 +1,7 @@
 //! Settings read through a key lookup, so the local runtime can pass the template's variables.
 
+use app_core::config::{required, ConfigError, Env};
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub jobs_table: String,
@@ -8,32 +10,48 @@ pub struct Config {
     pub waitable_arn: String,
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ConfigError {
-    #[error("missing environment variable {0}")]
-    Missing(&'static str),
-    #[error("{0} is not a state machine ARN")]
-    NotAMachineArn(&'static str),
+fn machine_arn(env: &Env, name: &'static str) -> Result<String, ConfigError> {
+    let v = required(env, name)?;
+    crate::machines::execution_prefix(&v).ok_or_else(|| ConfigError::Invalid {
+        name,
+        reason: format!("{v:?} is not a state machine ARN"),
+    })?;
+    Ok(v)
 }
 
 impl Config {
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let req = |k: &'static str| {
-            get(k)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-                .ok_or(ConfigError::Missing(k))
-        };
-        let arn = |k: &'static str| {
-            let v = req(k)?;
-            crate::machines::execution_prefix(&v).ok_or(ConfigError::NotAMachineArn(k))?;
-            Ok(v)
-        };
+    pub fn from_lookup(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
-            jobs_table: req("JOBS_TABLE")?,
-            callback_arn: arn("CALLBACK_STATE_MACHINE_ARN")?,
-            wait_until_arn: arn("WAIT_UNTIL_STATE_MACHINE_ARN")?,
-            waitable_arn: arn("WAITABLE_STATE_MACHINE_ARN")?,
+            jobs_table: required(env, "JOBS_TABLE")?,
+            callback_arn: machine_arn(env, "CALLBACK_STATE_MACHINE_ARN")?,
+            wait_until_arn: machine_arn(env, "WAIT_UNTIL_STATE_MACHINE_ARN")?,
+            waitable_arn: machine_arn(env, "WAITABLE_STATE_MACHINE_ARN")?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn needs_the_table_and_three_machine_arns() {
+        let full = |k: &str| -> Option<String> {
+            Some(match k {
+                "JOBS_TABLE" => "Jobs".into(),
+                _ => format!("arn:aws:states:us-east-1:1:stateMachine:{k}"),
+            })
+        };
+        let cfg = Config::from_lookup(&full).unwrap();
+        assert_eq!(cfg.jobs_table, "Jobs");
+        assert!(cfg.callback_arn.ends_with("CALLBACK_STATE_MACHINE_ARN"));
+
+        let no_table = |k: &str| if k == "JOBS_TABLE" { None } else { full(k) };
+        assert_eq!(Config::from_lookup(&no_table), Err(ConfigError::Missing("JOBS_TABLE")));
+        let bad_arn = |k: &str| if k == "WAITABLE_STATE_MACHINE_ARN" { Some("nope".into()) } else { full(k) };
+        assert!(matches!(
+            Config::from_lookup(&bad_arn),
+            Err(ConfigError::Invalid { name: "WAITABLE_STATE_MACHINE_ARN", .. })
+        ));
     }
 }

@@ -2,51 +2,17 @@
 //! (`{"error": "<ShortName>", "message": "..."}` for every 4xx/5xx).
 
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
-use aws_lambda_events::encodings::Body;
-use aws_lambda_events::http::{HeaderMap, HeaderValue};
-use serde_json::{json, Value};
+use serde_json::Value;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{status} {error}: {message}")]
-pub struct ApiError {
-    pub status: u16,
-    pub error: &'static str,
-    pub message: String,
-}
+pub use app_core::ApiError;
 
-impl ApiError {
-    pub fn new(status: u16, error: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            error,
-            message: message.into(),
-        }
-    }
-    pub fn invalid(message: impl Into<String>) -> Self {
-        Self::new(400, "InvalidField", message)
-    }
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(404, "NotFound", message)
-    }
-    pub fn upstream(message: impl Into<String>) -> Self {
-        Self::new(502, "Upstream", message)
-    }
-    pub fn into_response(self) -> ApiGatewayProxyResponse {
-        json_response(
-            self.status,
-            &json!({"error": self.error, "message": self.message}),
-        )
-    }
+/// 400 `InvalidField`: the message names the field.
+pub fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::bad_request("InvalidField", message)
 }
 
 pub fn json_response(status: u16, body: &Value) -> ApiGatewayProxyResponse {
-    let mut headers = HeaderMap::new();
-    headers.insert("content-type", HeaderValue::from_static("application/json"));
-    let mut r = ApiGatewayProxyResponse::default();
-    r.status_code = i64::from(status);
-    r.headers = headers;
-    r.body = Some(Body::Text(body.to_string()));
-    r
+    app_core::http::json_response(status, body)
 }
 
 /// The single value of a query parameter; repeating it is ambiguous, so it is refused.
@@ -67,7 +33,7 @@ pub fn query_one<'a>(
     match values.as_slice() {
         [] => Ok(None),
         [v] => Ok(Some(v)),
-        _ => Err(ApiError::invalid(format!(
+        _ => Err(invalid(format!(
             "query parameter `{key}` is given more than once"
         ))),
     }
@@ -108,7 +74,7 @@ pub fn query_int(
         return Ok(default);
     };
     let bad = || {
-        ApiError::invalid(format!(
+        invalid(format!(
             "query parameter `{key}` must be an integer from {} to {}",
             range.start(),
             range.end()
@@ -127,7 +93,7 @@ pub fn query_bool(req: &ApiGatewayProxyRequest, key: &str) -> Result<bool, ApiEr
         None => Ok(false),
         Some(v) if v.eq_ignore_ascii_case("true") || v == "1" || v.is_empty() => Ok(true),
         Some(v) if v.eq_ignore_ascii_case("false") || v == "0" => Ok(false),
-        Some(_) => Err(ApiError::invalid(format!(
+        Some(_) => Err(invalid(format!(
             "query parameter `{key}` must be true or false"
         ))),
     }

@@ -13,12 +13,16 @@ pub mod router;
 pub mod routes;
 pub mod sfn;
 
+use std::sync::Arc;
+
+use app_core::{ConfigError, Env, JsonHandler};
+use async_trait::async_trait;
 use aws_lambda_events::apigw::ApiGatewayProxyRequest;
-use lambda_runtime::Diagnostic;
+use lambda_runtime::{Context, Diagnostic};
 use serde_json::Value;
 
 pub use api::Api;
-pub use config::{Config, ConfigError};
+pub use config::Config;
 pub use machines::Machine;
 
 pub struct Handler {
@@ -45,4 +49,46 @@ impl Handler {
             error_message: e.to_string(),
         })
     }
+}
+
+#[async_trait]
+impl JsonHandler for Handler {
+    async fn invoke_json(&self, payload: Value, ctx: Context) -> Result<Value, Diagnostic> {
+        // A zero deadline means "unknown" (a default Context, e.g. in-process callers).
+        let deadline = i64::try_from(ctx.deadline).ok().filter(|d| *d > 0);
+        Handler::invoke_json(self, payload, deadline).await
+    }
+}
+
+/// The start routes' handler, called in-process by the synchronous start.
+pub struct InProcessStarter(pub Arc<dyn JsonHandler>);
+
+#[async_trait]
+impl ports::Starter for InProcessStarter {
+    async fn start(&self, request: Value) -> Result<Value, String> {
+        self.0
+            .invoke_json(request, Context::default())
+            .await
+            .map_err(|d| format!("{}: {}", d.error_type, d.error_message))
+    }
+}
+
+/// The handler with AWS clients, as `main.rs` and the local runtime use it.
+pub async fn json_handler(
+    sdk: &aws_config::SdkConfig,
+    env: &Env,
+) -> Result<Arc<dyn JsonHandler>, ConfigError> {
+    let cfg = Config::from_lookup(env)?;
+    let starter = start_execution::json_handler(sdk, env).await?;
+    let api = Api {
+        sfn: Arc::new(sfn::SfnClient::new(aws_sdk_sfn::Client::new(sdk))),
+        jobs: Arc::new(dynamodb::DynamoJobs::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            cfg.jobs_table.clone(),
+        )),
+        starter: Arc::new(InProcessStarter(starter)),
+        timer: Arc::new(ports::SystemTimer),
+        cfg,
+    };
+    Ok(Arc::new(Handler { api }))
 }

@@ -28,7 +28,7 @@ pub fn check_name(id: &str) -> Result<(), ApiError> {
     if valid_execution_name(id) {
         Ok(())
     } else {
-        Err(ApiError::invalid(
+        Err(crate::http::invalid(
             "execution id must be 1 to 80 characters without spaces or any of <>{}[]?*\"#%\\^|~`$&,;:/",
         ))
     }
@@ -70,7 +70,7 @@ pub async fn resolve(api: &Api, id: &str) -> Result<Resolved, ApiError> {
         }
     }
     // The same name on two machines: the newest execution is the one a user most likely means.
-    found.sort_by(|a, b| b.1.start_ms.cmp(&a.1.start_ms));
+    found.sort_by_key(|f| std::cmp::Reverse(f.1.start_ms));
     let Some((machine, detail)) = found.into_iter().next() else {
         return Err(ApiError::not_found(format!(
             "no execution named `{id}` in this stack's state machines"

@@ -53,7 +53,7 @@ pub async fn route(
             } else {
                 tracing::info!(status = e.status, error = e.error, message = %e.message, "request refused");
             }
-            e.into_response()
+            e.to_response()
         }
     }
 }

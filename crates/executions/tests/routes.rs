@@ -154,7 +154,8 @@ async fn list_filters_by_machine_and_status() {
 async fn list_rejects_bad_filters_with_named_errors() {
     let w = world();
     seed(&w);
-    let cases: &[(&[(&str, &str)], &str, &str)] = &[
+    type Query<'a> = &'a [(&'a str, &'a str)];
+    let cases: &[(Query, &str, &str)] = &[
         (&[("machine", "nope")], "UnknownMachine", "machine"),
         (&[("status", "DONE")], "InvalidField", "status"),
         (&[("status", "CANCELLED")], "InvalidField", "status"),

@@ -16,10 +16,16 @@ use crate::{Dynamo, DynamoError};
 /// Prefix of `X-Amz-Target` for this service.
 pub const TARGET_PREFIX: &str = "DynamoDB_20120810.";
 
+const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+
 static REQUEST_SEQ: AtomicU64 = AtomicU64::new(1);
 
 pub fn router(dynamo: Arc<Dynamo>) -> Router {
-    Router::new().route("/", post(handle)).with_state(dynamo)
+    Router::new()
+        .route("/", post(handle))
+        // DynamoDB accepts requests up to 16 MB (a full BatchWriteItem); axum's default is 2 MB.
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .with_state(dynamo)
 }
 
 async fn handle(
@@ -40,6 +46,12 @@ async fn handle(
             ))),
         },
     };
+    into_response(result)
+}
+
+/// The wire form of an operation's outcome (status, `__type` body, content type), for
+/// embedders such as the local runtime that dispatch `X-Amz-Target` themselves.
+pub fn into_response(result: Result<Value, DynamoError>) -> Response {
     let (status, body) = match result {
         Ok(v) => (StatusCode::OK, v),
         Err(e) => {

@@ -21,6 +21,7 @@ use parking_lot::RwLock;
 use serde_json::Value;
 
 pub use error::DynamoError;
+pub use http::{into_response, TARGET_PREFIX};
 use persist::{Log, PersistError, Record};
 use table::Table;
 use value::{item_from_json, item_to_json};

@@ -453,11 +453,11 @@ async fn protocol_errors() {
 #[tokio::test]
 async fn paging_and_binary_keys() {
     let t = "pgb_t";
-    let mut steps = vec![
-        create(t, Some("B")),
-        create("pgb_big", Some("N")),
-    ];
-    for (i, b) in ["AA==", "AQ==", "/w==", "AAE=", "gA==", "AP8="].iter().enumerate() {
+    let mut steps = vec![create(t, Some("B")), create("pgb_big", Some("N"))];
+    for (i, b) in ["AA==", "AQ==", "/w==", "AAE=", "gA==", "AP8="]
+        .iter()
+        .enumerate()
+    {
         steps.push(s("PutItem", json!({"TableName": t, "Item": {"pk": {"S": "one"}, "sk": {"B": b}, "i": {"N": format!("{i}")}}})));
     }
     steps.extend([
@@ -562,7 +562,9 @@ async fn query_index_projection_and_filters_on_keys() {
 #[tokio::test]
 async fn misc_errors() {
     let t = "mer_t";
-    let keys: Vec<_> = (0..101).map(|i| json!({"pk": {"S": format!("k{i}")}})).collect();
+    let keys: Vec<_> = (0..101)
+        .map(|i| json!({"pk": {"S": format!("k{i}")}}))
+        .collect();
     diff(vec![
         create(t, None),
         s("DeleteItem", json!({"TableName": "mer_none", "Key": {"pk": {"S": "a"}}})),
@@ -593,6 +595,90 @@ async fn misc_errors() {
             "ExpressionAttributeValues": {":a": {"SS": []}}})),
         s("Scan", json!({"TableName": t, "FilterExpression": "a = :a", "ExpressionAttributeValues": {":a": {"N": "1"}},
             "ExpressionAttributeNames": {"#x": "y"}})),
+        s("UpdateItem", json!({"TableName": t, "Key": {"pk": {"S": "n"}}, "UpdateExpression": "SET a = :a",
+            "ExpressionAttributeValues": {"a": {"N": "1"}}})),
+        s("UpdateItem", json!({"TableName": t, "Key": {"pk": {"S": "n"}}, "UpdateExpression": "SET #a = :a",
+            "ExpressionAttributeNames": {"a": "x", "#a": "y"}, "ExpressionAttributeValues": {":a": {"N": "1"}}})),
+        s("UpdateItem", json!({"TableName": t, "Key": {"pk": {"S": "r"}}, "UpdateExpression": "REMOVE a", "ReturnValues": "ALL_NEW"})),
+        s("UpdateItem", json!({"TableName": t, "Key": {"pk": {"S": "n"}}, "UpdateExpression": "SET a = :a",
+            "ExpressionAttributeValues": {":a": {"N": "1e100"}}})),
+        s("UpdateItem", json!({"TableName": t, "Key": {"pk": {"S": "n"}}, "UpdateExpression": "ADD a :a",
+            "ExpressionAttributeValues": {":a": {"N": "1"}}})),
+        s("UpdateItem", json!({"TableName": t, "Key": {"pk": {"S": "n"}}, "UpdateExpression": "SET a[0] = :a",
+            "ExpressionAttributeValues": {":a": {"N": "1"}}})),
+        s("UpdateItem", json!({"TableName": t, "Key": {"pk": {"S": "n"}}, "UpdateExpression": "SET b = :a",
+            "ConditionExpression": "contains(:a, a) OR a.b = :a", "ExpressionAttributeValues": {":a": {"N": "1"}}})),
     ])
     .await;
+}
+
+#[tokio::test]
+async fn more_expression_features_and_reserved_words() {
+    let t = "mef_t";
+    let upd = |expr: &str, cond: Option<&str>, values: serde_json::Value, rv: &str| {
+        let mut body = json!({"TableName": t, "Key": {"pk": {"S": "e"}}, "UpdateExpression": expr, "ReturnValues": rv,
+            "ExpressionAttributeValues": values});
+        if let Some(c) = cond {
+            body["ConditionExpression"] = json!(c);
+        }
+        s("UpdateItem", body)
+    };
+    let mut steps = vec![
+        create(t, None),
+        s(
+            "PutItem",
+            json!({"TableName": t, "Item": {"pk": {"S": "e"}, "ns": {"NS": ["1", "2", "3"]}, "bs": {"BS": ["AQ==", "Ag=="]},
+            "ss": {"SS": ["x"]}, "m": {"M": {"k": {"N": "1"}, "j": {"N": "2"}}}, "b": {"B": "AQID"}, "n": {"N": "-7.25"},
+            "nul": {"NULL": true}, "bo": {"BOOL": true}, "l": {"L": [{"N": "1"}]}, "s": {"S": "héllo"}}}),
+        ),
+    ];
+    for ty in ["S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"] {
+        steps.push(upd("SET touched = :one", Some("attribute_type(ns, :t) OR attribute_type(bs, :t) OR attribute_type(nul, :t) OR attribute_type(bo, :t)"),
+            json!({":one": {"N": "1"}, ":t": {"S": ty}}), "UPDATED_NEW"));
+    }
+    steps.extend([
+        upd("SET touched = :one", Some("contains(ns, :n) AND contains(bs, :b) AND NOT contains(ss, :s)"),
+            json!({":one": {"N": "1"}, ":n": {"N": "2.0"}, ":b": {"B": "Ag=="}, ":s": {"S": "y"}}), "UPDATED_NEW"),
+        upd("SET touched = :one", Some("size(m) = :two AND size(ss) = :one AND size(s) = :five"),
+            json!({":one": {"N": "1"}, ":two": {"N": "2"}, ":five": {"N": "5"}}), "UPDATED_NEW"),
+        upd("SET touched = :one", Some("n BETWEEN :lo AND :hi AND begins_with(b, :p)"),
+            json!({":one": {"N": "1"}, ":lo": {"N": "-8"}, ":hi": {"N": "-7.25"}, ":p": {"B": "AQ=="}}), "UPDATED_NEW"),
+        upd("SET touched = :one", Some("n IN (:a, :b, :c, :d, :e) AND NOT attribute_exists(nope.deeper)"),
+            json!({":one": {"N": "1"}, ":a": {"N": "1"}, ":b": {"N": "2"}, ":c": {"N": "3"}, ":d": {"N": "4"}, ":e": {"N": "-7.250"}}), "UPDATED_NEW"),
+        upd("ADD ns :n, bs :b, counter :one DELETE ss :s", None,
+            json!({":n": {"NS": ["4", "1"]}, ":b": {"BS": ["Aw=="]}, ":one": {"N": "1"}, ":s": {"SS": ["x", "nothere"]}}), "UPDATED_NEW"),
+        upd("DELETE ns :n", None, json!({":n": {"NS": ["1", "2", "3", "4"]}}), "ALL_NEW"),
+        upd("SET l = list_append(:front, l), m.k = m.k - :one, #x = if_not_exists(#x, :one)", None,
+            json!({":front": {"L": [{"S": "f"}]}, ":one": {"N": "0.5"}}), "ALL_OLD"),
+        upd("SET n = :big + :big", None, json!({":big": {"N": "99999999999999999999999999999999999999"}}), "UPDATED_NEW"),
+        upd("SET n = :a - :b", None, json!({":a": {"N": "0.1"}, ":b": {"N": "0.3"}}), "UPDATED_NEW"),
+        upd("SET Kind = :a, Pattern = :a, ProcessStatus = :a, LastUpdated = :a, StartActionAt = :a, ExecutionArn = :a",
+            None, json!({":a": {"S": "v"}}), "UPDATED_NEW"),
+        upd("SET TaskToken = :a, Output = :a", None, json!({":a": {"S": "v"}}), "UPDATED_NEW"),
+        upd("SET #e = :a, Cause = :a", None, json!({":a": {"S": "v"}}), "UPDATED_NEW"),
+        upd("SET Error = :a", None, json!({":a": {"S": "v"}}), "UPDATED_NEW"),
+        upd("SET Status = :a", None, json!({":a": {"S": "v"}}), "UPDATED_NEW"),
+        upd("SET data = :a", None, json!({":a": {"S": "v"}}), "UPDATED_NEW"),
+        upd("SET ttl = :a", None, json!({":a": {"S": "v"}}), "UPDATED_NEW"),
+    ]);
+    // `#x` and `#e` need names.
+    for st in steps.iter_mut() {
+        if let Some(e) = st.body.get("UpdateExpression").and_then(|v| v.as_str()) {
+            let mut names = serde_json::Map::new();
+            if e.contains("#x") {
+                names.insert("#x".into(), json!("fresh"));
+            }
+            if e.contains("#e") {
+                names.insert("#e".into(), json!("Error"));
+            }
+            if !names.is_empty() {
+                st.body["ExpressionAttributeNames"] = serde_json::Value::Object(names);
+            }
+        }
+    }
+    steps.push(s(
+        "GetItem",
+        json!({"TableName": t, "Key": {"pk": {"S": "e"}}}),
+    ));
+    diff(steps).await;
 }

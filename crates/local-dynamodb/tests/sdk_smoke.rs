@@ -167,3 +167,55 @@ async fn sdk_round_trip() {
     assert_eq!(tables.table_names(), ["Jobs".to_string()]);
     c.delete_table().table_name("Jobs").send().await.unwrap();
 }
+
+#[tokio::test]
+async fn raw_protocol_errors_and_large_batches() {
+    let dynamo = Arc::new(Dynamo::open(None).unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, dynamo.router()).await });
+    let http = reqwest::Client::new();
+    let send = |target: Option<&str>, body: String| {
+        let mut r = http.post(format!("http://{addr}/")).body(body);
+        if let Some(t) = target {
+            r = r.header("X-Amz-Target", t);
+        }
+        r.send()
+    };
+    let r = send(None, "{}".into()).await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.headers()["content-type"], "application/x-amz-json-1.0");
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        v["__type"],
+        "com.amazonaws.dynamodb.v20120810#UnknownOperationException"
+    );
+    let r = send(Some("DynamoDB_20120810.ListTables"), "{not json".into())
+        .await
+        .unwrap();
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        v["__type"],
+        "com.amazonaws.dynamodb.v20120810#SerializationException"
+    );
+
+    // 25 items of ~300 KB: a 7.5 MB request, which DynamoDB accepts.
+    let create = r#"{"TableName":"Big","KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],
+        "AttributeDefinitions":[{"AttributeName":"k","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}"#;
+    assert_eq!(
+        send(Some("DynamoDB_20120810.CreateTable"), create.into())
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let blob = "z".repeat(300_000);
+    let puts: Vec<serde_json::Value> = (0..25)
+        .map(|i| serde_json::json!({"PutRequest": {"Item": {"k": {"S": format!("{i}")}, "blob": {"S": blob}}}}))
+        .collect();
+    let body = serde_json::json!({"RequestItems": {"Big": puts}}).to_string();
+    let r = send(Some("DynamoDB_20120810.BatchWriteItem"), body)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}

@@ -88,6 +88,11 @@ impl<M: Mailer, C: Clock> SendEmail<M, C> {
     pub fn new(outbox: Outbox<M>, clock: C) -> Self {
         Self { outbox, clock }
     }
+
+    /// Where emails go, for tests that inspect their fake.
+    pub fn outbox(&self) -> &Outbox<M> {
+        &self.outbox
+    }
 }
 
 #[async_trait]

@@ -97,6 +97,11 @@ impl<T: TaskCallbacks, R: Random> SendToken<T, R> {
             success_ratio,
         }
     }
+
+    /// The ports, for tests that inspect their fakes.
+    pub fn ports(&self) -> (&T, &R) {
+        (&self.callbacks, &self.random)
+    }
 }
 
 #[async_trait]

@@ -57,6 +57,11 @@ impl<S: TokenStore, C: Clock> SendWait<S, C> {
     pub fn new(store: S, clock: C) -> Self {
         Self { store, clock }
     }
+
+    /// The store, for tests that inspect their fake.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
 }
 
 #[async_trait]

@@ -14,10 +14,8 @@ use std::thread::JoinHandle;
 const FILE: &str = "journal.jsonl";
 const SECRET: &str = "token-secret";
 
-enum Msg {
-    Rec(Record),
-    Close,
-}
+/// `None` asks the writer to finish.
+type Msg = Option<Record>;
 
 pub(crate) struct Journal {
     tx: mpsc::Sender<Msg>,
@@ -109,14 +107,14 @@ impl Journal {
     }
 
     pub(crate) fn append(&self, r: Record) {
-        if self.tx.send(Msg::Rec(r)).is_err() {
+        if self.tx.send(Some(r)).is_err() {
             tracing::error!("journal writer has stopped; record dropped");
         }
     }
 
     /// Writes out everything queued and stops the writer.
     pub(crate) fn close(&self) {
-        let _ = self.tx.send(Msg::Close);
+        let _ = self.tx.send(None);
         let t = crate::model::lock(&self.thread).take();
         if let Some(t) = t {
             let _ = t.join();
@@ -132,13 +130,13 @@ fn writer(mut file: File, rx: mpsc::Receiver<Msg>) {
         let mut next = Some(first);
         while let Some(m) = next.take() {
             match m {
-                Msg::Rec(r) => {
+                Some(r) => {
                     if let Ok(line) = serde_json::to_vec(&r) {
                         buf.extend_from_slice(&line);
                         buf.push(b'\n');
                     }
                 }
-                Msg::Close => {
+                None => {
                     closing = true;
                     break;
                 }

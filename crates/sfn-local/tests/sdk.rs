@@ -858,3 +858,60 @@ async fn status_changes_and_transitions_are_published() {
     );
     assert_eq!(lines.last().unwrap().2, "ExecutionSucceeded");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_well_formed_token_nobody_waits_for_is_task_does_not_exist() {
+    use sfn_local::{SfnConfig, SfnService};
+    use std::sync::Arc;
+    let secret = b"shared-secret-shared-secret-0123".to_vec();
+    let fake = Arc::new(FakeResources::default());
+    let clock = asl::ManualClock::new(t0());
+    let mut a_cfg = SfnConfig::new(Arc::new(clock.clone()), fake.clone());
+    a_cfg.token_secret = Some(secret.clone());
+    let a = SfnService::new(a_cfg).unwrap();
+    let mut b_cfg = SfnConfig::new(Arc::new(clock), fake.clone());
+    b_cfg.token_secret = Some(secret);
+    let b = SfnService::new(b_cfg).unwrap();
+    let m = a
+        .handle(
+            "CreateStateMachine",
+            json!({"name": "Tok", "definition": callback_machine(None).to_string(), "roleArn": ROLE}),
+        )
+        .await
+        .unwrap();
+    a.handle(
+        "StartExecution",
+        json!({"stateMachineArn": m["stateMachineArn"]}),
+    )
+    .await
+    .unwrap();
+    let token = fake.token(1).await;
+    let r = b
+        .handle(
+            "SendTaskSuccess",
+            json!({"taskToken": token, "output": "{}"}),
+        )
+        .await;
+    assert_eq!(r.unwrap_err().type_name(), "TaskDoesNotExist");
+    let r = b
+        .handle("SendTaskHeartbeat", json!({"taskToken": token}))
+        .await;
+    assert_eq!(r.unwrap_err().type_name(), "TaskDoesNotExist");
+    // A token altered by one character is no longer one this service issued.
+    let mut forged = token.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    let r = a
+        .handle(
+            "SendTaskSuccess",
+            json!({"taskToken": forged, "output": "{}"}),
+        )
+        .await;
+    assert_eq!(r.unwrap_err().type_name(), "InvalidToken");
+    a.handle(
+        "SendTaskSuccess",
+        json!({"taskToken": token, "output": "{}"}),
+    )
+    .await
+    .unwrap();
+}

@@ -56,6 +56,11 @@ impl<S: JobReader + JobLister> Status<S> {
         Self { store }
     }
 
+    /// The store, for tests that inspect their fake.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
     async fn list(&self, req: &ApiGatewayProxyRequest) -> Result<ApiGatewayProxyResponse, Error> {
         let names = req
             .query_string_parameters

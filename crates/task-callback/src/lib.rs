@@ -76,6 +76,11 @@ impl<S: JobReader, T: TaskCallbacks> TaskCallback<S, T> {
         Self { store, callbacks }
     }
 
+    /// The ports, for tests that inspect their fakes.
+    pub fn ports(&self) -> (&S, &T) {
+        (&self.store, &self.callbacks)
+    }
+
     async fn token(&self, id: &JobId) -> Result<TaskToken, Error> {
         let job = self
             .store

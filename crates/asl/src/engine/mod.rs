@@ -367,7 +367,7 @@ async fn drive(
             _ = timer => End::TimedOut,
         }
     };
-    ex.shared.set_current(None);
+    let last_state = lock(&ex.shared.current).take();
     let outcome = match end {
         End::Done(Ok(v)) => {
             ex.emit(
@@ -394,6 +394,21 @@ async fn drive(
         }
         End::Stopped => {
             let (error, cause) = lock(&ex.shared.stop_reason).take().unwrap_or((None, None));
+            // As on AWS, the state that was running is closed with its `...Aborted` event.
+            let aborted = last_state
+                .and_then(|n| machine.index.get(&n).map(|&i| &machine.states[i].kind))
+                .and_then(|k| match k {
+                    crate::definition::Kind::Task(_) => Some(EventType::TaskStateAborted),
+                    crate::definition::Kind::Wait(_) => Some(EventType::WaitStateAborted),
+                    crate::definition::Kind::Parallel { .. } => {
+                        Some(EventType::ParallelStateAborted)
+                    }
+                    crate::definition::Kind::Map(_) => Some(EventType::MapStateAborted),
+                    _ => None,
+                });
+            if let Some(t) = aborted {
+                ex.emit(&mut prev, t, None);
+            }
             ex.emit(
                 &mut prev,
                 EventType::ExecutionAborted,
@@ -435,8 +450,9 @@ mod size_probe {
         }
     }
 
+    /// Guards the memory budget of waiting executions (100,000 under 300 MB).
     #[test]
-    fn future_sizes() {
+    fn waiting_execution_futures_stay_small() {
         let e = Engine::new(Arc::new(crate::clock::SystemClock), Arc::new(Nothing));
         let m = StateMachine::parse(
             r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}}"#,
@@ -459,7 +475,11 @@ mod size_probe {
         let mut prev = 0;
         {
             let f = ex.run_machine(&m.machine, Arc::new(Value::Null), &mut prev, true, None);
-            eprintln!("run_machine future (boxed): {}", std::mem::size_of_val(&*f));
+            assert!(
+                std::mem::size_of_val(&*f) <= 1024,
+                "run_machine future grew to {}",
+                std::mem::size_of_val(&*f)
+            );
         }
         let f = drive(
             ex.clone(),
@@ -468,8 +488,11 @@ mod size_probe {
             0,
             None,
         );
-        eprintln!("drive future: {}", std::mem::size_of_val(&f));
-        eprintln!("Exec: {}", std::mem::size_of::<run::Exec>());
-        eprintln!("ExecShared: {}", std::mem::size_of::<ExecShared>());
+        assert!(
+            std::mem::size_of_val(&f) <= 512,
+            "drive future grew to {}",
+            std::mem::size_of_val(&f)
+        );
+        assert!(std::mem::size_of::<crate::history::HistoryEvent>() <= 112);
     }
 }

@@ -174,9 +174,10 @@ impl Exec {
             let mut idx = m.start;
             let mut input = input;
             // The resume point replaces the first state's entry (no new Entered event).
-            let mut first: Option<(DateTime<Utc>, TaskResume)> = None;
-            match resume {
-                Some(r) => match r.mode {
+            // Boxed: this lives across every await of a waiting execution.
+            let mut first: Option<Box<(DateTime<Utc>, TaskResume)>> = None;
+            if let Some(r) = resume {
+                match r.mode {
                     ResumeMode::Exited(output) => {
                         let st = &m.states[r.state];
                         let next = match &st.kind {
@@ -206,10 +207,9 @@ impl Exec {
                                 _ => {}
                             }
                         }
-                        first = Some((r.entered_at, tres));
+                        first = Some(Box::new((r.entered_at, tres)));
                     }
-                },
-                None => {}
+                }
             }
             loop {
                 let st = &m.states[idx];
@@ -218,7 +218,10 @@ impl Exec {
                 }
                 let (ent, exi) = entered_type(&st.kind);
                 let (entered_at, tres) = match first.take() {
-                    Some(f) => f,
+                    Some(f) => {
+                        let (at, tres) = *f;
+                        (at, Some(Box::new(tres)))
+                    }
                     None => {
                         self.emit(
                             prev,
@@ -229,7 +232,7 @@ impl Exec {
                                 input_details: PayloadDetails::default(),
                             })),
                         );
-                        (self.engine.clock.now(), TaskResume::default())
+                        (self.engine.clock.now(), None)
                     }
                 };
                 let tr = self.run_state(st, input, prev, entered_at, tres).await?;
@@ -293,7 +296,7 @@ impl Exec {
         input: Arc<Value>,
         prev: &mut u64,
         entered: DateTime<Utc>,
-        tres: TaskResume,
+        tres: Option<Box<TaskResume>>,
     ) -> Result<Transition, Fault> {
         let ctx = if st.needs_ctx {
             self.context(st, entered, 0, None)
@@ -401,8 +404,9 @@ impl Exec {
         input: Arc<Value>,
         prev: &mut u64,
         entered: DateTime<Utc>,
-        tres: TaskResume,
+        tres: Option<Box<TaskResume>>,
     ) -> Result<Transition, Fault> {
+        let tres = tres.map(|t| *t).unwrap_or_default();
         let mut counts = tres.counts.clone();
         counts.resize(st.retry.len(), 0);
         let mut retry_count = tres.retry_count;

@@ -115,26 +115,28 @@ impl Exec {
                 } => self.emit(
                     prev,
                     EventType::TaskScheduled,
-                    Some(EventDetails::TaskScheduled(TaskScheduledDetails {
-                        resource_type: resource_type.clone(),
-                        resource: resource.clone(),
-                        region: super::region_of(&self.info.execution_arn),
-                        parameters: params.clone(),
-                        timeout_in_seconds: timeout,
-                        heartbeat_in_seconds: heartbeat,
-                    })),
+                    Some(EventDetails::TaskScheduled(Box::new(
+                        TaskScheduledDetails {
+                            resource_type: resource_type.clone(),
+                            resource: resource.clone(),
+                            region: super::region_of(&self.info.execution_arn),
+                            parameters: params.clone(),
+                            timeout_in_seconds: timeout,
+                            heartbeat_in_seconds: heartbeat,
+                        },
+                    ))),
                 ),
                 Shape::Lambda => self.emit(
                     prev,
                     EventType::LambdaFunctionScheduled,
-                    Some(EventDetails::LambdaFunctionScheduled(
+                    Some(EventDetails::LambdaFunctionScheduled(Box::new(
                         LambdaScheduledDetails {
                             resource: t.resource.clone(),
                             input: params.clone(),
                             input_details: PayloadDetails::default(),
                             timeout_in_seconds: timeout,
                         },
-                    )),
+                    ))),
                 ),
             };
             debug_assert_eq!(id, sched_id);
@@ -199,12 +201,12 @@ impl Exec {
                             self.emit(
                                 prev_ref,
                                 EventType::TaskSubmitted,
-                                Some(EventDetails::TaskSubmitted(TaskOutputDetails {
+                                Some(EventDetails::TaskSubmitted(Box::new(TaskOutputDetails {
                                     resource_type: rt2,
                                     resource: rs2,
                                     output: Arc::new(v),
                                     output_details: PayloadDetails::default(),
-                                })),
+                                }))),
                             );
                             return wait_answer(rx).await;
                         }
@@ -260,12 +262,12 @@ impl Exec {
                     Shape::Task { .. } => self.emit(
                         prev,
                         EventType::TaskSucceeded,
-                        Some(EventDetails::TaskSucceeded(TaskOutputDetails {
+                        Some(EventDetails::TaskSucceeded(Box::new(TaskOutputDetails {
                             resource_type: rt,
                             resource: rs,
                             output: out.clone(),
                             output_details: PayloadDetails::default(),
-                        })),
+                        }))),
                     ),
                     Shape::Lambda => self.emit(
                         prev,
@@ -333,12 +335,14 @@ impl Exec {
             cause: details.cause.clone(),
         };
         let (ty, d) = match (shape, timed_out) {
-            (Shape::Task { .. }, false) => {
-                (EventType::TaskFailed, EventDetails::TaskFailed(details))
-            }
-            (Shape::Task { .. }, true) => {
-                (EventType::TaskTimedOut, EventDetails::TaskTimedOut(details))
-            }
+            (Shape::Task { .. }, false) => (
+                EventType::TaskFailed,
+                EventDetails::TaskFailed(Box::new(details)),
+            ),
+            (Shape::Task { .. }, true) => (
+                EventType::TaskTimedOut,
+                EventDetails::TaskTimedOut(Box::new(details)),
+            ),
             (Shape::Lambda, false) => (
                 EventType::LambdaFunctionFailed,
                 EventDetails::LambdaFunctionFailed(ed),

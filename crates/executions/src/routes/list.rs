@@ -95,7 +95,7 @@ fn parse_status(raw: Option<&str>) -> Result<Option<String>, ApiError> {
     if STATUSES.contains(&up.as_str()) {
         Ok(Some(up))
     } else {
-        Err(ApiError::invalid(format!(
+        Err(crate::http::invalid(format!(
             "query parameter `status` must be one of {} (a graceful cancel shows as FAILED with error Cancelled)",
             STATUSES.join(", ")
         )))

@@ -31,7 +31,7 @@ pub type Path = Vec<PathElem>;
 
 /// Every document path a condition reads (Query refuses filters on key attributes).
 pub fn condition_paths<'a>(c: &'a Cond, out: &mut Vec<&'a Path>) {
-    let mut operand = |o: &'a Operand, out: &mut Vec<&'a Path>| {
+    let operand = |o: &'a Operand, out: &mut Vec<&'a Path>| {
         if let Operand::Path(p) | Operand::Size(p) = o {
             out.push(p);
         }
@@ -177,6 +177,11 @@ impl ExprContext {
                 }
                 let mut out = BTreeMap::new();
                 for (k, v) in m {
+                    if !k.starts_with('#') || k.len() < 2 {
+                        return Err(DynamoError::validation(format!(
+                            "ExpressionAttributeNames contains invalid key: Syntax error; key: \"{k}\""
+                        )));
+                    }
                     let s = v.as_str().ok_or_else(|| {
                         DynamoError::Serialization(
                             "ExpressionAttributeNames values must be strings".into(),
@@ -195,6 +200,14 @@ impl ExprContext {
         let values = match body.get("ExpressionAttributeValues") {
             None | Some(Value::Null) => None,
             Some(v) => {
+                if let Some(bad) = v
+                    .as_object()
+                    .and_then(|o| o.keys().find(|k| !k.starts_with(':') || k.len() < 2))
+                {
+                    return Err(DynamoError::validation(format!(
+                        "ExpressionAttributeValues contains invalid key: Syntax error; key: \"{bad}\""
+                    )));
+                }
                 let m = item_from_json(v).map_err(|e| match e {
                     DynamoError::Validation(msg) => DynamoError::validation(format!(
                         "ExpressionAttributeValues contains invalid value: {msg} for key {}",

@@ -26,7 +26,9 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
         .ok_or_else(|| DynamoError::Serialization("RequestItems must be a map".into()))?;
     let total: usize = req.values().map(|v| v.as_array().map_or(0, Vec::len)).sum();
     if req.is_empty() {
-        return Err(DynamoError::validation("BatchWriteItem cannot have a null or no requests set"));
+        return Err(DynamoError::validation(
+            "BatchWriteItem cannot have a null or no requests set",
+        ));
     }
     if total > 25 {
         return Err(DynamoError::validation(

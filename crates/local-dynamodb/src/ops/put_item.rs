@@ -3,8 +3,8 @@
 use serde_json::{json, Value};
 
 use super::{
-    check_condition, condition, reject_legacy, return_old_on_failure, return_values,
-    table_name, with_attributes, ReturnValues,
+    check_condition, condition, reject_legacy, return_old_on_failure, return_values, table_name,
+    with_attributes, ReturnValues,
 };
 use crate::error::DynamoError;
 use crate::expr::ExprContext;

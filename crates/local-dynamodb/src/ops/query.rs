@@ -85,6 +85,18 @@ fn analyse(
 ) -> Result<(KeyVal, Option<RangeCond>), DynamoError> {
     let mut parts = Vec::new();
     flatten(cond, &mut parts)?;
+    let mut named: Vec<&str> = Vec::new();
+    for part in &parts {
+        if let Cond::Cmp(a, _, _) | Cond::Between(a, _, _) | Cond::BeginsWith(a, _) = part {
+            let n = attr_name(a)?;
+            if named.contains(&n) {
+                return Err(DynamoError::validation(
+                    "KeyConditionExpressions must only contain one condition per key",
+                ));
+            }
+            named.push(n);
+        }
+    }
     if parts.len() > 2 {
         return Err(DynamoError::validation(
             "Conditions can be of length 1 or 2 only",
@@ -250,10 +262,21 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
     let (hash, range) = analyse(cond, &t, key)?;
     let (mut lo, mut hi) = bounds(&range);
     let start: Option<StartKey> = start_key(body, &t, index)?;
+    if let Some(f) = &p.filter {
+        let mut paths = Vec::new();
+        crate::expr::condition_paths(f, &mut paths);
+        for path in paths {
+            if let Some(PathElem::Attr(a)) = path.first() {
+                if key.names().any(|k| k == a) {
+                    return Err(DynamoError::validation(format!(
+                        "Filter Expression can only contain non-primary key attributes: Primary key attribute: {a}"
+                    )));
+                }
+            }
+        }
+    }
     let outside = || {
-        DynamoError::validation(
-            "The provided starting key is outside query boundaries based on provided conditions",
-        )
+        DynamoError::validation("The provided starting key does not match the range key predicate")
     };
 
     let keys: Box<dyn Iterator<Item = PrimaryKey> + '_> = match p.index {

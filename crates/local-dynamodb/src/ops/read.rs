@@ -87,7 +87,11 @@ pub fn params(body: &Value, t: &Table, ctx: &ExprContext) -> Result<ReadParams, 
     if select == Select::Projected && index.is_none() {
         return Err(DynamoError::validation(format!(
             "ALL_PROJECTED_ATTRIBUTES can be used only when {} using an IndexName",
-            if body.get("KeyConditionExpression").is_some() { "Querying" } else { "Scanning" }
+            if body.get("KeyConditionExpression").is_some() {
+                "Querying"
+            } else {
+                "Scanning"
+            }
         )));
     }
     if let (Select::All, Some(i)) = (select, index) {

@@ -10,6 +10,7 @@ use super::{reject_legacy, table_name};
 use crate::error::DynamoError;
 use crate::expr::ExprContext;
 use crate::table::PrimaryKey;
+use crate::value::KeyVal;
 use crate::Dynamo;
 
 pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
@@ -18,13 +19,7 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
         body,
         &["ScanFilter", "AttributesToGet", "ConditionalOperator"],
     )?;
-    if body.get("Segment").is_some_and(|v| !v.is_null())
-        || body.get("TotalSegments").is_some_and(|v| !v.is_null())
-    {
-        return Err(DynamoError::validation(
-            "Parallel scan (Segment/TotalSegments) is not supported by this local DynamoDB",
-        ));
-    }
+    let segment = segment(body)?;
     let ctx = ExprContext::from_request(body)?;
     let table = d.table(name)?;
     let t = table.read();
@@ -96,6 +91,60 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
             Box::new(head.into_iter().chain(tail))
         }
     };
+    let keys: Box<dyn Iterator<Item = PrimaryKey> + '_> = match segment {
+        Some((seg, total)) => Box::new(keys.filter(move |k| segment_of(&k.0, total) == seg)),
+        None => keys,
+    };
     let page = read::read_page(&t, &p, keys);
     Ok(read::page_json(page, p.select))
+}
+
+/// `(Segment, TotalSegments)` of a parallel scan.
+fn segment(body: &Value) -> Result<Option<(u64, u64)>, DynamoError> {
+    let get = |f: &str| body.get(f).filter(|v| !v.is_null());
+    match (get("Segment"), get("TotalSegments")) {
+        (None, None) => Ok(None),
+        (Some(s), Some(t)) => {
+            let (s, t) = match (s.as_u64(), t.as_u64()) {
+                (Some(s), Some(t)) => (s, t),
+                _ => {
+                    return Err(DynamoError::Serialization(
+                        "Segment and TotalSegments must be numbers".into(),
+                    ))
+                }
+            };
+            if !(1..=1_000_000).contains(&t) {
+                return Err(DynamoError::validation(format!(
+                    "1 validation error detected: Value '{t}' at 'totalSegments' failed to satisfy constraint: Member must have value between 1 and 1000000"
+                )));
+            }
+            if s >= t {
+                return Err(DynamoError::validation(format!(
+                    "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: {s} is not less than TotalSegments: {t}"
+                )));
+            }
+            Ok(Some((s, t)))
+        }
+        (Some(_), None) => Err(DynamoError::validation(
+            "The TotalSegments parameter is required but was not present in the request when Segment parameter is present",
+        )),
+        (None, Some(_)) => Err(DynamoError::validation(
+            "The Segment parameter is required but was not present in the request when parameter TotalSegments is present",
+        )),
+    }
+}
+
+/// Partitions are spread over segments by a stable hash (FNV-1a) of their key.
+fn segment_of(k: &KeyVal, total: u64) -> u64 {
+    let bytes: Vec<u8> = match k {
+        KeyVal::S(s) => s.as_bytes().to_vec(),
+        KeyVal::N(n) => n.to_string().into_bytes(),
+        KeyVal::B(b) => b.clone(),
+    };
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h % total
 }

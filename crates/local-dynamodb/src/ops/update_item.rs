@@ -69,10 +69,14 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
         item: Value::Object(item_to_json(&new)),
     })?;
     t.put(key, new.clone());
-    let paths: Vec<Path> = update
-        .as_ref()
-        .map(|u| u.paths().into_iter().cloned().collect())
-        .unwrap_or_default();
+    // Like DynamoDB Local, UPDATED_* return whole top-level attributes that the update touched.
+    let mut paths: Vec<Path> = Vec::new();
+    for p in update.as_ref().map(|u| u.paths()).unwrap_or_default() {
+        let top: Path = p.iter().take(1).cloned().collect();
+        if !paths.contains(&top) {
+            paths.push(top);
+        }
+    }
     Ok(match rv {
         ReturnValues::None => json!({}),
         ReturnValues::AllOld => with_attributes(old),

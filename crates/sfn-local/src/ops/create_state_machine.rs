@@ -44,7 +44,7 @@ pub(crate) fn run(core: &Arc<Core>, body: &Value) -> Result<Value, SfnError> {
         logging: config_member(&r, "loggingConfiguration")?,
         tracing: config_member(&r, "tracingConfiguration")?,
     };
-    let tags = r.opt_value("tags");
+    let tags = super::tags::pairs(r.opt_value("tags"))?;
     let m = put_machine(core, spec, false)?;
     super::tags::set(core, &m.data.arn, tags)?;
     Ok(json!({
@@ -69,7 +69,7 @@ pub(crate) fn put_machine(
         )
     });
     validate_role_arn(&role)?;
-    let parsed = parse_definition(&spec.definition)?;
+    let parsed = parse_definition(&spec.definition, spec.kind)?;
     let arn = core.scope.state_machine_arn(&spec.name);
     let now = core.now();
     let mut reg = lock(&core.reg);

@@ -5,6 +5,7 @@ mod delete_state_machine;
 mod describe_execution;
 mod describe_state_machine;
 mod describe_state_machine_for_execution;
+mod express;
 mod get_execution_history;
 mod list_executions;
 mod list_state_machines;
@@ -73,8 +74,31 @@ pub(crate) fn execution(core: &Core, arn: &str) -> Result<Arc<Execution>, SfnErr
     })
 }
 
-/// CreateStateMachine/UpdateStateMachine's definition check.
-pub(crate) fn parse_definition(definition: &str) -> Result<asl::StateMachine, SfnError> {
+/// CreateStateMachine/UpdateStateMachine's definition check, for a machine of `kind`.
+pub(crate) fn parse_definition(
+    definition: &str,
+    kind: crate::model::MachineType,
+) -> Result<asl::StateMachine, SfnError> {
+    let parsed = parse_any(definition)?;
+    if kind == crate::model::MachineType::Express {
+        let problems = express::problems(definition);
+        if !problems.is_empty() {
+            let parts: Vec<String> = problems
+                .iter()
+                .map(|(at, msg)| format!("SCHEMA_VALIDATION_FAILED: {msg} at {at}"))
+                .collect();
+            return Err(SfnError::InvalidDefinition(format!(
+                "Invalid State Machine Definition: '{}'",
+                parts.join(", ")
+            )));
+        }
+    }
+    Ok(parsed)
+}
+
+pub(crate) use express::problems as express_problems;
+
+fn parse_any(definition: &str) -> Result<asl::StateMachine, SfnError> {
     asl::StateMachine::parse(definition).map_err(|e| {
         let parts: Vec<String> = e.diagnostics.iter().map(|d| d.to_string()).collect();
         SfnError::InvalidDefinition(format!(

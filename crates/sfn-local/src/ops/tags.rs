@@ -7,7 +7,7 @@ use crate::req::Req;
 use crate::service::Core;
 use serde_json::{json, Value};
 
-fn pairs(v: Option<&Value>) -> Result<Vec<(String, String)>, SfnError> {
+pub(crate) fn pairs(v: Option<&Value>) -> Result<Vec<(String, String)>, SfnError> {
     let Some(v) = v else { return Ok(Vec::new()) };
     let list = v
         .as_array()
@@ -28,8 +28,7 @@ fn pairs(v: Option<&Value>) -> Result<Vec<(String, String)>, SfnError> {
         .collect()
 }
 
-pub(crate) fn set(core: &Core, arn: &str, tags: Option<&Value>) -> Result<(), SfnError> {
-    let new = pairs(tags)?;
+pub(crate) fn set(core: &Core, arn: &str, new: Vec<(String, String)>) -> Result<(), SfnError> {
     let mut reg = lock(&core.reg);
     let entry = reg.tags.entry(arn.to_string()).or_default();
     for (k, v) in new {
@@ -42,11 +41,10 @@ pub(crate) fn tag(core: &Core, body: &Value) -> Result<Value, SfnError> {
     let r = Req::new(body)?;
     let arn = r.str("resourceArn")?;
     machine(core, arn).map_err(not_found)?;
-    set(
-        core,
-        arn,
-        Some(r.opt_value("tags").ok_or_else(|| SfnError::null("tags"))?),
-    )?;
+    let new = pairs(Some(
+        r.opt_value("tags").ok_or_else(|| SfnError::null("tags"))?,
+    ))?;
+    set(core, arn, new)?;
     Ok(json!({}))
 }
 

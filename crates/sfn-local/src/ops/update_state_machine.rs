@@ -25,7 +25,7 @@ pub(crate) fn run(core: &Arc<Core>, body: &Value) -> Result<Value, SfnError> {
     }
     let old = machine(core, arn)?;
     let parsed = match &definition {
-        Some(d) => parse_definition(d)?,
+        Some(d) => parse_definition(d, old.data.kind)?,
         None => old.parsed.clone(),
     };
     let now = core.now();

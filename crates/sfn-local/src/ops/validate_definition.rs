@@ -8,15 +8,16 @@ pub(crate) fn run(body: &Value) -> Result<Value, SfnError> {
     let definition = r
         .bounded("definition", 1, 1_048_576)?
         .ok_or_else(|| SfnError::null("definition"))?;
-    if let Some(t) = r.opt_str("type")? {
-        if crate::model::MachineType::parse(t).is_none() {
-            return Err(SfnError::constraint(
+    let kind = match r.opt_str("type")? {
+        None => crate::model::MachineType::Standard,
+        Some(t) => crate::model::MachineType::parse(t).ok_or_else(|| {
+            SfnError::constraint(
                 &format!("'{t}'"),
                 "type",
                 "Member must satisfy enum value set: [STANDARD, EXPRESS]",
-            ));
-        }
-    }
+            )
+        })?,
+    };
     let max = match r.opt_i64("maxResults")? {
         None | Some(0) => 100,
         Some(n) if (1..=100).contains(&n) => n as usize,
@@ -28,7 +29,17 @@ pub(crate) fn run(body: &Value) -> Result<Value, SfnError> {
             ))
         }
     };
-    let diags = asl::validate(definition);
+    let mut diags = asl::validate(definition);
+    if diags.is_empty() && kind == crate::model::MachineType::Express {
+        diags = super::express_problems(definition)
+            .into_iter()
+            .map(|(location, message)| asl::Diagnostic {
+                code: "SCHEMA_VALIDATION_FAILED".into(),
+                message,
+                location,
+            })
+            .collect();
+    }
     let truncated = diags.len() > max;
     let list: Vec<Value> = diags
         .iter()

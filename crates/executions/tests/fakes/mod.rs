@@ -155,7 +155,7 @@ impl StepFunctions for FakeSfn {
                 stop_ms: e.detail.stop_ms,
             })
             .collect();
-        all.sort_by(|a, b| b.start_ms.cmp(&a.start_ms));
+        all.sort_by_key(|e| std::cmp::Reverse(e.start_ms));
         let max = usize::try_from(max_results).unwrap();
         let items: Vec<_> = all.iter().skip(from).take(max).cloned().collect();
         let next = (from + max < all.len()).then(|| format!("tok-{}", from + max));

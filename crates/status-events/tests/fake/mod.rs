@@ -7,12 +7,15 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 use status_events::ports::{JobSnapshot, Notifier, StatusStore, StatusUpdate, StoreError};
 
+/// A concurrent writer's change, applied just before a conditional write.
+pub type Interference = Box<dyn FnOnce(&mut Map<String, Value>) + Send>;
+
 #[derive(Default)]
 pub struct FakeTable {
     pub items: Mutex<HashMap<String, Map<String, Value>>>,
     pub writes: Mutex<usize>,
     /// Before the next N `apply` calls, run this mutation (a concurrent writer).
-    pub interfere: Mutex<Vec<Box<dyn FnOnce(&mut Map<String, Value>) + Send>>>,
+    pub interfere: Mutex<Vec<Interference>>,
     pub fail_gets: Mutex<usize>,
 }
 

@@ -1,0 +1,229 @@
+//! What one workflow of each pattern costs on AWS, on paper: state transitions counted from
+//! the ASL files, Lambda time from the measured durations, DynamoDB request units from what
+//! the machines and handlers write and read.
+
+use serde_json::Value;
+
+/// Public prices, us-east-1, on-demand, as published by AWS in 2025 (checked 2025-11; the
+/// DynamoDB figures are those after the November 2024 on-demand price reduction). Free tiers
+/// are left out so the figure scales linearly.
+pub mod price {
+    pub const REGION: &str = "us-east-1";
+    pub const AS_OF: &str = "2025-11";
+    /// Step Functions Standard: $0.025 per 1,000 state transitions.
+    pub const SFN_TRANSITION: f64 = 0.025 / 1_000.0;
+    /// Lambda arm64: $0.0000133334 per GB-second (first 7.5 billion GB-s a month).
+    pub const LAMBDA_GB_SECOND_ARM64: f64 = 0.000_013_333_4;
+    /// Lambda: $0.20 per million requests.
+    pub const LAMBDA_REQUEST: f64 = 0.20 / 1_000_000.0;
+    /// DynamoDB on-demand: $0.625 per million write request units.
+    pub const DDB_WRU: f64 = 0.625 / 1_000_000.0;
+    /// DynamoDB on-demand: $0.125 per million read request units.
+    pub const DDB_RRU: f64 = 0.125 / 1_000_000.0;
+    /// API Gateway REST API: $3.50 per million requests (first 333 million a month).
+    pub const APIGW_REST_REQUEST: f64 = 3.50 / 1_000_000.0;
+}
+
+/// The memory every function is deployed with (template `Globals`).
+pub const LAMBDA_MEMORY_GB: f64 = 128.0 / 1024.0;
+
+/// The states one execution enters, following `Next`, and at a Choice the branch `pick`
+/// selects (None = `Default`). Stops at End/Succeed/Fail or on a loop.
+pub fn happy_path(definition: &Value, pick: Option<usize>) -> Vec<(String, Value)> {
+    let states = definition.get("States");
+    let mut path = Vec::new();
+    let mut current = definition.get("StartAt").and_then(Value::as_str).map(str::to_string);
+    while let Some(name) = current.take() {
+        if path.iter().any(|(n, _): &(String, Value)| *n == name) || path.len() > 200 {
+            break;
+        }
+        let Some(state) = states.and_then(|s| s.get(&name)).cloned() else {
+            break;
+        };
+        let kind = state.get("Type").and_then(Value::as_str).unwrap_or("");
+        current = match kind {
+            "Choice" => match pick {
+                Some(i) => state
+                    .get("Choices")
+                    .and_then(|c| c.get(i))
+                    .and_then(|c| c.get("Next"))
+                    .or_else(|| state.get("Default")),
+                None => state.get("Default"),
+            }
+            .and_then(Value::as_str)
+            .map(str::to_string),
+            "Succeed" | "Fail" => None,
+            _ if state.get("End").and_then(Value::as_bool) == Some(true) => None,
+            _ => state.get("Next").and_then(Value::as_str).map(str::to_string),
+        };
+        path.push((name, state));
+    }
+    path
+}
+
+/// Write and read request units for one item write/read of under 1 KB. Every job write sets
+/// `ProcessStatus` and `LastUpdated`, keys of both GSIs: a new item adds one write per index,
+/// an update that changes an index key removes and re-adds it there (two writes per index).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Units {
+    pub wru: f64,
+    pub rru: f64,
+}
+
+pub fn put_units(gsis: usize) -> Units {
+    Units { wru: 1.0 + gsis as f64, rru: 0.0 }
+}
+
+pub fn update_units(gsis: usize) -> Units {
+    Units { wru: 1.0 + 2.0 * gsis as f64, rru: 0.0 }
+}
+
+/// A strongly consistent GetItem (as the adapter reads jobs).
+pub const GET_UNITS: Units = Units { wru: 0.0, rru: 1.0 };
+
+/// The Lambda functions and table calls the state machine's own Task states make.
+pub fn machine_calls(path: &[(String, Value)], gsis: usize) -> (Vec<String>, Units, usize) {
+    let mut lambdas = Vec::new();
+    let mut units = Units::default();
+    let mut transitions = 0;
+    for (_, s) in path {
+        transitions += 1;
+        let resource = s.get("Resource").and_then(Value::as_str).unwrap_or("");
+        if resource.contains(":lambda:") {
+            let f = s
+                .pointer("/Parameters/FunctionName")
+                .or_else(|| s.pointer("/Parameters/FunctionName.$"))
+                .and_then(Value::as_str)
+                .unwrap_or(resource);
+            lambdas.push(f.to_string());
+        } else if resource.ends_with("dynamodb:putItem") {
+            let u = put_units(gsis);
+            units.wru += u.wru;
+        } else if resource.ends_with("dynamodb:updateItem") {
+            let u = update_units(gsis);
+            units.wru += u.wru;
+        } else if resource.ends_with("dynamodb:getItem") {
+            units.rru += GET_UNITS.rru;
+        }
+    }
+    (lambdas, units, transitions)
+}
+
+/// One pattern's bill of materials per workflow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workflow {
+    pub name: String,
+    pub transitions: usize,
+    pub api_requests: usize,
+    /// (binary, billed milliseconds) per invocation.
+    pub invocations: Vec<(String, f64)>,
+    pub units: Units,
+}
+
+impl Workflow {
+    pub fn gb_seconds(&self) -> f64 {
+        self.invocations.iter().map(|(_, ms)| ms.ceil().max(1.0) / 1000.0 * LAMBDA_MEMORY_GB).sum()
+    }
+
+    /// Dollars per million workflows.
+    pub fn per_million(&self) -> f64 {
+        let one = self.transitions as f64 * price::SFN_TRANSITION
+            + self.gb_seconds() * price::LAMBDA_GB_SECOND_ARM64
+            + self.invocations.len() as f64 * price::LAMBDA_REQUEST
+            + self.units.wru * price::DDB_WRU
+            + self.units.rru * price::DDB_RRU
+            + self.api_requests as f64 * price::APIGW_REST_REQUEST;
+        one * 1_000_000.0
+    }
+}
+
+pub fn markdown(workflows: &[Workflow]) -> String {
+    let mut out = String::from(
+        "| pattern | state transitions | Lambda invocations | Lambda GB-s (128 MB arm64) | DynamoDB WRU / RRU | API requests | USD per million workflows |\n|---|---|---|---|---|---|---|\n",
+    );
+    for w in workflows {
+        out.push_str(&format!(
+            "| {} | {} | {} ({}) | {:.6} | {} / {} | {} | {:.2} |\n",
+            w.name,
+            w.transitions,
+            w.invocations.len(),
+            w.invocations.iter().map(|(b, ms)| format!("{b} {ms:.0} ms")).collect::<Vec<_>>().join(", "),
+            w.gb_seconds(),
+            w.units.wru,
+            w.units.rru,
+            w.api_requests,
+            w.per_million()
+        ));
+    }
+    out.push_str(&format!(
+        "\nPrices ({}, on-demand, as of {}): Step Functions Standard ${}/1,000 transitions; Lambda arm64 ${}/GB-s and ${}/million requests; DynamoDB ${}/million WRU and ${}/million RRU; API Gateway REST ${}/million requests. Free tiers excluded. Durations are the measured warm medians, billed rounded up to 1 ms; cold starts (billed init) add to the first invocation of each sandbox only. Each job write is under 1 KB and touches both GSIs (put: 1 + 1 per index; update that changes index keys: 1 + 2 per index); job reads are strongly consistent GetItem (1 RRU). Polling `GET /status` is not included.\n",
+        price::REGION,
+        price::AS_OF,
+        price::SFN_TRANSITION * 1000.0,
+        price::LAMBDA_GB_SECOND_ARM64,
+        price::LAMBDA_REQUEST * 1e6,
+        price::DDB_WRU * 1e6,
+        price::DDB_RRU * 1e6,
+        price::APIGW_REST_REQUEST * 1e6,
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn machine() -> Value {
+        json!({"StartAt": "A", "States": {
+            "A": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem", "Next": "C"},
+            "C": {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsPresent": true, "Next": "L"}], "Default": "W"},
+            "W": {"Type": "Wait", "Seconds": 1, "Next": "U"},
+            "L": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "fn"}, "Next": "U"},
+            "U": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:updateItem", "Next": "Done"},
+            "Done": {"Type": "Succeed"},
+            "Never": {"Type": "Pass", "End": true}
+        }})
+    }
+
+    #[test]
+    fn follows_default_or_picked_branch() {
+        let names = |p: Vec<(String, Value)>| p.into_iter().map(|(n, _)| n).collect::<Vec<_>>();
+        assert_eq!(names(happy_path(&machine(), None)), ["A", "C", "W", "U", "Done"]);
+        assert_eq!(names(happy_path(&machine(), Some(0))), ["A", "C", "L", "U", "Done"]);
+        assert_eq!(names(happy_path(&machine(), Some(9))), ["A", "C", "W", "U", "Done"]);
+    }
+
+    #[test]
+    fn stops_on_loops_and_missing_states() {
+        let looping = json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "A"}}});
+        assert_eq!(happy_path(&looping, None).len(), 1);
+        let dangling = json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Z"}}});
+        assert_eq!(happy_path(&dangling, None).len(), 1);
+        assert!(happy_path(&json!({}), None).is_empty());
+    }
+
+    #[test]
+    fn counts_calls_and_units() {
+        let path = happy_path(&machine(), Some(0));
+        let (lambdas, units, transitions) = machine_calls(&path, 2);
+        assert_eq!(lambdas, ["fn"]);
+        assert_eq!(transitions, 5);
+        assert_eq!(units, Units { wru: 3.0 + 5.0, rru: 0.0 });
+    }
+
+    #[test]
+    fn prices_add_up() {
+        let w = Workflow {
+            name: "x".into(),
+            transitions: 4,
+            api_requests: 1,
+            invocations: vec![("a".into(), 1.2)],
+            units: Units { wru: 2.0, rru: 1.0 },
+        };
+        // 2 ms billed at 0.125 GB.
+        assert!((w.gb_seconds() - 0.002 * 0.125).abs() < 1e-12);
+        let expected = 4.0 * 25.0 + 0.00025 * 13.3334 + 0.2 + 2.0 * 0.625 + 0.125 + 3.5;
+        assert!((w.per_million() - expected).abs() < 1e-6, "{}", w.per_million());
+    }
+}

@@ -1,0 +1,306 @@
+//! The local runtime's figures: start-up, end-to-end throughput, memory with many executions
+//! waiting, and how late a Wait fires.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{SecondsFormat, Utc};
+use futures::stream::{self, StreamExt};
+use local::{LocalRuntime, Options, RunningRuntime};
+use serde_json::{json, Value};
+
+use crate::stats::ms;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LocalError {
+    #[error("local runtime did not start: {0}")]
+    Start(#[from] local::StartError),
+    #[error("HTTP: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+pub async fn start(root: &Path) -> Result<RunningRuntime, LocalError> {
+    let mut opts = Options::new(root.join("template.yaml"));
+    opts.api_port = 0;
+    opts.aws_port = 0;
+    opts.print_transitions = false;
+    opts.api_key = Some("bench-key".into());
+    Ok(LocalRuntime::start(opts).await?)
+}
+
+/// Spawn -> the API port accepting connections, for the release binary.
+pub async fn start_to_listening(root: &Path, bin: &Path) -> Result<f64, LocalError> {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| LocalError::Other(e.to_string()))?;
+        l.local_addr().map_err(|e| LocalError::Other(e.to_string()))?.port()
+    };
+    let aws_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| LocalError::Other(e.to_string()))?;
+        l.local_addr().map_err(|e| LocalError::Other(e.to_string()))?.port()
+    };
+    let t0 = Instant::now();
+    let mut child = tokio::process::Command::new(bin)
+        .current_dir(root)
+        .args(["--template", "template.yaml", "--in-memory", "--quiet"])
+        .args(["--api-port", &port.to_string(), "--aws-port", &aws_port.to_string()])
+        .env("LOCAL_API_KEY", "bench-key")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| LocalError::Other(format!("cannot spawn {}: {e}", bin.display())))?;
+    let result = loop {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            break Ok(ms(t0.elapsed()));
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            break Err(LocalError::Other(format!("local exited: {status}")));
+        }
+        if t0.elapsed() > Duration::from_secs(20) {
+            break Err(LocalError::Other("not listening after 20 s".into()));
+        }
+        tokio::time::sleep(Duration::from_micros(200)).await;
+    };
+    let _ = child.start_kill();
+    let _ = child.wait().await;
+    result
+}
+
+/// How each pattern is started over HTTP, with its Wait as short as validation allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pattern {
+    WaitUntil,
+    Waitable,
+    CallbackAuto,
+}
+
+impl Pattern {
+    pub const ALL: [Pattern; 3] = [Pattern::WaitUntil, Pattern::Waitable, Pattern::CallbackAuto];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Pattern::WaitUntil => "wait-until",
+            Pattern::Waitable => "waitable",
+            Pattern::CallbackAuto => "callback (auto)",
+        }
+    }
+
+    fn request(self, ahead: Duration) -> (&'static str, Value) {
+        let at = (Utc::now() + chrono::Duration::from_std(ahead).unwrap_or_default())
+            .to_rfc3339_opts(SecondsFormat::Millis, true);
+        match self {
+            Pattern::WaitUntil => ("/start", json!({"taskName": "bench", "startAt": at})),
+            Pattern::Waitable => ("/jobs", json!({"StartTimestamp": at})),
+            Pattern::CallbackAuto => ("/callbacks", json!({"mode": "auto"})),
+        }
+    }
+}
+
+/// The timestamp a start request asks for is validated against "now" when the handler runs,
+/// so "wait zero" is this much ahead of the client's clock.
+pub const ZERO_WAIT_AHEAD: Duration = Duration::from_millis(50);
+
+async fn post_start(
+    client: &reqwest::Client,
+    rt: &RunningRuntime,
+    pattern: Pattern,
+    ahead: Duration,
+) -> Result<(String, Value), LocalError> {
+    let (path, body) = pattern.request(ahead);
+    let resp = client
+        .post(format!("{}{path}", rt.api_url()))
+        .header("x-api-key", &rt.api_key)
+        .json(&body)
+        .send()
+        .await?;
+    let status = resp.status();
+    let v: Value = resp.json().await.unwrap_or(Value::Null);
+    match v.get("executionArn").and_then(Value::as_str) {
+        Some(arn) if status.is_success() => Ok((arn.to_string(), body)),
+        _ => Err(LocalError::Other(format!("start answered {status}: {v}"))),
+    }
+}
+
+pub struct Throughput {
+    pub per_second: f64,
+    pub completed: usize,
+    pub failed_starts: usize,
+    pub elapsed: Duration,
+}
+
+/// `n` executions started by `clients` concurrent HTTP clients; done when every started
+/// execution reached a terminal status (from the service's status feed, not polling).
+pub async fn throughput(
+    rt: &RunningRuntime,
+    pattern: Pattern,
+    n: usize,
+    clients: usize,
+) -> Result<Throughput, LocalError> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()?;
+    let mut feed = rt.sfn.subscribe_status();
+    let terminal = Arc::new(std::sync::Mutex::new(HashSet::<String>::new()));
+    let collector = {
+        let terminal = terminal.clone();
+        tokio::spawn(async move {
+            loop {
+                match feed.recv().await {
+                    Ok(c) => {
+                        if matches!(c.status.as_str(), "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED") {
+                            if let Ok(mut t) = terminal.lock() {
+                                t.insert(c.execution_arn.clone());
+                            }
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(_) => break,
+                }
+            }
+        })
+    };
+    let t0 = Instant::now();
+    let started: Vec<Result<(String, Value), LocalError>> = stream::iter(0..n)
+        .map(|_| post_start(&client, rt, pattern, ZERO_WAIT_AHEAD))
+        .buffer_unordered(clients.max(1))
+        .collect()
+        .await;
+    let arns: Vec<String> = started.iter().filter_map(|r| r.as_ref().ok().map(|(a, _)| a.clone())).collect();
+    let failed_starts = n - arns.len();
+    if let Some(Err(e)) = started.iter().find(|r| r.is_err()) {
+        eprintln!("  {}: a start failed: {e}", pattern.label());
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let completed = loop {
+        let done = terminal
+            .lock()
+            .map(|t| arns.iter().filter(|a| t.contains(*a)).count())
+            .unwrap_or(0);
+        if done == arns.len() || Instant::now() > deadline {
+            break done;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    };
+    let elapsed = t0.elapsed();
+    collector.abort();
+    Ok(Throughput {
+        per_second: completed as f64 / elapsed.as_secs_f64().max(1e-9),
+        completed,
+        failed_starts,
+        elapsed,
+    })
+}
+
+/// Lateness of each Wait: its `WaitStateExited` time minus the timestamp it waited for, in ms.
+pub async fn wait_lateness(rt: &RunningRuntime, n: usize) -> Result<Vec<f64>, LocalError> {
+    let client = reqwest::Client::new();
+    let mut targets = Vec::with_capacity(n);
+    let started: Vec<Result<(String, Value), LocalError>> = stream::iter(0..n)
+        .map(|i| {
+            // Spread over 300 ms, far enough ahead that every start is in before the first fires.
+            let ahead = Duration::from_millis(700 + (i as u64 * 300) / n.max(1) as u64);
+            post_start(&client, rt, Pattern::Waitable, ahead)
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    for (arn, body) in started.into_iter().flatten() {
+        let target = body
+            .get("StartTimestamp")
+            .and_then(Value::as_str)
+            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+            .map(|t| t.with_timezone(&Utc));
+        if let Some(t) = target {
+            targets.push((arn, t));
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut lateness = Vec::with_capacity(targets.len());
+    for (arn, target) in targets {
+        let mut fired = None;
+        for _ in 0..50 {
+            let h = rt
+                .sfn
+                .handle("GetExecutionHistory", json!({"executionArn": arn, "maxResults": 1000}))
+                .await
+                .map_err(|e| LocalError::Other(e.to_string()))?;
+            fired = h
+                .get("events")
+                .and_then(Value::as_array)
+                .and_then(|evs| {
+                    evs.iter()
+                        .find(|e| e.get("type").and_then(Value::as_str) == Some("WaitStateExited"))
+                })
+                .and_then(|e| e.get("timestamp").and_then(Value::as_f64));
+            if fired.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if let Some(secs) = fired {
+            lateness.push(secs * 1000.0 - target.timestamp_millis() as f64);
+        }
+    }
+    Ok(lateness)
+}
+
+/// Child-process phase: 100,000 waitable executions waiting an hour, then this process's
+/// memory. Started through the service directly (the HTTP path is measured above).
+pub async fn waiting_phase(root: &Path, n: usize) -> Result<Value, LocalError> {
+    let rt = start(root).await?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (_, before) = crate::machine::memory_mb("self");
+    let arn = rt
+        .state_machine_arn("WaitableStateMachine")
+        .or_else(|| rt.app.state_machines.iter().find(|m| m.definition.contains("\"Wait\"")).map(|m| m.arn.clone()))
+        .ok_or_else(|| LocalError::Other("no waitable state machine".into()))?;
+    let at = (Utc::now() + chrono::Duration::hours(1)).to_rfc3339_opts(SecondsFormat::Millis, true);
+    let t0 = Instant::now();
+    let sfn = rt.sfn.clone();
+    let ok = stream::iter(0..n)
+        .map(|i| {
+            let sfn = sfn.clone();
+            let arn = arn.clone();
+            let at = at.clone();
+            async move {
+                let name = format!("wait-{i}");
+                let input = json!({"jobId": name, "StartTimestamp": at}).to_string();
+                sfn.handle("StartExecution", json!({"stateMachineArn": arn, "name": name, "input": input}))
+                    .await
+                    .is_ok()
+            }
+        })
+        .buffer_unordered(256)
+        .filter(|ok| futures::future::ready(*ok))
+        .count()
+        .await;
+    let start_secs = t0.elapsed().as_secs_f64();
+    // Let every execution reach its Wait (the putItem before it runs on the engine's tasks).
+    let running = json!({"stateMachineArn": arn, "statusFilter": "RUNNING", "maxResults": 1});
+    let _ = rt.sfn.handle("ListExecutions", running).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (hwm, after) = crate::machine::memory_mb("self");
+    let listed = rt
+        .dynamo
+        .handle(
+            "DescribeTable",
+            json!({"TableName": rt.app.tables.first().map(|t| t.name.clone()).unwrap_or_default()}),
+        )
+        .await
+        .ok()
+        .and_then(|v| v.pointer("/Table/ItemCount").and_then(Value::as_u64));
+    Ok(json!({
+        "started": ok,
+        "start_seconds": start_secs,
+        "rss_before_mb": before,
+        "rss_after_mb": after,
+        "hwm_mb": hwm,
+        "table_items": listed,
+    }))
+}

@@ -1,0 +1,84 @@
+//! `GET /status` page latency as the table grows: a Query on a GSI reads one page whatever
+//! the table size, a Scan would not.
+
+use std::time::Instant;
+
+use chrono::{Duration as ChronoDuration, SecondsFormat, TimeZone, Utc};
+use futures::stream::{self, StreamExt};
+use local::RunningRuntime;
+use serde_json::{json, Value};
+
+use crate::local_rt::LocalError;
+use crate::stats::{ms, Spread};
+
+const STATUSES: [&str; 4] = ["COMPLETED", "STARTED", "WAITING_FOR_CALLBACK", "FAILED"];
+
+fn item(i: usize) -> Value {
+    let base = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap_or_else(Utc::now);
+    let t = (base + ChronoDuration::milliseconds(i as i64 * 37)).to_rfc3339_opts(SecondsFormat::Millis, true);
+    let id = format!("bench-job-{i:07}");
+    json!({
+        "Id": {"S": id},
+        "Kind": {"S": "JOB"},
+        "Pattern": {"S": "waitable"},
+        "ProcessStatus": {"S": STATUSES[i % STATUSES.len()]},
+        "StartActionAt": {"S": t},
+        "LastUpdated": {"S": t},
+        "ExecutionArn": {"S": format!("arn:aws:states:us-east-1:123456789012:execution:Waitable:{id}")},
+    })
+}
+
+/// Writes items `from..to` with BatchWriteItem through the service (in-process, no HTTP).
+pub async fn load(rt: &RunningRuntime, from: usize, to: usize) -> Result<(), LocalError> {
+    let table = rt
+        .app
+        .tables
+        .first()
+        .map(|t| t.name.clone())
+        .ok_or_else(|| LocalError::Other("the template has no table".into()))?;
+    let chunks: Vec<Vec<usize>> = (from..to).collect::<Vec<_>>().chunks(25).map(<[usize]>::to_vec).collect();
+    let results: Vec<Result<Value, String>> = stream::iter(chunks)
+        .map(|chunk| {
+            let dynamo = rt.dynamo.clone();
+            let table = table.clone();
+            async move {
+                let requests: Vec<Value> = chunk.iter().map(|&i| json!({"PutRequest": {"Item": item(i)}})).collect();
+                dynamo
+                    .handle("BatchWriteItem", json!({"RequestItems": {table: requests}}))
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    if let Some(Err(e)) = results.into_iter().find(|r| r.is_err()) {
+        return Err(LocalError::Other(format!("BatchWriteItem: {e}")));
+    }
+    Ok(())
+}
+
+/// Median/p95 ms of `calls` sequential `GET {path}` (first page), after a few warm-up calls.
+pub async fn page_latency(rt: &RunningRuntime, path: &str, calls: usize) -> Result<(Spread, usize), LocalError> {
+    let client = reqwest::Client::new();
+    let url = format!("{}{path}", rt.api_url());
+    let mut items = 0;
+    let mut samples = Vec::with_capacity(calls);
+    for i in 0..calls + 10 {
+        let t0 = Instant::now();
+        let resp = client.get(&url).header("x-api-key", &rt.api_key).send().await?;
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        let elapsed = t0.elapsed();
+        if !status.is_success() {
+            return Err(LocalError::Other(format!("GET {path} answered {status}: {body}")));
+        }
+        items = body.get("items").and_then(Value::as_array).map_or(0, Vec::len);
+        if i >= 10 {
+            samples.push(ms(elapsed));
+        }
+    }
+    Spread::of(&samples)
+        .map(|s| (s, items))
+        .ok_or_else(|| LocalError::Other("no samples".into()))
+}

@@ -1,0 +1,228 @@
+//! Shared harness: the real template, the real handlers, in-process on port 0, with a
+//! manual clock so waits and timeouts happen when a test says so.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use asl::{Clock, ManualClock};
+use local::{LocalRuntime, Options, RunningRuntime};
+use serde_json::{json, Value};
+
+pub const KEY: &str = "test-api-key";
+
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn template() -> PathBuf {
+    workspace().join("template.yaml")
+}
+
+pub fn aws_cli() -> PathBuf {
+    std::env::var_os("AWS_CLI")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join(".venv/bin/aws"))
+}
+
+pub struct App {
+    pub rt: RunningRuntime,
+    pub clock: ManualClock,
+    pub http: reqwest::Client,
+}
+
+pub async fn start(params: &[(&str, &str)]) -> App {
+    start_with(params, None).await
+}
+
+pub async fn start_with(params: &[(&str, &str)], state_dir: Option<PathBuf>) -> App {
+    let clock = ManualClock::new(chrono::Utc::now());
+    let mut o = Options::new(template());
+    o.api_port = 0;
+    o.aws_port = 0;
+    o.api_key = Some(KEY.into());
+    o.clock = Arc::new(clock.clone());
+    o.state_dir = state_dir;
+    o.stack_name = "e2e".into();
+    o.parameters = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let rt = LocalRuntime::start(o).await.expect("runtime starts");
+    App {
+        rt,
+        clock,
+        http: reqwest::Client::new(),
+    }
+}
+
+/// Polls (briefly, on real time) until `f` yields a value: the work is in-process and
+/// takes milliseconds; the bound only turns a hang into a failure.
+pub async fn eventually<T, F, Fut>(what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..500 {
+        if let Some(v) = f().await {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+pub fn in_an_hour() -> String {
+    (chrono::Utc::now() + chrono::Duration::hours(1))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+impl App {
+    pub fn stage(&self) -> String {
+        self.rt.app.apis.first().map(|a| a.stage.clone()).unwrap_or_default()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/{}{}", self.rt.api_url(), self.stage(), path)
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(self.url(path))
+            .header("x-api-key", KEY)
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .get(self.url(path))
+            .header("x-api-key", KEY)
+            .send()
+            .await
+            .expect("request");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// One AWS JSON 1.0 call on the combined endpoint.
+    pub async fn aws(&self, target: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(self.rt.aws_url())
+            .header("x-amz-target", target)
+            .header("content-type", "application/x-amz-json-1.0")
+            .header("authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/states/aws4_request, SignedHeaders=host, Signature=abc")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn describe(&self, arn: &str) -> Value {
+        let (s, v) = self
+            .aws("AWSStepFunctions.DescribeExecution", json!({"executionArn": arn}))
+            .await;
+        assert_eq!(s, 200, "DescribeExecution: {v}");
+        v
+    }
+
+    pub async fn history(&self, arn: &str) -> Vec<Value> {
+        let (s, v) = self
+            .aws(
+                "AWSStepFunctions.GetExecutionHistory",
+                json!({"executionArn": arn, "maxResults": 1000}),
+            )
+            .await;
+        assert_eq!(s, 200, "GetExecutionHistory: {v}");
+        v["events"].as_array().cloned().unwrap_or_default()
+    }
+
+    pub async fn wait_execution(&self, arn: &str, status: &str) -> Value {
+        eventually(&format!("{arn} to be {status}"), || async {
+            let d = self.describe(arn).await;
+            (d["status"] == status).then_some(d)
+        })
+        .await
+    }
+
+    pub async fn wait_job(&self, id: &str, status: &str) -> Value {
+        eventually(&format!("job {id} to be {status}"), || async {
+            let (s, j) = self.get(&format!("/jobs/{id}")).await;
+            (s == 200 && j["ProcessStatus"] == status).then_some(j)
+        })
+        .await
+    }
+
+    /// Waits until `n` timers sleep on the clock (executions have reached their Wait or
+    /// callback), so advancing it is meaningful.
+    pub async fn wait_sleepers(&self, n: usize) {
+        eventually(&format!("{n} sleepers"), || async {
+            (self.clock.sleepers() >= n).then_some(())
+        })
+        .await
+    }
+
+    /// Advances the clock and waits until nothing due is left unprocessed.
+    pub async fn advance(&self, secs: u64) {
+        self.clock.advance(Duration::from_secs(secs));
+        eventually("due timers to be processed", || async {
+            let now = self.clock.now();
+            match self.clock.next_deadline() {
+                Some(d) if d <= now => None,
+                _ => Some(()),
+            }
+        })
+        .await;
+    }
+
+    /// The stored task token of a job (read the way a user would: from the table).
+    pub async fn token(&self, id: &str) -> String {
+        let table = self.rt.app.tables[0].name.clone();
+        let (s, v) = self
+            .aws(
+                "DynamoDB_20120810.GetItem",
+                json!({"TableName": table, "Key": {"Id": {"S": id}}}),
+            )
+            .await;
+        assert_eq!(s, 200, "GetItem: {v}");
+        v["Item"]["TaskToken"]["S"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("job {id} has no TaskToken: {v}"))
+    }
+
+    /// Runs the aws CLI against this runtime's AWS endpoint.
+    pub async fn cli(&self, args: &[&str]) -> (bool, String, String) {
+        let out = tokio::process::Command::new(aws_cli())
+            .args(args)
+            .args(["--endpoint-url", &self.rt.aws_url()])
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_PAGER", "")
+            .output()
+            .await
+            .unwrap_or_else(|e| panic!("cannot run the aws CLI at {}: {e}", aws_cli().display()));
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+pub fn str_of<'a>(v: &'a Value, k: &str) -> &'a str {
+    v[k].as_str().unwrap_or_else(|| panic!("no string {k} in {v}"))
+}

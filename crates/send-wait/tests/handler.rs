@@ -1,0 +1,122 @@
+//! send-wait over an in-memory token store.
+
+use app_core::domain::{parse_rfc3339, JobId, TaskToken};
+use app_core::ports::{TokenStore, Upstream};
+use app_core::{FixedClock, JsonHandler, Task};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use send_wait::SendWait;
+use serde_json::json;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+const SECRET: &str = "AAAAKgAAAAIAAAAAAAAAAW-the-whole-secret-token";
+
+#[derive(Default)]
+struct FakeStore {
+    stored: Mutex<Vec<(String, String, DateTime<Utc>)>>,
+    fail: bool,
+}
+
+#[async_trait]
+impl TokenStore for FakeStore {
+    async fn store_token(&self, id: &JobId, token: &TaskToken, at: DateTime<Utc>) -> Result<(), Upstream> {
+        if self.fail {
+            return Err(Upstream("DynamoDB UpdateItem failed: AccessDenied".into()));
+        }
+        self.stored.lock().unwrap().push((id.to_string(), token.expose().into(), at));
+        Ok(())
+    }
+}
+
+const NOW: &str = "2026-03-01T10:00:00Z";
+
+fn handler(fail: bool) -> Task<SendWait<FakeStore, FixedClock>> {
+    Task(SendWait::new(
+        FakeStore { fail, ..Default::default() },
+        FixedClock::new(parse_rfc3339(NOW).unwrap()),
+    ))
+}
+
+#[tokio::test]
+async fn stores_token_and_returns_its_hash() {
+    let h = handler(false);
+    let out = h
+        .invoke_json(json!({"token": SECRET, "jobId": "cb-1"}), Default::default())
+        .await
+        .unwrap();
+    let hash = TaskToken::new(SECRET).unwrap().short_hash();
+    assert_eq!(out, json!({"jobId": "cb-1", "tokenHash": hash}));
+    assert_eq!(hash.len(), 12);
+    let stored = h.0.store().stored.lock().unwrap().clone();
+    assert_eq!(stored, [("cb-1".to_string(), SECRET.to_string(), parse_rfc3339(NOW).unwrap())]);
+}
+
+#[tokio::test]
+async fn named_errors() {
+    let h = handler(false);
+    for bad in [
+        json!({"jobId": "cb-1"}),
+        json!({"token": SECRET}),
+        json!({"token": "", "jobId": "x"}),
+        json!({"token": SECRET, "jobId": "a/b"}),
+        json!("text"),
+    ] {
+        let e = h.invoke_json(bad.clone(), Default::default()).await.unwrap_err();
+        assert_eq!(e.error_type, "ValidationError", "{bad}");
+        assert!(!e.error_message.contains(SECRET));
+    }
+    let e = handler(true)
+        .invoke_json(json!({"token": SECRET, "jobId": "cb-1"}), Default::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.error_type, "UpstreamError");
+    assert!(e.error_message.contains("AccessDenied"));
+}
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One global subscriber for the whole test binary: tracing caches callsite interest
+/// globally, so a thread-local capture could miss records while other tests run.
+fn global_capture() -> &'static Capture {
+    static CAPTURE: std::sync::OnceLock<Capture> = std::sync::OnceLock::new();
+    CAPTURE.get_or_init(|| {
+        let capture = Capture::default();
+        let writer = capture.clone();
+        tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .init();
+        capture
+    })
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn logs_show_the_hash_and_how_to_complete_never_the_token() {
+    let capture = global_capture();
+    handler(false)
+        .invoke_json(json!({"token": SECRET, "jobId": "cb-9"}), Default::default())
+        .await
+        .unwrap();
+    let _ = handler(true)
+        .invoke_json(json!({"token": SECRET, "jobId": "cb-9"}), Default::default())
+        .await;
+    let input: send_wait::Input = serde_json::from_value(json!({"token": SECRET, "jobId": "x"})).unwrap();
+    tracing::info!(?input, "debug of the input");
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("POST /jobs/cb-9/success"), "{logs}");
+    assert!(logs.contains(&TaskToken::new(SECRET).unwrap().short_hash()));
+    assert!(!logs.contains(SECRET), "token leaked: {logs}");
+}
