@@ -99,18 +99,34 @@ mod tests {
     use super::*;
 
     fn key(pairs: &[(&str, &str)]) -> PageKey {
-        PageKey::new(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        PageKey::new(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
     }
 
     #[test]
     fn round_trip_per_index() {
-        let recent = key(&[("Id", "a"), ("Kind", "JOB"), ("LastUpdated", "2026-01-01T00:00:00.000Z")]);
-        assert_eq!(PageKey::decode(&recent.encode(), JobIndex::Recent), Ok(recent.clone()));
+        let recent = key(&[
+            ("Id", "a"),
+            ("Kind", "JOB"),
+            ("LastUpdated", "2026-01-01T00:00:00.000Z"),
+        ]);
+        assert_eq!(
+            PageKey::decode(&recent.encode(), JobIndex::Recent),
+            Ok(recent.clone())
+        );
         assert_eq!(
             PageKey::decode(&recent.encode(), JobIndex::Status(JobStatus::Started)),
             Err(CursorError::WrongIndex)
         );
-        let started = key(&[("Id", "a"), ("ProcessStatus", "STARTED"), ("LastUpdated", "x")]);
+        let started = key(&[
+            ("Id", "a"),
+            ("ProcessStatus", "STARTED"),
+            ("LastUpdated", "x"),
+        ]);
         let idx = JobIndex::Status(JobStatus::Started);
         assert_eq!(PageKey::decode(&started.encode(), idx), Ok(started.clone()));
         assert_eq!(
@@ -121,14 +137,34 @@ mod tests {
 
     #[test]
     fn refuses_garbage() {
-        assert_eq!(PageKey::decode("!!!", JobIndex::Recent), Err(CursorError::Encoding));
+        assert_eq!(
+            PageKey::decode("!!!", JobIndex::Recent),
+            Err(CursorError::Encoding)
+        );
         let not_json = URL_SAFE_NO_PAD.encode("hello");
-        assert_eq!(PageKey::decode(&not_json, JobIndex::Recent), Err(CursorError::Shape));
-        let extra = key(&[("Id", "a"), ("Kind", "JOB"), ("LastUpdated", "x"), ("TaskToken", "t")]);
-        assert_eq!(PageKey::decode(&extra.encode(), JobIndex::Recent), Err(CursorError::WrongIndex));
+        assert_eq!(
+            PageKey::decode(&not_json, JobIndex::Recent),
+            Err(CursorError::Shape)
+        );
+        let extra = key(&[
+            ("Id", "a"),
+            ("Kind", "JOB"),
+            ("LastUpdated", "x"),
+            ("TaskToken", "t"),
+        ]);
+        assert_eq!(
+            PageKey::decode(&extra.encode(), JobIndex::Recent),
+            Err(CursorError::WrongIndex)
+        );
         let missing = key(&[("Id", "a"), ("Kind", "JOB")]);
-        assert_eq!(PageKey::decode(&missing.encode(), JobIndex::Recent), Err(CursorError::WrongIndex));
+        assert_eq!(
+            PageKey::decode(&missing.encode(), JobIndex::Recent),
+            Err(CursorError::WrongIndex)
+        );
         let numbers = URL_SAFE_NO_PAD.encode(r#"{"Id":1,"Kind":"JOB","LastUpdated":"x"}"#);
-        assert_eq!(PageKey::decode(&numbers, JobIndex::Recent), Err(CursorError::Shape));
+        assert_eq!(
+            PageKey::decode(&numbers, JobIndex::Recent),
+            Err(CursorError::Shape)
+        );
     }
 }

@@ -232,13 +232,22 @@ mod tests {
     #[test]
     fn body_limits_and_base64() {
         let big = "x".repeat(MAX_BODY_BYTES + 1);
-        let req = request(json!({"httpMethod": "POST", "body": big, "requestContext": {"httpMethod": "POST"}}));
-        assert!(matches!(body_bytes(&req), Err(RequestError::PayloadTooLarge { .. })));
+        let req = request(
+            json!({"httpMethod": "POST", "body": big, "requestContext": {"httpMethod": "POST"}}),
+        );
+        assert!(matches!(
+            body_bytes(&req),
+            Err(RequestError::PayloadTooLarge { .. })
+        ));
 
-        let req = request(json!({"httpMethod": "POST", "body": "eyJhIjoxfQ==", "isBase64Encoded": true, "requestContext": {"httpMethod": "POST"}}));
+        let req = request(
+            json!({"httpMethod": "POST", "body": "eyJhIjoxfQ==", "isBase64Encoded": true, "requestContext": {"httpMethod": "POST"}}),
+        );
         assert_eq!(body_json(&req).unwrap(), Some(json!({"a": 1})));
 
-        let req = request(json!({"httpMethod": "POST", "body": "  ", "requestContext": {"httpMethod": "POST"}}));
+        let req = request(
+            json!({"httpMethod": "POST", "body": "  ", "requestContext": {"httpMethod": "POST"}}),
+        );
         assert_eq!(body_json(&req).unwrap(), None);
     }
 
@@ -254,7 +263,10 @@ mod tests {
         assert_eq!(query_param(&req, "limit").unwrap(), Some("5"));
         assert!(query_param(&req, "status").is_err());
         assert_eq!(query_param(&req, "next").unwrap(), None);
-        assert_eq!(base_url(&req), "https://abc.execute-api.us-east-1.amazonaws.com/Prod");
+        assert_eq!(
+            base_url(&req),
+            "https://abc.execute-api.us-east-1.amazonaws.com/Prod"
+        );
         assert_eq!(route(&req), ("GET", "/status"));
     }
 
@@ -267,10 +279,14 @@ mod tests {
         assert_eq!(job_route(&templ, "/success").as_deref(), Some("a1"));
         assert_eq!(job_route(&templ, "/failure"), None);
         assert_eq!(job_route(&templ, ""), None);
-        let raw = request(json!({"httpMethod": "GET", "path": "/jobs/b2", "requestContext": {"httpMethod": "GET"}}));
+        let raw = request(
+            json!({"httpMethod": "GET", "path": "/jobs/b2", "requestContext": {"httpMethod": "GET"}}),
+        );
         assert_eq!(job_route(&raw, "").as_deref(), Some("b2"));
         assert_eq!(job_route(&raw, "/success"), None);
-        let deep = request(json!({"httpMethod": "GET", "path": "/jobs/b2/x/y", "requestContext": {"httpMethod": "GET"}}));
+        let deep = request(
+            json!({"httpMethod": "GET", "path": "/jobs/b2/x/y", "requestContext": {"httpMethod": "GET"}}),
+        );
         assert_eq!(job_route(&deep, ""), None);
     }
 }

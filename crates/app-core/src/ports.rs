@@ -153,7 +153,6 @@ pub trait Random: Send + Sync {
     fn next_f64(&self) -> f64;
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,7 +161,10 @@ mod tests {
     fn derives_execution_arn() {
         let name = ExecutionName::parse("n1").unwrap();
         assert_eq!(
-            execution_arn("arn:aws:states:us-east-1:123456789012:stateMachine:Waitable", &name),
+            execution_arn(
+                "arn:aws:states:us-east-1:123456789012:stateMachine:Waitable",
+                &name
+            ),
             "arn:aws:states:us-east-1:123456789012:execution:Waitable:n1"
         );
     }

@@ -5,7 +5,7 @@ use crate::ports::{
     CallbackError, ExecutionStarter, StartError, StartRequest, Started, TaskCallbacks, Upstream,
 };
 use async_trait::async_trait;
-use aws_sdk_sfn::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sfn::error::{DisplayErrorContext, SdkError};
 use aws_sdk_sfn::Client;
 use chrono::{DateTime, Utc};
 
@@ -29,11 +29,17 @@ where
     E: std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    Upstream(format!("Step Functions {op} failed: {}", DisplayErrorContext(err)))
+    Upstream(format!(
+        "Step Functions {op} failed: {}",
+        DisplayErrorContext(err)
+    ))
 }
 
-fn message<E: ProvideErrorMetadata>(e: &E) -> String {
-    e.message().unwrap_or("no details").to_owned()
+/// The modeled error's own message (its inherent `message()`, which the parser fills).
+macro_rules! message {
+    ($e:expr) => {
+        $e.message().unwrap_or("no details").to_owned()
+    };
 }
 
 fn to_chrono(t: &aws_smithy_types::DateTime) -> DateTime<Utc> {
@@ -70,9 +76,9 @@ impl ExecutionStarter for SfnClient {
 macro_rules! token_errors {
     ($err:expr, $op:literal, $E:ident $(, $extra:pat => $mapped:expr)*) => {
         match $err.as_service_error() {
-            Some($E::InvalidToken(e)) => CallbackError::InvalidToken(message(e)),
-            Some($E::TaskDoesNotExist(e)) => CallbackError::TaskDoesNotExist(message(e)),
-            Some($E::TaskTimedOut(e)) => CallbackError::TaskTimedOut(message(e)),
+            Some($E::InvalidToken(e)) => CallbackError::InvalidToken(message!(e)),
+            Some($E::TaskDoesNotExist(e)) => CallbackError::TaskDoesNotExist(message!(e)),
+            Some($E::TaskTimedOut(e)) => CallbackError::TaskTimedOut(message!(e)),
             $(Some($extra) => $mapped,)*
             _ => CallbackError::Upstream(upstream($op, &$err)),
         }
@@ -92,7 +98,7 @@ impl TaskCallbacks for SfnClient {
             .map(|_| ())
             .map_err(|err| {
                 token_errors!(err, "SendTaskSuccess", E,
-                    E::InvalidOutput(e) => CallbackError::InvalidOutput(message(e)))
+                    E::InvalidOutput(e) => CallbackError::InvalidOutput(message!(e)))
             })
     }
 

@@ -3,11 +3,22 @@
 use app_core::domain::{ExecutionName, TaskToken};
 use app_core::ports::{CallbackError, ExecutionStarter, StartError, StartRequest, TaskCallbacks};
 use app_core::sfn::SfnClient;
-use aws_sdk_sfn::operation::send_task_failure::{SendTaskFailureError, SendTaskFailureInput, SendTaskFailureOutput};
-use aws_sdk_sfn::operation::send_task_heartbeat::{SendTaskHeartbeatError, SendTaskHeartbeatOutput};
-use aws_sdk_sfn::operation::send_task_success::{SendTaskSuccessError, SendTaskSuccessInput, SendTaskSuccessOutput};
-use aws_sdk_sfn::operation::start_execution::{StartExecutionError, StartExecutionInput, StartExecutionOutput};
-use aws_sdk_sfn::types::error::{ExecutionAlreadyExists, InvalidOutput, InvalidToken, StateMachineDoesNotExist, TaskDoesNotExist, TaskTimedOut};
+use aws_sdk_sfn::operation::send_task_failure::{
+    SendTaskFailureError, SendTaskFailureInput, SendTaskFailureOutput,
+};
+use aws_sdk_sfn::operation::send_task_heartbeat::{
+    SendTaskHeartbeatError, SendTaskHeartbeatOutput,
+};
+use aws_sdk_sfn::operation::send_task_success::{
+    SendTaskSuccessError, SendTaskSuccessInput, SendTaskSuccessOutput,
+};
+use aws_sdk_sfn::operation::start_execution::{
+    StartExecutionError, StartExecutionInput, StartExecutionOutput,
+};
+use aws_sdk_sfn::types::error::{
+    ExecutionAlreadyExists, InvalidOutput, InvalidToken, StateMachineDoesNotExist,
+    TaskDoesNotExist, TaskTimedOut,
+};
 use aws_sdk_sfn::Client;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use std::sync::{Arc, Mutex};
@@ -45,7 +56,10 @@ async fn start_execution_sends_arn_name_input() {
         });
     let sfn = SfnClient::from_client(mock_client!(aws_sdk_sfn, [&rule]));
     let started = sfn.start_execution(&request()).await.unwrap();
-    assert_eq!(started.execution_arn, "arn:aws:states:us-east-1:123456789012:execution:Waitable:job-1");
+    assert_eq!(
+        started.execution_arn,
+        "arn:aws:states:us-east-1:123456789012:execution:Waitable:job-1"
+    );
     assert_eq!(started.start_date.timestamp_millis(), 1_767_225_600_123);
     let seen = seen.lock().unwrap();
     assert_eq!(seen[0].state_machine_arn(), Some(ARN));
@@ -56,13 +70,22 @@ async fn start_execution_sends_arn_name_input() {
 #[tokio::test]
 async fn start_execution_errors() {
     let exists = mock!(Client::start_execution).then_error(|| {
-        StartExecutionError::ExecutionAlreadyExists(ExecutionAlreadyExists::builder().message("exists").build())
+        StartExecutionError::ExecutionAlreadyExists(
+            ExecutionAlreadyExists::builder().message("exists").build(),
+        )
     });
     let sfn = SfnClient::from_client(mock_client!(aws_sdk_sfn, [&exists]));
-    assert_eq!(sfn.start_execution(&request()).await, Err(StartError::AlreadyExists));
+    assert_eq!(
+        sfn.start_execution(&request()).await,
+        Err(StartError::AlreadyExists)
+    );
 
     let missing = mock!(Client::start_execution).then_error(|| {
-        StartExecutionError::StateMachineDoesNotExist(StateMachineDoesNotExist::builder().message("no machine").build())
+        StartExecutionError::StateMachineDoesNotExist(
+            StateMachineDoesNotExist::builder()
+                .message("no machine")
+                .build(),
+        )
     });
     let sfn = SfnClient::from_client(mock_client!(aws_sdk_sfn, [&missing]));
     match sfn.start_execution(&request()).await {
@@ -97,7 +120,9 @@ async fn send_task_success_and_failure_shapes() {
         [&success, &failure, &heartbeat]
     ));
     sfn.send_success(&token(), r#"{"ok":true}"#).await.unwrap();
-    sfn.send_failure(&token(), Some("Rejected"), Some("because")).await.unwrap();
+    sfn.send_failure(&token(), Some("Rejected"), Some("because"))
+        .await
+        .unwrap();
     sfn.send_failure(&token(), None, None).await.unwrap();
     sfn.send_heartbeat(&token()).await.unwrap();
     assert_eq!(heartbeat.num_calls(), 1);
@@ -105,37 +130,54 @@ async fn send_task_success_and_failure_shapes() {
     assert_eq!(s[0].task_token(), Some(TOKEN));
     assert_eq!(s[0].output(), Some(r#"{"ok":true}"#));
     let f = failure_seen.lock().unwrap();
-    assert_eq!((f[0].task_token(), f[0].error(), f[0].cause()), (Some(TOKEN), Some("Rejected"), Some("because")));
+    assert_eq!(
+        (f[0].task_token(), f[0].error(), f[0].cause()),
+        (Some(TOKEN), Some("Rejected"), Some("because"))
+    );
     assert_eq!((f[1].error(), f[1].cause()), (None, None));
 }
 
 #[tokio::test]
 async fn token_errors_are_mapped() {
-    let timed_out = mock!(Client::send_task_success)
-        .then_error(|| SendTaskSuccessError::TaskTimedOut(TaskTimedOut::builder().message("Task Timed Out").build()));
+    let timed_out = mock!(Client::send_task_success).then_error(|| {
+        SendTaskSuccessError::TaskTimedOut(
+            TaskTimedOut::builder().message("Task Timed Out").build(),
+        )
+    });
     let sfn = SfnClient::from_client(mock_client!(aws_sdk_sfn, [&timed_out]));
     assert_eq!(
         sfn.send_success(&token(), "{}").await,
         Err(CallbackError::TaskTimedOut("Task Timed Out".into()))
     );
 
-    let invalid_output = mock!(Client::send_task_success)
-        .then_error(|| SendTaskSuccessError::InvalidOutput(InvalidOutput::builder().message("bad").build()));
+    let invalid_output = mock!(Client::send_task_success).then_error(|| {
+        SendTaskSuccessError::InvalidOutput(InvalidOutput::builder().message("bad").build())
+    });
     let sfn = SfnClient::from_client(mock_client!(aws_sdk_sfn, [&invalid_output]));
-    assert_eq!(sfn.send_success(&token(), "{}").await, Err(CallbackError::InvalidOutput("bad".into())));
+    assert_eq!(
+        sfn.send_success(&token(), "{}").await,
+        Err(CallbackError::InvalidOutput("bad".into()))
+    );
 
-    let invalid = mock!(Client::send_task_failure)
-        .then_error(|| SendTaskFailureError::InvalidToken(InvalidToken::builder().message("Invalid token").build()));
+    let invalid = mock!(Client::send_task_failure).then_error(|| {
+        SendTaskFailureError::InvalidToken(InvalidToken::builder().message("Invalid token").build())
+    });
     let sfn = SfnClient::from_client(mock_client!(aws_sdk_sfn, [&invalid]));
     assert_eq!(
         sfn.send_failure(&token(), None, None).await,
         Err(CallbackError::InvalidToken("Invalid token".into()))
     );
 
-    let gone = mock!(Client::send_task_heartbeat)
-        .then_error(|| SendTaskHeartbeatError::TaskDoesNotExist(TaskDoesNotExist::builder().message("gone").build()));
+    let gone = mock!(Client::send_task_heartbeat).then_error(|| {
+        SendTaskHeartbeatError::TaskDoesNotExist(
+            TaskDoesNotExist::builder().message("gone").build(),
+        )
+    });
     let sfn = SfnClient::from_client(mock_client!(aws_sdk_sfn, [&gone]));
-    assert_eq!(sfn.send_heartbeat(&token()).await, Err(CallbackError::TaskDoesNotExist("gone".into())));
+    assert_eq!(
+        sfn.send_heartbeat(&token()).await,
+        Err(CallbackError::TaskDoesNotExist("gone".into()))
+    );
 
     let throttled = mock!(Client::send_task_heartbeat).then_error(|| {
         SendTaskHeartbeatError::generic(

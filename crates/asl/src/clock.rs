@@ -24,9 +24,21 @@ impl Clock for SystemClock {
     }
 
     fn sleep_until(&self, t: DateTime<Utc>) -> BoxFuture<'static, ()> {
+        // Long waits (a Wait may last years) sleep in 30-day steps: tokio timers have a
+        // bounded range, and re-reading the wall clock also absorbs clock adjustments.
+        const STEP: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
         match (t - Utc::now()).to_std() {
-            Ok(d) if !d.is_zero() => Box::pin(tokio::time::sleep(d)),
-            _ => Box::pin(std::future::ready(())),
+            Ok(d) if d.is_zero() => Box::pin(std::future::ready(())),
+            Ok(d) if d <= STEP => Box::pin(tokio::time::sleep(d)),
+            Ok(_) => Box::pin(async move {
+                while let Ok(d) = (t - Utc::now()).to_std() {
+                    if d.is_zero() {
+                        break;
+                    }
+                    tokio::time::sleep(d.min(STEP)).await;
+                }
+            }),
+            Err(_) => Box::pin(std::future::ready(())),
         }
     }
 }

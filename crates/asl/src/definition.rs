@@ -165,6 +165,22 @@ impl StateMachine {
             diags: Vec::new(),
             names: HashMap::new(),
         };
+        for loc in crate::dupkeys::duplicate_keys(definition) {
+            let parent_is_states = loc
+                .rsplit_once('/')
+                .is_some_and(|(p, _)| p.ends_with("/States"));
+            let (code, what) = if parent_is_states {
+                (DUPLICATE, "state name")
+            } else {
+                (SCHEMA, "field")
+            };
+            let name = loc.rsplit('/').next().unwrap_or("");
+            v.err(
+                code,
+                loc.clone(),
+                format!("{what} '{name}' appears more than once"),
+            );
+        }
         let machine = v.machine(&value, "", true);
         match machine {
             Some(m) if v.diags.is_empty() => Ok(StateMachine {

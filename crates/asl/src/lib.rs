@@ -14,11 +14,28 @@
 //! * [`Engine::resume`] continues an execution from the history a previous process recorded:
 //!   a Wait is re-armed for its original target, a waiting task token becomes valid again,
 //!   a plain Task is invoked again (at-least-once), and a Parallel or Map state that was
-//!   running is restarted from its recorded input.
+//!   running is restarted from its recorded input (after a `...StateAborted` event closing
+//!   the interrupted attempt). Retry counters are rebuilt from the recorded failures.
+//!   Heartbeats are not part of the history, so a resumed callback task's heartbeat
+//!   deadline counts from its `TaskStarted` event; a retry backoff that was under way is
+//!   not waited out again.
+//!
+//! Error matching follows "Error handling in Step Functions": `States.ALL` matches
+//! everything but `States.Runtime` (never retried or caught); `States.TaskFailed` matches
+//! everything but `States.Timeout`; `States.Timeout` also matches
+//! `States.HeartbeatTimeout`. Retry delays are
+//! `IntervalSeconds * BackoffRate^(attempt-1)`, capped by `MaxDelaySeconds`, scaled by a
+//! uniform random factor for `JitterStrategy: FULL`, and slept on the injected clock.
+//!
+//! History: plain Lambda function ARNs record `LambdaFunction*` events, every other resource
+//! `Task*` events with `resourceType`/`resource` split from `arn:aws:states:::<type>:<res>`.
+//! A stopped execution records the running top-level state's `...StateAborted` event, then
+//! `ExecutionAborted`.
 
 mod choice;
 mod clock;
 mod definition;
+mod dupkeys;
 mod engine;
 mod error;
 mod fault;

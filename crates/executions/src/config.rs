@@ -36,12 +36,12 @@ mod tests {
 
     #[test]
     fn needs_the_table_and_three_machine_arns() {
-        let full = |k: &str| -> Option<String> {
+        fn full(k: &str) -> Option<String> {
             Some(match k {
                 "JOBS_TABLE" => "Jobs".into(),
                 _ => format!("arn:aws:states:us-east-1:1:stateMachine:{k}"),
             })
-        };
+        }
         let cfg = Config::from_lookup(&full).unwrap();
         assert_eq!(cfg.jobs_table, "Jobs");
         assert!(cfg.callback_arn.ends_with("CALLBACK_STATE_MACHINE_ARN"));

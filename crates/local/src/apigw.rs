@@ -197,9 +197,7 @@ impl ApiGateway {
             if let Some(p) = params {
                 let better = match &best {
                     None => true,
-                    Some((b, _)) => {
-                        (r.rank(), r.method == "ANY") < (b.rank(), b.method == "ANY")
-                    }
+                    Some((b, _)) => (r.rank(), r.method == "ANY") < (b.rank(), b.method == "ANY"),
                 };
                 if better {
                     best = Some((r, p));
@@ -503,7 +501,10 @@ fn query_parameters(q: Option<&str>) -> (Value, Value) {
         match multi.get_mut(k.as_ref()) {
             Some(Value::Array(a)) => a.push(Value::String(v.to_string())),
             _ => {
-                multi.insert(k.to_string(), Value::Array(vec![Value::String(v.to_string())]));
+                multi.insert(
+                    k.to_string(),
+                    Value::Array(vec![Value::String(v.to_string())]),
+                );
             }
         }
     }
@@ -538,7 +539,8 @@ fn proxy_response(out: &Value, request_id: &str) -> Result<Response, String> {
     let mut put = |k: &str, v: &Value, append: bool| -> Result<(), String> {
         let text = crate::intrinsics::scalar(v).ok_or(format!("header {k} is not a string"))?;
         let name = HeaderName::try_from(k).map_err(|_| format!("invalid header name {k}"))?;
-        let val = HeaderValue::from_str(&text).map_err(|_| format!("invalid header value for {k}"))?;
+        let val =
+            HeaderValue::from_str(&text).map_err(|_| format!("invalid header value for {k}"))?;
         if append {
             h.append(name, val);
         } else {

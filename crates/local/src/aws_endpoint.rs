@@ -46,7 +46,8 @@ async fn dispatch(State(s): State<Services>, req: Request<Body>) -> Response {
 
 fn unknown_operation(target: &str) -> Response {
     let message = if target.is_empty() {
-        "Missing X-Amz-Target: this endpoint serves AWSStepFunctions.* and DynamoDB_20120810.*".to_string()
+        "Missing X-Amz-Target: this endpoint serves AWSStepFunctions.* and DynamoDB_20120810.*"
+            .to_string()
     } else {
         format!("Unknown operation {target}: this endpoint serves AWSStepFunctions.* and DynamoDB_20120810.*")
     };

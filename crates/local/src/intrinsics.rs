@@ -122,7 +122,11 @@ impl Scope {
                 let mut acc = name == "Fn::And";
                 for c in items {
                     let t = self.truth(name, c)?;
-                    acc = if name == "Fn::And" { acc && t } else { acc || t };
+                    acc = if name == "Fn::And" {
+                        acc && t
+                    } else {
+                        acc || t
+                    };
                 }
                 Ok(Some(Value::Bool(acc)))
             }
@@ -250,7 +254,10 @@ impl Scope {
             out.push_str(&rest[..start]);
             let after = &rest[start + 2..];
             let Some(end) = after.find('}') else {
-                return Err(invalid("Fn::Sub", format!("unterminated ${{ in {template:?}")));
+                return Err(invalid(
+                    "Fn::Sub",
+                    format!("unterminated ${{ in {template:?}"),
+                ));
             };
             let name = &after[..end];
             if let Some(literal) = name.strip_prefix('!') {
@@ -261,10 +268,7 @@ impl Scope {
                 let name = name.trim();
                 let v = if let Some(v) = vars.get(name) {
                     v.clone()
-                } else if let Some(v) = self
-                    .parameters
-                    .get(name)
-                    .or_else(|| self.pseudo.get(name))
+                } else if let Some(v) = self.parameters.get(name).or_else(|| self.pseudo.get(name))
                 {
                     v.clone()
                 } else if let Some(r) = self.resources.get(name) {
@@ -328,7 +332,9 @@ impl Scope {
             return Err(invalid("Fn::Split", "delimiter must not be empty"));
         }
         Ok(Value::Array(
-            s.split(delim).map(|p| Value::String(p.to_string())).collect(),
+            s.split(delim)
+                .map(|p| Value::String(p.to_string()))
+                .collect(),
         ))
     }
 
@@ -476,7 +482,8 @@ mod tests {
     fn short_and_long_forms_agree() {
         let s = scope();
         let short = yaml("a: !Sub '${Table}-${Stage}-${AWS::Region}-${Table.Arn}-${!Lit}'");
-        let long = json!({"a": {"Fn::Sub": "${Table}-${Stage}-${AWS::Region}-${Table.Arn}-${!Lit}"}});
+        let long =
+            json!({"a": {"Fn::Sub": "${Table}-${Stage}-${AWS::Region}-${Table.Arn}-${!Lit}"}});
         assert_eq!(s.resolve(&short).unwrap(), s.resolve(&long).unwrap());
         assert_eq!(
             s.resolve(&long).unwrap().unwrap(),

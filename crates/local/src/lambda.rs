@@ -83,7 +83,9 @@ impl LambdaRegistry {
             .map(|(_, rest)| rest)
             .unwrap_or(key);
         let name = after_function.split(':').next().unwrap_or(after_function);
-        self.index.get(name).and_then(|&i| self.functions.get(i).cloned())
+        self.index
+            .get(name)
+            .and_then(|&i| self.functions.get(i).cloned())
     }
 
     /// Invokes synchronously, with the function's timeout applied (as `Sandbox.Timedout`).
@@ -202,7 +204,10 @@ mod tests {
         ] {
             let out = r.invoke(key, json!({"a": 1})).await.expect(key);
             assert_eq!(out["payload"], json!({"a": 1}));
-            assert_eq!(out["arn"], "arn:aws:lambda:us-east-1:123456789012:function:Echo");
+            assert_eq!(
+                out["arn"],
+                "arn:aws:lambda:us-east-1:123456789012:function:Echo"
+            );
             assert!(!out["rid"].as_str().unwrap_or("").is_empty());
             assert!(out["deadline"].as_u64().unwrap_or(0) > 0);
         }
@@ -216,7 +221,10 @@ mod tests {
     async fn function_errors_keep_their_type() {
         let r = registry();
         let e = r.invoke("Fails", json!({})).await.expect_err("fails");
-        assert_eq!(e.payload(), json!({"errorType": "JobNotFound", "errorMessage": "no job"}));
+        assert_eq!(
+            e.payload(),
+            json!({"errorType": "JobNotFound", "errorMessage": "no job"})
+        );
     }
 
     #[tokio::test(start_paused = true)]

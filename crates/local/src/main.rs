@@ -76,20 +76,31 @@ fn samconfig_stack_name(template: &Path) -> Option<String> {
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn,hyper=warn")
+        tracing_subscriber::EnvFilter::new(
+            "info,aws_config=warn,aws_smithy_runtime=warn,hyper=warn",
+        )
     });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 }
 
 fn banner(rt: &RunningRuntime) {
-    let stage = rt.app.apis.first().map(|a| a.stage.clone()).unwrap_or_default();
+    let stage = rt
+        .app
+        .apis
+        .first()
+        .map(|a| a.stage.clone())
+        .unwrap_or_default();
     let api = format!("{}/{stage}", rt.api_url());
     let key = &rt.api_key;
     println!("API          {api}   (also without /{stage})");
-    println!("AWS endpoint {}   (Step Functions + DynamoDB)", rt.aws_url());
+    println!(
+        "AWS endpoint {}   (Step Functions + DynamoDB)",
+        rt.aws_url()
+    );
     println!("API key      {key}");
     for m in &rt.app.state_machines {
         println!("machine      {}", m.arn);
@@ -102,7 +113,11 @@ fn banner(rt: &RunningRuntime) {
             "route        {:<6} {}{}",
             r.method,
             r.resource,
-            if r.api_key_required { "  (x-api-key)" } else { "" }
+            if r.api_key_required {
+                "  (x-api-key)"
+            } else {
+                ""
+            }
         );
     }
     println!();

@@ -108,7 +108,11 @@ fn lambda_error(e: &InvokeError, request_id: &str) -> TaskError {
 
 /// `DynamoDB.<Exception>` with the SDK-style message Step Functions puts in the Cause.
 fn dynamo_error(e: &DynamoError) -> TaskError {
-    let short = e.type_name().rsplit('#').next().unwrap_or("DynamoDbException");
+    let short = e
+        .type_name()
+        .rsplit('#')
+        .next()
+        .unwrap_or("DynamoDbException");
     TaskError::new(
         format!("DynamoDB.{short}"),
         format!(

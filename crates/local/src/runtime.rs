@@ -259,7 +259,10 @@ async fn build_functions(
             ("AWS_LAMBDA_FUNCTION_NAME", f.name.clone()),
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", f.memory_mb.to_string()),
             ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
-            ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{}", f.name)),
+            (
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                format!("/aws/lambda/{}", f.name),
+            ),
             ("AWS_ENDPOINT_URL", format!("http://{aws_addr}")),
         ] {
             env.entry(k.to_string()).or_insert(v);
@@ -292,7 +295,11 @@ async fn build_functions(
     Ok(reg)
 }
 
-fn serve(listener: TcpListener, router: axum::Router, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let svc = router.into_make_service_with_connect_info::<SocketAddr>();
         let shutdown = async move {

@@ -186,14 +186,18 @@ pub fn parse(text: &str, base: &Path, opts: &LoadOptions) -> Result<Application,
     let mut active: Vec<(&String, &Map<String, Value>)> = Vec::new();
     for (id, r) in resources {
         let Some(r) = r.as_object() else {
-            return Err(TemplateError::Shape(format!("resource {id} is not a mapping")));
+            return Err(TemplateError::Shape(format!(
+                "resource {id} is not a mapping"
+            )));
         };
         if let Some(c) = r.get("Condition").and_then(Value::as_str) {
-            let on = scope.condition(c).map_err(|source| TemplateError::Intrinsic {
-                resource: id.clone(),
-                property: "Condition".into(),
-                source,
-            })?;
+            let on = scope
+                .condition(c)
+                .map_err(|source| TemplateError::Intrinsic {
+                    resource: id.clone(),
+                    property: "Condition".into(),
+                    source,
+                })?;
             if !on {
                 continue;
             }
@@ -367,14 +371,20 @@ pub fn parse(text: &str, base: &Path, opts: &LoadOptions) -> Result<Application,
     Ok(app)
 }
 
-fn resolve_all(scope: &Scope, id: &str, props: &Map<String, Value>) -> Result<Value, TemplateError> {
+fn resolve_all(
+    scope: &Scope,
+    id: &str,
+    props: &Map<String, Value>,
+) -> Result<Value, TemplateError> {
     let mut out = Map::new();
     for (k, v) in props {
-        let r = scope.resolve(v).map_err(|source| TemplateError::Intrinsic {
-            resource: id.to_string(),
-            property: k.clone(),
-            source,
-        })?;
+        let r = scope
+            .resolve(v)
+            .map_err(|source| TemplateError::Intrinsic {
+                resource: id.to_string(),
+                property: k.clone(),
+                source,
+            })?;
         if let Some(r) = r {
             out.insert(k.clone(), r);
         }
@@ -620,7 +630,10 @@ fn identify(
             ResourceIds {
                 reference: s(name),
                 attributes: [
-                    ("StreamArn".to_string(), s(format!("{arn}/stream/1970-01-01T00:00:00.000"))),
+                    (
+                        "StreamArn".to_string(),
+                        s(format!("{arn}/stream/1970-01-01T00:00:00.000")),
+                    ),
                     ("Arn".to_string(), s(arn)),
                 ]
                 .into(),
@@ -670,11 +683,18 @@ fn add_implicit_resources(
     region: &str,
 ) {
     let api = api_id(IMPLICIT_API);
-    scope.resources.entry(IMPLICIT_API.into()).or_insert(ResourceIds {
-        reference: Value::String(api.clone()),
-        attributes: [("RootResourceId".to_string(), Value::String(format!("{api}root")))].into(),
-        any_attribute: None,
-    });
+    scope
+        .resources
+        .entry(IMPLICIT_API.into())
+        .or_insert(ResourceIds {
+            reference: Value::String(api.clone()),
+            attributes: [(
+                "RootResourceId".to_string(),
+                Value::String(format!("{api}root")),
+            )]
+            .into(),
+            any_attribute: None,
+        });
     let mut add = |id: String, service: &str| {
         if scope.resources.contains_key(&id) {
             return;

@@ -9,7 +9,10 @@ use serde_json::{json, Value};
 async fn start_callback(app: &App, body: Value) -> (String, String) {
     let (s, v) = app.post("/callbacks", body).await;
     assert_eq!(s, 202, "POST /callbacks: {v}");
-    (str_of(&v, "jobId").to_string(), str_of(&v, "executionArn").to_string())
+    (
+        str_of(&v, "jobId").to_string(),
+        str_of(&v, "executionArn").to_string(),
+    )
 }
 
 fn event_time(e: &Value) -> f64 {
@@ -20,27 +23,45 @@ fn event_time(e: &Value) -> f64 {
 async fn wait_until_sends_the_email_at_its_time() {
     let app = start(&[]).await;
     let start_at = in_an_hour();
-    let (s, v) = app.post("/start", json!({"taskName": "report", "startAt": start_at})).await;
+    let (s, v) = app
+        .post("/start", json!({"taskName": "report", "startAt": start_at}))
+        .await;
     assert_eq!(s, 202, "{v}");
     let arn = str_of(&v, "executionArn").to_string();
     let id = str_of(&v, "jobId").to_string();
     app.wait_sleepers(1).await;
     app.advance(1800).await;
-    assert_eq!(app.describe(&arn).await["status"], "RUNNING", "half way: still waiting");
+    assert_eq!(
+        app.describe(&arn).await["status"],
+        "RUNNING",
+        "half way: still waiting"
+    );
     let entered_send = |h: &[Value]| {
-        h.iter()
-            .any(|e| e["type"] == "TaskStateEntered" && e["stateEnteredEventDetails"]["name"] == "SendEmail")
+        h.iter().any(|e| {
+            e["type"] == "TaskStateEntered" && e["stateEnteredEventDetails"]["name"] == "SendEmail"
+        })
     };
-    assert!(!entered_send(&app.history(&arn).await), "no email before its time");
+    assert!(
+        !entered_send(&app.history(&arn).await),
+        "no email before its time"
+    );
     app.advance(1801).await;
     let d = app.wait_execution(&arn, "SUCCEEDED").await;
     let h = app.history(&arn).await;
     let sent = h
         .iter()
-        .find(|e| e["type"] == "TaskStateEntered" && e["stateEnteredEventDetails"]["name"] == "SendEmail")
+        .find(|e| {
+            e["type"] == "TaskStateEntered" && e["stateEnteredEventDetails"]["name"] == "SendEmail"
+        })
         .unwrap_or_else(|| panic!("SendEmail ran: {h:?}"));
-    let due = chrono::DateTime::parse_from_rfc3339(&start_at).expect("rfc3339").timestamp() as f64;
-    assert!(event_time(sent) >= due, "sent at {} before {due}", event_time(sent));
+    let due = chrono::DateTime::parse_from_rfc3339(&start_at)
+        .expect("rfc3339")
+        .timestamp() as f64;
+    assert!(
+        event_time(sent) >= due,
+        "sent at {} before {due}",
+        event_time(sent)
+    );
     assert!(d["output"].as_str().is_some());
     let job = app.wait_job(&id, "COMPLETED").await;
     assert_eq!(job["Pattern"], "wait-until");
@@ -49,7 +70,9 @@ async fn wait_until_sends_the_email_at_its_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waitable_job_goes_started_then_completed_in_status() {
     let app = start(&[]).await;
-    let (s, v) = app.post("/jobs", json!({"StartTimestamp": in_an_hour()})).await;
+    let (s, v) = app
+        .post("/jobs", json!({"StartTimestamp": in_an_hour()}))
+        .await;
     assert_eq!(s, 202, "{v}");
     let id = str_of(&v, "jobId").to_string();
     let arn = str_of(&v, "executionArn").to_string();
@@ -70,7 +93,11 @@ async fn waitable_job_goes_started_then_completed_in_status() {
     let (_, st) = app.get("/status").await;
     assert_eq!(listed(&st).as_deref(), Some("COMPLETED"), "{st}");
     let (_, by_status) = app.get("/status?status=COMPLETED").await;
-    assert_eq!(listed(&by_status).as_deref(), Some("COMPLETED"), "{by_status}");
+    assert_eq!(
+        listed(&by_status).as_deref(),
+        Some("COMPLETED"),
+        "{by_status}"
+    );
     let (_, started) = app.get("/status?status=STARTED").await;
     assert_eq!(listed(&started), None, "{started}");
 }
@@ -80,8 +107,13 @@ async fn callback_completes_through_the_http_route() {
     let app = start(&[]).await;
     let (id, arn) = start_callback(&app, json!({})).await;
     let job = app.wait_job(&id, "WAITING_FOR_CALLBACK").await;
-    assert!(job.get("TaskToken").is_none(), "the token is never returned: {job}");
-    let (s, v) = app.post(&format!("/jobs/{id}/success"), json!({"answer": 42})).await;
+    assert!(
+        job.get("TaskToken").is_none(),
+        "the token is never returned: {job}"
+    );
+    let (s, v) = app
+        .post(&format!("/jobs/{id}/success"), json!({"answer": 42}))
+        .await;
     assert_eq!(s, 200, "{v}");
     let d = app.wait_execution(&arn, "SUCCEEDED").await;
     assert!(d["output"].as_str().unwrap_or("").contains("42"), "{d}");
@@ -101,7 +133,15 @@ async fn callback_auto_mode_answers_by_itself() {
     let app = start(&[("SuccessRatio", "0"), ("CallbackMode", "auto")]).await;
     let (id, arn) = start_callback(&app, json!({})).await;
     let d = app.wait_execution(&arn, "FAILED").await;
-    assert!(d.to_string().contains("RandomFailure") || app.history(&arn).await.iter().any(|e| e.to_string().contains("RandomFailure")), "{d}");
+    assert!(
+        d.to_string().contains("RandomFailure")
+            || app
+                .history(&arn)
+                .await
+                .iter()
+                .any(|e| e.to_string().contains("RandomFailure")),
+        "{d}"
+    );
     app.wait_job(&id, "FAILED").await;
 }
 
@@ -112,24 +152,57 @@ async fn callback_completes_through_the_aws_cli() {
     app.wait_job(&id, "WAITING_FOR_CALLBACK").await;
     let token = app.token(&id).await;
     let (ok, out, err) = app
-        .cli(&["stepfunctions", "send-task-success", "--task-token", &token, "--task-output", "{\"via\":\"cli\"}"])
+        .cli(&[
+            "stepfunctions",
+            "send-task-success",
+            "--task-token",
+            &token,
+            "--task-output",
+            "{\"via\":\"cli\"}",
+        ])
         .await;
     assert!(ok, "send-task-success: {out} {err}");
     let d = app.wait_execution(&arn, "SUCCEEDED").await;
     assert!(d["output"].as_str().unwrap_or("").contains("cli"), "{d}");
     app.wait_job(&id, "COMPLETED").await;
     let (ok, _, err) = app
-        .cli(&["stepfunctions", "send-task-success", "--task-token", &token, "--task-output", "{}"])
+        .cli(&[
+            "stepfunctions",
+            "send-task-success",
+            "--task-token",
+            &token,
+            "--task-output",
+            "{}",
+        ])
         .await;
     assert!(!ok, "a used token is refused");
-    assert!(err.contains("TaskDoesNotExist") || err.contains("TaskTimedOut") || err.contains("InvalidToken"), "{err}");
+    assert!(
+        err.contains("TaskDoesNotExist")
+            || err.contains("TaskTimedOut")
+            || err.contains("InvalidToken"),
+        "{err}"
+    );
 
     let (ok, out, err) = app
-        .cli(&["stepfunctions", "list-executions", "--state-machine-arn", &app.rt.state_machine_arn("CallbackStateMachine").expect("arn")])
+        .cli(&[
+            "stepfunctions",
+            "list-executions",
+            "--state-machine-arn",
+            &app.rt
+                .state_machine_arn("CallbackStateMachine")
+                .expect("arn"),
+        ])
         .await;
     assert!(ok && out.contains(&arn), "{out} {err}");
     let (ok, out, err) = app
-        .cli(&["dynamodb", "get-item", "--table-name", &app.rt.app.tables[0].name, "--key", &format!("{{\"Id\":{{\"S\":\"{id}\"}}}}")])
+        .cli(&[
+            "dynamodb",
+            "get-item",
+            "--table-name",
+            &app.rt.app.tables[0].name,
+            "--key",
+            &format!("{{\"Id\":{{\"S\":\"{id}\"}}}}"),
+        ])
         .await;
     assert!(ok && out.contains("COMPLETED"), "{out} {err}");
 }
@@ -140,7 +213,10 @@ async fn callback_failure_through_the_http_route() {
     let (id, arn) = start_callback(&app, json!({})).await;
     app.wait_job(&id, "WAITING_FOR_CALLBACK").await;
     let (s, v) = app
-        .post(&format!("/jobs/{id}/failure"), json!({"error": "PaymentDeclined", "cause": "card expired"}))
+        .post(
+            &format!("/jobs/{id}/failure"),
+            json!({"error": "PaymentDeclined", "cause": "card expired"}),
+        )
         .await;
     assert_eq!(s, 200, "{v}");
     app.wait_execution(&arn, "FAILED").await;
@@ -156,12 +232,16 @@ async fn heartbeats_keep_the_task_alive() {
     app.wait_sleepers(1).await;
     for _ in 0..3 {
         app.advance(200).await;
-        let (s, v) = app.post(&format!("/jobs/{id}/heartbeat"), Value::Null).await;
+        let (s, v) = app
+            .post(&format!("/jobs/{id}/heartbeat"), Value::Null)
+            .await;
         assert_eq!(s, 200, "{v}");
     }
     app.advance(200).await; // 800 s after the start, 200 s after the last heartbeat
     assert_eq!(app.describe(&arn).await["status"], "RUNNING");
-    let (s, v) = app.post(&format!("/jobs/{id}/success"), json!({"ok": true})).await;
+    let (s, v) = app
+        .post(&format!("/jobs/{id}/success"), json!({"ok": true}))
+        .await;
     assert_eq!(s, 200, "{v}");
     app.wait_execution(&arn, "SUCCEEDED").await;
     app.wait_job(&id, "COMPLETED").await;
@@ -177,15 +257,30 @@ async fn heartbeat_timeout_is_caught_and_the_late_token_refused() {
     app.advance(301).await;
     app.wait_execution(&arn, "FAILED").await;
     let h = app.history(&arn).await;
-    assert!(h.iter().any(|e| e["type"] == "TaskTimedOut" && e.to_string().contains("States.HeartbeatTimeout")), "{h:?}");
+    assert!(
+        h.iter()
+            .any(|e| e["type"] == "TaskTimedOut"
+                && e.to_string().contains("States.HeartbeatTimeout")),
+        "{h:?}"
+    );
     app.wait_job(&id, "TIMED_OUT").await;
     let (s, v) = app.post(&format!("/jobs/{id}/success"), json!({})).await;
     assert!(s == 409 || s == 410, "{s} {v}");
     let (ok, _, err) = app
-        .cli(&["stepfunctions", "send-task-success", "--task-token", &token, "--task-output", "{}"])
+        .cli(&[
+            "stepfunctions",
+            "send-task-success",
+            "--task-token",
+            &token,
+            "--task-output",
+            "{}",
+        ])
         .await;
     assert!(!ok, "late token accepted");
-    assert!(err.contains("TaskTimedOut") || err.contains("TaskDoesNotExist"), "{err}");
+    assert!(
+        err.contains("TaskTimedOut") || err.contains("TaskDoesNotExist"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -196,16 +291,27 @@ async fn overall_timeout_is_caught_despite_heartbeats() {
     app.wait_sleepers(1).await;
     for _ in 0..3 {
         app.advance(250).await;
-        let (s, v) = app.post(&format!("/jobs/{id}/heartbeat"), Value::Null).await;
+        let (s, v) = app
+            .post(&format!("/jobs/{id}/heartbeat"), Value::Null)
+            .await;
         assert_eq!(s, 200, "{v}");
     }
     app.advance(251).await; // 1001 s
     app.wait_execution(&arn, "FAILED").await;
     let h = app.history(&arn).await;
-    assert!(h.iter().any(|e| e["type"] == "TaskTimedOut" && e.to_string().contains("States.Timeout")), "{h:?}");
+    assert!(
+        h.iter()
+            .any(|e| e["type"] == "TaskTimedOut" && e.to_string().contains("States.Timeout")),
+        "{h:?}"
+    );
     app.wait_job(&id, "TIMED_OUT").await;
-    let (s, _) = app.post(&format!("/jobs/{id}/heartbeat"), Value::Null).await;
-    assert!(s == 409 || s == 410, "heartbeat after the timeout is refused: {s}");
+    let (s, _) = app
+        .post(&format!("/jobs/{id}/heartbeat"), Value::Null)
+        .await;
+    assert!(
+        s == 409 || s == 410,
+        "heartbeat after the timeout is refused: {s}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -213,21 +319,50 @@ async fn api_gateway_behaviour_on_the_real_routes() {
     let app = start(&[]).await;
     let r = app.http.get(app.url("/status")).send().await.expect("send");
     assert_eq!(r.status().as_u16(), 403);
-    assert_eq!(r.json::<Value>().await.expect("json"), json!({"message": "Forbidden"}));
-    let r = app.http.get(format!("{}/nope", app.rt.api_url())).header("x-api-key", common::KEY).send().await.expect("send");
+    assert_eq!(
+        r.json::<Value>().await.expect("json"),
+        json!({"message": "Forbidden"})
+    );
+    let r = app
+        .http
+        .get(format!("{}/nope", app.rt.api_url()))
+        .header("x-api-key", common::KEY)
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status().as_u16(), 403);
-    assert_eq!(r.json::<Value>().await.expect("json"), json!({"message": "Missing Authentication Token"}));
+    assert_eq!(
+        r.json::<Value>().await.expect("json"),
+        json!({"message": "Missing Authentication Token"})
+    );
     // Without the stage prefix too.
-    let r = app.http.get(format!("{}/status", app.rt.api_url())).header("x-api-key", common::KEY).send().await.expect("send");
+    let r = app
+        .http
+        .get(format!("{}/status", app.rt.api_url()))
+        .header("x-api-key", common::KEY)
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status().as_u16(), 200);
     let (s, v) = app.get("/jobs/does-not-exist").await;
     assert_eq!(s, 404, "{v}");
-    let (s, v) = app.post("/jobs", json!({"StartTimestamp": "2001-01-01T00:00:00Z"})).await;
+    let (s, v) = app
+        .post("/jobs", json!({"StartTimestamp": "2001-01-01T00:00:00Z"}))
+        .await;
     assert_eq!(s, 400, "{v}");
     // The AWS endpoint refuses other services.
     let (s, v) = app.aws("AmazonSQS.SendMessage", json!({})).await;
     assert_eq!(s, 400);
-    assert!(v["__type"].as_str().unwrap_or("").contains("UnknownOperationException"), "{v}");
+    assert!(
+        v["__type"]
+            .as_str()
+            .unwrap_or("")
+            .contains("UnknownOperationException"),
+        "{v}"
+    );
     let (s, v) = app.aws("DynamoDB_20120810.ListTables", json!({})).await;
-    assert_eq!((s, v["TableNames"].clone()), (200, json!([app.rt.app.tables[0].name])));
+    assert_eq!(
+        (s, v["TableNames"].clone()),
+        (200, json!([app.rt.app.tables[0].name]))
+    );
 }

@@ -76,7 +76,13 @@ pub struct SendEmail<M, C> {
     clock: C,
 }
 
-pub fn render(job_id: &str, task_name: &str, scheduled: &str, sent: &str, lateness_ms: i64) -> (String, String) {
+pub fn render(
+    job_id: &str,
+    task_name: &str,
+    scheduled: &str,
+    sent: &str,
+    lateness_ms: i64,
+) -> (String, String) {
     let subject = format!("Scheduled task: {task_name}");
     let body = format!(
         "Your task \"{task_name}\" was scheduled for {scheduled} and ran at {sent} ({lateness_ms} ms after the scheduled time).\n\nJob: {job_id}\n"
@@ -112,7 +118,13 @@ impl<M: Mailer, C: Clock> TaskHandler for SendEmail<M, C> {
         let sent = self.clock.now();
         let lateness_ms = (sent - scheduled).num_milliseconds();
         let (scheduled_at, sent_at) = (format_timestamp(scheduled), format_timestamp(sent));
-        let (subject, body) = render(id.as_str(), &input.task_name, &scheduled_at, &sent_at, lateness_ms);
+        let (subject, body) = render(
+            id.as_str(),
+            &input.task_name,
+            &scheduled_at,
+            &sent_at,
+            lateness_ms,
+        );
         let (delivery, message_id) = match &self.outbox {
             Outbox::Mail { mailer, to } => {
                 let message_id = mailer

@@ -39,7 +39,10 @@ fn input() -> Value {
 #[tokio::test]
 async fn sends_through_the_mailer_and_reports_lateness() {
     let h = Task(SendEmail::new(
-        Outbox::Mail { mailer: FakeMailer::default(), to: "ops@example.com".into() },
+        Outbox::Mail {
+            mailer: FakeMailer::default(),
+            to: "ops@example.com".into(),
+        },
         clock(),
     ));
     let out = h.invoke_json(input(), Default::default()).await.unwrap();
@@ -51,7 +54,9 @@ async fn sends_through_the_mailer_and_reports_lateness() {
             "latenessMs": 1250, "delivery": "ses", "messageId": "0100018f-msg"
         })
     );
-    let Outbox::Mail { mailer, .. } = h.0.outbox() else { panic!("mail outbox") };
+    let Outbox::Mail { mailer, .. } = h.0.outbox() else {
+        panic!("mail outbox")
+    };
     let sent = mailer.sent.lock().unwrap().clone();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].to, "ops@example.com");
@@ -62,9 +67,14 @@ async fn sends_through_the_mailer_and_reports_lateness() {
 #[tokio::test]
 async fn accepts_epoch_millis_start() {
     let h = Task(SendEmail::<FakeMailer, _>::new(Outbox::Log, clock()));
-    let ms = parse_rfc3339("2026-04-01T09:00:00Z").unwrap().timestamp_millis();
+    let ms = parse_rfc3339("2026-04-01T09:00:00Z")
+        .unwrap()
+        .timestamp_millis();
     let out = h
-        .invoke_json(json!({"jobId": "wu-2", "taskName": "t", "startAt": ms}), Default::default())
+        .invoke_json(
+            json!({"jobId": "wu-2", "taskName": "t", "startAt": ms}),
+            Default::default(),
+        )
         .await
         .unwrap();
     assert_eq!(out["latenessMs"], 1250);
@@ -81,14 +91,26 @@ async fn named_errors() {
         json!({"jobId": "wu-1", "taskName": " ", "startAt": 1}),
         json!({"jobId": "", "taskName": "t", "startAt": 1}),
     ] {
-        let e = h.invoke_json(bad.clone(), Default::default()).await.unwrap_err();
+        let e = h
+            .invoke_json(bad.clone(), Default::default())
+            .await
+            .unwrap_err();
         assert_eq!(e.error_type, "ValidationError", "{bad}");
     }
     let failing = Task(SendEmail::new(
-        Outbox::Mail { mailer: FakeMailer { fail: true, ..Default::default() }, to: "a@b.c".into() },
+        Outbox::Mail {
+            mailer: FakeMailer {
+                fail: true,
+                ..Default::default()
+            },
+            to: "a@b.c".into(),
+        },
         clock(),
     ));
-    let e = failing.invoke_json(input(), Default::default()).await.unwrap_err();
+    let e = failing
+        .invoke_json(input(), Default::default())
+        .await
+        .unwrap_err();
     assert_eq!(e.error_type, "UpstreamError");
     assert!(e.error_message.contains("MessageRejected"));
 }

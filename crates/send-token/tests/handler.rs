@@ -33,12 +33,23 @@ impl FakeSfn {
 impl TaskCallbacks for FakeSfn {
     async fn send_success(&self, token: &TaskToken, output: &str) -> Result<(), CallbackError> {
         assert_eq!(token.expose(), SECRET);
-        self.calls.lock().unwrap().push(Call::Success(serde_json::from_str(output).unwrap()));
+        self.calls
+            .lock()
+            .unwrap()
+            .push(Call::Success(serde_json::from_str(output).unwrap()));
         self.answer()
     }
-    async fn send_failure(&self, token: &TaskToken, error: Option<&str>, cause: Option<&str>) -> Result<(), CallbackError> {
+    async fn send_failure(
+        &self,
+        token: &TaskToken,
+        error: Option<&str>,
+        cause: Option<&str>,
+    ) -> Result<(), CallbackError> {
         assert_eq!(token.expose(), SECRET);
-        self.calls.lock().unwrap().push(Call::Failure(error.map(Into::into), cause.map(Into::into)));
+        self.calls
+            .lock()
+            .unwrap()
+            .push(Call::Failure(error.map(Into::into), cause.map(Into::into)));
         self.answer()
     }
     async fn send_heartbeat(&self, _: &TaskToken) -> Result<(), CallbackError> {
@@ -66,9 +77,15 @@ fn input(extra: Value) -> Value {
 #[tokio::test]
 async fn success_and_failure_payloads() {
     let h = Task(SendToken::new(FakeSfn::default(), Constant(0.2), 0.5));
-    let out = h.invoke_json(input(json!({})), Default::default()).await.unwrap();
+    let out = h
+        .invoke_json(input(json!({})), Default::default())
+        .await
+        .unwrap();
     assert_eq!(out["outcome"], "success");
-    assert_eq!(out["tokenHash"], TaskToken::new(SECRET).unwrap().short_hash());
+    assert_eq!(
+        out["tokenHash"],
+        TaskToken::new(SECRET).unwrap().short_hash()
+    );
     let out = h
         .invoke_json(input(json!({"successRatio": 0.1})), Default::default())
         .await
@@ -91,29 +108,61 @@ async fn success_and_failure_payloads() {
 #[tokio::test]
 async fn ratio_edges() {
     let always = Task(SendToken::new(FakeSfn::default(), Constant(0.999_999), 1.0));
-    assert_eq!(always.invoke_json(input(json!({})), Default::default()).await.unwrap()["outcome"], "success");
+    assert_eq!(
+        always
+            .invoke_json(input(json!({})), Default::default())
+            .await
+            .unwrap()["outcome"],
+        "success"
+    );
     let never = Task(SendToken::new(FakeSfn::default(), Constant(0.0), 0.0));
-    assert_eq!(never.invoke_json(input(json!({})), Default::default()).await.unwrap()["outcome"], "failure");
+    assert_eq!(
+        never
+            .invoke_json(input(json!({})), Default::default())
+            .await
+            .unwrap()["outcome"],
+        "failure"
+    );
 }
 
 #[tokio::test]
 async fn seeded_success_ratio_is_close_to_configured() {
     for ratio in [0.2, 0.5, 0.8] {
-        let h = Task(SendToken::new(FakeSfn::default(), SeededRandom::seeded(7), ratio));
+        let h = Task(SendToken::new(
+            FakeSfn::default(),
+            SeededRandom::seeded(7),
+            ratio,
+        ));
         let n = 2000;
         let mut successes = 0;
         for _ in 0..n {
-            let out = h.invoke_json(input(json!({})), Default::default()).await.unwrap();
+            let out = h
+                .invoke_json(input(json!({})), Default::default())
+                .await
+                .unwrap();
             successes += usize::from(out["outcome"] == "success");
         }
         let observed = successes as f64 / n as f64;
-        assert!((observed - ratio).abs() < 0.04, "ratio {ratio}: observed {observed}");
+        assert!(
+            (observed - ratio).abs() < 0.04,
+            "ratio {ratio}: observed {observed}"
+        );
         let calls = h.0.ports().0.calls.lock().unwrap().len();
         assert_eq!(calls, n, "one SendTask* call per invocation");
     }
     // same seed, same sequence
-    let a: Vec<f64> = (0..5).map({ let r = SeededRandom::seeded(1); move |_| r.next_f64() }).collect();
-    let b: Vec<f64> = (0..5).map({ let r = SeededRandom::seeded(1); move |_| r.next_f64() }).collect();
+    let a: Vec<f64> = (0..5)
+        .map({
+            let r = SeededRandom::seeded(1);
+            move |_| r.next_f64()
+        })
+        .collect();
+    let b: Vec<f64> = (0..5)
+        .map({
+            let r = SeededRandom::seeded(1);
+            move |_| r.next_f64()
+        })
+        .collect();
     assert_eq!(a, b);
 }
 
@@ -127,17 +176,33 @@ async fn named_errors() {
         input(json!({"jobId": ""})),
         json!({"jobId": "x"}),
     ] {
-        let e = h.invoke_json(bad.clone(), Default::default()).await.unwrap_err();
+        let e = h
+            .invoke_json(bad.clone(), Default::default())
+            .await
+            .unwrap_err();
         assert_eq!(e.error_type, "ValidationError", "{bad}");
     }
     let cases = [
         (CallbackError::TaskTimedOut("late".into()), "TokenRejected"),
         (CallbackError::InvalidToken("bad".into()), "TokenRejected"),
-        (CallbackError::Upstream(Upstream("throttled".into())), "UpstreamError"),
+        (
+            CallbackError::Upstream(Upstream("throttled".into())),
+            "UpstreamError",
+        ),
     ];
     for (answer, expected) in cases {
-        let h = Task(SendToken::new(FakeSfn { answer: Some(answer), ..Default::default() }, Constant(0.1), 0.5));
-        let e = h.invoke_json(input(json!({})), Default::default()).await.unwrap_err();
+        let h = Task(SendToken::new(
+            FakeSfn {
+                answer: Some(answer),
+                ..Default::default()
+            },
+            Constant(0.1),
+            0.5,
+        ));
+        let e = h
+            .invoke_json(input(json!({})), Default::default())
+            .await
+            .unwrap_err();
         assert_eq!(e.error_type, expected);
         assert!(!e.error_message.contains(SECRET));
     }
@@ -148,7 +213,10 @@ fn success_ratio_config() {
     let env = |v: &'static str| move |k: &str| (k == "SUCCESS_RATIO").then(|| v.to_string());
     assert_eq!(send_token::success_ratio_from(&env("0.25")).unwrap(), 0.25);
     assert_eq!(send_token::success_ratio_from(&env("")).unwrap(), 0.5);
-    assert!(send_token::success_ratio_from(&env("2")).unwrap_err().to_string().contains("SUCCESS_RATIO"));
+    assert!(send_token::success_ratio_from(&env("2"))
+        .unwrap_err()
+        .to_string()
+        .contains("SUCCESS_RATIO"));
     assert!(send_token::success_ratio_from(&env("x")).is_err());
 }
 
@@ -184,16 +252,27 @@ fn global_capture() -> &'static Capture {
 #[tokio::test(flavor = "current_thread")]
 async fn logs_never_contain_the_token() {
     let capture = global_capture();
-    let ok = Task(SendToken::new(FakeSfn::default(), SeededRandom::seeded(3), 0.5));
+    let ok = Task(SendToken::new(
+        FakeSfn::default(),
+        SeededRandom::seeded(3),
+        0.5,
+    ));
     for _ in 0..4 {
-        ok.invoke_json(input(json!({})), Default::default()).await.unwrap();
+        ok.invoke_json(input(json!({})), Default::default())
+            .await
+            .unwrap();
     }
     let failing = Task(SendToken::new(
-        FakeSfn { answer: Some(CallbackError::InvalidToken("x".into())), ..Default::default() },
+        FakeSfn {
+            answer: Some(CallbackError::InvalidToken("x".into())),
+            ..Default::default()
+        },
         Constant(0.1),
         0.5,
     ));
-    let _ = failing.invoke_json(input(json!({})), Default::default()).await;
+    let _ = failing
+        .invoke_json(input(json!({})), Default::default())
+        .await;
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("token_hash"), "{logs}");
     assert!(!logs.contains(SECRET), "token leaked: {logs}");

@@ -20,11 +20,19 @@ struct FakeStore {
 
 #[async_trait]
 impl TokenStore for FakeStore {
-    async fn store_token(&self, id: &JobId, token: &TaskToken, at: DateTime<Utc>) -> Result<(), Upstream> {
+    async fn store_token(
+        &self,
+        id: &JobId,
+        token: &TaskToken,
+        at: DateTime<Utc>,
+    ) -> Result<(), Upstream> {
         if self.fail {
             return Err(Upstream("DynamoDB UpdateItem failed: AccessDenied".into()));
         }
-        self.stored.lock().unwrap().push((id.to_string(), token.expose().into(), at));
+        self.stored
+            .lock()
+            .unwrap()
+            .push((id.to_string(), token.expose().into(), at));
         Ok(())
     }
 }
@@ -33,7 +41,10 @@ const NOW: &str = "2026-03-01T10:00:00Z";
 
 fn handler(fail: bool) -> Task<SendWait<FakeStore, FixedClock>> {
     Task(SendWait::new(
-        FakeStore { fail, ..Default::default() },
+        FakeStore {
+            fail,
+            ..Default::default()
+        },
         FixedClock::new(parse_rfc3339(NOW).unwrap()),
     ))
 }
@@ -42,14 +53,24 @@ fn handler(fail: bool) -> Task<SendWait<FakeStore, FixedClock>> {
 async fn stores_token_and_returns_its_hash() {
     let h = handler(false);
     let out = h
-        .invoke_json(json!({"token": SECRET, "jobId": "cb-1"}), Default::default())
+        .invoke_json(
+            json!({"token": SECRET, "jobId": "cb-1"}),
+            Default::default(),
+        )
         .await
         .unwrap();
     let hash = TaskToken::new(SECRET).unwrap().short_hash();
     assert_eq!(out, json!({"jobId": "cb-1", "tokenHash": hash}));
     assert_eq!(hash.len(), 12);
     let stored = h.0.store().stored.lock().unwrap().clone();
-    assert_eq!(stored, [("cb-1".to_string(), SECRET.to_string(), parse_rfc3339(NOW).unwrap())]);
+    assert_eq!(
+        stored,
+        [(
+            "cb-1".to_string(),
+            SECRET.to_string(),
+            parse_rfc3339(NOW).unwrap()
+        )]
+    );
 }
 
 #[tokio::test]
@@ -62,12 +83,18 @@ async fn named_errors() {
         json!({"token": SECRET, "jobId": "a/b"}),
         json!("text"),
     ] {
-        let e = h.invoke_json(bad.clone(), Default::default()).await.unwrap_err();
+        let e = h
+            .invoke_json(bad.clone(), Default::default())
+            .await
+            .unwrap_err();
         assert_eq!(e.error_type, "ValidationError", "{bad}");
         assert!(!e.error_message.contains(SECRET));
     }
     let e = handler(true)
-        .invoke_json(json!({"token": SECRET, "jobId": "cb-1"}), Default::default())
+        .invoke_json(
+            json!({"token": SECRET, "jobId": "cb-1"}),
+            Default::default(),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.error_type, "UpstreamError");
@@ -107,13 +134,20 @@ fn global_capture() -> &'static Capture {
 async fn logs_show_the_hash_and_how_to_complete_never_the_token() {
     let capture = global_capture();
     handler(false)
-        .invoke_json(json!({"token": SECRET, "jobId": "cb-9"}), Default::default())
+        .invoke_json(
+            json!({"token": SECRET, "jobId": "cb-9"}),
+            Default::default(),
+        )
         .await
         .unwrap();
     let _ = handler(true)
-        .invoke_json(json!({"token": SECRET, "jobId": "cb-9"}), Default::default())
+        .invoke_json(
+            json!({"token": SECRET, "jobId": "cb-9"}),
+            Default::default(),
+        )
         .await;
-    let input: send_wait::Input = serde_json::from_value(json!({"token": SECRET, "jobId": "x"})).unwrap();
+    let input: send_wait::Input =
+        serde_json::from_value(json!({"token": SECRET, "jobId": "x"})).unwrap();
     tracing::info!(?input, "debug of the input");
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("POST /jobs/cb-9/success"), "{logs}");

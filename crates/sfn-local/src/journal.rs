@@ -14,8 +14,12 @@ use std::thread::JoinHandle;
 const FILE: &str = "journal.jsonl";
 const SECRET: &str = "token-secret";
 
-/// `None` asks the writer to finish.
-type Msg = Option<Record>;
+enum Msg {
+    Rec(Box<Record>),
+    /// Answered once everything queued before it has been written.
+    Barrier(tokio::sync::oneshot::Sender<()>),
+    Close,
+}
 
 pub(crate) struct Journal {
     tx: mpsc::Sender<Msg>,
@@ -107,14 +111,23 @@ impl Journal {
     }
 
     pub(crate) fn append(&self, r: Record) {
-        if self.tx.send(Some(r)).is_err() {
+        if self.tx.send(Msg::Rec(Box::new(r))).is_err() {
             tracing::error!("journal writer has stopped; record dropped");
+        }
+    }
+
+    /// Resolves once everything appended so far is in the file (the OS has it: a killed
+    /// process loses nothing acknowledged after this).
+    pub(crate) async fn flush(&self) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if self.tx.send(Msg::Barrier(tx)).is_ok() {
+            let _ = rx.await;
         }
     }
 
     /// Writes out everything queued and stops the writer.
     pub(crate) fn close(&self) {
-        let _ = self.tx.send(None);
+        let _ = self.tx.send(Msg::Close);
         let t = crate::model::lock(&self.thread).take();
         if let Some(t) = t {
             let _ = t.join();
@@ -124,19 +137,21 @@ impl Journal {
 
 fn writer(mut file: File, rx: mpsc::Receiver<Msg>) {
     let mut buf = Vec::with_capacity(64 * 1024);
+    let mut barriers = Vec::new();
     let mut closing = false;
     while !closing {
         let Ok(first) = rx.recv() else { break };
         let mut next = Some(first);
         while let Some(m) = next.take() {
             match m {
-                Some(r) => {
+                Msg::Rec(r) => {
                     if let Ok(line) = serde_json::to_vec(&r) {
                         buf.extend_from_slice(&line);
                         buf.push(b'\n');
                     }
                 }
-                None => {
+                Msg::Barrier(b) => barriers.push(b),
+                Msg::Close => {
                     closing = true;
                     break;
                 }
@@ -146,9 +161,14 @@ fn writer(mut file: File, rx: mpsc::Receiver<Msg>) {
             }
             next = rx.try_recv().ok();
         }
-        if let Err(e) = file.write_all(&buf) {
-            tracing::error!(error = %e, "journal write failed");
+        if !buf.is_empty() {
+            if let Err(e) = file.write_all(&buf) {
+                tracing::error!(error = %e, "journal write failed");
+            }
+            buf.clear();
         }
-        buf.clear();
+        for b in barriers.drain(..) {
+            let _ = b.send(());
+        }
     }
 }

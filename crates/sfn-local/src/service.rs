@@ -77,6 +77,13 @@ impl Core {
         }
     }
 
+    /// Waits until what was recorded so far is written (no-op in memory).
+    pub async fn flush(&self) {
+        if let Some(j) = &self.journal {
+            j.flush().await;
+        }
+    }
+
     pub fn transition(&self, exec_arn: &str, exec_name: &str, machine: &str, ev: &HistoryEvent) {
         if self.transition_tx.receiver_count() > 0 && Transition::worth_sending(ev) {
             let _ = self.transition_tx.send(Transition {

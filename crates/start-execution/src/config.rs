@@ -43,7 +43,9 @@ impl Config {
 mod tests {
     use super::*;
 
-    fn env(extra: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> + Sync {
+    fn env(
+        extra: &'static [(&'static str, &'static str)],
+    ) -> impl Fn(&str) -> Option<String> + Sync {
         move |k: &str| {
             let base = [
                 ("JOBS_TABLE", "Jobs"),
@@ -64,7 +66,8 @@ mod tests {
         let c = Config::from_lookup(&env(&[])).unwrap();
         assert_eq!(c.callback_mode, CallbackMode::External);
         assert_eq!(c.max_ahead_days, 365);
-        let c = Config::from_lookup(&env(&[("CALLBACK_MODE", "auto"), ("MAX_AHEAD_DAYS", "7")])).unwrap();
+        let c = Config::from_lookup(&env(&[("CALLBACK_MODE", "auto"), ("MAX_AHEAD_DAYS", "7")]))
+            .unwrap();
         assert_eq!(c.callback_mode, CallbackMode::Auto);
         assert_eq!(c.max_ahead_days, 7);
     }

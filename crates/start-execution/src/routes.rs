@@ -4,9 +4,7 @@ use app_core::http::{self, json_response};
 use app_core::ports::{
     execution_arn, ExecutionStarter, JobRecorder, NewJob, StartError, StartRequest,
 };
-use app_core::requests::{
-    execution_name, Limits, StartCallback, StartJob, StartWaitUntil,
-};
+use app_core::requests::{execution_name, Limits, StartCallback, StartJob, StartWaitUntil};
 use app_core::{ApiError, ApiHandler, Clock};
 use async_trait::async_trait;
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
@@ -122,7 +120,11 @@ where
         Ok(plan)
     }
 
-    async fn start(&self, route: &str, req: &ApiGatewayProxyRequest) -> Result<ApiGatewayProxyResponse, Error> {
+    async fn start(
+        &self,
+        route: &str,
+        req: &ApiGatewayProxyRequest,
+    ) -> Result<ApiGatewayProxyResponse, Error> {
         let plan = self.plan(route, req)?;
         let job_id = JobId::from(plan.name.clone());
         let status_url = format!("{}/jobs/{job_id}", http::base_url(req));

@@ -2,7 +2,8 @@
 
 use app_core::domain::{parse_rfc3339, ExecutionName};
 use app_core::ports::{
-    execution_arn, ExecutionStarter, JobRecorder, NewJob, StartError, StartRequest, Started, Upstream,
+    execution_arn, ExecutionStarter, JobRecorder, NewJob, StartError, StartRequest, Started,
+    Upstream,
 };
 use app_core::requests::CallbackMode;
 use app_core::{ApiHandler, FixedClock};
@@ -83,7 +84,12 @@ fn handler() -> Handler {
 }
 
 fn handler_with(sfn: FakeSfn, rec: FakeRecorder) -> Handler {
-    StartExecution::new(config(), sfn, rec, FixedClock::new(parse_rfc3339(NOW).unwrap()))
+    StartExecution::new(
+        config(),
+        sfn,
+        rec,
+        FixedClock::new(parse_rfc3339(NOW).unwrap()),
+    )
 }
 
 fn request(method: &str, path: &str, body: Option<&str>, headers: Value) -> ApiGatewayProxyRequest {
@@ -109,20 +115,32 @@ fn json_body(resp: &ApiGatewayProxyResponse) -> Value {
     }
 }
 
-async fn expect_error(h: &Handler, req: ApiGatewayProxyRequest, status: i64, error: &str, mentions: &str) {
+async fn expect_error(
+    h: &Handler,
+    req: ApiGatewayProxyRequest,
+    status: i64,
+    error: &str,
+    mentions: &str,
+) {
     let resp = h.handle(req).await;
     let body = json_body(&resp);
     assert_eq!(resp.status_code, status, "{body}");
     assert_eq!(body["error"], error, "{body}");
     let message = body["message"].as_str().unwrap();
-    assert!(message.contains(mentions), "{message:?} should mention {mentions:?}");
+    assert!(
+        message.contains(mentions),
+        "{message:?} should mention {mentions:?}"
+    );
 }
 
 #[tokio::test]
 async fn start_wait_until() {
     let h = handler();
     let resp = h
-        .handle(post("/start", r#"{"taskName":"report","startAt":"2026-06-02T00:00:00Z","name":"wu-1"}"#))
+        .handle(post(
+            "/start",
+            r#"{"taskName":"report","startAt":"2026-06-02T00:00:00Z","name":"wu-1"}"#,
+        ))
         .await;
     assert_eq!(resp.status_code, 202);
     let body = json_body(&resp);
@@ -154,9 +172,14 @@ fn h_calls(h: &Handler) -> Vec<StartRequest> {
 #[tokio::test]
 async fn start_wait_until_with_epoch_millis() {
     let h = handler();
-    let at = parse_rfc3339("2026-06-01T13:00:00Z").unwrap().timestamp_millis();
+    let at = parse_rfc3339("2026-06-01T13:00:00Z")
+        .unwrap()
+        .timestamp_millis();
     let resp = h
-        .handle(post("/start", &format!(r#"{{"taskName":"t","startAt":{at}}}"#)))
+        .handle(post(
+            "/start",
+            &format!(r#"{{"taskName":"t","startAt":{at}}}"#),
+        ))
         .await;
     assert_eq!(resp.status_code, 202, "{}", json_body(&resp));
     let input: Value = serde_json::from_str(&h_calls(&h)[0].input).unwrap();
@@ -181,7 +204,10 @@ async fn start_job_message_and_record() {
         "Job Id job-7 started successfully. For additional information on process status use GET /status."
     );
     let input: Value = serde_json::from_str(&h_calls(&h)[0].input).unwrap();
-    assert_eq!(input, json!({"jobId": "job-7", "StartTimestamp": "2026-06-25T17:47:00.000Z"}));
+    assert_eq!(
+        input,
+        json!({"jobId": "job-7", "StartTimestamp": "2026-06-25T17:47:00.000Z"})
+    );
     let jobs = h.ports().1.jobs.lock().unwrap().clone();
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].id.as_str(), "job-7");
@@ -192,12 +218,20 @@ async fn start_job_message_and_record() {
 #[tokio::test]
 async fn start_callback_defaults_and_mode() {
     let h = handler();
-    let resp = h.handle(request("POST", "/callbacks", None, json!({}))).await;
+    let resp = h
+        .handle(request("POST", "/callbacks", None, json!({})))
+        .await;
     assert_eq!(resp.status_code, 202, "{}", json_body(&resp));
     let jid = json_body(&resp)["jobId"].as_str().unwrap().to_owned();
-    assert!(ExecutionName::parse(&jid).is_ok(), "generated name {jid} is valid");
+    assert!(
+        ExecutionName::parse(&jid).is_ok(),
+        "generated name {jid} is valid"
+    );
     let input: Value = serde_json::from_str(&h_calls(&h)[0].input).unwrap();
-    assert_eq!(input, json!({"jobId": jid, "mode": "external", "input": {}}));
+    assert_eq!(
+        input,
+        json!({"jobId": jid, "mode": "external", "input": {}})
+    );
 
     let resp = h
         .handle(post("/callbacks", r#"{"mode":"auto","input":{"order":1}}"#))
@@ -228,10 +262,12 @@ async fn idempotent_repeat_is_the_same_execution() {
     assert_eq!(calls[0].input, calls[1].input, "byte-identical input");
     // the name field works the same way
     let c = json_body(
-        &h.handle(post("/callbacks", r#"{"name":"cb","input":{"b":1,"a":2}}"#)).await,
+        &h.handle(post("/callbacks", r#"{"name":"cb","input":{"b":1,"a":2}}"#))
+            .await,
     );
     let d = json_body(
-        &h.handle(post("/callbacks", r#"{"name":"cb","input":{"b":1,"a":2}}"#)).await,
+        &h.handle(post("/callbacks", r#"{"name":"cb","input":{"b":1,"a":2}}"#))
+            .await,
     );
     assert_eq!(c["executionArn"], d["executionArn"]);
     let calls = h_calls(&h);
@@ -242,11 +278,17 @@ async fn idempotent_repeat_is_the_same_execution() {
 async fn execution_already_exists_answers_200_with_the_arn() {
     let h = handler();
     let first = h
-        .handle(post("/start", r#"{"taskName":"a","startAt":"2026-06-02T00:00:00Z","name":"dup"}"#))
+        .handle(post(
+            "/start",
+            r#"{"taskName":"a","startAt":"2026-06-02T00:00:00Z","name":"dup"}"#,
+        ))
         .await;
     assert_eq!(first.status_code, 202);
     let second = h
-        .handle(post("/start", r#"{"taskName":"b","startAt":"2026-06-02T00:00:00Z","name":"dup"}"#))
+        .handle(post(
+            "/start",
+            r#"{"taskName":"b","startAt":"2026-06-02T00:00:00Z","name":"dup"}"#,
+        ))
         .await;
     assert_eq!(second.status_code, 200);
     let body = json_body(&second);
@@ -257,7 +299,13 @@ async fn execution_already_exists_answers_200_with_the_arn() {
 
 #[tokio::test]
 async fn upstream_failure_is_502_not_the_clients_fault() {
-    let h = handler_with(FakeSfn { fail: true, ..Default::default() }, FakeRecorder::default());
+    let h = handler_with(
+        FakeSfn {
+            fail: true,
+            ..Default::default()
+        },
+        FakeRecorder::default(),
+    );
     let resp = h.handle(post("/callbacks", "{}")).await;
     assert_eq!(resp.status_code, 502);
     assert_eq!(json_body(&resp)["error"], "Upstream");
@@ -265,7 +313,13 @@ async fn upstream_failure_is_502_not_the_clients_fault() {
 
 #[tokio::test]
 async fn record_failure_does_not_fail_the_start() {
-    let h = handler_with(FakeSfn::default(), FakeRecorder { fail: true, ..Default::default() });
+    let h = handler_with(
+        FakeSfn::default(),
+        FakeRecorder {
+            fail: true,
+            ..Default::default()
+        },
+    );
     let resp = h.handle(post("/callbacks", "{}")).await;
     assert_eq!(resp.status_code, 202);
 }
@@ -274,22 +328,133 @@ async fn record_failure_does_not_fail_the_start() {
 async fn bad_input_is_400_naming_the_problem() {
     let h = handler();
     expect_error(&h, post("/start", "{not json"), 400, "InvalidJson", "JSON").await;
-    expect_error(&h, post("/start", r#"{"startAt":"2026-06-02T00:00:00Z"}"#), 400, "MissingField", "taskName").await;
-    expect_error(&h, post("/start", r#"{"taskName":"t"}"#), 400, "MissingField", "startAt").await;
-    expect_error(&h, post("/start", r#"{"taskName":"t","startAt":"2026-06-02T00:00:00Z","extra":1}"#), 400, "UnknownField", "extra").await;
-    expect_error(&h, post("/start", r#"{"taskName":"t","startAt":"2026-05-31T00:00:00Z"}"#), 400, "InvalidField", "past").await;
-    expect_error(&h, post("/start", r#"{"taskName":"t","startAt":"2027-06-02T12:00:01Z"}"#), 400, "InvalidField", "365 days").await;
-    expect_error(&h, post("/start", r#"{"taskName":"t","startAt":"next week"}"#), 400, "InvalidField", "startAt").await;
-    expect_error(&h, post("/start", r#"{"taskName":"t","startAt":"2026-06-02T00:00:00Z","name":"no spaces"}"#), 400, "InvalidField", "name").await;
-    expect_error(&h, post("/jobs", r#"{}"#), 400, "MissingField", "StartTimestamp").await;
-    expect_error(&h, post("/jobs", r#"{"StartTimestamp":"2020-01-01T00:00:00Z"}"#), 400, "InvalidField", "past").await;
-    expect_error(&h, post("/jobs", r#"{"StartTimestamp":"2026-06-25T17:47:00Z","taskName":"x"}"#), 400, "UnknownField", "taskName").await;
+    expect_error(
+        &h,
+        post("/start", r#"{"startAt":"2026-06-02T00:00:00Z"}"#),
+        400,
+        "MissingField",
+        "taskName",
+    )
+    .await;
+    expect_error(
+        &h,
+        post("/start", r#"{"taskName":"t"}"#),
+        400,
+        "MissingField",
+        "startAt",
+    )
+    .await;
+    expect_error(
+        &h,
+        post(
+            "/start",
+            r#"{"taskName":"t","startAt":"2026-06-02T00:00:00Z","extra":1}"#,
+        ),
+        400,
+        "UnknownField",
+        "extra",
+    )
+    .await;
+    expect_error(
+        &h,
+        post(
+            "/start",
+            r#"{"taskName":"t","startAt":"2026-05-31T00:00:00Z"}"#,
+        ),
+        400,
+        "InvalidField",
+        "past",
+    )
+    .await;
+    expect_error(
+        &h,
+        post(
+            "/start",
+            r#"{"taskName":"t","startAt":"2027-06-02T12:00:01Z"}"#,
+        ),
+        400,
+        "InvalidField",
+        "365 days",
+    )
+    .await;
+    expect_error(
+        &h,
+        post("/start", r#"{"taskName":"t","startAt":"next week"}"#),
+        400,
+        "InvalidField",
+        "startAt",
+    )
+    .await;
+    expect_error(
+        &h,
+        post(
+            "/start",
+            r#"{"taskName":"t","startAt":"2026-06-02T00:00:00Z","name":"no spaces"}"#,
+        ),
+        400,
+        "InvalidField",
+        "name",
+    )
+    .await;
+    expect_error(
+        &h,
+        post("/jobs", r#"{}"#),
+        400,
+        "MissingField",
+        "StartTimestamp",
+    )
+    .await;
+    expect_error(
+        &h,
+        post("/jobs", r#"{"StartTimestamp":"2020-01-01T00:00:00Z"}"#),
+        400,
+        "InvalidField",
+        "past",
+    )
+    .await;
+    expect_error(
+        &h,
+        post(
+            "/jobs",
+            r#"{"StartTimestamp":"2026-06-25T17:47:00Z","taskName":"x"}"#,
+        ),
+        400,
+        "UnknownField",
+        "taskName",
+    )
+    .await;
     expect_error(&h, post("/jobs", ""), 400, "InvalidJson", "empty").await;
-    expect_error(&h, post("/callbacks", r#"{"mode":"later"}"#), 400, "InvalidField", "mode").await;
-    expect_error(&h, post("/callbacks", r#"[]"#), 400, "InvalidJson", "object").await;
+    expect_error(
+        &h,
+        post("/callbacks", r#"{"mode":"later"}"#),
+        400,
+        "InvalidField",
+        "mode",
+    )
+    .await;
+    expect_error(
+        &h,
+        post("/callbacks", r#"[]"#),
+        400,
+        "InvalidJson",
+        "object",
+    )
+    .await;
     let big = format!(r#"{{"input":"{}"}}"#, "x".repeat(33 * 1024));
-    expect_error(&h, post("/callbacks", &big), 400, "PayloadTooLarge", "32768").await;
-    let bad_key = request("POST", "/callbacks", Some("{}"), json!({"Idempotency-Key": "a/b"}));
+    expect_error(
+        &h,
+        post("/callbacks", &big),
+        400,
+        "PayloadTooLarge",
+        "32768",
+    )
+    .await;
+    let bad_key = request(
+        "POST",
+        "/callbacks",
+        Some("{}"),
+        json!({"Idempotency-Key": "a/b"}),
+    );
     expect_error(&h, bad_key, 400, "InvalidField", "Idempotency-Key").await;
     assert!(h_calls(&h).is_empty(), "no execution started for bad input");
 }
@@ -298,14 +463,36 @@ async fn bad_input_is_400_naming_the_problem() {
 async fn max_ahead_days_comes_from_config() {
     let mut c = config();
     c.max_ahead_days = 1;
-    let h = StartExecution::new(c, FakeSfn::default(), FakeRecorder::default(), FixedClock::new(parse_rfc3339(NOW).unwrap()));
-    expect_error(&h, post("/start", r#"{"taskName":"t","startAt":"2026-06-02T12:00:01Z"}"#), 400, "InvalidField", "1 days").await;
+    let h = StartExecution::new(
+        c,
+        FakeSfn::default(),
+        FakeRecorder::default(),
+        FixedClock::new(parse_rfc3339(NOW).unwrap()),
+    );
+    expect_error(
+        &h,
+        post(
+            "/start",
+            r#"{"taskName":"t","startAt":"2026-06-02T12:00:01Z"}"#,
+        ),
+        400,
+        "InvalidField",
+        "1 days",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn unknown_routes_are_404_json() {
     let h = handler();
-    expect_error(&h, request("GET", "/start", None, json!({})), 404, "NotFound", "GET /start").await;
+    expect_error(
+        &h,
+        request("GET", "/start", None, json!({})),
+        404,
+        "NotFound",
+        "GET /start",
+    )
+    .await;
     expect_error(&h, post("/nope", "{}"), 404, "NotFound", "/nope").await;
 }
 
@@ -316,6 +503,9 @@ async fn json_handler_interface_and_invalid_event() {
     let event = serde_json::to_value(post("/callbacks", "{}")).unwrap();
     let out = h.invoke_json(event, Default::default()).await.unwrap();
     assert_eq!(out["statusCode"], 202);
-    let err = h.invoke_json(json!({"hello": 1}), Default::default()).await.unwrap_err();
+    let err = h
+        .invoke_json(json!({"hello": 1}), Default::default())
+        .await
+        .unwrap_err();
     assert_eq!(err.error_type, "InvalidEvent");
 }

@@ -1,6 +1,6 @@
 //! Settings read through a key lookup, so the local runtime can pass the template's variables.
 
-use crate::error::ConfigError;
+use app_core::config::{optional, required, ConfigError, Env};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -38,5 +38,26 @@ impl Config {
 
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|k| std::env::var(k).ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_and_machines_are_optional() {
+        fn env(k: &str) -> Option<String> {
+            match k {
+                "JOBS_TABLE" => Some("Jobs".into()),
+                "NOTIFY_TOPIC_ARN" => Some(" ".into()),
+                "WAITABLE_STATE_MACHINE_ARN" => Some("arn:w".into()),
+                _ => None,
+            }
+        }
+        let cfg = Config::from_lookup(&env).unwrap();
+        assert_eq!(cfg.notify_topic_arn, None, "blank means off");
+        assert_eq!(cfg.machines, vec![("arn:w".to_string(), "waitable")]);
+        assert_eq!(Config::from_lookup(&|_: &str| None), Err(ConfigError::Missing("JOBS_TABLE")));
     }
 }

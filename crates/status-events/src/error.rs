@@ -35,9 +35,3 @@ impl From<StatusEventError> for Diagnostic {
     }
 }
 
-/// Configuration problems at cold start (missing table name).
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("missing environment variable {0}")]
-    Missing(&'static str),
-}

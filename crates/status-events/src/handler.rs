@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use app_core::Clock;
 use serde::Serialize;
 
 use crate::decide::{decide, effective_status, worth_notifying, Decision, SkipReason};
@@ -14,14 +14,12 @@ use crate::ports::{Notifier, StatusStore};
 
 const MAX_ATTEMPTS: usize = 5;
 
-pub type Now = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
-
 pub struct StatusTracker {
     pub store: Arc<dyn StatusStore>,
     pub notifier: Option<Arc<dyn Notifier>>,
     /// (state machine ARN, Pattern) of this stack's machines; empty accepts every machine.
     pub machines: Vec<(String, &'static str)>,
-    pub now: Now,
+    pub clock: Arc<dyn Clock>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -70,7 +68,7 @@ impl StatusTracker {
         let up = |e: crate::ports::StoreError| StatusEventError::Upstream(e.0);
         for _ in 0..MAX_ATTEMPTS {
             let rec = self.store.get(&ev.name).await.map_err(up)?;
-            match decide(ev, rec.as_ref(), pattern, (self.now)()) {
+            match decide(ev, rec.as_ref(), pattern, self.clock.now()) {
                 Decision::Apply(update) => {
                     if !self
                         .store
@@ -121,7 +119,7 @@ impl StatusTracker {
             .publish(&notify::subject(ev, status), &notify::message(ev, status))
             .await
             .map_err(|e| StatusEventError::Upstream(e.0))?;
-        let at = (self.now)().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        let at = self.clock.now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
         self.store
             .mark_notified(&ev.name, &at)
             .await

@@ -15,11 +15,13 @@ pub mod sns;
 
 use std::sync::Arc;
 
-use lambda_runtime::Diagnostic;
+use app_core::{ConfigError, Env, JsonHandler, SystemClock};
+use async_trait::async_trait;
+use lambda_runtime::{Context, Diagnostic};
 use serde_json::Value;
 
 pub use config::Config;
-pub use error::{ConfigError, StatusEventError};
+pub use error::StatusEventError;
 pub use event::{status_change_event, ExecStatus, StatusChange, StatusChangeFields};
 pub use handler::{Outcome, StatusTracker};
 
@@ -43,7 +45,22 @@ impl Handler {
     }
 }
 
-/// Builds the handler with real clients; used by `main.rs` and by the local runtime.
+#[async_trait]
+impl JsonHandler for Handler {
+    async fn invoke_json(&self, payload: Value, _ctx: Context) -> Result<Value, Diagnostic> {
+        Handler::invoke_json(self, payload).await
+    }
+}
+
+/// The handler with AWS clients, as `main.rs` and the local runtime use it.
+pub async fn json_handler(
+    sdk: &aws_config::SdkConfig,
+    env: &Env,
+) -> Result<Arc<dyn JsonHandler>, ConfigError> {
+    Ok(Arc::new(build(sdk, Config::from_lookup(env)?)))
+}
+
+/// Builds the handler with real clients from a parsed configuration.
 pub fn build(sdk: &aws_config::SdkConfig, cfg: Config) -> Handler {
     let store =
         dynamodb::DynamoStatusStore::new(aws_sdk_dynamodb::Client::new(sdk), cfg.jobs_table);
@@ -56,7 +73,7 @@ pub fn build(sdk: &aws_config::SdkConfig, cfg: Config) -> Handler {
             store: Arc::new(store),
             notifier,
             machines: cfg.machines,
-            now: Arc::new(chrono::Utc::now),
+            clock: Arc::new(SystemClock),
         },
     }
 }

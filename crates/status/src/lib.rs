@@ -62,11 +62,11 @@ impl<S: JobReader + JobLister> Status<S> {
     }
 
     async fn list(&self, req: &ApiGatewayProxyRequest) -> Result<ApiGatewayProxyResponse, Error> {
-        let names = req
-            .query_string_parameters
-            .iter()
-            .map(|(k, _)| k)
-            .chain(req.multi_value_query_string_parameters.iter().map(|(k, _)| k));
+        let names = req.query_string_parameters.iter().map(|(k, _)| k).chain(
+            req.multi_value_query_string_parameters
+                .iter()
+                .map(|(k, _)| k),
+        );
         for name in names {
             if !QUERY_PARAMS.contains(&name) {
                 return Err(RequestError::UnknownField(name.to_owned()).into());
@@ -86,7 +86,10 @@ impl<S: JobReader + JobLister> Status<S> {
                 .ok()
                 .filter(|n| (1..=MAX_LIMIT).contains(n))
                 .ok_or_else(|| {
-                    RequestError::invalid("limit", format!("must be an integer from 1 to {MAX_LIMIT}"))
+                    RequestError::invalid(
+                        "limit",
+                        format!("must be an integer from 1 to {MAX_LIMIT}"),
+                    )
                 })?,
         };
         let start = match http::query_param(req, "next")? {

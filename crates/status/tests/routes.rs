@@ -23,7 +23,10 @@ fn key_of(job: &Job, index: JobIndex) -> PageKey {
     let (pk, value) = index.partition();
     let mut m = BTreeMap::new();
     m.insert("Id".to_string(), job.id.clone());
-    m.insert("LastUpdated".to_string(), job.last_updated.clone().unwrap_or_default());
+    m.insert(
+        "LastUpdated".to_string(),
+        job.last_updated.clone().unwrap_or_default(),
+    );
     m.insert(pk.to_string(), value.to_string());
     PageKey::new(m)
 }
@@ -46,7 +49,10 @@ impl JobLister for FakeTable {
         // ScanIndexForward=false on range key LastUpdated (ties by Id, like the table key)
         rows.sort_by(|a, b| (&b.last_updated, &b.id).cmp(&(&a.last_updated, &a.id)));
         if let Some(start) = &q.start {
-            let pos = rows.iter().position(|j| key_of(j, q.index) == *start).map_or(0, |p| p + 1);
+            let pos = rows
+                .iter()
+                .position(|j| key_of(j, q.index) == *start)
+                .map_or(0, |p| p + 1);
             rows.drain(..pos);
         }
         let limit = q.limit as usize;
@@ -77,7 +83,9 @@ fn job(id: &str, status: &str, updated: &str) -> Job {
         process_status: Some(status.into()),
         start_action_at: Some("2026-01-01T00:00:00Z".into()),
         last_updated: Some(updated.into()),
-        execution_arn: Some(format!("arn:aws:states:us-east-1:123456789012:execution:Callback:{id}")),
+        execution_arn: Some(format!(
+            "arn:aws:states:us-east-1:123456789012:execution:Callback:{id}"
+        )),
         task_token: (status == "WAITING_FOR_CALLBACK").then(|| TaskToken::new(SECRET).unwrap()),
         ..Job::default()
     }
@@ -129,7 +137,12 @@ fn raw_body(resp: &ApiGatewayProxyResponse) -> String {
 }
 
 fn ids(v: &Value) -> Vec<String> {
-    v["items"].as_array().unwrap().iter().map(|i| i["Id"].as_str().unwrap().to_owned()).collect()
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["Id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -143,7 +156,10 @@ async fn lists_recent_newest_first_with_summary_fields() {
     let first = v["items"][0].as_object().unwrap();
     let mut keys: Vec<_> = first.keys().cloned().collect();
     keys.sort();
-    assert_eq!(keys, ["Id", "LastUpdated", "ProcessStatus", "StartActionAt"]);
+    assert_eq!(
+        keys,
+        ["Id", "LastUpdated", "ProcessStatus", "StartActionAt"]
+    );
     assert!(!raw_body(&resp).contains(SECRET));
     let q = h_queries(&h);
     assert_eq!(q[0].index, JobIndex::Recent);
@@ -158,10 +174,18 @@ fn h_queries(h: &Status<FakeTable>) -> Vec<ListQuery> {
 #[tokio::test]
 async fn filters_by_status_and_paginates_with_cursor() {
     let h = Status::new(table());
-    let v = body(&h.handle(status_req(json!({"status": "COMPLETED", "limit": "2"}))).await);
+    let v = body(
+        &h.handle(status_req(json!({"status": "COMPLETED", "limit": "2"})))
+            .await,
+    );
     assert_eq!(ids(&v), ["e", "c"]);
     let next = v["next"].as_str().unwrap().to_owned();
-    let v2 = body(&h.handle(status_req(json!({"status": "COMPLETED", "limit": "2", "next": next}))).await);
+    let v2 = body(
+        &h.handle(status_req(
+            json!({"status": "COMPLETED", "limit": "2", "next": next}),
+        ))
+        .await,
+    );
     assert_eq!(ids(&v2), ["a"]);
     assert_eq!(v2["next"], Value::Null);
     let q = h_queries(&h);
@@ -172,14 +196,33 @@ async fn filters_by_status_and_paginates_with_cursor() {
 #[tokio::test]
 async fn status_is_case_insensitive_and_limit_bounds() {
     let h = Status::new(table());
-    let v = body(&h.handle(status_req(json!({"status": "waiting_for_callback"}))).await);
+    let v = body(
+        &h.handle(status_req(json!({"status": "waiting_for_callback"})))
+            .await,
+    );
     assert_eq!(ids(&v), ["b"]);
     assert!(!v.to_string().contains(SECRET));
-    assert_eq!(h.handle(status_req(json!({"limit": "1"}))).await.status_code, 200);
-    assert_eq!(h.handle(status_req(json!({"limit": "100"}))).await.status_code, 200);
+    assert_eq!(
+        h.handle(status_req(json!({"limit": "1"})))
+            .await
+            .status_code,
+        200
+    );
+    assert_eq!(
+        h.handle(status_req(json!({"limit": "100"})))
+            .await
+            .status_code,
+        200
+    );
 }
 
-async fn expect(h: &Status<FakeTable>, req: ApiGatewayProxyRequest, code: i64, error: &str, mentions: &str) {
+async fn expect(
+    h: &Status<FakeTable>,
+    req: ApiGatewayProxyRequest,
+    code: i64,
+    error: &str,
+    mentions: &str,
+) {
     let resp = h.handle(req).await;
     let v = body(&resp);
     assert_eq!(resp.status_code, code, "{v}");
@@ -191,22 +234,71 @@ async fn expect(h: &Status<FakeTable>, req: ApiGatewayProxyRequest, code: i64, e
 async fn bad_queries_are_400() {
     let h = Status::new(table());
     for limit in ["0", "101", "-1", "ten", "2.5", ""] {
-        expect(&h, status_req(json!({"limit": limit})), 400, "InvalidField", "limit").await;
+        expect(
+            &h,
+            status_req(json!({"limit": limit})),
+            400,
+            "InvalidField",
+            "limit",
+        )
+        .await;
     }
-    expect(&h, status_req(json!({"status": "DONE"})), 400, "InvalidField", "WAITING_FOR_CALLBACK").await;
-    expect(&h, status_req(json!({"next": "%%%"})), 400, "InvalidCursor", "next").await;
-    expect(&h, status_req(json!({"next": "eyJhIjoxfQ"})), 400, "InvalidCursor", "next").await;
-    expect(&h, status_req(json!({"sort": "asc"})), 400, "UnknownField", "sort").await;
+    expect(
+        &h,
+        status_req(json!({"status": "DONE"})),
+        400,
+        "InvalidField",
+        "WAITING_FOR_CALLBACK",
+    )
+    .await;
+    expect(
+        &h,
+        status_req(json!({"next": "%%%"})),
+        400,
+        "InvalidCursor",
+        "next",
+    )
+    .await;
+    expect(
+        &h,
+        status_req(json!({"next": "eyJhIjoxfQ"})),
+        400,
+        "InvalidCursor",
+        "next",
+    )
+    .await;
+    expect(
+        &h,
+        status_req(json!({"sort": "asc"})),
+        400,
+        "UnknownField",
+        "sort",
+    )
+    .await;
     // a cursor of the recent listing used with a status filter
     let recent = key_of(&table().jobs[0], JobIndex::Recent).encode();
-    expect(&h, status_req(json!({"status": "COMPLETED", "next": recent})), 400, "InvalidCursor", "next").await;
+    expect(
+        &h,
+        status_req(json!({"status": "COMPLETED", "next": recent})),
+        400,
+        "InvalidCursor",
+        "next",
+    )
+    .await;
     assert!(h_queries(&h).is_empty(), "nothing queried for bad input");
 }
 
 #[tokio::test]
 async fn get_job_by_id() {
     let h = Status::new(table());
-    let resp = h.handle(get("/jobs/b", "/jobs/{id}", Value::Null, json!({"id": "b"}))).await;
+    let resp = h
+        .handle(get(
+            "/jobs/b",
+            "/jobs/{id}",
+            Value::Null,
+            json!({"id": "b"}),
+        ))
+        .await;
     assert_eq!(resp.status_code, 200);
     let v = body(&resp);
     assert_eq!(v["Id"], "b");
@@ -215,8 +307,27 @@ async fn get_job_by_id() {
     assert!(!raw_body(&resp).contains(SECRET));
     assert!(v.get("TaskToken").is_none());
 
-    expect(&h, get("/jobs/zz", "/jobs/{id}", Value::Null, json!({"id": "zz"})), 404, "NotFound", "zz").await;
-    expect(&h, get("/jobs/a%7Cb", "/jobs/{id}", Value::Null, json!({"id": "a|b"})), 400, "InvalidField", "id").await;
+    expect(
+        &h,
+        get("/jobs/zz", "/jobs/{id}", Value::Null, json!({"id": "zz"})),
+        404,
+        "NotFound",
+        "zz",
+    )
+    .await;
+    expect(
+        &h,
+        get(
+            "/jobs/a%7Cb",
+            "/jobs/{id}",
+            Value::Null,
+            json!({"id": "a|b"}),
+        ),
+        400,
+        "InvalidField",
+        "id",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -225,9 +336,33 @@ async fn unknown_routes_and_upstream_errors() {
     let mut post = status_req(Value::Null);
     post.http_method = aws_lambda_events::http::Method::POST;
     expect(&h, post, 404, "NotFound", "POST /status").await;
-    expect(&h, get("/other", "/other", Value::Null, Value::Null), 404, "NotFound", "/other").await;
+    expect(
+        &h,
+        get("/other", "/other", Value::Null, Value::Null),
+        404,
+        "NotFound",
+        "/other",
+    )
+    .await;
 
-    let failing = Status::new(FakeTable { fail: true, ..table() });
-    expect(&failing, status_req(Value::Null), 502, "Upstream", "throttled").await;
-    expect(&failing, get("/jobs/a", "/jobs/{id}", Value::Null, json!({"id": "a"})), 502, "Upstream", "GetItem").await;
+    let failing = Status::new(FakeTable {
+        fail: true,
+        ..table()
+    });
+    expect(
+        &failing,
+        status_req(Value::Null),
+        502,
+        "Upstream",
+        "throttled",
+    )
+    .await;
+    expect(
+        &failing,
+        get("/jobs/a", "/jobs/{id}", Value::Null, json!({"id": "a"})),
+        502,
+        "Upstream",
+        "GetItem",
+    )
+    .await;
 }

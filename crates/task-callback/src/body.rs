@@ -12,7 +12,11 @@ pub struct FailureBody {
     pub cause: Option<String>,
 }
 
-fn text(map: &serde_json::Map<String, Value>, name: &str, max: usize) -> Result<Option<String>, RequestError> {
+fn text(
+    map: &serde_json::Map<String, Value>,
+    name: &str,
+    max: usize,
+) -> Result<Option<String>, RequestError> {
     match map.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.chars().count() > max => Err(RequestError::invalid(
@@ -35,7 +39,10 @@ impl FailureBody {
                 ))
             }
         };
-        if let Some(k) = map.keys().find(|k| !["error", "cause"].contains(&k.as_str())) {
+        if let Some(k) = map
+            .keys()
+            .find(|k| !["error", "cause"].contains(&k.as_str()))
+        {
             return Err(RequestError::UnknownField(k.clone()));
         }
         Ok(Self {

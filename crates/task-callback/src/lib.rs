@@ -128,10 +128,9 @@ impl<S: JobReader, T: TaskCallbacks> TaskCallback<S, T> {
             }
             Action::Heartbeat => {
                 if body.is_some() {
-                    return Err(RequestError::InvalidJson(
-                        "a heartbeat takes no body".into(),
-                    )
-                    .into());
+                    return Err(
+                        RequestError::InvalidJson("a heartbeat takes no body".into()).into(),
+                    );
                 }
                 let token = self.token(&id).await?;
                 tracing::info!(job_id = %id, token_hash = %token.short_hash(), "sending task heartbeat");
@@ -168,7 +167,9 @@ impl<S: JobReader, T: TaskCallbacks> ApiHandler for TaskCallback<S, T> {
             .then(|| {
                 [Action::Success, Action::Failure, Action::Heartbeat]
                     .into_iter()
-                    .find_map(|a| http::job_route(&req, &format!("/{}", a.as_str())).map(|id| (a, id)))
+                    .find_map(|a| {
+                        http::job_route(&req, &format!("/{}", a.as_str())).map(|id| (a, id))
+                    })
             })
             .flatten();
         let Some((action, id)) = found else {

@@ -45,10 +45,18 @@ impl FakeSfn {
 #[async_trait]
 impl TaskCallbacks for FakeSfn {
     async fn send_success(&self, token: &TaskToken, output: &str) -> Result<(), CallbackError> {
-        self.calls.lock().unwrap().push(Call::Success(token.expose().into(), output.into()));
+        self.calls
+            .lock()
+            .unwrap()
+            .push(Call::Success(token.expose().into(), output.into()));
         self.answer()
     }
-    async fn send_failure(&self, token: &TaskToken, error: Option<&str>, cause: Option<&str>) -> Result<(), CallbackError> {
+    async fn send_failure(
+        &self,
+        token: &TaskToken,
+        error: Option<&str>,
+        cause: Option<&str>,
+    ) -> Result<(), CallbackError> {
         self.calls.lock().unwrap().push(Call::Failure(
             token.expose().into(),
             error.map(Into::into),
@@ -57,7 +65,10 @@ impl TaskCallbacks for FakeSfn {
         self.answer()
     }
     async fn send_heartbeat(&self, token: &TaskToken) -> Result<(), CallbackError> {
-        self.calls.lock().unwrap().push(Call::Heartbeat(token.expose().into()));
+        self.calls
+            .lock()
+            .unwrap()
+            .push(Call::Heartbeat(token.expose().into()));
         self.answer()
     }
 }
@@ -79,7 +90,13 @@ fn jobs() -> FakeJobs {
 type Handler = TaskCallback<FakeJobs, FakeSfn>;
 
 fn handler(answer: Option<CallbackError>) -> Handler {
-    TaskCallback::new(jobs(), FakeSfn { answer, ..Default::default() })
+    TaskCallback::new(
+        jobs(),
+        FakeSfn {
+            answer,
+            ..Default::default()
+        },
+    )
 }
 
 fn post(id: &str, action: &str, body: Option<&str>) -> ApiGatewayProxyRequest {
@@ -117,10 +134,15 @@ async fn expect(h: &Handler, req: ApiGatewayProxyRequest, code: i64, error: &str
 #[tokio::test]
 async fn success_sends_the_body_as_output() {
     let h = handler(None);
-    let resp = h.handle(post("w1", "success", Some(r#"{"approved": true}"#))).await;
+    let resp = h
+        .handle(post("w1", "success", Some(r#"{"approved": true}"#)))
+        .await;
     assert_eq!(resp.status_code, 200);
     assert_eq!(body(&resp), json!({"jobId": "w1", "result": "success"}));
-    assert_eq!(calls(&h), [Call::Success(SECRET.into(), r#"{"approved":true}"#.into())]);
+    assert_eq!(
+        calls(&h),
+        [Call::Success(SECRET.into(), r#"{"approved":true}"#.into())]
+    );
     // empty body -> {}
     h.handle(post("w1", "success", None)).await;
     assert_eq!(calls(&h)[1], Call::Success(SECRET.into(), "{}".into()));
@@ -133,13 +155,21 @@ async fn success_sends_the_body_as_output() {
 async fn failure_and_heartbeat() {
     let h = handler(None);
     let resp = h
-        .handle(post("w1", "failure", Some(r#"{"error":"Rejected","cause":"out of stock"}"#)))
+        .handle(post(
+            "w1",
+            "failure",
+            Some(r#"{"error":"Rejected","cause":"out of stock"}"#),
+        ))
         .await;
     assert_eq!(resp.status_code, 200);
     assert_eq!(body(&resp)["result"], "failure");
     assert_eq!(
         calls(&h)[0],
-        Call::Failure(SECRET.into(), Some("Rejected".into()), Some("out of stock".into()))
+        Call::Failure(
+            SECRET.into(),
+            Some("Rejected".into()),
+            Some("out of stock".into())
+        )
     );
     h.handle(post("w1", "failure", None)).await;
     assert_eq!(calls(&h)[1], Call::Failure(SECRET.into(), None, None));
@@ -152,45 +182,149 @@ async fn failure_and_heartbeat() {
 #[tokio::test]
 async fn bad_bodies_are_400_before_any_call() {
     let h = handler(None);
-    expect(&h, post("w1", "success", Some("{oops")), 400, "InvalidJson", "JSON").await;
-    expect(&h, post("w1", "failure", Some(r#"{"error":1}"#)), 400, "InvalidField", "error").await;
-    expect(&h, post("w1", "failure", Some(r#"{"reason":"x"}"#)), 400, "UnknownField", "reason").await;
-    expect(&h, post("w1", "failure", Some("[]")), 400, "InvalidJson", "object").await;
+    expect(
+        &h,
+        post("w1", "success", Some("{oops")),
+        400,
+        "InvalidJson",
+        "JSON",
+    )
+    .await;
+    expect(
+        &h,
+        post("w1", "failure", Some(r#"{"error":1}"#)),
+        400,
+        "InvalidField",
+        "error",
+    )
+    .await;
+    expect(
+        &h,
+        post("w1", "failure", Some(r#"{"reason":"x"}"#)),
+        400,
+        "UnknownField",
+        "reason",
+    )
+    .await;
+    expect(
+        &h,
+        post("w1", "failure", Some("[]")),
+        400,
+        "InvalidJson",
+        "object",
+    )
+    .await;
     let long_error = json!({"error": "e".repeat(257)}).to_string();
-    expect(&h, post("w1", "failure", Some(&long_error)), 400, "InvalidField", "256").await;
+    expect(
+        &h,
+        post("w1", "failure", Some(&long_error)),
+        400,
+        "InvalidField",
+        "256",
+    )
+    .await;
     let ok_error = json!({"error": "e".repeat(256), "cause": "c".repeat(30000)}).to_string();
-    assert_eq!(h.handle(post("w1", "failure", Some(&ok_error))).await.status_code, 200);
+    assert_eq!(
+        h.handle(post("w1", "failure", Some(&ok_error)))
+            .await
+            .status_code,
+        200
+    );
     let big = json!({"x": "y".repeat(40000)}).to_string();
-    expect(&h, post("w1", "success", Some(&big)), 400, "PayloadTooLarge", "32768").await;
-    expect(&h, post("w1", "heartbeat", Some(r#"{"a":1}"#)), 400, "InvalidJson", "heartbeat").await;
+    expect(
+        &h,
+        post("w1", "success", Some(&big)),
+        400,
+        "PayloadTooLarge",
+        "32768",
+    )
+    .await;
+    expect(
+        &h,
+        post("w1", "heartbeat", Some(r#"{"a":1}"#)),
+        400,
+        "InvalidJson",
+        "heartbeat",
+    )
+    .await;
     expect(&h, post("a/b", "success", None), 400, "InvalidField", "id").await;
-    assert_eq!(calls(&h).len(), 1, "only the valid failure reached Step Functions");
+    assert_eq!(
+        calls(&h).len(),
+        1,
+        "only the valid failure reached Step Functions"
+    );
 }
 
 #[tokio::test]
 async fn job_state_errors() {
     let h = handler(None);
     expect(&h, post("nope", "success", None), 404, "NotFound", "nope").await;
-    expect(&h, post("done", "success", None), 409, "NotWaiting", "COMPLETED").await;
-    expect(&h, post("odd", "heartbeat", None), 409, "NotWaiting", "no token").await;
+    expect(
+        &h,
+        post("done", "success", None),
+        409,
+        "NotWaiting",
+        "COMPLETED",
+    )
+    .await;
+    expect(
+        &h,
+        post("odd", "heartbeat", None),
+        409,
+        "NotWaiting",
+        "no token",
+    )
+    .await;
     assert!(calls(&h).is_empty());
 }
 
 #[tokio::test]
 async fn step_functions_refusals_map_to_409_410_502() {
     let cases = [
-        (CallbackError::TaskTimedOut("Task Timed Out".into()), 410, "TokenRejected", "timed out"),
-        (CallbackError::TaskDoesNotExist("gone".into()), 410, "TokenRejected", "no longer exists"),
-        (CallbackError::InvalidToken("bad".into()), 409, "TokenRejected", "not valid"),
-        (CallbackError::Upstream(Upstream("throttled".into())), 502, "Upstream", "throttled"),
-        (CallbackError::InvalidOutput("too big".into()), 400, "InvalidField", "output"),
+        (
+            CallbackError::TaskTimedOut("Task Timed Out".into()),
+            410,
+            "TokenRejected",
+            "timed out",
+        ),
+        (
+            CallbackError::TaskDoesNotExist("gone".into()),
+            410,
+            "TokenRejected",
+            "no longer exists",
+        ),
+        (
+            CallbackError::InvalidToken("bad".into()),
+            409,
+            "TokenRejected",
+            "not valid",
+        ),
+        (
+            CallbackError::Upstream(Upstream("throttled".into())),
+            502,
+            "Upstream",
+            "throttled",
+        ),
+        (
+            CallbackError::InvalidOutput("too big".into()),
+            400,
+            "InvalidField",
+            "output",
+        ),
     ];
     for (answer, code, error, mentions) in cases {
         let h = handler(Some(answer));
         expect(&h, post("w1", "success", None), code, error, mentions).await;
     }
     let h = handler(Some(CallbackError::TaskTimedOut("late".into())));
-    expect(&h, post("w1", "heartbeat", None), 410, "TokenRejected", "w1").await;
+    expect(
+        &h,
+        post("w1", "heartbeat", None),
+        410,
+        "TokenRejected",
+        "w1",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -234,7 +368,10 @@ fn global_capture() -> &'static Capture {
 #[tokio::test(flavor = "current_thread")]
 async fn logs_never_contain_the_token() {
     let capture = global_capture();
-    for answer in [None, Some(CallbackError::InvalidToken("Invalid token".into()))] {
+    for answer in [
+        None,
+        Some(CallbackError::InvalidToken("Invalid token".into())),
+    ] {
         let h = handler(answer);
         h.handle(post("w1", "success", None)).await;
         h.handle(post("w1", "failure", None)).await;

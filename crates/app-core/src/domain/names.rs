@@ -102,7 +102,10 @@ mod tests {
     fn execution_name_rule() {
         assert!(ExecutionName::parse("order-42_A").is_ok());
         assert_eq!(ExecutionName::parse(""), Err(NameError::Length));
-        assert_eq!(ExecutionName::parse(&"a".repeat(81)), Err(NameError::Length));
+        assert_eq!(
+            ExecutionName::parse(&"a".repeat(81)),
+            Err(NameError::Length)
+        );
         assert!(ExecutionName::parse(&"a".repeat(80)).is_ok());
         assert_eq!(ExecutionName::parse("a b"), Err(NameError::Charset));
         assert_eq!(ExecutionName::parse("a.b"), Err(NameError::Charset));

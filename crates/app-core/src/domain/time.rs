@@ -72,7 +72,13 @@ mod tests {
 
     #[test]
     fn refuses_other_shapes() {
-        for v in [json!(-1), json!(1.5), json!("tomorrow"), json!(null), json!([])] {
+        for v in [
+            json!(-1),
+            json!(1.5),
+            json!("tomorrow"),
+            json!(null),
+            json!([]),
+        ] {
             assert_eq!(parse_start_at(&v), Err(TimeError::Format), "{v}");
         }
     }

@@ -21,11 +21,18 @@ pub(crate) fn to_json(value: &AttributeValue) -> Value {
             .parse::<i64>()
             .map(Value::from)
             .ok()
-            .or_else(|| n.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number))
+            .or_else(|| {
+                n.parse::<f64>()
+                    .ok()
+                    .and_then(Number::from_f64)
+                    .map(Value::Number)
+            })
             .unwrap_or_else(|| Value::String(n.clone())),
         AttributeValue::Bool(b) => Value::Bool(*b),
         AttributeValue::Null(_) => Value::Null,
-        AttributeValue::M(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
+        AttributeValue::M(m) => {
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
+        }
         AttributeValue::L(l) => Value::Array(l.iter().map(to_json).collect()),
         AttributeValue::Ss(v) | AttributeValue::Ns(v) => {
             Value::Array(v.iter().cloned().map(Value::String).collect())

@@ -52,5 +52,8 @@ where
     E: std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    Upstream(format!("DynamoDB {op} failed: {}", DisplayErrorContext(err)))
+    Upstream(format!(
+        "DynamoDB {op} failed: {}",
+        DisplayErrorContext(err)
+    ))
 }

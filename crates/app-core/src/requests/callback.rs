@@ -53,7 +53,12 @@ impl StartCallback {
                 s.parse()
                     .map_err(|e: String| RequestError::invalid("mode", e))?,
             ),
-            Some(_) => return Err(RequestError::invalid("mode", "must be \"auto\" or \"external\"")),
+            Some(_) => {
+                return Err(RequestError::invalid(
+                    "mode",
+                    "must be \"auto\" or \"external\"",
+                ))
+            }
         };
         Ok(Self {
             mode,
@@ -85,7 +90,10 @@ mod tests {
             empty.execution_input("j", CallbackMode::External),
             json!({"jobId": "j", "mode": "external", "input": {}})
         );
-        let full = StartCallback::parse(Some(json!({"mode": "auto", "input": [1, 2], "name": "cb-1"}))).unwrap();
+        let full = StartCallback::parse(Some(
+            json!({"mode": "auto", "input": [1, 2], "name": "cb-1"}),
+        ))
+        .unwrap();
         assert_eq!(full.name.as_ref().map(|n| n.as_str()), Some("cb-1"));
         assert_eq!(
             full.execution_input("cb-1", CallbackMode::External),
@@ -98,7 +106,10 @@ mod tests {
         let e = |b| StartCallback::parse(Some(b)).unwrap_err();
         assert_eq!(e(json!({"mode": "sometimes"})).name(), "InvalidField");
         assert_eq!(e(json!({"mode": 1})).name(), "InvalidField");
-        assert_eq!(e(json!({"other": 1})), RequestError::UnknownField("other".into()));
+        assert_eq!(
+            e(json!({"other": 1})),
+            RequestError::UnknownField("other".into())
+        );
         assert_eq!(e(json!("text")).name(), "InvalidJson");
     }
 }

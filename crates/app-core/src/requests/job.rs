@@ -65,8 +65,17 @@ mod tests {
         );
         let e = |b| StartJob::parse(Some(b), limits()).unwrap_err();
         assert_eq!(e(json!({})).name(), "MissingField");
-        assert_eq!(e(json!({"StartTimestamp": 1767225600000_i64})).name(), "InvalidField");
-        assert_eq!(e(json!({"StartTimestamp": "2026-03-01T00:00:00Z"})).name(), "InvalidField");
-        assert_eq!(e(json!({"StartTimestamp": "2026-01-02T00:00:00Z", "startAt": 1})).name(), "UnknownField");
+        assert_eq!(
+            e(json!({"StartTimestamp": 1767225600000_i64})).name(),
+            "InvalidField"
+        );
+        assert_eq!(
+            e(json!({"StartTimestamp": "2026-03-01T00:00:00Z"})).name(),
+            "InvalidField"
+        );
+        assert_eq!(
+            e(json!({"StartTimestamp": "2026-01-02T00:00:00Z", "startAt": 1})).name(),
+            "UnknownField"
+        );
     }
 }

@@ -26,7 +26,10 @@ pub enum RequestError {
     UnknownField(String),
     #[error("field `{field}` {reason}")]
     InvalidField { field: String, reason: String },
-    #[error("body is {size} bytes; the limit is {} bytes", crate::http::MAX_BODY_BYTES)]
+    #[error(
+        "body is {size} bytes; the limit is {} bytes",
+        crate::http::MAX_BODY_BYTES
+    )]
     PayloadTooLarge { size: usize },
 }
 
@@ -58,7 +61,10 @@ pub struct Limits {
 }
 
 /// The body as an object with only `allowed` keys.
-pub(crate) fn object(body: Option<Value>, allowed: &[&str]) -> Result<Map<String, Value>, RequestError> {
+pub(crate) fn object(
+    body: Option<Value>,
+    allowed: &[&str],
+) -> Result<Map<String, Value>, RequestError> {
     let map = match body {
         None => {
             return Err(RequestError::InvalidJson(
@@ -83,7 +89,10 @@ pub(crate) fn field<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a V
     map.get(name).filter(|v| !v.is_null())
 }
 
-pub(crate) fn required<'a>(map: &'a Map<String, Value>, name: &str) -> Result<&'a Value, RequestError> {
+pub(crate) fn required<'a>(
+    map: &'a Map<String, Value>,
+    name: &str,
+) -> Result<&'a Value, RequestError> {
     field(map, name).ok_or_else(|| RequestError::MissingField(name.to_owned()))
 }
 
@@ -109,10 +118,12 @@ pub fn execution_name(
     name_field: Option<&ExecutionName>,
 ) -> Result<ExecutionName, RequestError> {
     match (idempotency_key, name_field) {
-        (Some(key), _) => ExecutionName::parse(key.trim()).map_err(|e| RequestError::InvalidField {
-            field: "Idempotency-Key".into(),
-            reason: format!("(header) {e}"),
-        }),
+        (Some(key), _) => {
+            ExecutionName::parse(key.trim()).map_err(|e| RequestError::InvalidField {
+                field: "Idempotency-Key".into(),
+                reason: format!("(header) {e}"),
+            })
+        }
         (None, Some(name)) => Ok(name.clone()),
         (None, None) => Ok(ExecutionName::random()),
     }
@@ -125,8 +136,16 @@ mod tests {
     #[test]
     fn header_wins_over_name() {
         let name = ExecutionName::parse("from-body").unwrap();
-        assert_eq!(execution_name(Some("from-header"), Some(&name)).unwrap().as_str(), "from-header");
-        assert_eq!(execution_name(None, Some(&name)).unwrap().as_str(), "from-body");
+        assert_eq!(
+            execution_name(Some("from-header"), Some(&name))
+                .unwrap()
+                .as_str(),
+            "from-header"
+        );
+        assert_eq!(
+            execution_name(None, Some(&name)).unwrap().as_str(),
+            "from-body"
+        );
         let err = execution_name(Some("bad key!"), None).unwrap_err();
         assert_eq!(err.name(), "InvalidField");
         assert!(err.to_string().contains("Idempotency-Key"));

@@ -29,8 +29,8 @@ impl StartWaitUntil {
             Value::String(s) => s.clone(),
             _ => return Err(RequestError::invalid("taskName", "must be a string")),
         };
-        let start_at = parse_start_at(required(&map, "startAt")?)
-            .map_err(|e| time_error("startAt", e))?;
+        let start_at =
+            parse_start_at(required(&map, "startAt")?).map_err(|e| time_error("startAt", e))?;
         within_window(start_at, limits.now, limits.max_ahead_days)
             .map_err(|e| time_error("startAt", e))?;
         Ok(Self {
@@ -76,7 +76,8 @@ mod tests {
         )
         .unwrap();
         let ms = a.start_at.timestamp_millis();
-        let b = StartWaitUntil::parse(Some(json!({"taskName": "t", "startAt": ms})), limits()).unwrap();
+        let b =
+            StartWaitUntil::parse(Some(json!({"taskName": "t", "startAt": ms})), limits()).unwrap();
         assert_eq!(a, b);
         assert_eq!(
             a.execution_input("j"),
@@ -87,24 +88,45 @@ mod tests {
     #[test]
     fn names_the_problem() {
         assert_eq!(err(json!({"startAt": 1})).name(), "MissingField");
-        assert_eq!(err(json!({"taskName": "t"})), RequestError::MissingField("startAt".into()));
+        assert_eq!(
+            err(json!({"taskName": "t"})),
+            RequestError::MissingField("startAt".into())
+        );
         assert_eq!(
             err(json!({"taskName": "t", "startAt": "2026-02-01T00:00:00Z", "x": 1})),
             RequestError::UnknownField("x".into())
         );
         let e = err(json!({"taskName": "t", "startAt": "2025-12-31T23:59:59Z"}));
-        assert!(e.to_string().contains("startAt") && e.to_string().contains("past"), "{e}");
+        assert!(
+            e.to_string().contains("startAt") && e.to_string().contains("past"),
+            "{e}"
+        );
         let e = err(json!({"taskName": "t", "startAt": "2027-01-02T00:00:00Z"}));
         assert!(e.to_string().contains("365 days"), "{e}");
-        assert_eq!(err(json!({"taskName": "", "startAt": 1})).name(), "InvalidField");
-        assert_eq!(err(json!({"taskName": "x".repeat(257), "startAt": 1})).name(), "InvalidField");
-        assert_eq!(err(json!({"taskName": 5, "startAt": 1})).name(), "InvalidField");
-        assert_eq!(err(json!({"taskName": "t", "startAt": "soon"})).name(), "InvalidField");
+        assert_eq!(
+            err(json!({"taskName": "", "startAt": 1})).name(),
+            "InvalidField"
+        );
+        assert_eq!(
+            err(json!({"taskName": "x".repeat(257), "startAt": 1})).name(),
+            "InvalidField"
+        );
+        assert_eq!(
+            err(json!({"taskName": 5, "startAt": 1})).name(),
+            "InvalidField"
+        );
+        assert_eq!(
+            err(json!({"taskName": "t", "startAt": "soon"})).name(),
+            "InvalidField"
+        );
         assert_eq!(err(json!([1])).name(), "InvalidJson");
         assert_eq!(
             err(json!({"taskName": "t", "startAt": "2026-02-01T00:00:00Z", "name": "a b"})).name(),
             "InvalidField"
         );
-        assert_eq!(StartWaitUntil::parse(None, limits()).unwrap_err().name(), "InvalidJson");
+        assert_eq!(
+            StartWaitUntil::parse(None, limits()).unwrap_err().name(),
+            "InvalidJson"
+        );
     }
 }

@@ -232,4 +232,25 @@ mod tests {
         );
         assert_eq!(t.heartbeat(&tok, 1), Err(TokenError::TaskTimedOut));
     }
+
+    #[test]
+    fn memory_of_ended_tokens_is_bounded() {
+        let t = Arc::new(Tokens::new(b"s".to_vec()));
+        for i in 0..(ENDED_CAPACITY as u64 + 10) {
+            drop(t.register(Tokens::key("arn", i), 0));
+        }
+        assert_eq!(lock(&t.ended).map.len(), ENDED_CAPACITY);
+        assert!(lock(&t.pending).is_empty());
+        // The oldest ones are forgotten (unknown), the recent ones still time out.
+        let first = t.token_for(&Tokens::key("arn", 0));
+        assert_eq!(
+            t.answer(&first, Ok(Value::Null)),
+            Err(TokenError::TaskDoesNotExist)
+        );
+        let last = t.token_for(&Tokens::key("arn", ENDED_CAPACITY as u64 + 9));
+        assert_eq!(
+            t.answer(&last, Ok(Value::Null)),
+            Err(TokenError::TaskTimedOut)
+        );
+    }
 }

@@ -31,7 +31,9 @@ async fn start() -> Harness {
         Arc::new(FnHandler(move |e: Value, _c: Context| {
             let seen = seen.clone();
             async move {
-                seen.lock().unwrap_or_else(|p| p.into_inner()).push(e.clone());
+                seen.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(e.clone());
                 Ok(json!({
                     "statusCode": 201,
                     "headers": {"X-Custom": "one"},
@@ -45,12 +47,17 @@ async fn start() -> Harness {
     reg.insert(
         def("Boom"),
         Arc::new(FnHandler(|_e: Value, _c: Context| async move {
-            Err::<Value, _>(Diagnostic { error_type: "X".into(), error_message: "y".into() })
+            Err::<Value, _>(Diagnostic {
+                error_type: "X".into(),
+                error_message: "y".into(),
+            })
         })),
     );
     reg.insert(
         def("Bad"),
-        Arc::new(FnHandler(|_e: Value, _c: Context| async move { Ok(json!({"statusCode": "abc"})) })),
+        Arc::new(FnHandler(|_e: Value, _c: Context| async move {
+            Ok(json!({"statusCode": "abc"}))
+        })),
     );
     reg.insert(
         def("Bin"),
@@ -67,16 +74,22 @@ async fn start() -> Harness {
         Route::new("GET", "/bad", "Bad", "abc", "v1", false),
     ];
     let gw = Arc::new(ApiGateway::new(routes, Arc::new(reg), "secret-key".into()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
         let _ = axum::serve(
             listener,
-            gw.router().into_make_service_with_connect_info::<SocketAddr>(),
+            gw.router()
+                .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .await;
     });
-    Harness { base: format!("http://{addr}"), events }
+    Harness {
+        base: format!("http://{addr}"),
+        events,
+    }
 }
 
 fn client() -> reqwest::Client {
@@ -100,19 +113,30 @@ async fn builds_the_proxy_event_and_maps_the_response() {
     assert_eq!(cookies.len(), 2);
     assert_eq!(r.text().await.expect("body"), "{\"ok\":true}");
 
-    let e = h.events.lock().unwrap_or_else(|p| p.into_inner()).pop().expect("event");
+    let e = h
+        .events
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .pop()
+        .expect("event");
     assert_eq!(e["resource"], "/jobs");
     assert_eq!(e["path"], "/jobs");
     assert_eq!(e["httpMethod"], "POST");
     assert_eq!(e["body"], "{\"StartTimestamp\":\"x\"}");
     assert_eq!(e["isBase64Encoded"], false);
     assert_eq!(e["queryStringParameters"], json!({"a": "2", "b": "x y"}));
-    assert_eq!(e["multiValueQueryStringParameters"], json!({"a": ["1", "2"], "b": ["x y"]}));
+    assert_eq!(
+        e["multiValueQueryStringParameters"],
+        json!({"a": ["1", "2"], "b": ["x y"]})
+    );
     assert_eq!(e["pathParameters"], Value::Null);
     assert_eq!(e["stageVariables"], Value::Null);
     assert_eq!(e["headers"]["X-Api-Key"], "secret-key");
     assert_eq!(e["headers"]["X-Forwarded-Proto"], "http");
-    assert_eq!(e["multiValueHeaders"]["Content-Type"], json!(["application/json"]));
+    assert_eq!(
+        e["multiValueHeaders"]["Content-Type"],
+        json!(["application/json"])
+    );
     let rc = &e["requestContext"];
     assert_eq!(rc["stage"], "v1");
     assert_eq!(rc["path"], "/v1/jobs");
@@ -124,18 +148,35 @@ async fn builds_the_proxy_event_and_maps_the_response() {
     assert_eq!(rc["identity"]["apiKey"], "secret-key");
     assert_eq!(rc["identity"]["sourceIp"], "127.0.0.1");
     assert!(rc["requestTimeEpoch"].as_i64().unwrap_or(0) > 0);
-    assert!(rc["domainName"].as_str().unwrap_or("").starts_with("127.0.0.1:"));
-    let typed: Result<aws_lambda_events::apigw::ApiGatewayProxyRequest, _> = serde_json::from_value(e.clone());
-    assert!(typed.is_ok(), "deserialises as the handlers' event type: {typed:?}");
+    assert!(rc["domainName"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("127.0.0.1:"));
+    let typed: Result<aws_lambda_events::apigw::ApiGatewayProxyRequest, _> =
+        serde_json::from_value(e.clone());
+    assert!(
+        typed.is_ok(),
+        "deserialises as the handlers' event type: {typed:?}"
+    );
 }
 
 #[tokio::test]
 async fn path_parameters_precedence_and_greedy() {
     let h = start().await;
     let c = client();
-    let r = c.get(format!("{}/jobs/a%20b", h.base)).header("x-api-key", "secret-key").send().await.expect("send");
+    let r = c
+        .get(format!("{}/jobs/a%20b", h.base))
+        .header("x-api-key", "secret-key")
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status().as_u16(), 201);
-    let e = h.events.lock().unwrap_or_else(|p| p.into_inner()).pop().expect("event");
+    let e = h
+        .events
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .pop()
+        .expect("event");
     assert_eq!(e["pathParameters"], json!({"id": "a b"}));
     assert_eq!(e["resource"], "/jobs/{id}");
     assert_eq!(e["body"], Value::Null);
@@ -143,13 +184,27 @@ async fn path_parameters_precedence_and_greedy() {
     assert_eq!(e["requestContext"]["path"], "/v1/jobs/a%20b");
 
     // The static route wins over /jobs/{id}, and base64 bodies are decoded.
-    let r = c.get(format!("{}/v1/jobs/special", h.base)).header("x-api-key", "secret-key").send().await.expect("send");
+    let r = c
+        .get(format!("{}/v1/jobs/special", h.base))
+        .header("x-api-key", "secret-key")
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(r.bytes().await.expect("bytes").to_vec(), vec![0u8, 1, 2]);
 
-    let r = c.delete(format!("{}/files/a/b/c", h.base)).send().await.expect("send");
+    let r = c
+        .delete(format!("{}/files/a/b/c", h.base))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status().as_u16(), 201);
-    let e = h.events.lock().unwrap_or_else(|p| p.into_inner()).pop().expect("event");
+    let e = h
+        .events
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .pop()
+        .expect("event");
     assert_eq!(e["pathParameters"], json!({"proxy": "a/b/c"}));
     assert_eq!(e["httpMethod"], "DELETE");
     assert_eq!(e["requestContext"]["identity"]["apiKey"], Value::Null);
@@ -159,19 +214,51 @@ async fn path_parameters_precedence_and_greedy() {
 async fn gateway_errors_look_like_api_gateway() {
     let h = start().await;
     let c = client();
-    let r = c.post(format!("{}/jobs", h.base)).send().await.expect("send");
+    let r = c
+        .post(format!("{}/jobs", h.base))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status().as_u16(), 403);
-    assert_eq!(r.json::<Value>().await.expect("json"), json!({"message": "Forbidden"}));
-    let r = c.post(format!("{}/jobs", h.base)).header("x-api-key", "wrong").send().await.expect("send");
+    assert_eq!(
+        r.json::<Value>().await.expect("json"),
+        json!({"message": "Forbidden"})
+    );
+    let r = c
+        .post(format!("{}/jobs", h.base))
+        .header("x-api-key", "wrong")
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status().as_u16(), 403);
-    let r = c.get(format!("{}/nowhere", h.base)).header("x-api-key", "secret-key").send().await.expect("send");
+    let r = c
+        .get(format!("{}/nowhere", h.base))
+        .header("x-api-key", "secret-key")
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status().as_u16(), 403);
-    assert_eq!(r.json::<Value>().await.expect("json"), json!({"message": "Missing Authentication Token"}));
-    let r = c.put(format!("{}/jobs", h.base)).header("x-api-key", "secret-key").send().await.expect("send");
+    assert_eq!(
+        r.json::<Value>().await.expect("json"),
+        json!({"message": "Missing Authentication Token"})
+    );
+    let r = c
+        .put(format!("{}/jobs", h.base))
+        .header("x-api-key", "secret-key")
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status().as_u16(), 403, "wrong method is no route");
-    let r = c.get(format!("{}/boom", h.base)).send().await.expect("send");
+    let r = c
+        .get(format!("{}/boom", h.base))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status().as_u16(), 502);
-    assert_eq!(r.json::<Value>().await.expect("json"), json!({"message": "Internal server error"}));
+    assert_eq!(
+        r.json::<Value>().await.expect("json"),
+        json!({"message": "Internal server error"})
+    );
     let r = c.get(format!("{}/bad", h.base)).send().await.expect("send");
     assert_eq!(r.status().as_u16(), 502);
 }

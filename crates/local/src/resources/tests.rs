@@ -28,7 +28,10 @@ fn resources() -> LocalResources {
     reg.insert(
         def("Fails"),
         Arc::new(FnHandler(|_p: Value, _c: Context| async move {
-            Err::<Value, _>(Diagnostic { error_type: "JobNotFound".into(), error_message: "no job x".into() })
+            Err::<Value, _>(Diagnostic {
+                error_type: "JobNotFound".into(),
+                error_message: "no job x".into(),
+            })
         })),
     );
     let dynamo = Dynamo::open_with(None, "us-east-1", "123456789012").expect("in-memory dynamo");
@@ -84,7 +87,10 @@ async fn lambda_invoke_wraps_the_payload_like_aws() {
 async fn plain_function_arn_returns_the_output_itself() {
     let r = resources();
     let out = r
-        .invoke(call("arn:aws:lambda:us-east-1:123456789012:function:Double", json!({"n": 2})))
+        .invoke(call(
+            "arn:aws:lambda:us-east-1:123456789012:function:Double",
+            json!({"n": 2}),
+        ))
         .await
         .expect("invoke");
     assert_eq!(out, json!({"n": 4}));
@@ -94,7 +100,10 @@ async fn plain_function_arn_returns_the_output_itself() {
 async fn function_errors_become_task_errors_with_the_error_type() {
     let r = resources();
     let e = r
-        .invoke(call("arn:aws:states:::lambda:invoke.waitForTaskToken", json!({"FunctionName": "Fails", "Payload": {}})))
+        .invoke(call(
+            "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            json!({"FunctionName": "Fails", "Payload": {}}),
+        ))
         .await
         .expect_err("fails");
     assert_eq!(e.error, "JobNotFound");
@@ -103,7 +112,10 @@ async fn function_errors_become_task_errors_with_the_error_type() {
     assert_eq!(cause["errorType"], "JobNotFound");
 
     let e = r
-        .invoke(call("arn:aws:states:::lambda:invoke", json!({"FunctionName": "Missing"})))
+        .invoke(call(
+            "arn:aws:states:::lambda:invoke",
+            json!({"FunctionName": "Missing"}),
+        ))
         .await
         .expect_err("missing");
     assert_eq!(e.error, "Lambda.ResourceNotFoundException");
@@ -119,7 +131,10 @@ async fn dynamodb_integrations_and_their_errors() {
     .await
     .expect("put");
     let got = r
-        .invoke(call("arn:aws:states:::dynamodb:getItem", json!({"TableName": "Jobs", "Key": {"Id": {"S": "a"}}})))
+        .invoke(call(
+            "arn:aws:states:::dynamodb:getItem",
+            json!({"TableName": "Jobs", "Key": {"Id": {"S": "a"}}}),
+        ))
         .await
         .expect("get");
     assert_eq!(got["Item"]["V"], json!({"N": "1"}));
@@ -132,7 +147,10 @@ async fn dynamodb_integrations_and_their_errors() {
         .expect_err("condition fails");
     assert_eq!(e.error, "DynamoDB.ConditionalCheckFailedException");
     let e = r
-        .invoke(call("arn:aws:states:::dynamodb:getItem", json!({"TableName": "Nope", "Key": {"Id": {"S": "a"}}})))
+        .invoke(call(
+            "arn:aws:states:::dynamodb:getItem",
+            json!({"TableName": "Nope", "Key": {"Id": {"S": "a"}}}),
+        ))
         .await
         .expect_err("no table");
     assert_eq!(e.error, "DynamoDB.ResourceNotFoundException");
@@ -153,5 +171,9 @@ async fn unknown_resources_are_named() {
         .invoke(call("arn:aws:states:::sns:publish", json!({})))
         .await
         .expect_err("unknown");
-    assert!(e.cause.contains("arn:aws:states:::sns:publish"), "{}", e.cause);
+    assert!(
+        e.cause.contains("arn:aws:states:::sns:publish"),
+        "{}",
+        e.cause
+    );
 }

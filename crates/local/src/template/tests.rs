@@ -98,22 +98,53 @@ fn resolves_functions_apis_tables_and_machines() {
     assert_eq!(env["SHARED"], "g");
     assert_eq!(env["OVERRIDDEN"], "own");
     assert_eq!(env["TABLE"], "demo-jobs");
-    assert_eq!(env["TABLE_ARN"], "arn:aws:dynamodb:eu-west-1:123456789012:table/demo-jobs");
-    assert_eq!(env["MACHINE"], "arn:aws:states:eu-west-1:123456789012:stateMachine:demo-M");
+    assert_eq!(
+        env["TABLE_ARN"],
+        "arn:aws:dynamodb:eu-west-1:123456789012:table/demo-jobs"
+    );
+    assert_eq!(
+        env["MACHINE"],
+        "arn:aws:states:eu-west-1:123456789012:stateMachine:demo-M"
+    );
     assert_eq!(env["MODE"], "no");
     assert_eq!(env["BEAT"], "30");
-    assert_eq!(f.events.len(), 2, "only Api events are served: {:?}", f.events);
+    assert_eq!(
+        f.events.len(),
+        2,
+        "only Api events are served: {:?}",
+        f.events
+    );
     let get = f.events.iter().find(|e| e.name == "Get").expect("Get");
-    assert_eq!((get.method.as_str(), get.path.as_str(), get.api.as_str()), ("GET", "/jobs/{id}", "Api"));
-    assert!(get.api_key_required, "Globals.Api.Auth applies to explicit APIs too");
+    assert_eq!(
+        (get.method.as_str(), get.path.as_str(), get.api.as_str()),
+        ("GET", "/jobs/{id}", "Api")
+    );
+    assert!(
+        get.api_key_required,
+        "Globals.Api.Auth applies to explicit APIs too"
+    );
     let open = f.events.iter().find(|e| e.name == "Open").expect("Open");
     assert_eq!(open.api, IMPLICIT_API);
-    assert!(open.api_key_required, "Globals.Api.Auth applies to the implicit API");
-    assert!(app.function("OnlyAuto").is_none(), "Condition false removes the resource");
+    assert!(
+        open.api_key_required,
+        "Globals.Api.Auth applies to the implicit API"
+    );
+    assert!(
+        app.function("OnlyAuto").is_none(),
+        "Condition false removes the resource"
+    );
 
-    let api = app.apis.iter().find(|a| a.logical_id == "Api").expect("api");
+    let api = app
+        .apis
+        .iter()
+        .find(|a| a.logical_id == "Api")
+        .expect("api");
     assert_eq!(api.stage, "dev");
-    let implicit = app.apis.iter().find(|a| a.logical_id == IMPLICIT_API).expect("implicit");
+    let implicit = app
+        .apis
+        .iter()
+        .find(|a| a.logical_id == IMPLICIT_API)
+        .expect("implicit");
     assert_eq!(implicit.stage, "Prod");
 
     assert_eq!(app.tables[0].name, "demo-jobs");
@@ -122,23 +153,40 @@ fn resolves_functions_apis_tables_and_machines() {
     let m = &app.state_machines[0];
     assert_eq!(m.name, "demo-M");
     let def: Value = serde_json::from_str(&m.definition).expect("substituted JSON");
-    assert_eq!(def["States"]["A"]["Resource"], "arn:aws:lambda:eu-west-1:123456789012:function:Fn1");
+    assert_eq!(
+        def["States"]["A"]["Resource"],
+        "arn:aws:lambda:eu-west-1:123456789012:function:Fn1"
+    );
     assert_eq!(def["States"]["A"]["HeartbeatSeconds"], 30);
-    assert_eq!(def["States"]["A"]["Comment"], "${Other}", "unknown keys stay as written");
+    assert_eq!(
+        def["States"]["A"]["Comment"], "${Other}",
+        "unknown keys stay as written"
+    );
 }
 
 #[test]
 fn parameter_overrides_and_conditions() {
     let dir = with_definition();
     let mut o = opts();
-    o.parameters = vec![("Mode".into(), "auto".into()), ("Stage".into(), "v9".into())];
+    o.parameters = vec![
+        ("Mode".into(), "auto".into()),
+        ("Stage".into(), "v9".into()),
+    ];
     let app = parse(SMALL, dir.path(), &o).expect("parses");
     assert_eq!(app.function("Fn1").expect("fn").environment["MODE"], "yes");
     assert!(app.function("OnlyAuto").is_some());
-    assert_eq!(app.apis.iter().find(|a| a.logical_id == "Api").map(|a| a.stage.as_str()), Some("v9"));
+    assert_eq!(
+        app.apis
+            .iter()
+            .find(|a| a.logical_id == "Api")
+            .map(|a| a.stage.as_str()),
+        Some("v9")
+    );
 
     o.parameters = vec![("Nope".into(), "x".into())];
-    assert!(matches!(parse(SMALL, dir.path(), &o), Err(TemplateError::UnknownParameter(p)) if p == "Nope"));
+    assert!(
+        matches!(parse(SMALL, dir.path(), &o), Err(TemplateError::UnknownParameter(p)) if p == "Nope")
+    );
 }
 
 #[test]
@@ -147,13 +195,18 @@ fn unknown_intrinsic_names_resource_and_property() {
     let bad = SMALL.replace("OVERRIDDEN: own", "OVERRIDDEN: !ImportValue other-stack");
     let err = parse(&bad, dir.path(), &opts()).expect_err("must fail");
     let msg = err.to_string();
-    assert!(msg.contains("Fn1") && msg.contains("Environment") && msg.contains("Fn::ImportValue"), "{msg}");
+    assert!(
+        msg.contains("Fn1") && msg.contains("Environment") && msg.contains("Fn::ImportValue"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn missing_parameter_default_is_an_error() {
     let t = "Parameters:\n  X: {Type: String}\nResources:\n  T: {Type: AWS::SNS::Topic}\n";
-    assert!(matches!(parse(t, Path::new("."), &opts()), Err(TemplateError::MissingParameter(p)) if p == "X"));
+    assert!(
+        matches!(parse(t, Path::new("."), &opts()), Err(TemplateError::MissingParameter(p)) if p == "X")
+    );
 }
 
 #[test]
@@ -172,7 +225,8 @@ fn reads_the_project_template() {
     let app = load(&path, &opts()).expect("the real template loads");
     assert!(!app.functions.is_empty());
     for m in &app.state_machines {
-        let v: Value = serde_json::from_str(&m.definition).expect("definitions are JSON after substitution");
+        let v: Value =
+            serde_json::from_str(&m.definition).expect("definitions are JSON after substitution");
         assert!(v.get("StartAt").is_some());
         assert!(!m.definition.contains("${JobsTable}"));
     }

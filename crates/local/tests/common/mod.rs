@@ -45,6 +45,7 @@ pub async fn start_with(params: &[(&str, &str)], state_dir: Option<PathBuf>) -> 
     o.clock = Arc::new(clock.clone());
     o.state_dir = state_dir;
     o.stack_name = "e2e".into();
+    o.print_transitions = false;
     o.parameters = params
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -81,22 +82,27 @@ pub fn in_an_hour() -> String {
 
 impl App {
     pub fn stage(&self) -> String {
-        self.rt.app.apis.first().map(|a| a.stage.clone()).unwrap_or_default()
+        self.rt
+            .app
+            .apis
+            .first()
+            .map(|a| a.stage.clone())
+            .unwrap_or_default()
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}/{}{}", self.rt.api_url(), self.stage(), path)
     }
 
+    /// POSTs `body` as JSON; `Value::Null` sends no body at all.
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let r = self
-            .http
-            .post(self.url(path))
-            .header("x-api-key", KEY)
-            .body(body.to_string())
-            .send()
-            .await
-            .expect("request");
+        let req = self.http.post(self.url(path)).header("x-api-key", KEY);
+        let req = if body.is_null() {
+            req
+        } else {
+            req.body(body.to_string())
+        };
+        let r = req.send().await.expect("request");
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
@@ -131,7 +137,10 @@ impl App {
 
     pub async fn describe(&self, arn: &str) -> Value {
         let (s, v) = self
-            .aws("AWSStepFunctions.DescribeExecution", json!({"executionArn": arn}))
+            .aws(
+                "AWSStepFunctions.DescribeExecution",
+                json!({"executionArn": arn}),
+            )
             .await;
         assert_eq!(s, 200, "DescribeExecution: {v}");
         v
@@ -224,5 +233,6 @@ impl App {
 }
 
 pub fn str_of<'a>(v: &'a Value, k: &str) -> &'a str {
-    v[k].as_str().unwrap_or_else(|| panic!("no string {k} in {v}"))
+    v[k].as_str()
+        .unwrap_or_else(|| panic!("no string {k} in {v}"))
 }

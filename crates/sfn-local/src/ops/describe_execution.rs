@@ -8,7 +8,17 @@ use serde_json::{json, Value};
 pub(crate) fn run(core: &Core, body: &Value) -> Result<Value, SfnError> {
     let r = Req::new(body)?;
     let arn = r.str("executionArn")?;
-    r.opt_bool("includedData")?;
+    let with_data = match r.opt_str("includedData")? {
+        None | Some("ALL_DATA") => true,
+        Some("METADATA_ONLY") => false,
+        Some(other) => {
+            return Err(SfnError::constraint(
+                &format!("'{other}'"),
+                "includedData",
+                "Member must satisfy enum value set: [ALL_DATA, METADATA_ONLY]",
+            ))
+        }
+    };
     let e = execution(core, arn)?;
     let st = lock(&e.state);
     let mut out = json!({
@@ -22,10 +32,16 @@ pub(crate) fn run(core: &Core, body: &Value) -> Result<Value, SfnError> {
         "redriveCount": 0,
         "redriveStatus": "NOT_REDRIVABLE",
     });
+    if !with_data {
+        if let Some(m) = out.as_object_mut() {
+            m.remove("input");
+            m.remove("inputDetails");
+        }
+    }
     if let Some(t) = st.stop_date {
         out["stopDate"] = secs(t);
     }
-    if let Some(o) = &st.output {
+    if let Some(o) = st.output.as_ref().filter(|_| with_data) {
         out["output"] = json!(o);
         out["outputDetails"] = json!({"included": true});
     }

@@ -27,7 +27,24 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::sync::Arc;
 
+/// Operations whose effect must be in the journal before the client hears of it.
+const DURABLE: &[&str] = &[
+    "CreateStateMachine",
+    "UpdateStateMachine",
+    "DeleteStateMachine",
+    "StartExecution",
+    "StopExecution",
+];
+
 pub(crate) async fn dispatch(core: &Arc<Core>, op: &str, body: &Value) -> Result<Value, SfnError> {
+    let out = run(core, op, body).await?;
+    if DURABLE.contains(&op) {
+        core.flush().await;
+    }
+    Ok(out)
+}
+
+async fn run(core: &Arc<Core>, op: &str, body: &Value) -> Result<Value, SfnError> {
     match op {
         "CreateStateMachine" => create_state_machine::run(core, body),
         "UpdateStateMachine" => update_state_machine::run(core, body),

@@ -246,27 +246,26 @@ pub fn callback_machine(heartbeat: Option<u64>) -> Value {
     json!({"StartAt": "Cb", "States": {"Cb": task}})
 }
 
-/// The aws CLI: `AWS_CLI`, then the project's venv, then PATH. Missing is a test failure.
+/// The aws CLI: `AWS_CLI`, then the project's venv, then PATH. Missing is a test failure,
+/// never a silent pass.
 pub fn aws_cli() -> PathBuf {
-    if let Ok(p) = std::env::var("AWS_CLI") {
-        return PathBuf::from(p);
+    let mut candidates = Vec::new();
+    if let Some(p) = std::env::var_os("AWS_CLI") {
+        candidates.push(PathBuf::from(p));
     }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/aws");
-    if venv.exists() {
-        return venv;
-    }
+    candidates.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/aws"));
     if let Some(paths) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&paths) {
-            let p = dir.join("aws");
-            if p.exists() {
-                return p;
-            }
-        }
+        candidates.extend(std::env::split_paths(&paths).map(|d| d.join("aws")));
     }
-    panic!(
-        "the aws CLI was not found (env AWS_CLI, /work/main/.venv/bin/aws, PATH): run the project's \
-         test script, which installs it into .venv (pip install awscli)"
-    );
+    candidates
+        .into_iter()
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "the aws CLI was not found (env AWS_CLI, /work/main/.venv/bin/aws, PATH): run the \
+             project's test script, which installs it into .venv (PyPI awscli)"
+            )
+        })
 }
 
 pub struct CliResult {

