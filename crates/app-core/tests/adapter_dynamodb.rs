@@ -186,7 +186,7 @@ async fn get_item_by_id_consistent() {
         .unwrap();
     assert_eq!(job.task_token.as_ref().map(|t| t.expose()), Some("tok-123"));
     assert_eq!(job.output, Some(serde_json::json!({"n": 3})));
-    let g = &seen.lock().unwrap()[0];
+    let g = seen.lock().unwrap()[0].clone();
     assert_eq!(g.table_name(), Some("Jobs"));
     assert_eq!(g.key().unwrap()["Id"], s("cb-1"));
     assert_eq!(g.consistent_read(), Some(true));

@@ -352,3 +352,53 @@ async fn resume_inside_a_map_restarts_the_map_from_its_input() {
         assert_eq!(h2.outcome().await, Outcome::Succeeded(json!([10, 20])));
     }
 }
+
+/// Always fails with `Boom`, counting calls.
+#[derive(Default)]
+struct Failing(AtomicUsize);
+#[async_trait::async_trait]
+impl TaskResources for Failing {
+    async fn invoke(&self, _call: TaskCall) -> Result<Value, TaskError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Err(TaskError::new("Boom", "always"))
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn resume_continues_retry_counters() {
+    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true,
+        "Retry":[{"ErrorEquals":["Boom"],"IntervalSeconds":1,"MaxAttempts":2,"BackoffRate":1}]}}}"#;
+    let m = StateMachine::parse(def).unwrap();
+    let clock = ManualClock::new(t0());
+    let res = Arc::new(Failing::default());
+    let rec = Arc::new(Recorder::default());
+    let h =
+        Engine::new(Arc::new(clock.clone()), res.clone()).start(&m, info(), json!({}), rec.clone());
+    settle().await;
+    // One failure recorded, the first retry is sleeping: the process dies here.
+    let history = rec.events();
+    assert_eq!(
+        history
+            .iter()
+            .filter(|e| e.event_type == EventType::TaskFailed)
+            .count(),
+        1
+    );
+    h.stop(None, None);
+    settle().await;
+    let calls_before = res.0.load(Ordering::SeqCst);
+    let h2 = Engine::new(Arc::new(clock.clone()), res.clone())
+        .resume(&m, info(), history, Arc::new(Recorder::default()))
+        .unwrap();
+    for _ in 0..10 {
+        settle().await;
+        clock.advance(Duration::from_secs(1));
+    }
+    match h2.outcome().await {
+        Outcome::Failed { error, .. } => assert_eq!(error.as_deref(), Some("Boom")),
+        o => panic!("unexpected {o:?}"),
+    }
+    // MaxAttempts 2 = 3 calls in all; one failure was recorded before the crash, so the
+    // resumed run makes 2 more (3 if the retry counter had restarted at zero).
+    assert_eq!(res.0.load(Ordering::SeqCst) - calls_before, 2);
+}

@@ -47,11 +47,23 @@ mod tests {
         assert!(cfg.callback_arn.ends_with("CALLBACK_STATE_MACHINE_ARN"));
 
         let no_table = |k: &str| if k == "JOBS_TABLE" { None } else { full(k) };
-        assert_eq!(Config::from_lookup(&no_table), Err(ConfigError::Missing("JOBS_TABLE")));
-        let bad_arn = |k: &str| if k == "WAITABLE_STATE_MACHINE_ARN" { Some("nope".into()) } else { full(k) };
+        assert_eq!(
+            Config::from_lookup(&no_table),
+            Err(ConfigError::Missing("JOBS_TABLE"))
+        );
+        let bad_arn = |k: &str| {
+            if k == "WAITABLE_STATE_MACHINE_ARN" {
+                Some("nope".into())
+            } else {
+                full(k)
+            }
+        };
         assert!(matches!(
             Config::from_lookup(&bad_arn),
-            Err(ConfigError::Invalid { name: "WAITABLE_STATE_MACHINE_ARN", .. })
+            Err(ConfigError::Invalid {
+                name: "WAITABLE_STATE_MACHINE_ARN",
+                ..
+            })
         ));
     }
 }

@@ -6,7 +6,7 @@ use aws_lambda_events::http::Method;
 use serde_json::Value;
 
 use crate::api::Api;
-use crate::http::{json_response, percent_decode, ApiError};
+use crate::http::{json_response, only_params, percent_decode, ApiError};
 use crate::routes::{cancel, describe, history, list, start};
 
 fn segments(req: &ApiGatewayProxyRequest) -> Option<Vec<String>> {
@@ -69,7 +69,10 @@ async fn dispatch(
     match segs.as_slice() {
         [] if m == Method::GET => Ok((200, list::list(api, req).await?)),
         [] => Err(method_not_allowed(req, "GET")),
-        [id] if m == Method::GET => Ok((200, describe::describe(api, id).await?)),
+        [id] if m == Method::GET => {
+            only_params(req, &[])?;
+            Ok((200, describe::describe(api, id).await?))
+        }
         [id] if m == Method::DELETE => cancel::cancel(api, id, req).await,
         [machine] if m == Method::POST => {
             let a = start::start(api, machine, req, payload, lambda_deadline_ms).await?;

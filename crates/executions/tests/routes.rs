@@ -702,6 +702,13 @@ async fn unknown_routes_and_methods() {
     assert_eq!(r.status, 405);
     let r = call(&w, request("GET", "/executions/x/y/z", &[], None)).await;
     assert_eq!(r.status, 404);
+    let r = call(
+        &w,
+        request("GET", "/executions/x", &[("verbose", "1")], None),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["error"], "UnknownField");
 }
 
 #[tokio::test]

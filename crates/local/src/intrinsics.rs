@@ -92,7 +92,7 @@ impl Scope {
 
     fn intrinsic(&self, name: &str, arg: &Value) -> Resolved {
         match name {
-            "Ref" => self.reference(arg).map(|v| v),
+            "Ref" => self.reference(arg),
             "Condition" => {
                 let n = arg
                     .as_str()

@@ -121,16 +121,17 @@ impl Function {
 
     fn context(&self, timeout: Duration) -> Context {
         let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
-        let mut cfg = lambda_runtime::Config::default();
-        cfg.function_name = self.def.name.clone();
-        cfg.memory = self.def.memory_mb.min(i32::MAX as u64) as i32;
-        cfg.version = "$LATEST".into();
-        cfg.log_group = format!("/aws/lambda/{}", self.def.name);
-        cfg.log_stream = format!(
-            "{}/[$LATEST]{}",
-            chrono::Utc::now().format("%Y/%m/%d"),
-            uuid::Uuid::new_v4().simple()
-        );
+        let cfg = lambda_runtime::Config {
+            function_name: self.def.name.clone(),
+            memory: self.def.memory_mb.min(i32::MAX as u64) as i32,
+            version: "$LATEST".into(),
+            log_group: format!("/aws/lambda/{}", self.def.name),
+            log_stream: format!(
+                "{}/[$LATEST]{}",
+                chrono::Utc::now().format("%Y/%m/%d"),
+                uuid::Uuid::new_v4().simple()
+            ),
+        };
         let mut ctx = Context::default();
         ctx.request_id = uuid::Uuid::new_v4().to_string();
         ctx.deadline = now_ms + timeout.as_millis() as u64;

@@ -166,12 +166,15 @@ pub fn parse(text: &str, base: &Path, opts: &LoadOptions) -> Result<Application,
         .and_then(Value::as_object)
         .ok_or_else(|| TemplateError::Shape("no Resources section".into()))?;
 
-    let mut scope = Scope::default();
-    scope.pseudo = pseudo_parameters(opts);
-    scope.parameters = parameters(root.get("Parameters"), &opts.parameters)?;
-    if let Some(Value::Object(m)) = root.get("Mappings") {
-        scope.mappings = m.clone();
-    }
+    let mut scope = Scope {
+        pseudo: pseudo_parameters(opts),
+        parameters: parameters(root.get("Parameters"), &opts.parameters)?,
+        mappings: match root.get("Mappings") {
+            Some(Value::Object(m)) => m.clone(),
+            _ => Map::new(),
+        },
+        ..Scope::default()
+    };
     evaluate_conditions(&mut scope, root.get("Conditions"))?;
 
     let globals = root.get("Globals").and_then(Value::as_object);

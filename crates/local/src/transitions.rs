@@ -59,3 +59,53 @@ pub async fn print(mut rx: tokio::sync::broadcast::Receiver<Transition>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use asl::{EventDetails, EventType, HistoryEvent, PayloadDetails, StateEnteredDetails};
+    use chrono::TimeZone;
+    use std::sync::Arc;
+
+    fn transition(event_type: EventType, details: Option<EventDetails>) -> Transition {
+        Transition {
+            execution_arn: "arn:aws:states:us-east-1:123456789012:execution:M:e1".into(),
+            execution_name: "e1".into(),
+            state_machine_name: "M".into(),
+            event: Arc::new(HistoryEvent {
+                timestamp: chrono::Utc
+                    .with_ymd_and_hms(2026, 1, 2, 3, 4, 5)
+                    .single()
+                    .expect("valid time")
+                    + chrono::Duration::milliseconds(67),
+                event_type,
+                id: 2,
+                previous_event_id: 1,
+                details,
+            }),
+        }
+    }
+
+    #[test]
+    fn one_plain_line_per_transition() {
+        let entered = transition(
+            EventType::WaitStateEntered,
+            Some(EventDetails::StateEntered(StateEnteredDetails {
+                name: Arc::from("Hold"),
+                input: Arc::new(serde_json::json!({})),
+                input_details: PayloadDetails::default(),
+            })),
+        );
+        assert_eq!(line(&entered, false), "03:04:05.067 M/e1 Hold WaitStateEntered");
+        let started = transition(EventType::ExecutionStarted, None);
+        assert_eq!(line(&started, false), "03:04:05.067 M/e1 - ExecutionStarted");
+    }
+
+    #[test]
+    fn colours_only_when_asked() {
+        let failed = transition(EventType::ExecutionFailed, None);
+        let c = line(&failed, true);
+        assert!(c.contains("\x1b[31mExecutionFailed"), "{c:?}");
+        assert!(!line(&failed, false).contains('\x1b'));
+    }
+}

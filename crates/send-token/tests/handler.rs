@@ -277,3 +277,18 @@ async fn logs_never_contain_the_token() {
     assert!(logs.contains("token_hash"), "{logs}");
     assert!(!logs.contains(SECRET), "token leaked: {logs}");
 }
+
+#[tokio::test]
+async fn json_handler_checks_success_ratio() {
+    let sdk = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .build();
+    assert!(send_token::json_handler(&sdk, &|_: &str| None)
+        .await
+        .is_ok());
+    let bad = |k: &str| (k == "SUCCESS_RATIO").then(|| "1.5".to_string());
+    match send_token::json_handler(&sdk, &bad).await {
+        Err(e) => assert!(e.to_string().contains("SUCCESS_RATIO"), "{e}"),
+        Ok(_) => panic!("1.5 is not a probability"),
+    }
+}

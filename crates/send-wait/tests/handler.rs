@@ -154,3 +154,23 @@ async fn logs_show_the_hash_and_how_to_complete_never_the_token() {
     assert!(logs.contains(&TaskToken::new(SECRET).unwrap().short_hash()));
     assert!(!logs.contains(SECRET), "token leaked: {logs}");
 }
+
+#[tokio::test]
+async fn json_handler_needs_its_configuration() {
+    let sdk = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .build();
+    let full = |k: &str| match k {
+        "CALLBACK_MODE" => Some("external".to_string()),
+        "MAX_AHEAD_DAYS" => Some("365".to_string()),
+        _ => Some(format!(
+            "arn:aws:states:us-east-1:123456789012:stateMachine:{k}"
+        )),
+    };
+    assert!(send_wait::json_handler(&sdk, &full).await.is_ok());
+    let missing = move |k: &str| (k != "JOBS_TABLE").then(|| full(k)).flatten();
+    match send_wait::json_handler(&sdk, &missing).await {
+        Err(e) => assert_eq!(e, app_core::ConfigError::Missing("JOBS_TABLE"), "{e}"),
+        Ok(_) => panic!("JOBS_TABLE is required"),
+    }
+}

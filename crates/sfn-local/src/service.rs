@@ -375,22 +375,21 @@ fn rebuild(core: &Arc<Core>, records: Vec<Record>) -> Vec<Arc<Execution>> {
 
 fn resume(core: &Arc<Core>, exec: Arc<Execution>) {
     let history = lock(&exec.state).history.clone();
+    if history.is_empty() {
+        // Killed between registering it and its first event: start it afresh.
+        core.launch(&exec);
+        return;
+    }
     let observer = Arc::new(ExecObserver {
         core: core.clone(),
         exec: exec.clone(),
     });
-    let result = if history.is_empty() {
-        // Killed between registering and the first event: start it afresh.
-        core.launch(&exec);
-        return;
-    } else {
-        core.engine.resume(
-            &exec.machine.parsed,
-            exec_info(&exec),
-            history,
-            observer.clone(),
-        )
-    };
+    let result = core.engine.resume(
+        &exec.machine.parsed,
+        exec_info(&exec),
+        history,
+        observer.clone(),
+    );
     match result {
         Ok(h) => {
             let _ = exec.handle.set(h);

@@ -91,8 +91,16 @@ async fn wire_shapes() {
     assert!(d["input"].is_string() && d["output"].is_string());
     assert_eq!(d["inputDetails"], json!({"included": true}));
     assert_eq!(d["redriveCount"], 0);
-    let (_, _, meta) = post(&h, Some("AWSStepFunctions.DescribeExecution"), &json!({"executionArn": e, "includedData": "METADATA_ONLY"}).to_string()).await;
-    assert!(meta.get("input").is_none() && meta.get("output").is_none(), "{meta}");
+    let (_, _, meta) = post(
+        &h,
+        Some("AWSStepFunctions.DescribeExecution"),
+        &json!({"executionArn": e, "includedData": "METADATA_ONLY"}).to_string(),
+    )
+    .await;
+    assert!(
+        meta.get("input").is_none() && meta.get("output").is_none(),
+        "{meta}"
+    );
     assert_eq!(meta["status"], "SUCCEEDED");
     let (_, _, hist) = post(
         &h,

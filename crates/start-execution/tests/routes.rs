@@ -509,3 +509,31 @@ async fn json_handler_interface_and_invalid_event() {
         .unwrap_err();
     assert_eq!(err.error_type, "InvalidEvent");
 }
+
+#[tokio::test]
+async fn json_handler_needs_its_configuration() {
+    let sdk = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .build();
+    let full = |k: &str| match k {
+        "CALLBACK_MODE" => Some("external".to_string()),
+        "MAX_AHEAD_DAYS" => Some("365".to_string()),
+        _ => Some(format!(
+            "arn:aws:states:us-east-1:123456789012:stateMachine:{k}"
+        )),
+    };
+    assert!(start_execution::json_handler(&sdk, &full).await.is_ok());
+    let missing = move |k: &str| {
+        (k != "WAITABLE_STATE_MACHINE_ARN")
+            .then(|| full(k))
+            .flatten()
+    };
+    match start_execution::json_handler(&sdk, &missing).await {
+        Err(e) => assert_eq!(
+            e,
+            app_core::ConfigError::Missing("WAITABLE_STATE_MACHINE_ARN"),
+            "{e}"
+        ),
+        Ok(_) => panic!("WAITABLE_STATE_MACHINE_ARN is required"),
+    }
+}

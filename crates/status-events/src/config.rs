@@ -18,26 +18,17 @@ pub const MACHINE_VARS: [(&str, &str); 3] = [
 ];
 
 impl Config {
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let non_empty = |k: &str| {
-            get(k)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        let jobs_table = non_empty("JOBS_TABLE").ok_or(ConfigError::Missing("JOBS_TABLE"))?;
+    pub fn from_lookup(env: &Env) -> Result<Self, ConfigError> {
+        let jobs_table = required(env, "JOBS_TABLE")?;
         let machines = MACHINE_VARS
             .iter()
-            .filter_map(|(var, pattern)| non_empty(var).map(|arn| (arn, *pattern)))
+            .filter_map(|(var, pattern)| optional(env, var).map(|arn| (arn, *pattern)))
             .collect();
         Ok(Self {
             jobs_table,
-            notify_topic_arn: non_empty("NOTIFY_TOPIC_ARN"),
+            notify_topic_arn: optional(env, "NOTIFY_TOPIC_ARN"),
             machines,
         })
-    }
-
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|k| std::env::var(k).ok())
     }
 }
 
@@ -58,6 +49,9 @@ mod tests {
         let cfg = Config::from_lookup(&env).unwrap();
         assert_eq!(cfg.notify_topic_arn, None, "blank means off");
         assert_eq!(cfg.machines, vec![("arn:w".to_string(), "waitable")]);
-        assert_eq!(Config::from_lookup(&|_: &str| None), Err(ConfigError::Missing("JOBS_TABLE")));
+        assert_eq!(
+            Config::from_lookup(&|_: &str| None),
+            Err(ConfigError::Missing("JOBS_TABLE"))
+        );
     }
 }

@@ -34,4 +34,3 @@ impl From<StatusEventError> for Diagnostic {
         }
     }
 }
-

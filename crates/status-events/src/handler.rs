@@ -119,7 +119,11 @@ impl StatusTracker {
             .publish(&notify::subject(ev, status), &notify::message(ev, status))
             .await
             .map_err(|e| StatusEventError::Upstream(e.0))?;
-        let at = self.clock.now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        let at = self
+            .clock
+            .now()
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string();
         self.store
             .mark_notified(&ev.name, &at)
             .await

@@ -47,7 +47,9 @@ fn handler(table: &Arc<FakeTable>, topic: Option<&Arc<FakeTopic>>) -> Handler {
                 (MACHINE.into(), "callback"),
                 (OTHER_MACHINE.into(), "waitable"),
             ],
-            clock: Arc::new(FixedClock::new(Utc.with_ymd_and_hms(2026, 1, 1, 1, 0, 0).unwrap())),
+            clock: Arc::new(FixedClock::new(
+                Utc.with_ymd_and_hms(2026, 1, 1, 1, 0, 0).unwrap(),
+            )),
         },
     }
 }

@@ -548,6 +548,12 @@ impl Exec {
             Value::Null
         };
         let eff = apply_io(&st.input_path, input, &ctx, "InputPath")?;
+        if let Some(f) = m.unsupported {
+            return Err(Fault::runtime(format!(
+                "Map state '{}': '{f}' (distributed Map) is not supported by this engine; only inline Map runs locally",
+                st.name
+            )));
+        }
         let items = match &m.items_path {
             IoPath::Path(p) => p.select(&eff, &ctx).ok_or_else(|| {
                 Fault::runtime(format!(

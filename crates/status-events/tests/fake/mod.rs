@@ -1,5 +1,7 @@
 //! In-memory job table and SNS topic with the same conditional semantics as the adapters.
 
+#![allow(dead_code)]
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 

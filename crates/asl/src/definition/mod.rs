@@ -1,0 +1,217 @@
+//! Parsing and validation of ASL definitions into an executable form (paths, templates and
+//! rules compiled once, transitions resolved to indices).
+
+mod validator;
+
+use crate::choice::Rule;
+use crate::error::{DefinitionError, Diagnostic};
+use crate::paths::{Path, RefPath};
+use crate::task::IntegrationPattern;
+use crate::template::Template;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// InputPath / OutputPath / ItemsPath: absent = `$`, `null` = `{}` (InputPath/OutputPath).
+#[derive(Debug, Clone)]
+pub(crate) enum IoPath {
+    Root,
+    Null,
+    Path(Path),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum ResultPathSpec {
+    Replace,
+    Discard,
+    Ref(RefPath),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Retrier {
+    pub errors: Vec<String>,
+    pub interval: u64,
+    pub max_attempts: u32,
+    pub backoff: f64,
+    pub max_delay: Option<u64>,
+    pub full_jitter: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Catcher {
+    pub errors: Vec<String>,
+    pub next: usize,
+    pub result_path: ResultPathSpec,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Secs {
+    Fixed(u64),
+    Path(Path),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct TaskSpec {
+    pub resource: String,
+    pub base: String,
+    pub pattern: IntegrationPattern,
+    pub timeout: Option<Secs>,
+    pub heartbeat: Option<Secs>,
+    pub credentials: Option<Template>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum WaitSpec {
+    Seconds(u64),
+    Timestamp(chrono::DateTime<chrono::Utc>),
+    SecondsPath(Path),
+    TimestampPath(Path),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Text {
+    Lit(String),
+    Expr(Template),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct MapSpec {
+    pub processor: Arc<Machine>,
+    pub items_path: IoPath,
+    pub item_selector: Option<Template>,
+    pub max_concurrency: Option<Secs>,
+    /// A distributed-mode field this engine cannot honour; running the state then fails
+    /// with `States.Runtime` instead of silently doing something else.
+    pub unsupported: Option<&'static str>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Kind {
+    Pass {
+        result: Option<Arc<Value>>,
+    },
+    Task(TaskSpec),
+    Choice {
+        choices: Vec<(Rule, usize)>,
+        default: Option<usize>,
+    },
+    Wait(WaitSpec),
+    Succeed,
+    Fail {
+        error: Option<Text>,
+        cause: Option<Text>,
+    },
+    Parallel {
+        branches: Vec<Arc<Machine>>,
+    },
+    Map(MapSpec),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct State {
+    pub name: Arc<str>,
+    pub kind: Kind,
+    pub input_path: IoPath,
+    pub output_path: IoPath,
+    pub result_path: ResultPathSpec,
+    pub parameters: Option<Template>,
+    pub result_selector: Option<Template>,
+    /// `None` = End (or a terminal type).
+    pub next: Option<usize>,
+    pub retry: Vec<Retrier>,
+    pub catch: Vec<Catcher>,
+    /// Some template or path of this state reads `$$` (build the context only then).
+    pub needs_ctx: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Machine {
+    pub start: usize,
+    pub states: Vec<State>,
+    pub index: HashMap<Arc<str>, usize>,
+    pub timeout_seconds: Option<u64>,
+}
+
+/// A parsed and validated definition. Cloning is cheap (shared).
+#[derive(Clone)]
+pub struct StateMachine {
+    pub(crate) machine: Arc<Machine>,
+    source: Arc<Value>,
+}
+
+impl std::fmt::Debug for StateMachine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateMachine")
+            .field("states", &self.machine.states.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl StateMachine {
+    /// Parses and validates; refuses what CreateStateMachine refuses.
+    pub fn parse(definition: &str) -> Result<StateMachine, DefinitionError> {
+        let value: Value = serde_json::from_str(definition).map_err(|e| DefinitionError {
+            diagnostics: vec![Diagnostic::new(
+                "INVALID_JSON_DESCRIPTION",
+                "/",
+                format!("the definition is not valid JSON: {e}"),
+            )],
+        })?;
+        match validator::check(definition, &value) {
+            Ok(m) => Ok(StateMachine {
+                machine: Arc::new(m),
+                source: Arc::new(value),
+            }),
+            Err(diagnostics) => Err(DefinitionError { diagnostics }),
+        }
+    }
+
+    /// The definition as parsed JSON.
+    pub fn definition(&self) -> &Value {
+        &self.source
+    }
+
+    pub fn start_at(&self) -> &str {
+        &self.machine.states[self.machine.start].name
+    }
+
+    /// Top-level state names in definition order.
+    pub fn state_names(&self) -> impl Iterator<Item = &str> {
+        self.machine.states.iter().map(|s| &*s.name)
+    }
+
+    /// Machine-level `TimeoutSeconds`.
+    pub fn timeout_seconds(&self) -> Option<u64> {
+        self.machine.timeout_seconds
+    }
+}
+
+/// Diagnostics for ValidateStateMachineDefinition (empty = valid).
+pub fn validate(definition: &str) -> Vec<Diagnostic> {
+    match StateMachine::parse(definition) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.diagnostics,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_gives_one_line_per_diagnostic_and_validate_matches_parse() {
+        let def = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"Nope"},"B":{"Type":"Wait","End":true}}}"#;
+        let err = StateMachine::parse(def).unwrap_err();
+        let text = err.to_string();
+        assert_eq!(text.lines().count(), err.diagnostics.len());
+        assert!(err.diagnostics.len() >= 2);
+        assert!(text.contains("/States/A/Next") && text.contains("'A'"));
+        assert!(text.contains("/States/B/"));
+        assert_eq!(validate(def), err.diagnostics);
+        let ok = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#;
+        assert!(validate(ok).is_empty());
+        let m = StateMachine::parse(ok).unwrap();
+        assert_eq!(m.start_at(), "A");
+        assert_eq!(m.state_names().collect::<Vec<_>>(), vec!["A"]);
+    }
+}

@@ -1,0 +1,259 @@
+//! The fields particular to Task, Choice, Wait, Parallel and Map states.
+
+use super::*;
+
+impl Validator {
+    pub(super) fn task_kind(
+        &mut self,
+        obj: &Map<String, Value>,
+        sloc: &str,
+        who: &str,
+    ) -> Option<Kind> {
+        Some({
+            let resource = match obj.get("Resource") {
+                Some(Value::String(r)) if r.starts_with("arn:") => r.clone(),
+                Some(_) => {
+                    self.err(
+                        BAD_RESOURCE,
+                        format!("{sloc}/Resource"),
+                        format!("{who}: 'Resource' must be an ARN string"),
+                    );
+                    String::new()
+                }
+                None => {
+                    self.err(
+                        SCHEMA,
+                        format!("{sloc}/"),
+                        format!("{who}: the required field 'Resource' is missing"),
+                    );
+                    String::new()
+                }
+            };
+            let (pattern, base) = IntegrationPattern::of(&resource);
+            let base = base.to_string();
+            let timeout = self.secs_field(obj, "TimeoutSeconds", sloc, who);
+            let heartbeat = self.secs_field(obj, "HeartbeatSeconds", sloc, who);
+            if let (Some(Secs::Fixed(t)), Some(Secs::Fixed(h))) = (&timeout, &heartbeat) {
+                if h >= t {
+                    self.err(
+                        SCHEMA,
+                        format!("{sloc}/HeartbeatSeconds"),
+                        format!("{who}: 'HeartbeatSeconds' must be smaller than 'TimeoutSeconds'"),
+                    );
+                }
+            }
+            let credentials = obj
+                .get("Credentials")
+                .map(|c| self.template(c, &format!("{sloc}/Credentials"), who, "Credentials"));
+            Kind::Task(TaskSpec {
+                resource,
+                base,
+                pattern,
+                timeout,
+                heartbeat,
+                credentials,
+            })
+        })
+    }
+
+    pub(super) fn choice_kind(
+        &mut self,
+        obj: &Map<String, Value>,
+        sloc: &str,
+        who: &str,
+        index: &HashMap<Arc<str>, usize>,
+    ) -> Option<Kind> {
+        Some({
+            let mut choices = Vec::new();
+            match obj.get("Choices").and_then(Value::as_array) {
+                Some(a) if !a.is_empty() => {
+                    for (i, r) in a.iter().enumerate() {
+                        let rl = format!("{sloc}/Choices/{i}");
+                        let mut errs = Vec::new();
+                        let rule = choice::compile(r, &rl, &mut errs);
+                        for (l, m) in errs {
+                            self.err(SCHEMA, l, format!("{who}: {m}"));
+                        }
+                        let next = match r.get("Next") {
+                            Some(n) => self.target(n, &format!("{rl}/Next"), who, "Next", index),
+                            None => {
+                                self.err(
+                                    SCHEMA,
+                                    format!("{rl}/"),
+                                    format!("{who}: every rule in 'Choices' needs 'Next'"),
+                                );
+                                None
+                            }
+                        };
+                        if let (Some(rule), Some(next)) = (rule, next) {
+                            choices.push((rule, next));
+                        }
+                    }
+                }
+                _ => self.err(
+                    SCHEMA,
+                    format!("{sloc}/Choices"),
+                    format!("{who}: 'Choices' must be a non-empty array"),
+                ),
+            }
+            let default = obj
+                .get("Default")
+                .and_then(|d| self.target(d, &format!("{sloc}/Default"), who, "Default", index));
+            Kind::Choice { choices, default }
+        })
+    }
+
+    pub(super) fn wait_kind(
+        &mut self,
+        obj: &Map<String, Value>,
+        sloc: &str,
+        who: &str,
+    ) -> Option<Kind> {
+        Some({
+            let present: Vec<&str> = ["Seconds", "Timestamp", "SecondsPath", "TimestampPath"]
+                .into_iter()
+                .filter(|f| obj.contains_key(*f))
+                .collect();
+            if present.len() != 1 {
+                self.err(SCHEMA, format!("{sloc}/"), format!(
+                    "{who}: exactly one of 'Seconds', 'Timestamp', 'SecondsPath' or 'TimestampPath' is required, found {}",
+                    if present.is_empty() { "none".to_string() } else { present.join(", ") }
+                ));
+                return None;
+            }
+            let f = present[0];
+            let fv = &obj[f];
+            let fl = format!("{sloc}/{f}");
+            match f {
+                "Seconds" => Kind::Wait(WaitSpec::Seconds(self.seconds(fv, &fl, who, f, 0)?)),
+                "Timestamp" => match fv.as_str().and_then(choice::parse_timestamp) {
+                    Some(t) => Kind::Wait(WaitSpec::Timestamp(t.with_timezone(&chrono::Utc))),
+                    None => {
+                        self.err(
+                            SCHEMA,
+                            fl,
+                            format!("{who}: 'Timestamp' must be an RFC 3339 timestamp"),
+                        );
+                        return None;
+                    }
+                },
+                "SecondsPath" => Kind::Wait(WaitSpec::SecondsPath(self.path(fv, &fl, who, f)?)),
+                _ => Kind::Wait(WaitSpec::TimestampPath(self.path(fv, &fl, who, f)?)),
+            }
+        })
+    }
+
+    pub(super) fn parallel_kind(
+        &mut self,
+        obj: &Map<String, Value>,
+        sloc: &str,
+        who: &str,
+    ) -> Option<Kind> {
+        Some({
+            let mut branches = Vec::new();
+            match obj.get("Branches").and_then(Value::as_array) {
+                Some(a) if !a.is_empty() => {
+                    for (i, b) in a.iter().enumerate() {
+                        if let Some(m) = self.machine(b, &format!("{sloc}/Branches/{i}"), false) {
+                            branches.push(Arc::new(m));
+                        }
+                    }
+                }
+                _ => self.err(
+                    SCHEMA,
+                    format!("{sloc}/Branches"),
+                    format!("{who}: 'Branches' must be a non-empty array"),
+                ),
+            }
+            Kind::Parallel { branches }
+        })
+    }
+
+    pub(super) fn map_kind(
+        &mut self,
+        obj: &Map<String, Value>,
+        sloc: &str,
+        who: &str,
+        parameters: &Option<Template>,
+    ) -> Option<Kind> {
+        Some({
+            let (field, proc_v) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
+                (Some(p), None) => ("ItemProcessor", Some(p)),
+                (None, Some(p)) => ("Iterator", Some(p)),
+                (Some(_), Some(_)) => {
+                    self.err(
+                        SCHEMA,
+                        format!("{sloc}/Iterator"),
+                        format!("{who}: use either 'ItemProcessor' or 'Iterator', not both"),
+                    );
+                    ("ItemProcessor", None)
+                }
+                (None, None) => {
+                    self.err(
+                        SCHEMA,
+                        format!("{sloc}/"),
+                        format!("{who}: the required field 'ItemProcessor' is missing"),
+                    );
+                    ("ItemProcessor", None)
+                }
+            };
+            let processor = proc_v.and_then(|p| self.machine(p, &format!("{sloc}/{field}"), false));
+            if obj.contains_key("ItemSelector") && obj.contains_key("Parameters") {
+                self.err(
+                    SCHEMA,
+                    format!("{sloc}/Parameters"),
+                    format!("{who}: use either 'ItemSelector' or 'Parameters', not both"),
+                );
+            }
+            let items_path = match obj.get("ItemsPath") {
+                None => IoPath::Root,
+                Some(p) => self
+                    .path(p, &format!("{sloc}/ItemsPath"), who, "ItemsPath")
+                    .map(IoPath::Path)
+                    .unwrap_or(IoPath::Root),
+            };
+            let max_concurrency = match (obj.get("MaxConcurrency"), obj.get("MaxConcurrencyPath")) {
+                (Some(_), Some(_)) => {
+                    self.err(SCHEMA, format!("{sloc}/MaxConcurrency"), format!("{who}: only one of 'MaxConcurrency' and 'MaxConcurrencyPath' is allowed"));
+                    None
+                }
+                (Some(v), None) => match v.as_u64() {
+                    Some(n) => Some(Secs::Fixed(n)),
+                    None => {
+                        self.err(
+                            SCHEMA,
+                            format!("{sloc}/MaxConcurrency"),
+                            format!("{who}: 'MaxConcurrency' must be a non-negative integer"),
+                        );
+                        None
+                    }
+                },
+                (None, Some(p)) => self
+                    .path(
+                        p,
+                        &format!("{sloc}/MaxConcurrencyPath"),
+                        who,
+                        "MaxConcurrencyPath",
+                    )
+                    .map(Secs::Path),
+                (None, None) => None,
+            };
+            // Parameters on a Map is the legacy name of ItemSelector.
+            let item_selector = obj
+                .get("ItemSelector")
+                .map(|p| self.template(p, &format!("{sloc}/ItemSelector"), who, "ItemSelector"));
+            let item_selector = item_selector.or_else(|| parameters.clone());
+            let processor = processor?;
+            let unsupported = ["ItemReader", "ResultWriter", "ItemBatcher"]
+                .into_iter()
+                .find(|f| obj.contains_key(*f));
+            Kind::Map(MapSpec {
+                processor: Arc::new(processor),
+                items_path,
+                item_selector,
+                max_concurrency,
+                unsupported,
+            })
+        })
+    }
+}

@@ -1,0 +1,615 @@
+//! The checks CreateStateMachine makes, building the executable form as it goes.
+
+use super::*;
+use crate::choice;
+use crate::template::compile_expr;
+use serde_json::Map;
+
+mod error_handling;
+mod kinds;
+
+const SCHEMA: &str = "SCHEMA_VALIDATION_FAILED";
+const MISSING_TARGET: &str = "MISSING_TRANSITION_TARGET";
+const UNREACHABLE: &str = "UNREACHABLE_STATE";
+const NO_TERMINAL: &str = "MISSING_END_STATE";
+const DUPLICATE: &str = "DUPLICATE_STATE_NAME";
+const BAD_NAME: &str = "INVALID_STATE_NAME";
+const BAD_RESOURCE: &str = "INVALID_RESOURCE";
+const MAX_SECONDS: u64 = 99_999_999;
+
+/// Validates `value` (parsed from `text`, which is also scanned for repeated keys).
+pub(super) fn check(text: &str, value: &Value) -> Result<Machine, Vec<Diagnostic>> {
+    let mut v = Validator {
+        diags: Vec::new(),
+        names: HashMap::new(),
+    };
+    for loc in crate::dupkeys::duplicate_keys(text) {
+        let parent_is_states = loc
+            .rsplit_once('/')
+            .is_some_and(|(p, _)| p.ends_with("/States"));
+        let (code, what) = if parent_is_states {
+            (DUPLICATE, "state name")
+        } else {
+            (SCHEMA, "field")
+        };
+        let name = loc.rsplit('/').next().unwrap_or("");
+        v.err(
+            code,
+            loc.clone(),
+            format!("{what} '{name}' appears more than once"),
+        );
+    }
+    match v.machine(value, "", true) {
+        Some(m) if v.diags.is_empty() => Ok(m),
+        _ => Err(v.diags),
+    }
+}
+
+struct Validator {
+    diags: Vec<Diagnostic>,
+    /// Every state name seen so far with its location: names are unique in the whole
+    /// machine, branches and item processors included (ASL spec).
+    names: HashMap<String, String>,
+}
+
+fn allowed_fields(t: &str) -> Option<&'static [&'static str]> {
+    Some(match t {
+        "Pass" => &[
+            "Next",
+            "End",
+            "InputPath",
+            "OutputPath",
+            "ResultPath",
+            "Parameters",
+            "Result",
+        ],
+        "Task" => &[
+            "Next",
+            "End",
+            "InputPath",
+            "OutputPath",
+            "ResultPath",
+            "Parameters",
+            "ResultSelector",
+            "Retry",
+            "Catch",
+            "Resource",
+            "TimeoutSeconds",
+            "TimeoutSecondsPath",
+            "HeartbeatSeconds",
+            "HeartbeatSecondsPath",
+            "Credentials",
+        ],
+        "Choice" => &["InputPath", "OutputPath", "Choices", "Default"],
+        "Wait" => &[
+            "Next",
+            "End",
+            "InputPath",
+            "OutputPath",
+            "Seconds",
+            "Timestamp",
+            "SecondsPath",
+            "TimestampPath",
+        ],
+        "Succeed" => &["InputPath", "OutputPath"],
+        "Fail" => &["Error", "Cause", "ErrorPath", "CausePath"],
+        "Parallel" => &[
+            "Next",
+            "End",
+            "InputPath",
+            "OutputPath",
+            "ResultPath",
+            "Parameters",
+            "ResultSelector",
+            "Retry",
+            "Catch",
+            "Branches",
+        ],
+        "Map" => &[
+            "Next",
+            "End",
+            "InputPath",
+            "OutputPath",
+            "ResultPath",
+            "Parameters",
+            "ResultSelector",
+            "Retry",
+            "Catch",
+            "ItemsPath",
+            "ItemSelector",
+            "ItemProcessor",
+            "Iterator",
+            "MaxConcurrency",
+            "MaxConcurrencyPath",
+            "ToleratedFailurePercentage",
+            "ToleratedFailureCount",
+            "ToleratedFailurePercentagePath",
+            "ToleratedFailureCountPath",
+            "Label",
+            "ItemReader",
+            "ResultWriter",
+            "ItemBatcher",
+        ],
+        _ => return None,
+    })
+}
+
+impl Validator {
+    fn err(&mut self, code: &str, loc: impl Into<String>, msg: impl Into<String>) {
+        self.diags.push(Diagnostic::new(code, loc, msg));
+    }
+
+    fn machine(&mut self, v: &Value, loc: &str, top: bool) -> Option<Machine> {
+        let Some(obj) = v.as_object() else {
+            self.err(
+                SCHEMA,
+                format!("{loc}/"),
+                "the state machine must be a JSON object",
+            );
+            return None;
+        };
+        let allowed: &[&str] = if top {
+            &[
+                "Comment",
+                "StartAt",
+                "States",
+                "TimeoutSeconds",
+                "Version",
+                "QueryLanguage",
+            ]
+        } else {
+            &["Comment", "StartAt", "States", "ProcessorConfig"]
+        };
+        for k in obj.keys() {
+            if !allowed.contains(&k.as_str()) {
+                self.err(
+                    SCHEMA,
+                    format!("{loc}/{k}"),
+                    format!(
+                        "field '{k}' is not supported at {}",
+                        if top { "the top level" } else { "this level" }
+                    ),
+                );
+            }
+        }
+        if let Some(q) = obj.get("QueryLanguage") {
+            if q != "JSONPath" {
+                self.err(
+                    SCHEMA,
+                    format!("{loc}/QueryLanguage"),
+                    "only QueryLanguage 'JSONPath' is supported",
+                );
+            }
+        }
+        let timeout_seconds = match obj.get("TimeoutSeconds") {
+            None => None,
+            Some(t) => self.seconds(
+                t,
+                &format!("{loc}/TimeoutSeconds"),
+                "the state machine",
+                "TimeoutSeconds",
+                1,
+            ),
+        };
+        let states_obj = match obj.get("States") {
+            Some(Value::Object(m)) if !m.is_empty() => Some(m),
+            Some(_) => {
+                self.err(
+                    SCHEMA,
+                    format!("{loc}/States"),
+                    "'States' must be a non-empty object",
+                );
+                None
+            }
+            None => {
+                self.err(
+                    SCHEMA,
+                    format!("{loc}/"),
+                    "the required field 'States' is missing",
+                );
+                None
+            }
+        };
+        let start_name = match obj.get("StartAt") {
+            Some(Value::String(s)) => Some(s.as_str()),
+            Some(_) => {
+                self.err(
+                    SCHEMA,
+                    format!("{loc}/StartAt"),
+                    "'StartAt' must be a string",
+                );
+                None
+            }
+            None => {
+                self.err(
+                    SCHEMA,
+                    format!("{loc}/"),
+                    "the required field 'StartAt' is missing",
+                );
+                None
+            }
+        };
+        let states_obj = states_obj?;
+        let mut index: HashMap<Arc<str>, usize> = HashMap::new();
+        for (i, name) in states_obj.keys().enumerate() {
+            let here = format!("{loc}/States/{name}");
+            if let Some(first) = self.names.insert(name.clone(), here.clone()) {
+                self.err(
+                    DUPLICATE,
+                    here.clone(),
+                    format!("state name '{name}' is already used at {first}"),
+                );
+            }
+            if name.is_empty() || name.chars().count() > 80 {
+                self.err(
+                    BAD_NAME,
+                    format!("{loc}/States/{name}"),
+                    format!("state name '{name}' must be 1 to 80 characters long"),
+                );
+            }
+            index.insert(Arc::from(name.as_str()), i);
+        }
+        let start = match start_name {
+            Some(s) => match index.get(s) {
+                Some(&i) => Some(i),
+                None => {
+                    self.err(
+                        MISSING_TARGET,
+                        format!("{loc}/StartAt"),
+                        format!("'StartAt' refers to state '{s}', which does not exist"),
+                    );
+                    None
+                }
+            },
+            None => None,
+        };
+        let mut states = Vec::with_capacity(states_obj.len());
+        for (name, sv) in states_obj {
+            let sloc = format!("{loc}/States/{name}");
+            if let Some(s) = self.state(name, sv, &sloc, &index) {
+                states.push(s);
+            }
+        }
+        let start = start?;
+        if states.len() != states_obj.len() {
+            return None;
+        }
+        // Terminal states and reachability.
+        if !states
+            .iter()
+            .any(|s| s.next.is_none() && !matches!(s.kind, Kind::Choice { .. }))
+        {
+            self.err(
+                NO_TERMINAL,
+                format!("{loc}/States"),
+                "no terminal state: no state has 'End': true and there is no Succeed or Fail state",
+            );
+        }
+        let mut seen = vec![false; states.len()];
+        let mut stack = vec![start];
+        while let Some(i) = stack.pop() {
+            if std::mem::replace(&mut seen[i], true) {
+                continue;
+            }
+            let s = &states[i];
+            stack.extend(s.next);
+            stack.extend(s.catch.iter().map(|c| c.next));
+            if let Kind::Choice { choices, default } = &s.kind {
+                stack.extend(choices.iter().map(|(_, n)| *n));
+                stack.extend(*default);
+            }
+        }
+        for (i, s) in states.iter().enumerate() {
+            if !seen[i] {
+                self.err(
+                    UNREACHABLE,
+                    format!("{loc}/States/{}", s.name),
+                    format!("state '{}' is not reachable", s.name),
+                );
+            }
+        }
+        Some(Machine {
+            start,
+            states,
+            index,
+            timeout_seconds,
+        })
+    }
+
+    fn seconds(&mut self, v: &Value, loc: &str, who: &str, field: &str, min: u64) -> Option<u64> {
+        match v.as_u64() {
+            Some(n) if n >= min && n <= MAX_SECONDS => Some(n),
+            _ => {
+                self.err(
+                    SCHEMA,
+                    loc,
+                    format!("{who}: '{field}' must be an integer between {min} and {MAX_SECONDS}"),
+                );
+                None
+            }
+        }
+    }
+
+    fn path(&mut self, v: &Value, loc: &str, who: &str, field: &str) -> Option<Path> {
+        match v.as_str().and_then(Path::parse) {
+            Some(p) => Some(p),
+            None => {
+                self.err(
+                    SCHEMA,
+                    loc,
+                    format!("{who}: the value for the field '{field}' must be a valid JSONPath"),
+                );
+                None
+            }
+        }
+    }
+
+    fn io_path(&mut self, obj: &Map<String, Value>, field: &str, sloc: &str, who: &str) -> IoPath {
+        match obj.get(field) {
+            None => IoPath::Root,
+            Some(Value::Null) => IoPath::Null,
+            Some(v) => self
+                .path(v, &format!("{sloc}/{field}"), who, field)
+                .map(IoPath::Path)
+                .unwrap_or(IoPath::Root),
+        }
+    }
+
+    fn result_path(&mut self, v: Option<&Value>, loc: &str, who: &str) -> ResultPathSpec {
+        match v {
+            None => ResultPathSpec::Replace,
+            Some(Value::Null) => ResultPathSpec::Discard,
+            Some(v) => match v.as_str().and_then(RefPath::parse) {
+                Some(r) => ResultPathSpec::Ref(r),
+                None => {
+                    self.err(SCHEMA, loc, format!("{who}: the value for the field 'ResultPath' must be a valid reference path"));
+                    ResultPathSpec::Replace
+                }
+            },
+        }
+    }
+
+    fn template(&mut self, v: &Value, loc: &str, who: &str, field: &str) -> Template {
+        let mut errs = Vec::new();
+        let t = Template::compile(v, loc, &mut errs);
+        for (l, m) in errs {
+            self.err(SCHEMA, l, format!("{who} ({field}): {m}"));
+        }
+        t
+    }
+
+    fn target(
+        &mut self,
+        v: &Value,
+        loc: &str,
+        who: &str,
+        field: &str,
+        index: &HashMap<Arc<str>, usize>,
+    ) -> Option<usize> {
+        match v.as_str() {
+            Some(n) => match index.get(n) {
+                Some(&i) => Some(i),
+                None => {
+                    self.err(
+                        MISSING_TARGET,
+                        loc,
+                        format!("{who}: '{field}' refers to state '{n}', which does not exist"),
+                    );
+                    None
+                }
+            },
+            None => {
+                self.err(
+                    SCHEMA,
+                    loc,
+                    format!("{who}: '{field}' must be a state name"),
+                );
+                None
+            }
+        }
+    }
+
+    fn secs_field(
+        &mut self,
+        obj: &Map<String, Value>,
+        field: &str,
+        sloc: &str,
+        who: &str,
+    ) -> Option<Secs> {
+        let path_field = format!("{field}Path");
+        match (obj.get(field), obj.get(&path_field)) {
+            (Some(_), Some(_)) => {
+                self.err(
+                    SCHEMA,
+                    format!("{sloc}/{field}"),
+                    format!("{who}: only one of '{field}' and '{path_field}' is allowed"),
+                );
+                None
+            }
+            (Some(v), None) => self
+                .seconds(v, &format!("{sloc}/{field}"), who, field, 1)
+                .map(Secs::Fixed),
+            (None, Some(p)) => self
+                .path(p, &format!("{sloc}/{path_field}"), who, &path_field)
+                .map(Secs::Path),
+            (None, None) => None,
+        }
+    }
+
+    fn text(
+        &mut self,
+        obj: &Map<String, Value>,
+        field: &str,
+        sloc: &str,
+        who: &str,
+    ) -> Option<Text> {
+        let path_field = format!("{field}Path");
+        match (obj.get(field), obj.get(&path_field)) {
+            (Some(_), Some(_)) => {
+                self.err(
+                    SCHEMA,
+                    format!("{sloc}/{field}"),
+                    format!("{who}: only one of '{field}' and '{path_field}' is allowed"),
+                );
+                None
+            }
+            (Some(Value::String(s)), None) => Some(Text::Lit(s.clone())),
+            (Some(_), None) => {
+                self.err(
+                    SCHEMA,
+                    format!("{sloc}/{field}"),
+                    format!("{who}: '{field}' must be a string"),
+                );
+                None
+            }
+            (None, Some(p)) => {
+                match p.as_str().map(compile_expr) {
+                    Some(Ok(t)) => Some(Text::Expr(t)),
+                    _ => {
+                        self.err(SCHEMA, format!("{sloc}/{path_field}"), format!("{who}: '{path_field}' must be a valid JSONPath or intrinsic function"));
+                        None
+                    }
+                }
+            }
+            (None, None) => None,
+        }
+    }
+
+    fn state(
+        &mut self,
+        name: &str,
+        v: &Value,
+        sloc: &str,
+        index: &HashMap<Arc<str>, usize>,
+    ) -> Option<State> {
+        let who = format!("State '{name}'");
+        let who = who.as_str();
+        let Some(obj) = v.as_object() else {
+            self.err(SCHEMA, sloc, format!("{who} must be an object"));
+            return None;
+        };
+        let Some(ty) = obj.get("Type").and_then(Value::as_str) else {
+            self.err(
+                SCHEMA,
+                format!("{sloc}/Type"),
+                format!("{who}: the required field 'Type' is missing or not a string"),
+            );
+            return None;
+        };
+        let Some(allowed) = allowed_fields(ty) else {
+            self.err(
+                SCHEMA,
+                format!("{sloc}/Type"),
+                format!("{who}: unknown state type '{ty}'"),
+            );
+            return None;
+        };
+        for k in obj.keys() {
+            if k != "Type" && k != "Comment" && !allowed.contains(&k.as_str()) {
+                self.err(
+                    SCHEMA,
+                    format!("{sloc}/{k}"),
+                    format!("{who}: field '{k}' is not supported by state type {ty}"),
+                );
+            }
+        }
+        let before = self.diags.len();
+        let input_path = self.io_path(obj, "InputPath", sloc, who);
+        let output_path = self.io_path(obj, "OutputPath", sloc, who);
+        let result_path =
+            self.result_path(obj.get("ResultPath"), &format!("{sloc}/ResultPath"), who);
+        let parameters = obj
+            .get("Parameters")
+            .map(|p| self.template(p, &format!("{sloc}/Parameters"), who, "Parameters"));
+        let result_selector = obj
+            .get("ResultSelector")
+            .map(|p| self.template(p, &format!("{sloc}/ResultSelector"), who, "ResultSelector"));
+        let retry = obj
+            .get("Retry")
+            .map(|r| self.retry(r, sloc, who))
+            .unwrap_or_default();
+        let catch = obj
+            .get("Catch")
+            .map(|c| self.catch(c, sloc, who, index))
+            .unwrap_or_default();
+        let terminal_type = matches!(ty, "Choice" | "Succeed" | "Fail");
+        let end = obj.get("End");
+        if let Some(e) = end {
+            if !e.is_boolean() {
+                self.err(
+                    SCHEMA,
+                    format!("{sloc}/End"),
+                    format!("{who}: 'End' must be a boolean"),
+                );
+            }
+        }
+        let is_end = end == Some(&Value::Bool(true));
+        let next = match obj.get("Next") {
+            Some(n) => {
+                if is_end {
+                    self.err(
+                        SCHEMA,
+                        format!("{sloc}/Next"),
+                        format!("{who}: 'Next' and 'End' cannot both be present"),
+                    );
+                }
+                self.target(n, &format!("{sloc}/Next"), who, "Next", index)
+            }
+            None => {
+                if !terminal_type && !is_end {
+                    self.err(
+                        SCHEMA,
+                        format!("{sloc}/"),
+                        format!("{who}: either 'Next' or 'End': true is required"),
+                    );
+                }
+                None
+            }
+        };
+        let kind = match ty {
+            "Pass" => Kind::Pass {
+                result: obj.get("Result").cloned().map(Arc::new),
+            },
+            "Succeed" => Kind::Succeed,
+            "Fail" => Kind::Fail {
+                error: self.text(obj, "Error", sloc, who),
+                cause: self.text(obj, "Cause", sloc, who),
+            },
+            "Task" => self.task_kind(obj, sloc, who)?,
+            "Choice" => self.choice_kind(obj, sloc, who, index)?,
+            "Wait" => self.wait_kind(obj, sloc, who)?,
+            "Parallel" => self.parallel_kind(obj, sloc, who)?,
+            "Map" => self.map_kind(obj, sloc, who, &parameters)?,
+            _ => return None,
+        };
+        if self.diags.len() != before {
+            return None;
+        }
+        let parameters = if matches!(kind, Kind::Map(_)) {
+            None
+        } else {
+            parameters
+        };
+        let needs_ctx = parameters.as_ref().is_some_and(Template::uses_context)
+            || result_selector.as_ref().is_some_and(Template::uses_context)
+            || matches!(&kind, Kind::Map(m) if m.item_selector.as_ref().is_some_and(Template::uses_context))
+            || matches!(&kind, Kind::Task(t) if t.credentials.is_some())
+            || matches!(&kind, Kind::Fail { .. } | Kind::Choice { .. })
+            || [&input_path, &output_path]
+                .iter()
+                .any(|p| matches!(p, IoPath::Path(p) if p.context));
+        Some(State {
+            name: Arc::from(name),
+            kind,
+            input_path,
+            output_path,
+            result_path,
+            parameters,
+            result_selector,
+            next,
+            retry,
+            catch,
+            needs_ctx,
+        })
+    }
+}

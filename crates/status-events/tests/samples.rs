@@ -1,0 +1,43 @@
+//! The sample status-change events in `events/` parse and record as documented.
+
+mod fake;
+
+use std::sync::Arc;
+
+use app_core::FixedClock;
+use chrono::Utc;
+use serde_json::Value;
+use status_events::{Handler, StatusTracker};
+
+fn sample(name: &str) -> Value {
+    let path = format!("{}/../../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn samples_record_the_documented_status() {
+    for (events, expected) in [
+        (&["running"][..], "RUNNING"),
+        (&["succeeded", "running"][..], "SUCCEEDED"),
+        (&["running", "aborted"][..], "ABORTED"),
+        (&["cancelled"][..], "CANCELLED"),
+    ] {
+        let (table, _) = fake::shared();
+        let h = Handler {
+            tracker: StatusTracker {
+                store: table.clone(),
+                notifier: None,
+                machines: vec![],
+                clock: Arc::new(FixedClock::new(Utc::now())),
+            },
+        };
+        for e in events {
+            h.invoke_json(sample(&format!("status-events.{e}")))
+                .await
+                .unwrap();
+        }
+        let item = table.item("order-1234-ship").unwrap();
+        assert_eq!(item["ExecutionStatus"], expected, "{events:?}");
+    }
+}
