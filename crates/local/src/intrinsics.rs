@@ -58,7 +58,12 @@ impl Scope {
             Value::Object(m) => {
                 if m.len() == 1 {
                     if let Some((k, arg)) = m.iter().next() {
-                        if k == "Ref" || k.starts_with("Fn::") || k == "Condition" {
+                        // `Condition` is an intrinsic only with a name (IAM statements
+                        // have a `Condition` map of their own).
+                        if k == "Ref"
+                            || k.starts_with("Fn::")
+                            || (k == "Condition" && arg.is_string())
+                        {
                             return self.intrinsic(k, arg);
                         }
                     }

@@ -96,9 +96,15 @@ mod tests {
                 input_details: PayloadDetails::default(),
             })),
         );
-        assert_eq!(line(&entered, false), "03:04:05.067 M/e1 Hold WaitStateEntered");
+        assert_eq!(
+            line(&entered, false),
+            "03:04:05.067 M/e1 Hold WaitStateEntered"
+        );
         let started = transition(EventType::ExecutionStarted, None);
-        assert_eq!(line(&started, false), "03:04:05.067 M/e1 - ExecutionStarted");
+        assert_eq!(
+            line(&started, false),
+            "03:04:05.067 M/e1 - ExecutionStarted"
+        );
     }
 
     #[test]
