@@ -39,7 +39,7 @@ impl Fault {
         }
         match name {
             ALL => true,
-            TASK_FAILED => self.error != TIMEOUT,
+            TASK_FAILED => self.error != TIMEOUT && self.error != HEARTBEAT,
             TIMEOUT => self.error == TIMEOUT || self.error == HEARTBEAT,
             n => n == self.error,
         }

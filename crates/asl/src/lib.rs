@@ -22,8 +22,8 @@
 //!
 //! Error matching follows "Error handling in Step Functions": `States.ALL` matches
 //! everything but `States.Runtime` (never retried or caught); `States.TaskFailed` matches
-//! everything but `States.Timeout`; `States.Timeout` also matches
-//! `States.HeartbeatTimeout`. Retry delays are
+//! everything but timeouts; `States.Timeout` matches `States.Timeout` and
+//! `States.HeartbeatTimeout` (a heartbeat timeout is a kind of timeout). Retry delays are
 //! `IntervalSeconds * BackoffRate^(attempt-1)`, capped by `MaxDelaySeconds`, scaled by a
 //! uniform random factor for `JitterStrategy: FULL`, and slept on the injected clock.
 //!
