@@ -78,7 +78,10 @@ fn command(bin: &Path, t: &Target, api: &RuntimeApi, aws_url: &str) -> tokio::pr
         .env("AWS_LAMBDA_FUNCTION_NAME", &t.function_name)
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", t.memory_mb.to_string())
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{}", t.function_name))
+        .env(
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            format!("/aws/lambda/{}", t.function_name),
+        )
         .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
         .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
         .env("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")

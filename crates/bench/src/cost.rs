@@ -32,7 +32,10 @@ pub const LAMBDA_MEMORY_GB: f64 = 128.0 / 1024.0;
 pub fn happy_path(definition: &Value, pick: Option<usize>) -> Vec<(String, Value)> {
     let states = definition.get("States");
     let mut path = Vec::new();
-    let mut current = definition.get("StartAt").and_then(Value::as_str).map(str::to_string);
+    let mut current = definition
+        .get("StartAt")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     while let Some(name) = current.take() {
         if path.iter().any(|(n, _): &(String, Value)| *n == name) || path.len() > 200 {
             break;
@@ -54,7 +57,10 @@ pub fn happy_path(definition: &Value, pick: Option<usize>) -> Vec<(String, Value
             .map(str::to_string),
             "Succeed" | "Fail" => None,
             _ if state.get("End").and_then(Value::as_bool) == Some(true) => None,
-            _ => state.get("Next").and_then(Value::as_str).map(str::to_string),
+            _ => state
+                .get("Next")
+                .and_then(Value::as_str)
+                .map(str::to_string),
         };
         path.push((name, state));
     }
@@ -71,11 +77,17 @@ pub struct Units {
 }
 
 pub fn put_units(gsis: usize) -> Units {
-    Units { wru: 1.0 + gsis as f64, rru: 0.0 }
+    Units {
+        wru: 1.0 + gsis as f64,
+        rru: 0.0,
+    }
 }
 
 pub fn update_units(gsis: usize) -> Units {
-    Units { wru: 1.0 + 2.0 * gsis as f64, rru: 0.0 }
+    Units {
+        wru: 1.0 + 2.0 * gsis as f64,
+        rru: 0.0,
+    }
 }
 
 /// A strongly consistent GetItem (as the adapter reads jobs).
@@ -122,7 +134,10 @@ pub struct Workflow {
 
 impl Workflow {
     pub fn gb_seconds(&self) -> f64 {
-        self.invocations.iter().map(|(_, ms)| ms.ceil().max(1.0) / 1000.0 * LAMBDA_MEMORY_GB).sum()
+        self.invocations
+            .iter()
+            .map(|(_, ms)| ms.ceil().max(1.0) / 1000.0 * LAMBDA_MEMORY_GB)
+            .sum()
     }
 
     /// Dollars per million workflows.
@@ -147,7 +162,11 @@ pub fn markdown(workflows: &[Workflow]) -> String {
             w.name,
             w.transitions,
             w.invocations.len(),
-            w.invocations.iter().map(|(b, ms)| format!("{b} {ms:.0} ms")).collect::<Vec<_>>().join(", "),
+            w.invocations
+                .iter()
+                .map(|(b, ms)| format!("{b} {ms:.0} ms"))
+                .collect::<Vec<_>>()
+                .join(", "),
             w.gb_seconds(),
             w.units.wru,
             w.units.rru,
@@ -189,9 +208,18 @@ mod tests {
     #[test]
     fn follows_default_or_picked_branch() {
         let names = |p: Vec<(String, Value)>| p.into_iter().map(|(n, _)| n).collect::<Vec<_>>();
-        assert_eq!(names(happy_path(&machine(), None)), ["A", "C", "W", "U", "Done"]);
-        assert_eq!(names(happy_path(&machine(), Some(0))), ["A", "C", "L", "U", "Done"]);
-        assert_eq!(names(happy_path(&machine(), Some(9))), ["A", "C", "W", "U", "Done"]);
+        assert_eq!(
+            names(happy_path(&machine(), None)),
+            ["A", "C", "W", "U", "Done"]
+        );
+        assert_eq!(
+            names(happy_path(&machine(), Some(0))),
+            ["A", "C", "L", "U", "Done"]
+        );
+        assert_eq!(
+            names(happy_path(&machine(), Some(9))),
+            ["A", "C", "W", "U", "Done"]
+        );
     }
 
     #[test]
@@ -209,7 +237,13 @@ mod tests {
         let (lambdas, units, transitions) = machine_calls(&path, 2);
         assert_eq!(lambdas, ["fn"]);
         assert_eq!(transitions, 5);
-        assert_eq!(units, Units { wru: 3.0 + 5.0, rru: 0.0 });
+        assert_eq!(
+            units,
+            Units {
+                wru: 3.0 + 5.0,
+                rru: 0.0
+            }
+        );
     }
 
     #[test]
@@ -224,6 +258,10 @@ mod tests {
         // 2 ms billed at 0.125 GB.
         assert!((w.gb_seconds() - 0.002 * 0.125).abs() < 1e-12);
         let expected = 4.0 * 25.0 + 0.00025 * 13.3334 + 0.2 + 2.0 * 0.625 + 0.125 + 3.5;
-        assert!((w.per_million() - expected).abs() < 1e-6, "{}", w.per_million());
+        assert!(
+            (w.per_million() - expected).abs() < 1e-6,
+            "{}",
+            w.per_million()
+        );
     }
 }

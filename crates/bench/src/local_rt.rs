@@ -36,18 +36,29 @@ pub async fn start(root: &Path) -> Result<RunningRuntime, LocalError> {
 /// Spawn -> the API port accepting connections, for the release binary.
 pub async fn start_to_listening(root: &Path, bin: &Path) -> Result<f64, LocalError> {
     let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| LocalError::Other(e.to_string()))?;
-        l.local_addr().map_err(|e| LocalError::Other(e.to_string()))?.port()
+        let l = std::net::TcpListener::bind("127.0.0.1:0")
+            .map_err(|e| LocalError::Other(e.to_string()))?;
+        l.local_addr()
+            .map_err(|e| LocalError::Other(e.to_string()))?
+            .port()
     };
     let aws_port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| LocalError::Other(e.to_string()))?;
-        l.local_addr().map_err(|e| LocalError::Other(e.to_string()))?.port()
+        let l = std::net::TcpListener::bind("127.0.0.1:0")
+            .map_err(|e| LocalError::Other(e.to_string()))?;
+        l.local_addr()
+            .map_err(|e| LocalError::Other(e.to_string()))?
+            .port()
     };
     let t0 = Instant::now();
     let mut child = tokio::process::Command::new(bin)
         .current_dir(root)
         .args(["--template", "template.yaml", "--in-memory", "--quiet"])
-        .args(["--api-port", &port.to_string(), "--aws-port", &aws_port.to_string()])
+        .args([
+            "--api-port",
+            &port.to_string(),
+            "--aws-port",
+            &aws_port.to_string(),
+        ])
         .env("LOCAL_API_KEY", "bench-key")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -56,7 +67,10 @@ pub async fn start_to_listening(root: &Path, bin: &Path) -> Result<f64, LocalErr
         .spawn()
         .map_err(|e| LocalError::Other(format!("cannot spawn {}: {e}", bin.display())))?;
     let result = loop {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             break Ok(ms(t0.elapsed()));
         }
         if let Ok(Some(status)) = child.try_wait() {
@@ -153,7 +167,10 @@ pub async fn throughput(
             loop {
                 match feed.recv().await {
                     Ok(c) => {
-                        if matches!(c.status.as_str(), "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED") {
+                        if matches!(
+                            c.status.as_str(),
+                            "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED"
+                        ) {
                             if let Ok(mut t) = terminal.lock() {
                                 t.insert(c.execution_arn.clone());
                             }
@@ -171,12 +188,16 @@ pub async fn throughput(
         .buffer_unordered(clients.max(1))
         .collect()
         .await;
-    let arns: Vec<String> = started.iter().filter_map(|r| r.as_ref().ok().map(|(a, _)| a.clone())).collect();
+    let arns: Vec<String> = started
+        .iter()
+        .filter_map(|r| r.as_ref().ok().map(|(a, _)| a.clone()))
+        .collect();
     let failed_starts = n - arns.len();
     if let Some(Err(e)) = started.iter().find(|r| r.is_err()) {
         eprintln!("  {}: a start failed: {e}", pattern.label());
     }
     let deadline = Instant::now() + Duration::from_secs(60);
+    let mut last_progress = (0, Instant::now());
     let completed = loop {
         let done = terminal
             .lock()
@@ -184,6 +205,30 @@ pub async fn throughput(
             .unwrap_or(0);
         if done == arns.len() || Instant::now() > deadline {
             break done;
+        }
+        if done != last_progress.0 {
+            last_progress = (done, Instant::now());
+        } else if last_progress.1.elapsed() > Duration::from_millis(500) {
+            // The feed may have lagged and dropped a change: ask the service directly.
+            let missing: Vec<String> = terminal
+                .lock()
+                .map(|t| arns.iter().filter(|a| !t.contains(*a)).cloned().collect())
+                .unwrap_or_default();
+            for arn in missing {
+                let d = rt
+                    .sfn
+                    .handle("DescribeExecution", json!({"executionArn": arn}))
+                    .await;
+                let status = d
+                    .ok()
+                    .and_then(|v| v.get("status").and_then(Value::as_str).map(str::to_string));
+                if status.is_some_and(|s| s != "RUNNING") {
+                    if let Ok(mut t) = terminal.lock() {
+                        t.insert(arn);
+                    }
+                }
+            }
+            last_progress.1 = Instant::now();
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     };
@@ -227,7 +272,10 @@ pub async fn wait_lateness(rt: &RunningRuntime, n: usize) -> Result<Vec<f64>, Lo
         for _ in 0..50 {
             let h = rt
                 .sfn
-                .handle("GetExecutionHistory", json!({"executionArn": arn, "maxResults": 1000}))
+                .handle(
+                    "GetExecutionHistory",
+                    json!({"executionArn": arn, "maxResults": 1000}),
+                )
                 .await
                 .map_err(|e| LocalError::Other(e.to_string()))?;
             fired = h
@@ -258,7 +306,13 @@ pub async fn waiting_phase(root: &Path, n: usize) -> Result<Value, LocalError> {
     let (_, before) = crate::machine::memory_mb("self");
     let arn = rt
         .state_machine_arn("WaitableStateMachine")
-        .or_else(|| rt.app.state_machines.iter().find(|m| m.definition.contains("\"Wait\"")).map(|m| m.arn.clone()))
+        .or_else(|| {
+            rt.app
+                .state_machines
+                .iter()
+                .find(|m| m.definition.contains("\"Wait\""))
+                .map(|m| m.arn.clone())
+        })
         .ok_or_else(|| LocalError::Other("no waitable state machine".into()))?;
     let at = (Utc::now() + chrono::Duration::hours(1)).to_rfc3339_opts(SecondsFormat::Millis, true);
     let t0 = Instant::now();
@@ -271,9 +325,12 @@ pub async fn waiting_phase(root: &Path, n: usize) -> Result<Value, LocalError> {
             async move {
                 let name = format!("wait-{i}");
                 let input = json!({"jobId": name, "StartTimestamp": at}).to_string();
-                sfn.handle("StartExecution", json!({"stateMachineArn": arn, "name": name, "input": input}))
-                    .await
-                    .is_ok()
+                sfn.handle(
+                    "StartExecution",
+                    json!({"stateMachineArn": arn, "name": name, "input": input}),
+                )
+                .await
+                .is_ok()
             }
         })
         .buffer_unordered(256)

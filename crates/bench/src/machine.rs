@@ -8,7 +8,9 @@ fn first_value(text: &str, key: &str) -> Option<String> {
 }
 
 pub fn describe() -> String {
-    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = first_value(&cpuinfo, "model name")
         .or_else(|| first_value(&cpuinfo, "Model"))

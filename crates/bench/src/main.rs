@@ -4,6 +4,7 @@
 
 mod coldstart;
 mod cost;
+mod fakes;
 mod local_rt;
 mod machine;
 mod runtime_api;
@@ -23,7 +24,10 @@ use stats::{ms, Spread};
 use table::Row;
 
 #[derive(Debug, Parser)]
-#[command(name = "bench", about = "Measures cold starts, sizes, memory, the local runtime and the cost per workflow")]
+#[command(
+    name = "bench",
+    about = "Measures cold starts, sizes, memory, the local runtime and the cost per workflow"
+)]
 struct Cli {
     /// The repository root (template.yaml, statemachine/, events/, docs/).
     #[arg(long, default_value = ".")]
@@ -61,7 +65,10 @@ struct Cli {
 }
 
 fn fmt_spread(s: &Spread, unit: &str) -> String {
-    format!("{:.2} {unit} median, {:.2} {unit} p95 (n={})", s.median, s.p95, s.n)
+    format!(
+        "{:.2} {unit} median, {:.2} {unit} p95 (n={})",
+        s.median, s.p95, s.n
+    )
 }
 
 fn mb(bytes: u64) -> f64 {
@@ -70,7 +77,10 @@ fn mb(bytes: u64) -> f64 {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cannot start tokio: {e}");
@@ -81,7 +91,9 @@ fn main() -> std::process::ExitCode {
     if let Some(phase) = &cli.phase {
         let out = rt.block_on(async {
             match phase.as_str() {
-                "waiting" => local_rt::waiting_phase(&root, cli.waiting).await.map_err(|e| e.to_string()),
+                "waiting" => local_rt::waiting_phase(&root, cli.waiting)
+                    .await
+                    .map_err(|e| e.to_string()),
                 other => Err(format!("unknown phase {other}")),
             }
         });
@@ -145,8 +157,14 @@ async fn run(cli: &Cli, root: &Path) -> Report {
         }
     }
     match (Spread::of(&starts), last_err) {
-        (Some(s), _) => rows.push(Row::new("local runtime: spawn -> API listening", fmt_spread(&s, "ms"))),
-        (None, e) => rows.push(Row::missing("local runtime: spawn -> API listening", e.unwrap_or_default())),
+        (Some(s), _) => rows.push(Row::new(
+            "local runtime: spawn -> API listening",
+            fmt_spread(&s, "ms"),
+        )),
+        (None, e) => rows.push(Row::missing(
+            "local runtime: spawn -> API listening",
+            e.unwrap_or_default(),
+        )),
     }
 
     eprintln!("== starting the local runtime in-process");
@@ -154,7 +172,10 @@ async fn run(cli: &Cli, root: &Path) -> Report {
         Ok(l) => l,
         Err(e) => {
             rows.push(Row::missing("everything that needs the local runtime", e));
-            return Report { table: rows, cost_markdown: String::new() };
+            return Report {
+                table: rows,
+                cost_markdown: String::new(),
+            };
         }
     };
 
@@ -165,12 +186,17 @@ async fn run(cli: &Cli, root: &Path) -> Report {
     eprintln!("== cold starts and peak RSS");
     let warm_ms = cold_starts(cli, &release, &targets, &local, &mut rows).await;
 
-    eprintln!("== warm invocations in-process");
+    eprintln!("== warm invocations against fakes, then in-process against the local runtime");
+    fakes::rows(&targets, &mut rows).await;
     warm::rows(&local, &targets, &mut rows).await;
 
     eprintln!("== throughput");
     for p in local_rt::Pattern::ALL {
-        let figure = format!("local: {} executions/s end to end (HTTP start -> completion, {} clients)", p.label(), 16);
+        let figure = format!(
+            "local: {} executions/s end to end (HTTP start -> completion, {} clients)",
+            p.label(),
+            16
+        );
         match local_rt::throughput(&local, p, cli.executions, 16).await {
             Ok(t) => rows.push(Row::new(
                 figure,
@@ -180,7 +206,11 @@ async fn run(cli: &Cli, root: &Path) -> Report {
                     t.completed,
                     cli.executions,
                     t.elapsed.as_secs_f64(),
-                    if t.failed_starts > 0 { format!(", {} starts failed", t.failed_starts) } else { String::new() }
+                    if t.failed_starts > 0 {
+                        format!(", {} starts failed", t.failed_starts)
+                    } else {
+                        String::new()
+                    }
                 ),
             )),
             Err(e) => rows.push(Row::missing(figure, e)),
@@ -197,7 +227,10 @@ async fn run(cli: &Cli, root: &Path) -> Report {
                 format!("{p50:.1} ms p50, {p99:.1} ms p99 (n={})", l.len()),
             ));
         }
-        Ok(_) => rows.push(Row::missing("local: Wait target -> WaitStateExited", "no Wait fired")),
+        Ok(_) => rows.push(Row::missing(
+            "local: Wait target -> WaitStateExited",
+            "no Wait fired",
+        )),
         Err(e) => rows.push(Row::missing("local: Wait target -> WaitStateExited", e)),
     }
     local.shutdown().await;
@@ -210,7 +243,10 @@ async fn run(cli: &Cli, root: &Path) -> Report {
 
     eprintln!("== cost on paper");
     let cost_markdown = cost_section(root, &warm_ms);
-    Report { table: rows, cost_markdown }
+    Report {
+        table: rows,
+        cost_markdown,
+    }
 }
 
 fn targets(root: &Path, local: &local::RunningRuntime) -> Vec<coldstart::Target> {
@@ -221,13 +257,18 @@ fn targets(root: &Path, local: &local::RunningRuntime) -> Vec<coldstart::Target>
         .iter()
         .filter_map(|f| {
             let binary = f.binary.clone()?;
-            let (event_name, event) = coldstart::pick_event(&events, &binary).unwrap_or_else(|| ("{}".into(), b"{}".to_vec()));
+            let (event_name, event) = coldstart::pick_event(&events, &binary)
+                .unwrap_or_else(|| ("{}".into(), b"{}".to_vec()));
             Some(coldstart::Target {
                 binary,
                 function_name: f.name.clone(),
                 function_arn: f.arn.clone(),
                 memory_mb: f.memory_mb,
-                env: f.environment.clone().into_iter().collect::<BTreeMap<_, _>>(),
+                env: f
+                    .environment
+                    .clone()
+                    .into_iter()
+                    .collect::<BTreeMap<_, _>>(),
                 event,
                 event_name,
             })
@@ -239,7 +280,10 @@ fn sizes(cli: &Cli, targets: &[coldstart::Target], rows: &mut Vec<Row>) {
     const LIMIT_MB: f64 = 6.0;
     for (arch, dir) in [("arm64", &cli.lambda_arm64), ("x86_64", &cli.lambda_x86_64)] {
         let Some(dir) = dir else {
-            rows.push(Row::missing(format!("bootstrap size ({arch})"), "no --lambda-dir given"));
+            rows.push(Row::missing(
+                format!("bootstrap size ({arch})"),
+                "no --lambda-dir given",
+            ));
             continue;
         };
         for t in targets {
@@ -248,8 +292,13 @@ fn sizes(cli: &Cli, targets: &[coldstart::Target], rows: &mut Vec<Row>) {
             let zip = std::fs::metadata(dir.join(&t.binary).join("bootstrap.zip")).map(|m| m.len());
             match bin {
                 Ok(b) => {
-                    let z = zip.map(|z| format!("{:.2} MB", mb(z))).unwrap_or_else(|_| "no zip".into());
-                    rows.push(Row::new(figure, format!("{:.2} MB, zip {z}", mb(b))).target("< 6 MB binary", mb(b) < LIMIT_MB));
+                    let z = zip
+                        .map(|z| format!("{:.2} MB", mb(z)))
+                        .unwrap_or_else(|_| "no zip".into());
+                    rows.push(
+                        Row::new(figure, format!("{:.2} MB, zip {z}", mb(b)))
+                            .target("< 6 MB binary", mb(b) < LIMIT_MB),
+                    );
                 }
                 Err(e) => rows.push(Row::missing(figure, e)),
             }
@@ -281,7 +330,8 @@ async fn cold_starts(
         let mut errors = 0;
         let mut failure = None;
         for _ in 0..cli.starts {
-            match coldstart::run_once(&bin, t, &api, &aws, 1, Duration::from_secs(10), |_| {}).await {
+            match coldstart::run_once(&bin, t, &api, &aws, 1, Duration::from_secs(10), |_| {}).await
+            {
                 Ok(o) => {
                     init.extend(o.first_next.map(ms));
                     first.extend(o.first_answer.map(ms));
@@ -295,25 +345,45 @@ async fn cold_starts(
         }
         let figure = format!("{} cold start: spawn -> first `next` (init)", t.binary);
         match (Spread::of(&init), failure) {
-            (Some(s), _) => rows.push(Row::new(figure, fmt_spread(&s, "ms")).target("median < 3 ms", s.median < 3.0)),
+            (Some(s), _) => rows.push(
+                Row::new(figure, fmt_spread(&s, "ms")).target("median < 3 ms", s.median < 3.0),
+            ),
             (None, e) => {
                 rows.push(Row::missing(figure, e.unwrap_or_default()));
                 continue;
             }
         }
         if let Some(s) = Spread::of(&first) {
-            let note = if errors > 0 { format!(", {errors} answered with an error") } else { String::new() };
+            let note = if errors > 0 {
+                format!(", {errors} answered with an error")
+            } else {
+                String::new()
+            };
             rows.push(Row::new(
-                format!("{} cold start: spawn -> first response ({})", t.binary, t.event_name),
+                format!(
+                    "{} cold start: spawn -> first response ({})",
+                    t.binary, t.event_name
+                ),
                 format!("{}{note}", fmt_spread(&s, "ms")),
             ));
         }
         let mut peak = None;
-        let run = coldstart::run_once(&bin, t, &api, &aws, cli.invocations, Duration::from_secs(120), |pid| {
-            peak = machine::memory_mb(&pid.to_string()).0;
-        })
+        let run = coldstart::run_once(
+            &bin,
+            t,
+            &api,
+            &aws,
+            cli.invocations,
+            Duration::from_secs(120),
+            |pid| {
+                peak = machine::memory_mb(&pid.to_string()).0;
+            },
+        )
         .await;
-        let figure = format!("{} peak RSS serving {} invocations", t.binary, cli.invocations);
+        let figure = format!(
+            "{} peak RSS serving {} invocations",
+            t.binary, cli.invocations
+        );
         match (run, peak) {
             (Ok(o), Some(p)) => {
                 let d: Vec<f64> = o.durations.iter().map(|d| ms(*d)).collect();
@@ -321,11 +391,21 @@ async fn cold_starts(
                 if let Some(s) = Spread::of(&d) {
                     warm.insert(t.binary.clone(), s.median);
                     rows.push(Row::new(
-                        format!("{} warm invoke via Runtime API (event -> answer, AWS calls to local)", t.binary),
-                        format!("{:.0} µs median, {:.0} µs p95", s.median * 1000.0, s.p95 * 1000.0),
+                        format!(
+                            "{} warm invoke via Runtime API (event -> answer, AWS calls to local)",
+                            t.binary
+                        ),
+                        format!(
+                            "{:.0} µs median, {:.0} µs p95",
+                            s.median * 1000.0,
+                            s.p95 * 1000.0
+                        ),
                     ));
                 }
-                rows.push(Row::new(figure, format!("{p:.1} MB VmHWM ({served} served)")).target("< 20 MB", p < 20.0));
+                rows.push(
+                    Row::new(figure, format!("{p:.1} MB VmHWM ({served} served)"))
+                        .target("< 20 MB", p < 20.0),
+                );
             }
             (Ok(_), None) => rows.push(Row::missing(figure, "cannot read /proc/<pid>/status")),
             (Err(e), _) => rows.push(Row::missing(figure, e)),
@@ -363,12 +443,20 @@ async fn status_rows(cli: &Cli, root: &Path, rows: &mut Vec<Row>) {
         }
     }
     for path in ["/status", "/status?status=COMPLETED"] {
-        let at = |n: usize| figures.iter().find(|(p, t, _)| *p == path && *t == n).map(|f| f.2);
+        let at = |n: usize| {
+            figures
+                .iter()
+                .find(|(p, t, _)| *p == path && *t == n)
+                .map(|f| f.2)
+        };
         if let (Some(a), Some(b)) = (at(small), at(cli.jobs)) {
             let ratio = b / a.max(1e-9);
             rows.push(
-                Row::new(format!("GET {path}: page cost at {} / at {small} jobs", cli.jobs), format!("{ratio:.2}x"))
-                    .target("same cost (<= 1.5x)", ratio <= 1.5),
+                Row::new(
+                    format!("GET {path}: page cost at {} / at {small} jobs", cli.jobs),
+                    format!("{ratio:.2}x"),
+                )
+                .target("same cost (<= 1.5x)", ratio <= 1.5),
             );
         }
     }
@@ -376,7 +464,10 @@ async fn status_rows(cli: &Cli, root: &Path, rows: &mut Vec<Row>) {
 }
 
 async fn waiting_row(cli: &Cli, root: &Path, rows: &mut Vec<Row>) {
-    let figure = format!("local: RSS with {} executions waiting (process total)", cli.waiting);
+    let figure = format!(
+        "local: RSS with {} executions waiting (process total)",
+        cli.waiting
+    );
     let exe = match std::env::current_exe() {
         Ok(e) => e,
         Err(e) => {
@@ -397,7 +488,9 @@ async fn waiting_row(cli: &Cli, root: &Path, rows: &mut Vec<Row>) {
         if !o.status.success() {
             eprintln!("  waiting phase: {}", String::from_utf8_lossy(&o.stderr));
         }
-        text.lines().rev().find_map(|l| serde_json::from_str::<Value>(l).ok())
+        text.lines()
+            .rev()
+            .find_map(|l| serde_json::from_str::<Value>(l).ok())
     });
     match parsed {
         Some(v) => {
@@ -443,8 +536,18 @@ fn cost_section(root: &Path, warm_ms: &BTreeMap<String, f64>) -> String {
     for (name, file, pick, callback_api) in [
         ("wait-until", "wait-until.asl.json", None, false),
         ("waitable", "waitable.asl.json", None, false),
-        ("callback (external: send-wait, then POST /jobs/{id}/success)", "callback.asl.json", None, true),
-        ("callback (auto: send-token)", "callback.asl.json", Some(0), false),
+        (
+            "callback (external: send-wait, then POST /jobs/{id}/success)",
+            "callback.asl.json",
+            None,
+            true,
+        ),
+        (
+            "callback (auto: send-token)",
+            "callback.asl.json",
+            Some(0),
+            false,
+        ),
     ] {
         let Some(def) = read(file) else { continue };
         let path = cost::happy_path(&def, pick);

@@ -14,8 +14,12 @@ use crate::stats::{ms, Spread};
 const STATUSES: [&str; 4] = ["COMPLETED", "STARTED", "WAITING_FOR_CALLBACK", "FAILED"];
 
 fn item(i: usize) -> Value {
-    let base = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap_or_else(Utc::now);
-    let t = (base + ChronoDuration::milliseconds(i as i64 * 37)).to_rfc3339_opts(SecondsFormat::Millis, true);
+    let base = Utc
+        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_else(Utc::now);
+    let t = (base + ChronoDuration::milliseconds(i as i64 * 37))
+        .to_rfc3339_opts(SecondsFormat::Millis, true);
     let id = format!("bench-job-{i:07}");
     json!({
         "Id": {"S": id},
@@ -36,13 +40,20 @@ pub async fn load(rt: &RunningRuntime, from: usize, to: usize) -> Result<(), Loc
         .first()
         .map(|t| t.name.clone())
         .ok_or_else(|| LocalError::Other("the template has no table".into()))?;
-    let chunks: Vec<Vec<usize>> = (from..to).collect::<Vec<_>>().chunks(25).map(<[usize]>::to_vec).collect();
+    let chunks: Vec<Vec<usize>> = (from..to)
+        .collect::<Vec<_>>()
+        .chunks(25)
+        .map(<[usize]>::to_vec)
+        .collect();
     let results: Vec<Result<Value, String>> = stream::iter(chunks)
         .map(|chunk| {
             let dynamo = rt.dynamo.clone();
             let table = table.clone();
             async move {
-                let requests: Vec<Value> = chunk.iter().map(|&i| json!({"PutRequest": {"Item": item(i)}})).collect();
+                let requests: Vec<Value> = chunk
+                    .iter()
+                    .map(|&i| json!({"PutRequest": {"Item": item(i)}}))
+                    .collect();
                 dynamo
                     .handle("BatchWriteItem", json!({"RequestItems": {table: requests}}))
                     .await
@@ -59,21 +70,34 @@ pub async fn load(rt: &RunningRuntime, from: usize, to: usize) -> Result<(), Loc
 }
 
 /// Median/p95 ms of `calls` sequential `GET {path}` (first page), after a few warm-up calls.
-pub async fn page_latency(rt: &RunningRuntime, path: &str, calls: usize) -> Result<(Spread, usize), LocalError> {
+pub async fn page_latency(
+    rt: &RunningRuntime,
+    path: &str,
+    calls: usize,
+) -> Result<(Spread, usize), LocalError> {
     let client = reqwest::Client::new();
     let url = format!("{}{path}", rt.api_url());
     let mut items = 0;
     let mut samples = Vec::with_capacity(calls);
     for i in 0..calls + 10 {
         let t0 = Instant::now();
-        let resp = client.get(&url).header("x-api-key", &rt.api_key).send().await?;
+        let resp = client
+            .get(&url)
+            .header("x-api-key", &rt.api_key)
+            .send()
+            .await?;
         let status = resp.status();
         let body: Value = resp.json().await.unwrap_or(Value::Null);
         let elapsed = t0.elapsed();
         if !status.is_success() {
-            return Err(LocalError::Other(format!("GET {path} answered {status}: {body}")));
+            return Err(LocalError::Other(format!(
+                "GET {path} answered {status}: {body}"
+            )));
         }
-        items = body.get("items").and_then(Value::as_array).map_or(0, Vec::len);
+        items = body
+            .get("items")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
         if i >= 10 {
             samples.push(ms(elapsed));
         }

@@ -15,9 +15,15 @@ const CALLS: usize = 500;
 
 pub async fn rows(local: &RunningRuntime, targets: &[Target], rows: &mut Vec<Row>) {
     for t in targets {
-        let figure = format!("{} warm in-process invoke (json_handler, AWS calls to local)", t.binary);
+        let figure = format!(
+            "{} warm in-process invoke (json_handler, AWS calls to local)",
+            t.binary
+        );
         let Ok(event) = serde_json::from_slice::<Value>(&t.event) else {
-            rows.push(Row::missing(figure, format!("{} is not JSON", t.event_name)));
+            rows.push(Row::missing(
+                figure,
+                format!("{} is not JSON", t.event_name),
+            ));
             continue;
         };
         let mut samples = Vec::with_capacity(CALLS);
@@ -40,7 +46,11 @@ pub async fn rows(local: &RunningRuntime, targets: &[Target], rows: &mut Vec<Row
                     "{:.0} µs median, {:.0} µs p95{}",
                     s.median,
                     s.p95,
-                    if errors > 0 { format!(" ({errors} error answers)") } else { String::new() }
+                    if errors > 0 {
+                        format!(" ({errors} error answers)")
+                    } else {
+                        String::new()
+                    }
                 ),
             )),
             None => rows.push(Row::missing(figure, "no samples")),

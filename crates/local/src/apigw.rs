@@ -13,7 +13,7 @@ use base64::Engine as _;
 use serde_json::{json, Map, Value};
 
 use crate::lambda::LambdaRegistry;
-use crate::template::{Application, ACCOUNT_ID};
+use crate::template::{Application, GatewayResponse, ACCOUNT_ID};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
@@ -132,12 +132,49 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// An API's customised error responses.
+#[derive(Debug, Clone)]
+struct ApiResponses {
+    id: String,
+    stage: String,
+    responses: BTreeMap<String, GatewayResponse>,
+}
+
 pub struct ApiGateway {
     routes: Vec<Route>,
     lambdas: Arc<LambdaRegistry>,
     api_key: String,
     api_key_id: String,
+    apis: Vec<ApiResponses>,
 }
+
+/// An error API Gateway itself answers, before or after the integration.
+struct Refusal<'a> {
+    kind: &'a str,
+    status: StatusCode,
+    message: &'a str,
+}
+
+const NO_ROUTE: Refusal<'static> = Refusal {
+    kind: "MISSING_AUTHENTICATION_TOKEN",
+    status: StatusCode::FORBIDDEN,
+    message: "Missing Authentication Token",
+};
+const BAD_KEY: Refusal<'static> = Refusal {
+    kind: "INVALID_API_KEY",
+    status: StatusCode::FORBIDDEN,
+    message: "Forbidden",
+};
+const TOO_LARGE: Refusal<'static> = Refusal {
+    kind: "REQUEST_TOO_LARGE",
+    status: StatusCode::PAYLOAD_TOO_LARGE,
+    message: "Request Too Long",
+};
+const UPSTREAM: Refusal<'static> = Refusal {
+    kind: "DEFAULT_5XX",
+    status: StatusCode::BAD_GATEWAY,
+    message: "Internal server error",
+};
 
 impl ApiGateway {
     pub fn new(routes: Vec<Route>, lambdas: Arc<LambdaRegistry>, api_key: String) -> Self {
@@ -147,7 +184,108 @@ impl ApiGateway {
             lambdas,
             api_key,
             api_key_id,
+            apis: Vec::new(),
         }
+    }
+
+    /// Customised error responses of one API (the template's `GatewayResponses`).
+    pub fn with_gateway_responses(
+        mut self,
+        api_id: &str,
+        stage: &str,
+        responses: BTreeMap<String, GatewayResponse>,
+    ) -> Self {
+        self.apis.push(ApiResponses {
+            id: api_id.to_string(),
+            stage: stage.to_string(),
+            responses,
+        });
+        self
+    }
+
+    /// The API a request is for: its route's, else the one whose stage prefixes the path,
+    /// else the only one.
+    fn api_for(&self, route: Option<&Route>, path: &str) -> Option<&ApiResponses> {
+        if let Some(r) = route {
+            return self.apis.iter().find(|a| a.id == r.api_id);
+        }
+        let first = split_path(path).first().copied().unwrap_or("");
+        self.apis
+            .iter()
+            .find(|a| a.stage == first)
+            .or_else(|| (self.apis.len() == 1).then(|| &self.apis[0]))
+    }
+
+    /// API Gateway's own error, customised as the API's `GatewayResponses` say
+    /// (the specific type, else DEFAULT_4XX / DEFAULT_5XX).
+    fn refuse(
+        &self,
+        refusal: &Refusal<'_>,
+        route: Option<&Route>,
+        method: &str,
+        path: &str,
+        request_id: &str,
+    ) -> Response {
+        let api = self.api_for(route, path);
+        let default_kind = if refusal.status.is_server_error() {
+            "DEFAULT_5XX"
+        } else {
+            "DEFAULT_4XX"
+        };
+        // The INVALID_API_KEY response is also found under the shorter name some templates use.
+        let custom = api.and_then(|a| {
+            a.responses
+                .get(refusal.kind)
+                .or_else(|| {
+                    (refusal.kind == "INVALID_API_KEY")
+                        .then(|| a.responses.get("API_KEY"))
+                        .flatten()
+                })
+                .or_else(|| a.responses.get(default_kind))
+        });
+        let Some(custom) = custom else {
+            return gateway_error(refusal.status, refusal.message, refusal.kind, request_id);
+        };
+        let status = custom
+            .status
+            .and_then(|s| StatusCode::from_u16(s).ok())
+            .unwrap_or(refusal.status);
+        let body = match &custom.template {
+            Some(t) => {
+                let stage = api.map(|a| a.stage.as_str()).unwrap_or("");
+                let vars: [(&str, String); 10] = [
+                    (
+                        "$context.error.messageString",
+                        Value::String(refusal.message.into()).to_string(),
+                    ),
+                    ("$context.error.message", refusal.message.to_string()),
+                    ("$context.error.responseType", refusal.kind.to_string()),
+                    ("$context.httpMethod", method.to_string()),
+                    (
+                        "$context.resourcePath",
+                        route.map(|r| r.resource.clone()).unwrap_or_default(),
+                    ),
+                    ("$context.path", path.to_string()),
+                    ("$context.stage", stage.to_string()),
+                    ("$context.requestId", request_id.to_string()),
+                    (
+                        "$context.apiId",
+                        api.map(|a| a.id.clone()).unwrap_or_default(),
+                    ),
+                    ("$context.accountId", ACCOUNT_ID.to_string()),
+                ];
+                render(t, &vars)
+            }
+            None => json!({ "message": refusal.message }).to_string(),
+        };
+        let mut resp = gateway_error(status, refusal.message, refusal.kind, request_id);
+        *resp.body_mut() = Body::from(body);
+        for (k, v) in &custom.headers {
+            if let (Ok(n), Ok(v)) = (HeaderName::try_from(k.as_str()), HeaderValue::from_str(v)) {
+                resp.headers_mut().insert(n, v);
+            }
+        }
+        resp
     }
 
     /// Every `Api` event of every function in the template.
@@ -217,12 +355,7 @@ impl ApiGateway {
         let method = parts.method.as_str().to_ascii_uppercase();
         let path = parts.uri.path().to_string();
         let Some((route, params)) = self.find(&method, &path) else {
-            return gateway_error(
-                StatusCode::FORBIDDEN,
-                "Missing Authentication Token",
-                "MissingAuthenticationTokenException",
-                &request_id,
-            );
+            return self.refuse(&NO_ROUTE, None, &method, &path, &request_id);
         };
         let given_key = parts
             .headers
@@ -230,23 +363,11 @@ impl ApiGateway {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         if route.api_key_required && given_key.as_deref() != Some(self.api_key.as_str()) {
-            return gateway_error(
-                StatusCode::FORBIDDEN,
-                "Forbidden",
-                "ForbiddenException",
-                &request_id,
-            );
+            return self.refuse(&BAD_KEY, Some(route), &method, &path, &request_id);
         }
         let body = match axum::body::to_bytes(body, 10 * 1024 * 1024).await {
             Ok(b) => b,
-            Err(_) => {
-                return gateway_error(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "Request Too Long",
-                    "RequestTooLongException",
-                    &request_id,
-                )
-            }
+            Err(_) => return self.refuse(&TOO_LARGE, Some(route), &method, &path, &request_id),
         };
         let event = proxy_event(&ProxyRequest {
             route,
@@ -265,11 +386,11 @@ impl ApiGateway {
         match self.lambdas.invoke(&route.function, event).await {
             Ok(out) => proxy_response(&out, &request_id).unwrap_or_else(|why| {
                 tracing::warn!(function = %route.function, %why, "malformed Lambda proxy response");
-                internal_error(&request_id)
+                self.refuse(&UPSTREAM, Some(route), &method, &path, &request_id)
             }),
             Err(e) => {
                 tracing::warn!(function = %route.function, error = %e, "Lambda invocation failed");
-                internal_error(&request_id)
+                self.refuse(&UPSTREAM, Some(route), &method, &path, &request_id)
             }
         }
     }
@@ -290,6 +411,12 @@ fn api_key_id(key: &str) -> String {
 }
 
 fn gateway_error(status: StatusCode, message: &str, kind: &str, request_id: &str) -> Response {
+    let kind = match kind {
+        "MISSING_AUTHENTICATION_TOKEN" => "MissingAuthenticationTokenException",
+        "INVALID_API_KEY" => "ForbiddenException",
+        "REQUEST_TOO_LARGE" => "RequestTooLongException",
+        _ => "InternalServerErrorException",
+    };
     let mut resp = Response::new(Body::from(json!({ "message": message }).to_string()));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
@@ -303,13 +430,15 @@ fn gateway_error(status: StatusCode, message: &str, kind: &str, request_id: &str
     resp
 }
 
-fn internal_error(request_id: &str) -> Response {
-    gateway_error(
-        StatusCode::BAD_GATEWAY,
-        "Internal server error",
-        "InternalServerErrorException",
-        request_id,
-    )
+/// Fills `$context.*` variables, longest names first so prefixes do not clash.
+fn render(template: &str, vars: &[(&str, String)]) -> String {
+    let mut sorted: Vec<&(&str, String)> = vars.iter().collect();
+    sorted.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
+    let mut out = template.to_string();
+    for (k, v) in sorted {
+        out = out.replace(k, v);
+    }
+    out
 }
 
 struct ProxyRequest<'a> {

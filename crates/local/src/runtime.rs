@@ -204,11 +204,11 @@ impl LocalRuntime {
 
         let api_key = opts.api_key.clone().unwrap_or_else(random_key);
         let routes = ApiGateway::routes_from(&app);
-        let gateway = Arc::new(ApiGateway::new(
-            routes.clone(),
-            lambdas.clone(),
-            api_key.clone(),
-        ));
+        let mut gateway = ApiGateway::new(routes.clone(), lambdas.clone(), api_key.clone());
+        for a in &app.apis {
+            gateway = gateway.with_gateway_responses(&a.id, &a.stage, a.gateway_responses.clone());
+        }
+        let gateway = Arc::new(gateway);
         let aws_router = crate::aws_endpoint::router(sfn.clone().router(), dynamo.clone().router());
 
         let (stop, stop_rx) = watch::channel(false);

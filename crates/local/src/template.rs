@@ -26,6 +26,8 @@ pub enum TemplateError {
     MissingParameter(String),
     #[error("--param {0}: the template declares no such parameter")]
     UnknownParameter(String),
+    #[error("parameter {name}: {message}")]
+    InvalidParameter { name: String, message: String },
     #[error("resource {resource}, property {property}: {source}")]
     Intrinsic {
         resource: String,
@@ -85,6 +87,61 @@ pub struct ApiDef {
     pub id: String,
     pub stage: String,
     pub api_key_required: bool,
+    /// `GatewayResponses` by response type (`MISSING_AUTHENTICATION_TOKEN`, `DEFAULT_4XX`...).
+    pub gateway_responses: BTreeMap<String, GatewayResponse>,
+}
+
+/// A customised API Gateway error response.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GatewayResponse {
+    pub status: Option<u16>,
+    /// The `application/json` template (`$context.*` variables are filled in).
+    pub template: Option<String>,
+    pub headers: BTreeMap<String, String>,
+}
+
+fn gateway_responses(v: Option<&Value>) -> BTreeMap<String, GatewayResponse> {
+    let mut out = BTreeMap::new();
+    let Some(Value::Object(m)) = v else {
+        return out;
+    };
+    for (kind, r) in m {
+        let status = r
+            .get("StatusCode")
+            .and_then(scalar)
+            .and_then(|s| s.parse().ok());
+        let template = r
+            .get("ResponseTemplates")
+            .and_then(|t| t.get("application/json"))
+            .and_then(scalar);
+        let headers = r
+            .get("ResponseParameters")
+            .and_then(|p| p.get("Headers"))
+            .and_then(Value::as_object)
+            .map(|h| {
+                h.iter()
+                    .filter_map(|(k, v)| {
+                        let v = scalar(v)?;
+                        let v = v.trim();
+                        let v = v
+                            .strip_prefix('\'')
+                            .and_then(|x| x.strip_suffix('\''))
+                            .unwrap_or(v);
+                        Some((k.clone(), v.to_string()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.insert(
+            kind.clone(),
+            GatewayResponse {
+                status,
+                template,
+                headers,
+            },
+        );
+    }
+    out
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -301,6 +358,7 @@ pub fn parse(text: &str, base: &Path, opts: &LoadOptions) -> Result<Application,
                     id: api_id(id),
                     stage,
                     api_key_required: key_required(auth.as_ref()).unwrap_or(false),
+                    gateway_responses: gateway_responses(resolve("GatewayResponses")?.as_ref()),
                 });
             }
             "AWS::DynamoDB::Table" => {
@@ -347,11 +405,22 @@ pub fn parse(text: &str, base: &Path, opts: &LoadOptions) -> Result<Application,
                 source,
             })?
             .flatten();
+        let responses = g
+            .get("GatewayResponses")
+            .map(|a| scope.resolve(a))
+            .transpose()
+            .map_err(|source| TemplateError::Intrinsic {
+                resource: IMPLICIT_API.into(),
+                property: "Globals.Api.GatewayResponses".into(),
+                source,
+            })?
+            .flatten();
         app.apis.push(ApiDef {
             logical_id: IMPLICIT_API.into(),
             id: api_id(IMPLICIT_API),
             stage: "Prod".into(),
             api_key_required: key_required(auth.as_ref()).unwrap_or(false),
+            gateway_responses: gateway_responses(responses.as_ref()),
         });
     }
     // An event's own Auth.ApiKeyRequired wins; otherwise its API's default applies.
@@ -500,6 +569,7 @@ fn parameters(
                 None => return Err(TemplateError::MissingParameter(name.clone())),
             },
         };
+        check_constraints(name, p, &value)?;
         let ty = p.get("Type").and_then(Value::as_str).unwrap_or("String");
         let v = if ty == "CommaDelimitedList" || ty.starts_with("List<") {
             Value::Array(
@@ -514,6 +584,47 @@ fn parameters(
         out.insert(name.clone(), v);
     }
     Ok(out)
+}
+
+/// The constraints CloudFormation checks before deploying (AllowedValues, Min/MaxValue,
+/// Min/MaxLength), so a value `sam deploy` would refuse is refused here too.
+fn check_constraints(name: &str, p: &Value, value: &str) -> Result<(), TemplateError> {
+    let fail = |message: String| {
+        Err(TemplateError::InvalidParameter {
+            name: name.to_string(),
+            message,
+        })
+    };
+    if let Some(Value::Array(allowed)) = p.get("AllowedValues") {
+        let allowed: Vec<String> = allowed.iter().filter_map(scalar).collect();
+        if !allowed.iter().any(|a| a == value) {
+            return fail(format!("'{value}' is not one of {}", allowed.join(", ")));
+        }
+    }
+    let bound = |k: &str| {
+        p.get(k)
+            .and_then(scalar)
+            .and_then(|s| s.parse::<f64>().ok())
+    };
+    if p.get("Type").and_then(Value::as_str) == Some("Number") {
+        let Ok(n) = value.parse::<f64>() else {
+            return fail(format!("'{value}' is not a number"));
+        };
+        if let Some(min) = bound("MinValue").filter(|m| n < *m) {
+            return fail(format!("{value} is below MinValue {min}"));
+        }
+        if let Some(max) = bound("MaxValue").filter(|m| n > *m) {
+            return fail(format!("{value} is above MaxValue {max}"));
+        }
+    }
+    let len = value.chars().count() as f64;
+    if let Some(min) = bound("MinLength").filter(|m| len < *m) {
+        return fail(format!("'{value}' is shorter than MinLength {min}"));
+    }
+    if let Some(max) = bound("MaxLength").filter(|m| len > *m) {
+        return fail(format!("'{value}' is longer than MaxLength {max}"));
+    }
+    Ok(())
 }
 
 /// Conditions may refer to one another, so they are evaluated in rounds.

@@ -317,24 +317,47 @@ async fn overall_timeout_is_caught_despite_heartbeats() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_gateway_behaviour_on_the_real_routes() {
     let app = start(&[]).await;
+    let api = &app.rt.app.apis[0];
+    let custom = |kinds: &[&str]| {
+        kinds
+            .iter()
+            .find_map(|k| api.gateway_responses.get(*k))
+            .cloned()
+    };
     let r = app.http.get(app.url("/status")).send().await.expect("send");
-    assert_eq!(r.status().as_u16(), 403);
+    let key = custom(&["INVALID_API_KEY", "API_KEY", "DEFAULT_4XX"]);
     assert_eq!(
-        r.json::<Value>().await.expect("json"),
-        json!({"message": "Forbidden"})
+        r.status().as_u16(),
+        key.as_ref().and_then(|k| k.status).unwrap_or(403)
     );
+    let body: Value = r.json().await.expect("json");
+    match key.and_then(|k| k.template) {
+        None => assert_eq!(body, json!({"message": "Forbidden"})),
+        Some(_) => assert!(body.is_object(), "the template's JSON: {body}"),
+    }
     let r = app
         .http
-        .get(format!("{}/nope", app.rt.api_url()))
+        .get(app.url("/nope"))
         .header("x-api-key", common::KEY)
         .send()
         .await
         .expect("send");
-    assert_eq!(r.status().as_u16(), 403);
+    let missing = custom(&["MISSING_AUTHENTICATION_TOKEN", "DEFAULT_4XX"]);
     assert_eq!(
-        r.json::<Value>().await.expect("json"),
-        json!({"message": "Missing Authentication Token"})
+        r.status().as_u16(),
+        missing.as_ref().and_then(|k| k.status).unwrap_or(403)
     );
+    let body: Value = r.json().await.expect("json");
+    match missing.and_then(|k| k.template) {
+        None => assert_eq!(body, json!({"message": "Missing Authentication Token"})),
+        Some(t) if t.contains("$context.path") => {
+            assert!(
+                body.to_string().contains(&format!("/{}/nope", app.stage())),
+                "{body}"
+            )
+        }
+        Some(_) => assert!(body.is_object(), "{body}"),
+    }
     // Without the stage prefix too.
     let r = app
         .http

@@ -176,3 +176,15 @@ async fn log_outbox_writes_one_structured_record() {
     assert!(f["subject"].as_str().unwrap().contains("water the plants"));
     assert!(f["body"].as_str().unwrap().contains("water the plants"));
 }
+
+/// The sample event in `events/` goes through the real `JsonHandler` path.
+#[tokio::test]
+async fn sample_event_is_understood() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/send-email.json");
+    let event: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let h = Task(SendEmail::<FakeMailer, _>::new(Outbox::Log, clock()));
+    let out = h.invoke_json(event, Default::default()).await.unwrap();
+    assert!(out["jobId"].is_string(), "{out}");
+}

@@ -20,6 +20,7 @@ enum Call {
 #[derive(Default)]
 struct FakeSfn {
     calls: Mutex<Vec<Call>>,
+    tokens: Mutex<Vec<String>>,
     answer: Option<CallbackError>,
 }
 
@@ -32,7 +33,7 @@ impl FakeSfn {
 #[async_trait]
 impl TaskCallbacks for FakeSfn {
     async fn send_success(&self, token: &TaskToken, output: &str) -> Result<(), CallbackError> {
-        assert_eq!(token.expose(), SECRET);
+        self.tokens.lock().unwrap().push(token.expose().into());
         self.calls
             .lock()
             .unwrap()
@@ -45,7 +46,7 @@ impl TaskCallbacks for FakeSfn {
         error: Option<&str>,
         cause: Option<&str>,
     ) -> Result<(), CallbackError> {
-        assert_eq!(token.expose(), SECRET);
+        self.tokens.lock().unwrap().push(token.expose().into());
         self.calls
             .lock()
             .unwrap()
@@ -92,6 +93,7 @@ async fn success_and_failure_payloads() {
         .unwrap();
     assert_eq!(out["outcome"], "failure");
     let calls = h.0.ports().0.calls.lock().unwrap().clone();
+    assert_eq!(*h.0.ports().0.tokens.lock().unwrap(), [SECRET, SECRET]);
     assert_eq!(
         calls[0],
         Call::Success(json!({"jobId": "cb-1", "result": "success", "respondedBy": "send-token"}))
@@ -291,4 +293,16 @@ async fn json_handler_checks_success_ratio() {
         Err(e) => assert!(e.to_string().contains("SUCCESS_RATIO"), "{e}"),
         Ok(_) => panic!("1.5 is not a probability"),
     }
+}
+
+/// The sample event in `events/` goes through the real `JsonHandler` path.
+#[tokio::test]
+async fn sample_event_is_understood() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/send-token.json");
+    let event: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let h = Task(SendToken::new(FakeSfn::default(), Constant(0.1), 0.5));
+    let out = h.invoke_json(event, Default::default()).await.unwrap();
+    assert!(out["jobId"].is_string(), "{out}");
 }

@@ -174,3 +174,17 @@ async fn json_handler_needs_its_configuration() {
         Ok(_) => panic!("JOBS_TABLE is required"),
     }
 }
+
+/// The sample event in `events/` goes through the real `JsonHandler` path.
+#[tokio::test]
+async fn sample_event_is_understood() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/send-wait.json");
+    let event: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let h = Task(SendWait::new(
+        FakeStore::default(),
+        FixedClock::new(parse_rfc3339(NOW).unwrap()),
+    ));
+    let out = h.invoke_json(event, Default::default()).await.unwrap();
+    assert!(out["jobId"].is_string(), "{out}");
+}

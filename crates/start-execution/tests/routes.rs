@@ -537,3 +537,36 @@ async fn json_handler_needs_its_configuration() {
         Ok(_) => panic!("WAITABLE_STATE_MACHINE_ARN is required"),
     }
 }
+
+/// The sample events in `events/` (shared with `sam local invoke` and the local
+/// runtime) go through the real `JsonHandler` path: `*malformed*` ones are 400,
+/// every other one is accepted.
+#[tokio::test]
+async fn sample_events_are_understood() {
+    use app_core::{Api, JsonHandler};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events");
+    let h = Api(StartExecution::new(
+        config(),
+        FakeSfn::default(),
+        FakeRecorder::default(),
+        FixedClock::new(parse_rfc3339("2026-11-21T00:00:00Z").unwrap()),
+    ));
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with("start-execution.") || !name.ends_with(".json") {
+            continue;
+        }
+        seen += 1;
+        let event: Value =
+            serde_json::from_str(&std::fs::read_to_string(entry.path()).unwrap()).unwrap();
+        let out = h.invoke_json(event, Default::default()).await.unwrap();
+        let expected = if name.contains("malformed") { 400 } else { 202 };
+        assert_eq!(out["statusCode"], expected, "{name}: {out}");
+    }
+    assert!(
+        seen >= 3,
+        "found only {seen} start-execution events in {}",
+        dir.display()
+    );
+}

@@ -23,6 +23,10 @@ struct Harness {
 }
 
 async fn start() -> Harness {
+    start_with(BTreeMap::new()).await
+}
+
+async fn start_with(responses: BTreeMap<String, GatewayResponse>) -> Harness {
     let events = Arc::new(Mutex::new(Vec::new()));
     let mut reg = LambdaRegistry::new();
     let seen = events.clone();
@@ -73,7 +77,10 @@ async fn start() -> Harness {
         Route::new("GET", "/boom", "Boom", "abc", "v1", false),
         Route::new("GET", "/bad", "Bad", "abc", "v1", false),
     ];
-    let gw = Arc::new(ApiGateway::new(routes, Arc::new(reg), "secret-key".into()));
+    let gw = Arc::new(
+        ApiGateway::new(routes, Arc::new(reg), "secret-key".into())
+            .with_gateway_responses("abc", "v1", responses),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -261,4 +268,70 @@ async fn gateway_errors_look_like_api_gateway() {
     );
     let r = c.get(format!("{}/bad", h.base)).send().await.expect("send");
     assert_eq!(r.status().as_u16(), 502);
+}
+
+#[tokio::test]
+async fn gateway_responses_customise_the_refusals() {
+    let mut responses = BTreeMap::new();
+    responses.insert(
+        "MISSING_AUTHENTICATION_TOKEN".to_string(),
+        GatewayResponse {
+            status: Some(404),
+            template: Some(r#"{"error": "NotFound", "message": "No route for $context.httpMethod $context.path."}"#.into()),
+            headers: BTreeMap::new(),
+        },
+    );
+    responses.insert(
+        "INVALID_API_KEY".to_string(),
+        GatewayResponse {
+            status: Some(403),
+            template: Some(
+                r#"{"error": "Forbidden", "type": "$context.error.responseType"}"#.into(),
+            ),
+            headers: [("X-Why".to_string(), "key".to_string())].into(),
+        },
+    );
+    responses.insert(
+        "DEFAULT_5XX".to_string(),
+        GatewayResponse {
+            status: None,
+            template: Some(
+                r#"{"error": "Upstream", "message": $context.error.messageString}"#.into(),
+            ),
+            headers: BTreeMap::new(),
+        },
+    );
+    let h = start_with(responses).await;
+    let c = client();
+    let r = c
+        .get(format!("{}/v1/nowhere", h.base))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 404);
+    assert_eq!(
+        r.json::<Value>().await.expect("json"),
+        json!({"error": "NotFound", "message": "No route for GET /v1/nowhere."})
+    );
+    let r = c
+        .post(format!("{}/v1/jobs", h.base))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 403);
+    assert_eq!(r.headers()["x-why"], "key");
+    assert_eq!(
+        r.json::<Value>().await.expect("json"),
+        json!({"error": "Forbidden", "type": "INVALID_API_KEY"})
+    );
+    let r = c
+        .get(format!("{}/boom", h.base))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 502);
+    assert_eq!(
+        r.json::<Value>().await.expect("json"),
+        json!({"error": "Upstream", "message": "Internal server error"})
+    );
 }

@@ -13,8 +13,8 @@ Transform: AWS::Serverless-2016-10-31
 Parameters:
   Stage: {Type: String, Default: dev}
   Ratio: {Type: String, Default: "0.5"}
-  Mode: {Type: String, Default: external}
-  Beat: {Type: Number, Default: 30}
+  Mode: {Type: String, Default: external, AllowedValues: [external, auto]}
+  Beat: {Type: Number, Default: 30, MinValue: 1, MaxValue: 100}
 Conditions:
   IsAuto: !Equals [!Ref Mode, auto]
   NotAuto: !Not [{Condition: IsAuto}]
@@ -234,5 +234,24 @@ fn reads_the_project_template() {
         for e in &f.events {
             assert!(e.api_key_required, "every route needs the key: {}", e.path);
         }
+    }
+}
+
+#[test]
+fn parameter_constraints_are_checked() {
+    let dir = with_definition();
+    for (k, v) in [
+        ("Mode", "sometimes"),
+        ("Beat", "0"),
+        ("Beat", "101"),
+        ("Beat", "many"),
+    ] {
+        let mut o = opts();
+        o.parameters = vec![(k.into(), v.into())];
+        let err = parse(SMALL, dir.path(), &o).expect_err("refused");
+        assert!(
+            matches!(&err, TemplateError::InvalidParameter { name, .. } if name == k),
+            "{k}={v}: {err}"
+        );
     }
 }

@@ -1,0 +1,223 @@
+//! In-memory stand-ins for every port the handlers use, each answering at once, so that a
+//! warm invocation measures the handler itself: event parsing, validation, serialization.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use app_core::domain::{Job, JobId, TaskToken};
+use app_core::ports::{
+    execution_arn, CallbackError, Email, ExecutionStarter, JobLister, JobPage, JobReader,
+    JobRecorder, ListQuery, Mailer, NewJob, Random, StartError, StartRequest, Started,
+    TaskCallbacks, TokenStore, Upstream,
+};
+use app_core::{Api, JsonHandler, SystemClock, Task};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::coldstart::Target;
+use crate::stats::{us, Spread};
+use crate::table::Row;
+
+/// Every port at once: a job waiting for its callback, a page of 20 jobs, and calls that
+/// succeed.
+pub struct Fake {
+    page: Arc<Vec<Job>>,
+}
+
+impl Fake {
+    pub fn new() -> Fake {
+        let page = (0..20)
+            .map(|i| Job {
+                id: format!("job-{i}"),
+                pattern: Some("waitable".into()),
+                process_status: Some("COMPLETED".into()),
+                start_action_at: Some("2027-01-01T00:00:00.000Z".into()),
+                last_updated: Some(format!("2027-01-01T00:00:{i:02}.000Z")),
+                ..Job::default()
+            })
+            .collect();
+        Fake {
+            page: Arc::new(page),
+        }
+    }
+}
+
+#[async_trait]
+impl ExecutionStarter for Fake {
+    async fn start_execution(&self, request: &StartRequest) -> Result<Started, StartError> {
+        Ok(Started {
+            execution_arn: execution_arn(&request.state_machine_arn, &request.name),
+            start_date: Utc::now(),
+        })
+    }
+}
+
+#[async_trait]
+impl JobRecorder for Fake {
+    async fn record_job(&self, _job: &NewJob) -> Result<(), Upstream> {
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl JobReader for Fake {
+    async fn get_job(&self, id: &JobId) -> Result<Option<Job>, Upstream> {
+        let token = TaskToken::new("AAAAKgAAAAIAAAAAAAAAAbench-token")
+            .map_err(|e| Upstream(e.to_string()))?;
+        Ok(Some(Job {
+            id: id.to_string(),
+            pattern: Some("callback".into()),
+            process_status: Some("WAITING_FOR_CALLBACK".into()),
+            last_updated: Some("2027-01-01T00:00:00.000Z".into()),
+            task_token: Some(token),
+            ..Job::default()
+        }))
+    }
+}
+
+#[async_trait]
+impl JobLister for Fake {
+    async fn list_jobs(&self, _query: &ListQuery) -> Result<JobPage, Upstream> {
+        Ok(JobPage {
+            items: self.page.as_ref().clone(),
+            next: None,
+        })
+    }
+}
+
+#[async_trait]
+impl TokenStore for Fake {
+    async fn store_token(
+        &self,
+        _id: &JobId,
+        _token: &TaskToken,
+        _at: DateTime<Utc>,
+    ) -> Result<(), Upstream> {
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Mailer for Fake {
+    async fn send(&self, _email: &Email) -> Result<String, Upstream> {
+        Ok("bench-message".into())
+    }
+}
+
+#[async_trait]
+impl TaskCallbacks for Fake {
+    async fn send_success(&self, _token: &TaskToken, _output: &str) -> Result<(), CallbackError> {
+        Ok(())
+    }
+    async fn send_failure(
+        &self,
+        _t: &TaskToken,
+        _e: Option<&str>,
+        _c: Option<&str>,
+    ) -> Result<(), CallbackError> {
+        Ok(())
+    }
+    async fn send_heartbeat(&self, _token: &TaskToken) -> Result<(), CallbackError> {
+        Ok(())
+    }
+}
+
+impl Random for Fake {
+    fn next_f64(&self) -> f64 {
+        0.25
+    }
+}
+
+/// The handler of `binary` over fakes, built as its `json_handler` builds it over AWS.
+pub fn handler(
+    binary: &str,
+    env: &BTreeMap<String, String>,
+) -> Result<Arc<dyn JsonHandler>, String> {
+    let env = env.clone();
+    let lookup = move |k: &str| env.get(k).cloned();
+    let h: Arc<dyn JsonHandler> = match binary {
+        "start-execution" => {
+            let cfg = start_execution::Config::from_lookup(&lookup).map_err(|e| e.to_string())?;
+            Arc::new(Api(start_execution::StartExecution::new(
+                cfg,
+                Fake::new(),
+                Fake::new(),
+                SystemClock,
+            )))
+        }
+        "send-email" => Arc::new(Task(send_email::SendEmail::new(
+            send_email::Outbox::Mail {
+                mailer: Fake::new(),
+                to: "bench@example.com".into(),
+            },
+            SystemClock,
+        ))),
+        "send-wait" => Arc::new(Task(send_wait::SendWait::new(Fake::new(), SystemClock))),
+        "send-token" => Arc::new(Task(send_token::SendToken::new(
+            Fake::new(),
+            Fake::new(),
+            0.5,
+        ))),
+        "status" => Arc::new(Api(status::Status::new(Fake::new()))),
+        "task-callback" => Arc::new(Api(task_callback::TaskCallback::new(
+            Fake::new(),
+            Fake::new(),
+        ))),
+        other => return Err(format!("no fakes for {other}")),
+    };
+    Ok(h)
+}
+
+const CALLS: usize = 2000;
+
+pub async fn rows(targets: &[Target], rows: &mut Vec<Row>) {
+    for t in targets {
+        let figure = format!("{} warm invoke against in-memory fakes", t.binary);
+        let h = match handler(&t.binary, &t.env) {
+            Ok(h) => h,
+            Err(e) => {
+                rows.push(Row::missing(figure, e));
+                continue;
+            }
+        };
+        let Ok(event) = serde_json::from_slice::<Value>(&t.event) else {
+            rows.push(Row::missing(
+                figure,
+                format!("{} is not JSON", t.event_name),
+            ));
+            continue;
+        };
+        let mut samples = Vec::with_capacity(CALLS);
+        let mut errors = 0;
+        for i in 0..CALLS + 100 {
+            let payload = event.clone();
+            let t0 = Instant::now();
+            let r = h
+                .invoke_json(payload, lambda_runtime::Context::default())
+                .await;
+            let d = t0.elapsed();
+            errors += usize::from(r.is_err());
+            if i >= 100 {
+                samples.push(us(d));
+            }
+        }
+        match Spread::of(&samples) {
+            Some(s) => rows.push(Row::new(
+                format!("{figure} ({})", t.event_name),
+                format!(
+                    "{:.1} µs median, {:.1} µs p95{}",
+                    s.median,
+                    s.p95,
+                    if errors > 0 {
+                        format!(" ({errors} error answers)")
+                    } else {
+                        String::new()
+                    }
+                ),
+            )),
+            None => rows.push(Row::missing(figure, "no samples")),
+        }
+    }
+}
