@@ -78,6 +78,16 @@ pub async fn json_handler(
     sdk: &aws_config::SdkConfig,
     env: &Env,
 ) -> Result<Arc<dyn JsonHandler>, ConfigError> {
+    json_handler_with_timer(sdk, env, Arc::new(ports::SystemTimer)).await
+}
+
+/// As [`json_handler`], with the synchronous start's time from `timer`: the local runtime
+/// passes its own clock so `?wait=N` follows the same (possibly manual) time as the executions.
+pub async fn json_handler_with_timer(
+    sdk: &aws_config::SdkConfig,
+    env: &Env,
+    timer: Arc<dyn ports::Timer>,
+) -> Result<Arc<dyn JsonHandler>, ConfigError> {
     let cfg = Config::from_lookup(env)?;
     let starter = start_execution::json_handler(sdk, env).await?;
     let api = Api {
@@ -87,7 +97,7 @@ pub async fn json_handler(
             cfg.jobs_table.clone(),
         )),
         starter: Arc::new(InProcessStarter(starter)),
-        timer: Arc::new(ports::SystemTimer),
+        timer,
         cfg,
     };
     Ok(Arc::new(Handler { api }))

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use app_core::{ConfigError, Env, JsonHandler};
+use asl::Clock;
 use lambda_runtime::{Context, Diagnostic};
 use serde_json::Value;
 
@@ -17,13 +18,18 @@ pub const LINKED: &[&str] = &[
     "send-token",
     "status",
     "task-callback",
+    "executions",
+    "status-events",
 ];
 
 /// Builds the handler of `binary` the same way its `main.rs` does; None if it is not linked.
+/// `clock` is the runtime's: handlers that wait on time (the synchronous start) follow it, so
+/// a manual clock in tests drives them too.
 pub async fn build(
     binary: &str,
     sdk: &aws_config::SdkConfig,
     env: &Env,
+    clock: Arc<dyn Clock>,
 ) -> Option<Result<Arc<dyn LambdaHandler>, ConfigError>> {
     let h = match binary {
         "start-execution" => start_execution::json_handler(sdk, env).await,
@@ -32,6 +38,10 @@ pub async fn build(
         "send-token" => send_token::json_handler(sdk, env).await,
         "status" => status::json_handler(sdk, env).await,
         "task-callback" => task_callback::json_handler(sdk, env).await,
+        "executions" => {
+            executions::json_handler_with_timer(sdk, env, Arc::new(ClockTimer(clock))).await
+        }
+        "status-events" => status_events::json_handler(sdk, env).await,
         _ => return None,
     };
     Some(h.map(|h| Arc::new(Linked(h)) as Arc<dyn LambdaHandler>))
@@ -43,5 +53,25 @@ struct Linked(Arc<dyn JsonHandler>);
 impl LambdaHandler for Linked {
     async fn invoke(&self, payload: Value, ctx: Context) -> Result<Value, Diagnostic> {
         self.0.invoke_json(payload, ctx).await
+    }
+}
+
+/// The runtime's clock as the executions handler's timer.
+struct ClockTimer(Arc<dyn Clock>);
+
+#[async_trait::async_trait]
+impl executions::ports::Timer for ClockTimer {
+    fn now_ms(&self) -> i64 {
+        self.0.now().timestamp_millis()
+    }
+
+    async fn sleep(&self, d: std::time::Duration) {
+        let d = chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+        let until = self
+            .0
+            .now()
+            .checked_add_signed(d)
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
+        self.0.sleep_until(until).await;
     }
 }

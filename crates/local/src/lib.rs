@@ -3,11 +3,13 @@
 
 pub mod apigw;
 pub mod aws_endpoint;
+pub mod event_pattern;
 pub mod handlers;
 pub mod intrinsics;
 pub mod lambda;
 pub mod resources;
 pub mod runtime;
+pub mod status_forwarder;
 pub mod template;
 pub mod transitions;
 

@@ -89,6 +89,8 @@ pub struct RunningRuntime {
     pub dynamo: Arc<Dynamo>,
     pub lambdas: Arc<LambdaRegistry>,
     pub routes: Vec<Route>,
+    /// Status-change events forwarded to the template's EventBridge rules.
+    pub status_events: Arc<crate::status_forwarder::DeliveryStats>,
     stop: watch::Sender<bool>,
     servers: Vec<JoinHandle<()>>,
     background: Vec<JoinHandle<()>>,
@@ -217,6 +219,17 @@ impl LocalRuntime {
             serve(aws_listener, aws_router, stop_rx),
         ];
         let mut background = vec![tokio::spawn(log_status(sfn.subscribe_status()))];
+        let status_events = Arc::new(crate::status_forwarder::DeliveryStats::default());
+        background.extend(crate::status_forwarder::spawn(
+            sfn.subscribe_status(),
+            app.event_rules.clone(),
+            lambdas.clone(),
+            crate::status_forwarder::Origin {
+                region: app.region.clone(),
+                account: template::ACCOUNT_ID.into(),
+            },
+            status_events.clone(),
+        ));
         if opts.print_transitions {
             background.push(tokio::spawn(crate::transitions::print(
                 sfn.subscribe_transitions(),
@@ -233,6 +246,7 @@ impl LocalRuntime {
             dynamo,
             lambdas,
             routes,
+            status_events,
             stop,
             servers,
             background,
@@ -271,7 +285,7 @@ async fn build_functions(
         let binary = f.binary.clone().unwrap_or_else(|| f.logical_id.clone());
         let handler = match opts.handler_overrides.get(&binary) {
             Some(h) => h.clone(),
-            None => match crate::handlers::build(&binary, &sdk, &lookup).await {
+            None => match crate::handlers::build(&binary, &sdk, &lookup, opts.clock.clone()).await {
                 Some(Ok(h)) => h,
                 Some(Err(e)) => {
                     return Err(StartError::Function {

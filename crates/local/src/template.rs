@@ -8,6 +8,8 @@ use serde_json::{json, Map, Value};
 
 use crate::intrinsics::{scalar, yaml_to_json, IntrinsicError, ResourceIds, Scope};
 
+pub mod rules;
+
 /// The fixed local account (docs/contracts.md).
 pub const ACCOUNT_ID: &str = "123456789012";
 
@@ -162,6 +164,22 @@ pub struct StateMachineDef {
     pub kind: String,
 }
 
+/// An EventBridge rule on the default bus with one Lambda target: a function's
+/// `EventBridgeRule`/`CloudWatchEvent` event, or one target of an `AWS::Events::Rule`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRule {
+    /// `Function.Event` or `Rule.TargetId`, for logs.
+    pub name: String,
+    /// The resolved `EventPattern`.
+    pub pattern: Value,
+    /// The target function's ARN (or name), as the registry looks it up.
+    pub target: String,
+    /// `Input`: a constant JSON payload instead of the event.
+    pub input: Option<Value>,
+    /// `InputPath`: the part of the event (`$.detail`) sent instead of all of it.
+    pub input_path: Option<String>,
+}
+
 /// The application as the template describes it, every intrinsic resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Application {
@@ -171,6 +189,8 @@ pub struct Application {
     pub apis: Vec<ApiDef>,
     pub tables: Vec<TableDef>,
     pub state_machines: Vec<StateMachineDef>,
+    /// Enabled rules of the default event bus that target a function.
+    pub event_rules: Vec<EventRule>,
     /// Outputs that resolved (the others reference resources the runtime does not model).
     pub outputs: BTreeMap<String, String>,
 }
@@ -327,6 +347,7 @@ pub fn parse(text: &str, base: &Path, opts: &LoadOptions) -> Result<Application,
         apis: Vec::new(),
         tables: Vec::new(),
         state_machines: Vec::new(),
+        event_rules: Vec::new(),
         outputs: BTreeMap::new(),
     };
     let mut implicit_api_needed = false;
@@ -346,6 +367,8 @@ pub fn parse(text: &str, base: &Path, opts: &LoadOptions) -> Result<Application,
             "AWS::Serverless::Function" => {
                 let f = function(id, r, &resolve, &scope)?;
                 implicit_api_needed |= f.events.iter().any(|e| e.api == IMPLICIT_API);
+                app.event_rules
+                    .extend(rules::function_rules(id, &f.arn, resolve("Events")?)?);
                 app.functions.push(f);
             }
             "AWS::Serverless::Api" => {
@@ -389,6 +412,11 @@ pub fn parse(text: &str, base: &Path, opts: &LoadOptions) -> Result<Application,
             "AWS::Serverless::StateMachine" => {
                 app.state_machines
                     .push(state_machine(id, &resolve, &scope, base)?);
+            }
+            "AWS::Events::Rule" => {
+                let p = resolve_all(&scope, id, &props)?;
+                app.event_rules
+                    .extend(rules::rule_resource(id, &p)?);
             }
             other => tracing::debug!(resource = %id, kind = other, "not modelled locally"),
         }

@@ -98,6 +98,9 @@ pub(crate) struct Execution {
     pub input_value: Value,
     pub state: Mutex<ExecState>,
     pub handle: OnceLock<ExecutionHandle>,
+    /// Woken on every recorded event (lets SendTask* wait for the task's answer to be
+    /// recorded before acknowledging it).
+    pub events: tokio::sync::Notify,
 }
 
 impl Execution {
@@ -127,6 +130,7 @@ impl Execution {
                 history: Vec::new(),
             }),
             handle: OnceLock::new(),
+            events: tokio::sync::Notify::new(),
         }
     }
 }

@@ -84,6 +84,10 @@ impl Core {
         }
     }
 
+    pub fn journaled(&self) -> bool {
+        self.journal.is_some()
+    }
+
     pub fn transition(&self, exec_arn: &str, exec_name: &str, machine: &str, ev: &HistoryEvent) {
         if self.transition_tx.receiver_count() > 0 && Transition::worth_sending(ev) {
             let _ = self.transition_tx.send(Transition {
@@ -179,6 +183,7 @@ impl Observer for ExecObserver {
             let change = (ended || started).then(|| ExecutionStatusChange::of(&self.exec, &st));
             (ended, change)
         };
+        self.exec.events.notify_waiters();
         self.core.transition(
             &self.exec.arn,
             &self.exec.name,

@@ -92,9 +92,14 @@ async fn executions_survive_a_restart_and_resume() {
     assert_eq!(d["output"], "\"waited\"");
 
     // The token handed out before the restart is still valid.
-    h2.svc
-        .send_task_success(&token, json!({"answer": 42}))
-        .unwrap();
+    h2.call(
+        "SendTaskSuccess",
+        json!({"taskToken": token, "output": "{\"answer\":42}"}),
+    )
+    .await;
+    // The answer is recorded before SendTaskSuccess returns.
+    let types = h2.history_types(&pending).await;
+    assert!(types.contains(&"TaskSucceeded".to_string()), "{types:?}");
     let d = h2.finished(&pending).await;
     assert_eq!(d["status"], "SUCCEEDED");
     assert_eq!(d["output"], r#"{"answer":42}"#);

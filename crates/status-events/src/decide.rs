@@ -51,9 +51,21 @@ pub fn effective_status(
         {
             ExecStatus::Cancelled
         }
+        // A wait that timed out and was caught ends the execution through a Fail state, so Step
+        // Functions says FAILED; the job timed out all the same (the machine recorded TIMED_OUT,
+        // or nothing caught the task's timeout error).
+        ExecStatus::Failed
+            if TIMEOUT_ERRORS.contains(&ev.error.as_deref().unwrap_or(""))
+                || rec.is_some_and(|r| r.process_status.as_deref() == Some("TIMED_OUT")) =>
+        {
+            ExecStatus::TimedOut
+        }
         s => s,
     }
 }
+
+/// Step Functions' errors for a task that ran past its timeout or heartbeat.
+const TIMEOUT_ERRORS: &[&str] = &["States.Timeout", "States.HeartbeatTimeout"];
 
 /// ProcessStatus value a final execution status implies. ProcessStatus has no ABORTED: a stopped
 /// job is a cancelled job.
@@ -156,4 +168,60 @@ pub fn worth_notifying(status: ExecStatus) -> bool {
         status,
         ExecStatus::Failed | ExecStatus::TimedOut | ExecStatus::Aborted
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(error: &str) -> StatusChange {
+        StatusChange {
+            execution_arn: "arn:aws:states:us-east-1:1:execution:M:j".into(),
+            state_machine_arn: "arn:aws:states:us-east-1:1:stateMachine:M".into(),
+            name: "j".into(),
+            status: Some(ExecStatus::Failed),
+            raw_status: "FAILED".into(),
+            start_ms: 1,
+            stop_ms: Some(2),
+            error: Some(error.into()),
+            cause: None,
+            input: None,
+            output: None,
+        }
+    }
+
+    fn record(process_status: &str) -> JobSnapshot {
+        JobSnapshot {
+            execution_status: None,
+            execution_status_at: None,
+            execution_arn: None,
+            process_status: Some(process_status.into()),
+            cancel_requested: false,
+            notified: false,
+        }
+    }
+
+    #[test]
+    fn timeouts_that_end_in_a_fail_state_are_timed_out() {
+        let timed_out = record("TIMED_OUT");
+        let ev = failed("CallbackTimedOut");
+        let s = effective_status(&ev, ExecStatus::Failed, Some(&timed_out));
+        assert_eq!(s, ExecStatus::TimedOut);
+        let ev = failed("States.HeartbeatTimeout");
+        assert_eq!(
+            effective_status(&ev, ExecStatus::Failed, None),
+            ExecStatus::TimedOut
+        );
+        let ev = failed("CallbackFailed");
+        assert_eq!(
+            effective_status(&ev, ExecStatus::Failed, Some(&record("FAILED"))),
+            ExecStatus::Failed
+        );
+        let ev = failed("Cancelled");
+        assert_eq!(
+            effective_status(&ev, ExecStatus::Failed, Some(&timed_out)),
+            ExecStatus::Cancelled,
+            "the cancel path wins"
+        );
+    }
 }

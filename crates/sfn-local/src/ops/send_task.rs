@@ -1,4 +1,5 @@
 use crate::error::SfnError;
+use crate::model::lock;
 use crate::req::Req;
 use crate::service::Core;
 use serde_json::{json, Value};
@@ -15,6 +16,61 @@ fn token<'a>(r: &Req<'a>) -> Result<&'a str, SfnError> {
         .ok_or_else(|| SfnError::null("taskToken"))
 }
 
+/// With a journal, an answer is acknowledged only once the execution has recorded it, so
+/// a kill right after the reply cannot lose it. Tokens name their execution and the
+/// `TaskScheduled` event (`base64url("<execution arn>#<event id>").<tag>`); a token of
+/// another shape is simply not waited for.
+async fn recorded(core: &Core, token: &str) {
+    use base64::Engine as _;
+    if !core.journaled() {
+        return;
+    }
+    let key = token
+        .split_once('.')
+        .and_then(|(k, _)| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(k)
+                .ok()
+        })
+        .and_then(|b| String::from_utf8(b).ok());
+    let Some((arn, id)) = key.as_deref().and_then(|k| k.rsplit_once('#')) else {
+        return;
+    };
+    let Ok(scheduled) = id.parse::<u64>() else {
+        return;
+    };
+    let Some(exec) = lock(&core.reg).executions.get(arn).cloned() else {
+        return;
+    };
+    let answered = || {
+        let st = lock(&exec.state);
+        st.status != asl::ExecutionStatus::Running
+            || st.history.iter().rev().take(16).any(|e| {
+                e.id > scheduled
+                    && matches!(
+                        e.event_type,
+                        asl::EventType::TaskSucceeded
+                            | asl::EventType::TaskFailed
+                            | asl::EventType::LambdaFunctionSucceeded
+                            | asl::EventType::LambdaFunctionFailed
+                    )
+            })
+    };
+    let wait = async {
+        loop {
+            let notified = exec.events.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if answered() {
+                return;
+            }
+            notified.await;
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), wait).await;
+    core.flush().await;
+}
+
 fn answer(op: &str, token: &str, res: Result<(), asl::TokenError>) -> Result<Value, SfnError> {
     match res {
         Ok(()) => {
@@ -28,7 +84,7 @@ fn answer(op: &str, token: &str, res: Result<(), asl::TokenError>) -> Result<Val
     }
 }
 
-pub(crate) fn success(core: &Core, body: &Value) -> Result<Value, SfnError> {
+pub(crate) async fn success(core: &Core, body: &Value) -> Result<Value, SfnError> {
     let r = Req::new(body)?;
     let t = token(&r)?;
     let output = r
@@ -36,23 +92,27 @@ pub(crate) fn success(core: &Core, body: &Value) -> Result<Value, SfnError> {
         .ok_or_else(|| SfnError::null("output"))?;
     let value: Value = serde_json::from_str(output)
         .map_err(|e| SfnError::InvalidOutput(format!("Invalid Output: '{e}'")))?;
-    answer(
+    let out = answer(
         "SendTaskSuccess",
         t,
         core.engine.send_task_success(t, value),
-    )
+    )?;
+    recorded(core, t).await;
+    Ok(out)
 }
 
-pub(crate) fn failure(core: &Core, body: &Value) -> Result<Value, SfnError> {
+pub(crate) async fn failure(core: &Core, body: &Value) -> Result<Value, SfnError> {
     let r = Req::new(body)?;
     let t = token(&r)?;
     let error = r.bounded("error", 0, 256)?.map(str::to_string);
     let cause = r.bounded("cause", 0, 32_768)?.map(str::to_string);
-    answer(
+    let out = answer(
         "SendTaskFailure",
         t,
         core.engine.send_task_failure(t, error, cause),
-    )
+    )?;
+    recorded(core, t).await;
+    Ok(out)
 }
 
 pub(crate) fn heartbeat(core: &Core, body: &Value) -> Result<Value, SfnError> {
