@@ -178,7 +178,8 @@ pub async fn rows(targets: &[Target], rows: &mut Vec<Row>) {
         let h = match handler(&t.binary, &t.env) {
             Ok(h) => h,
             Err(e) => {
-                rows.push(Row::missing(figure, e));
+                // Not one of the app-core handlers: its in-process row below stands in.
+                rows.push(Row::new(figure, format!("n/a ({e})")));
                 continue;
             }
         };

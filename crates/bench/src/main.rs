@@ -181,7 +181,7 @@ async fn run(cli: &Cli, root: &Path) -> Report {
 
     let targets = targets(root, &local);
     eprintln!("== sizes");
-    sizes(cli, &targets, &mut rows);
+    sizes(cli, &release, &targets, &mut rows);
 
     eprintln!("== cold starts and peak RSS");
     let warm_ms = cold_starts(cli, &release, &targets, &local, &mut rows).await;
@@ -276,13 +276,29 @@ fn targets(root: &Path, local: &local::RunningRuntime) -> Vec<coldstart::Target>
         .collect()
 }
 
-fn sizes(cli: &Cli, targets: &[coldstart::Target], rows: &mut Vec<Row>) {
+fn sizes(cli: &Cli, release: &Path, targets: &[coldstart::Target], rows: &mut Vec<Row>) {
     const LIMIT_MB: f64 = 6.0;
+    // The host release build measured for cold starts: same code, same profile, host arch.
+    for t in targets {
+        if let Ok(m) = std::fs::metadata(release.join(&t.binary)) {
+            rows.push(
+                Row::new(
+                    format!(
+                        "{} release binary ({}, cargo build)",
+                        t.binary,
+                        std::env::consts::ARCH
+                    ),
+                    format!("{:.2} MB", mb(m.len())),
+                )
+                .target("< 6 MB", mb(m.len()) < LIMIT_MB),
+            );
+        }
+    }
     for (arch, dir) in [("arm64", &cli.lambda_arm64), ("x86_64", &cli.lambda_x86_64)] {
         let Some(dir) = dir else {
             rows.push(Row::missing(
-                format!("bootstrap size ({arch})"),
-                "no --lambda-dir given",
+                format!("bootstrap size ({arch}, cargo lambda)"),
+                "not built (BENCH_SKIP_CROSS or no cargo-lambda)",
             ));
             continue;
         };
