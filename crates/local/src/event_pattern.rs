@@ -194,7 +194,10 @@ mod tests {
         ));
         assert!(!matches(&json!({"detail": {"missing": ["x"]}}), &event()));
         assert!(matches(&json!({"detail": {"error": [null]}}), &event()));
-        assert!(matches(&json!({"detail": {"startDate": [1000.0]}}), &event()));
+        assert!(matches(
+            &json!({"detail": {"startDate": [1000.0]}}),
+            &event()
+        ));
         // An array field matches when any element does.
         assert!(matches(
             &json!({"resources": [{"suffix": ":e1"}]}),
@@ -209,21 +212,39 @@ mod tests {
         let m = |p: Value| matches(&p, &e);
         assert!(m(json!({"source": [{"prefix": "aws."}]})));
         assert!(!m(json!({"source": [{"prefix": "x"}]})));
-        assert!(m(json!({"source": [{"prefix": {"equals-ignore-case": "AWS."}}]})));
-        assert!(m(json!({"detail": {"status": [{"anything-but": ["SUCCEEDED", "RUNNING"]}]}})));
-        assert!(!m(json!({"detail": {"status": [{"anything-but": "FAILED"}]}})));
-        assert!(m(json!({"detail": {"status": [{"anything-but": {"prefix": "SUC"}}]}})));
-        assert!(m(json!({"detail": {"status": [{"equals-ignore-case": "failed"}]}})));
-        assert!(m(json!({"detail": {"startDate": [{"numeric": [">", 0, "<=", 1000]}]}})));
-        assert!(!m(json!({"detail": {"startDate": [{"numeric": [">", 1000]}]}})));
+        assert!(m(
+            json!({"source": [{"prefix": {"equals-ignore-case": "AWS."}}]})
+        ));
+        assert!(m(
+            json!({"detail": {"status": [{"anything-but": ["SUCCEEDED", "RUNNING"]}]}})
+        ));
+        assert!(!m(
+            json!({"detail": {"status": [{"anything-but": "FAILED"}]}})
+        ));
+        assert!(m(
+            json!({"detail": {"status": [{"anything-but": {"prefix": "SUC"}}]}})
+        ));
+        assert!(m(
+            json!({"detail": {"status": [{"equals-ignore-case": "failed"}]}})
+        ));
+        assert!(m(
+            json!({"detail": {"startDate": [{"numeric": [">", 0, "<=", 1000]}]}})
+        ));
+        assert!(!m(
+            json!({"detail": {"startDate": [{"numeric": [">", 1000]}]}})
+        ));
         assert!(m(json!({"detail": {"output": [{"exists": false}]}})));
         assert!(!m(json!({"detail": {"status": [{"exists": false}]}})));
         assert!(m(json!({"detail": {"status": [{"exists": true}]}})));
         assert!(m(json!({"detail-type": [{"wildcard": "Step*Status*"}]})));
         assert!(!m(json!({"detail-type": [{"wildcard": "Step*Lambda*"}]})));
         assert!(!m(json!({"source": [{"cidr": "10.0.0.0/24"}]})));
-        assert!(m(json!({"$or": [{"source": ["nope"]}, {"detail": {"status": ["FAILED"]}}]})));
-        assert!(!m(json!({"$or": [{"source": ["nope"]}, {"detail": {"status": ["RUNNING"]}}]})));
+        assert!(m(
+            json!({"$or": [{"source": ["nope"]}, {"detail": {"status": ["FAILED"]}}]})
+        ));
+        assert!(!m(
+            json!({"$or": [{"source": ["nope"]}, {"detail": {"status": ["RUNNING"]}}]})
+        ));
     }
 
     #[test]

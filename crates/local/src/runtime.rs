@@ -285,24 +285,26 @@ async fn build_functions(
         let binary = f.binary.clone().unwrap_or_else(|| f.logical_id.clone());
         let handler = match opts.handler_overrides.get(&binary) {
             Some(h) => h.clone(),
-            None => match crate::handlers::build(&binary, &sdk, &lookup, opts.clock.clone()).await {
-                Some(Ok(h)) => h,
-                Some(Err(e)) => {
-                    return Err(StartError::Function {
-                        function: f.logical_id.clone(),
-                        message: e.to_string(),
-                    })
+            None => {
+                match crate::handlers::build(&binary, &sdk, &lookup, opts.clock.clone()).await {
+                    Some(Ok(h)) => h,
+                    Some(Err(e)) => {
+                        return Err(StartError::Function {
+                            function: f.logical_id.clone(),
+                            message: e.to_string(),
+                        })
+                    }
+                    None => {
+                        return Err(StartError::Function {
+                            function: f.logical_id.clone(),
+                            message: format!(
+                                "no linked handler for bin '{binary}' (linked: {})",
+                                crate::handlers::LINKED.join(", ")
+                            ),
+                        })
+                    }
                 }
-                None => {
-                    return Err(StartError::Function {
-                        function: f.logical_id.clone(),
-                        message: format!(
-                            "no linked handler for bin '{binary}' (linked: {})",
-                            crate::handlers::LINKED.join(", ")
-                        ),
-                    })
-                }
-            },
+            }
         };
         reg.insert(f.clone(), handler);
     }

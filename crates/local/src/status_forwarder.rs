@@ -103,9 +103,7 @@ fn target_payload(rule: &EventRule, event: &Value) -> Option<Value> {
         None | Some("$") => Some(event.clone()),
         Some(path) => {
             let rest = path.strip_prefix("$.")?;
-            rest.split('.')
-                .try_fold(event, |v, k| v.get(k))
-                .cloned()
+            rest.split('.').try_fold(event, |v, k| v.get(k)).cloned()
         }
     }
 }
@@ -129,7 +127,9 @@ pub fn spawn(
     for r in rules {
         match lambdas.lookup(&r.target) {
             Some(f) => targets.push((r, f)),
-            None => tracing::warn!(rule = %r.name, target = %r.target, "event rule target is not a function of this template: ignored"),
+            None => {
+                tracing::warn!(rule = %r.name, target = %r.target, "event rule target is not a function of this template: ignored")
+            }
         }
     }
     handles.push(tokio::spawn(dispatch(rx, targets, queues, origin, stats)));

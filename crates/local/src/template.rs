@@ -415,8 +415,7 @@ pub fn parse(text: &str, base: &Path, opts: &LoadOptions) -> Result<Application,
             }
             "AWS::Events::Rule" => {
                 let p = resolve_all(&scope, id, &props)?;
-                app.event_rules
-                    .extend(rules::rule_resource(id, &p)?);
+                app.event_rules.extend(rules::rule_resource(id, &p)?);
             }
             other => tracing::debug!(resource = %id, kind = other, "not modelled locally"),
         }

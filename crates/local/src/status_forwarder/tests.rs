@@ -164,7 +164,13 @@ async fn events_of_one_execution_keep_their_order() {
     reg.insert(def("F"), recorder(seen.clone(), 0));
     let (tx, rx) = broadcast::channel(256);
     let stats = Arc::new(DeliveryStats::default());
-    let _h = spawn(rx, vec![rule("F", json!({}))], Arc::new(reg), origin(), stats.clone());
+    let _h = spawn(
+        rx,
+        vec![rule("F", json!({}))],
+        Arc::new(reg),
+        origin(),
+        stats.clone(),
+    );
     for i in 0..20 {
         let name = format!("e{}", i % 5);
         let status = if i < 5 { "RUNNING" } else { "SUCCEEDED" };

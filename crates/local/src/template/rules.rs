@@ -46,9 +46,9 @@ fn pattern(owner: &str, v: Option<&Value>) -> Result<Value, TemplateError> {
 fn input(owner: &str, v: Option<&Value>) -> Result<Option<Value>, TemplateError> {
     match v {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => serde_json::from_str(s).map(Some).map_err(|e| {
-            TemplateError::Shape(format!("{owner}: Input is not valid JSON: {e}"))
-        }),
+        Some(Value::String(s)) => serde_json::from_str(s)
+            .map(Some)
+            .map_err(|e| TemplateError::Shape(format!("{owner}: Input is not valid JSON: {e}"))),
         Some(other) => Ok(Some(other.clone())),
     }
 }

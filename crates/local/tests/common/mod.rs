@@ -16,8 +16,11 @@ pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The project template; `LOCAL_TEST_TEMPLATE` points the tests at another one (a draft).
 pub fn template() -> PathBuf {
-    workspace().join("template.yaml")
+    std::env::var_os("LOCAL_TEST_TEMPLATE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("template.yaml"))
 }
 
 pub fn aws_cli() -> PathBuf {
@@ -105,6 +108,27 @@ impl App {
         let r = req.send().await.expect("request");
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Any method; `Value::Null` sends no body.
+    pub async fn call(&self, method: &str, path: &str, body: Value) -> (u16, Value) {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let req = self
+            .http
+            .request(m, self.url(path))
+            .header("x-api-key", KEY);
+        let req = if body.is_null() {
+            req
+        } else {
+            req.body(body.to_string())
+        };
+        let r = req.send().await.expect("request");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        self.call("DELETE", path, Value::Null).await
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
