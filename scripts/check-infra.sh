@@ -8,7 +8,7 @@
 #   - IAM stays least-privilege (no wildcard actions, "*" resources only for log delivery) and
 #     every function logs JSON to its own log group kept LogRetentionDays;
 #   - the README shows a curl command for every route;
-#   - with moto installed, statemachine/tests runs the three machines on moto's ASL interpreter.
+#   - statemachine/tests runs the three machines on moto's ASL interpreter.
 # Every check runs; the script exits 1 if any of them failed.
 set -uo pipefail
 
@@ -330,14 +330,10 @@ for f in "${asl_files[@]}"; do
   fi
 done
 
-# Behaviour of the definitions on an independent interpreter (moto's, from LocalStack), when
-# moto is installed: job records, console defaults, every callback outcome.
-if "$bin/python" -c 'import moto.stepfunctions.parser' 2>/dev/null; then
-  run "state machines run on moto's ASL interpreter (statemachine/tests)" \
-    env PYTHONDONTWRITEBYTECODE=1 "$bin/python" -m unittest discover -s statemachine/tests
-else
-  printf -- '--- SKIPPED: statemachine/tests (moto is not in .venv: pip install "moto[stepfunctions,dynamodb]==5.2.5")\n'
-fi
+# Behaviour of the definitions on an independent interpreter (moto's, from LocalStack):
+# job records, console defaults, every callback outcome. moto comes from requirements-dev.txt.
+run "state machines run on moto's ASL interpreter (statemachine/tests)" \
+  env PYTHONDONTWRITEBYTECODE=1 "$bin/python" -m unittest discover -s statemachine/tests
 
 if [ "${#failures[@]}" -ne 0 ]; then
   printf '\ncheck-infra: %d check(s) failed:\n' "${#failures[@]}" >&2

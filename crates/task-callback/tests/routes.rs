@@ -177,7 +177,12 @@ async fn failure_and_heartbeat() {
     assert_eq!(resp.status_code, 200);
     assert_eq!(body(&resp)["result"], "heartbeat");
     assert_eq!(calls(&h)[2], Call::Heartbeat(SECRET.into()));
-    assert_eq!(h.handle(post("w1", "heartbeat", Some("{}"))).await.status_code, 200);
+    assert_eq!(
+        h.handle(post("w1", "heartbeat", Some("{}")))
+            .await
+            .status_code,
+        200
+    );
 }
 
 #[tokio::test]
