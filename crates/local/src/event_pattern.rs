@@ -104,7 +104,7 @@ fn string_test(arg: &Value, v: &Value, f: fn(&str, &str) -> bool) -> bool {
 
 /// `["<", 10, ">=", 0]`: every comparison must hold.
 fn numeric(conds: &[Value], n: f64) -> bool {
-    if conds.is_empty() || conds.len() % 2 != 0 {
+    if conds.is_empty() || !conds.len().is_multiple_of(2) {
         return false;
     }
     conds.chunks(2).all(|c| {
