@@ -62,6 +62,27 @@ async fn walk(w: &World, query: &[(&str, &str)], limit: &str) -> Vec<String> {
 }
 
 #[tokio::test]
+async fn pagination_keeps_executions_that_started_in_the_same_millisecond() {
+    let w = world();
+    // Step Functions orders ties as it likes (here: insertion order, ARN ascending), so a page
+    // boundary falls between executions the merge would order the other way.
+    for (m, n) in [("Waitable", 3), ("WaitUntil", 2), ("Callback", 1)] {
+        for i in 0..n {
+            w.sfn.add(m, &format!("{m}-{i}"), "RUNNING", T0);
+        }
+    }
+    w.sfn.add("Waitable", "older", "RUNNING", T0 - 1);
+    for limit in ["1", "2", "3", "4"] {
+        let mut seen = walk(&w, &[], limit).await;
+        assert_eq!(seen.len(), 7, "limit {limit}: {seen:?}");
+        assert_eq!(seen.last().map(String::as_str), Some("older"));
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 7, "limit {limit}: no repeats");
+    }
+}
+
+#[tokio::test]
 async fn pagination_returns_every_execution_once_in_order() {
     let w = world();
     // Many on one machine so its pages run dry and refill mid-merge.

@@ -2,9 +2,12 @@
 //! merged newest first.
 //!
 //! The cursor keeps, per machine, the Step Functions token of the page holding its next unread
-//! execution, plus the merge key (startDate, ARN) of the last execution returned. The next
-//! request re-reads those pages and drops everything at or before that key, so no execution is
-//! skipped or repeated, even when new executions start between the two requests.
+//! execution, plus the startDate of the last execution returned and short hashes of the
+//! executions already returned with that very startDate. The next request re-reads those pages
+//! and drops everything newer than that startDate or already returned, so no execution is
+//! skipped or repeated, even when new executions start between the two requests. Ties are kept
+//! by identity rather than by ARN order because Step Functions orders executions that started
+//! in the same millisecond as it likes, and a page boundary may fall between them.
 
 use std::cmp::Reverse;
 use std::collections::VecDeque;
@@ -49,6 +52,31 @@ struct ListCursor {
     p: Vec<Pos>,
     /// Merge key of the last execution returned: (startDate ms, executionArn).
     k: (i64, String),
+    /// Hashes of every execution returned so far whose startDate equals `k.0`.
+    #[serde(default)]
+    r: Vec<String>,
+}
+
+/// Where the previous page stopped: the startDate reached and the executions already returned
+/// with exactly that startDate.
+#[derive(Debug, Clone, Default)]
+struct After {
+    start_ms: i64,
+    returned: Vec<String>,
+}
+
+impl After {
+    fn unread(&self, e: &ExecutionSummary) -> bool {
+        e.start_ms < self.start_ms
+            || (e.start_ms == self.start_ms && !self.returned.contains(&arn_hash(&e.execution_arn)))
+    }
+}
+
+/// Short, stable id of an execution for the cursor (ARNs would make it long).
+fn arn_hash(arn: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(arn.as_bytes());
+    d.iter().take(6).map(|b| format!("{b:02x}")).collect()
 }
 
 type Key = (i64, String);
@@ -107,7 +135,7 @@ async fn fetch(
     src: &mut Source,
     status: Option<&str>,
     limit: i32,
-    after: Option<&Key>,
+    after: Option<&After>,
 ) -> Result<(), ApiError> {
     let page = api
         .sfn
@@ -120,7 +148,7 @@ async fn fetch(
     let mut items: Vec<ExecutionSummary> = page
         .items
         .into_iter()
-        .filter(|e| after.is_none_or(|k| key(e) < *k))
+        .filter(|e| after.is_none_or(|a| a.unread(e)))
         .collect();
     items.sort_by_key(|e| Reverse(key(e)));
     src.buffer = items.into();
@@ -171,7 +199,10 @@ pub async fn list(api: &Api, req: &ApiGatewayProxyRequest) -> Result<Value, ApiE
             ));
         }
     }
-    let after: Option<Key> = cur.as_ref().map(|c| c.k.clone());
+    let after: Option<After> = cur.as_ref().map(|c| After {
+        start_ms: c.k.0,
+        returned: c.r.clone(),
+    });
 
     let mut fetches = 0usize;
     for src in sources.iter_mut().filter(|s| !s.done) {
@@ -240,17 +271,36 @@ pub async fn list(api: &Api, req: &ApiGatewayProxyRequest) -> Result<Value, ApiE
         .collect();
     let more = positions.iter().any(|p| !p.d);
     let next = match (more, out.last()) {
-        (true, Some(last)) => Some(cursor::encode(&ListCursor {
-            s: status.clone(),
-            p: positions,
-            k: key(last),
-        })),
-        // Nothing returned but pages remain (fetch cap): resume from the same key.
-        (true, None) => Some(cursor::encode(&ListCursor {
-            s: status.clone(),
-            p: positions,
-            k: after.unwrap_or((i64::MAX, String::new())),
-        })),
+        (true, Some(last)) => {
+            let mut returned: Vec<String> = match &after {
+                Some(a) if a.start_ms == last.start_ms => a.returned.clone(),
+                _ => Vec::new(),
+            };
+            returned.extend(
+                out.iter()
+                    .filter(|e| e.start_ms == last.start_ms)
+                    .map(|e| arn_hash(&e.execution_arn)),
+            );
+            Some(cursor::encode(&ListCursor {
+                s: status.clone(),
+                p: positions,
+                k: key(last),
+                r: returned,
+            }))
+        }
+        // Nothing returned but pages remain (fetch cap): resume from the same place.
+        (true, None) => {
+            let a = after.unwrap_or(After {
+                start_ms: i64::MAX,
+                returned: Vec::new(),
+            });
+            Some(cursor::encode(&ListCursor {
+                s: status.clone(),
+                p: positions,
+                k: (a.start_ms, String::new()),
+                r: a.returned,
+            }))
+        }
         _ => None,
     };
     let items: Vec<Value> = out

@@ -235,6 +235,25 @@ fn reads_the_project_template() {
             assert!(e.api_key_required, "every route needs the key: {}", e.path);
         }
     }
+    // The status tracker hears about the three machines' executions, and only theirs.
+    let rule = app
+        .event_rules
+        .iter()
+        .find(|r| r.name == "StatusEventsFunction.Events.ExecutionStatusChange")
+        .expect("the status-change rule");
+    let tracker = app.function("StatusEventsFunction").expect("tracker");
+    assert_eq!(rule.target, tracker.arn);
+    let mut arns: Vec<&str> = rule.pattern["detail"]["stateMachineArn"]
+        .as_array()
+        .expect("machine filter")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    arns.sort();
+    let mut machines: Vec<&str> = app.state_machines.iter().map(|m| m.arn.as_str()).collect();
+    machines.sort();
+    assert_eq!(arns, machines);
+    assert_eq!(rule.pattern["source"], serde_json::json!(["aws.states"]));
 }
 
 #[test]
