@@ -382,7 +382,7 @@ async fn query_gsi() {
             "ExpressionAttributeValues": {":s": {"S": "DONE"}, ":p": {"S": "2024-01-05"}}, "Select": "COUNT"})),
         // Items sharing a hash-only index key come in no specified order.
         u("Query", json!({"TableName": t, "IndexName": "KeysIndex", "KeyConditionExpression": "st = :s", "ExpressionAttributeValues": {":s": {"S": "WAIT"}}})),
-        q(json!({"IndexName": "KeysIndex", "KeyConditionExpression": "st = :s", "ExpressionAttributeValues": {":s": {"S": "WAIT"}},
+        u("Query", json!({"TableName": t, "IndexName": "KeysIndex", "KeyConditionExpression": "st = :s", "ExpressionAttributeValues": {":s": {"S": "WAIT"}},
             "Select": "ALL_ATTRIBUTES"})),
         q(json!({"IndexName": "StatusIndex", "KeyConditionExpression": "st = :s", "ExpressionAttributeValues": {":s": {"S": "DONE"}},
             "ConsistentRead": true})),
