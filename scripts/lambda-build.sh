@@ -26,10 +26,11 @@ args=()
 for b in "${bins[@]}"; do args+=(--bin "$b"); done
 cargo lambda build --release "$arch_flag" "${args[@]}"
 
+out_dir="${CARGO_TARGET_DIR:-$root/target}/lambda"
 status=0
 printf '%-18s %12s\n' binary bytes
 for b in "${bins[@]}"; do
-  f="target/lambda/$b/bootstrap"
+  f="$out_dir/$b/bootstrap"
   if [ ! -f "$f" ]; then
     echo "missing $f" >&2
     status=1
