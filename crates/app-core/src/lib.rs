@@ -15,6 +15,8 @@ pub mod requests;
 pub mod sdk;
 pub mod ses;
 pub mod sfn;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{ConfigError, Env};

@@ -6,8 +6,7 @@ use app_core::{FixedClock, JsonHandler, Task};
 use async_trait::async_trait;
 use send_email::{Outbox, SendEmail};
 use serde_json::{json, Value};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 #[derive(Default)]
 struct FakeMailer {
@@ -128,41 +127,14 @@ async fn json_handler_without_sender_logs() {
     assert_eq!(out["delivery"], "log");
 }
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn global_capture() -> &'static Capture {
-    static CAPTURE: std::sync::OnceLock<Capture> = std::sync::OnceLock::new();
-    CAPTURE.get_or_init(|| {
-        let capture = Capture::default();
-        let writer = capture.clone();
-        tracing_subscriber::fmt()
-            .json()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(move || writer.clone())
-            .init();
-        capture
-    })
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn log_outbox_writes_one_structured_record() {
-    let capture = global_capture();
+    let capture = app_core::test_support::global_log_capture();
     let h = Task(SendEmail::<FakeMailer, _>::new(Outbox::Log, clock()));
     let mut i = input();
     i["jobId"] = json!("log-only-job");
     h.invoke_json(i, Default::default()).await.unwrap();
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     let records: Vec<Value> = logs
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())

@@ -6,8 +6,7 @@ use app_core::{JsonHandler, Task};
 use async_trait::async_trait;
 use send_token::{SeededRandom, SendToken};
 use serde_json::{json, Value};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 const SECRET: &str = "AAAAKgAAAAIAAAAAAAAAAW-send-token-secret";
 
@@ -222,38 +221,9 @@ fn success_ratio_config() {
     assert!(send_token::success_ratio_from(&env("x")).is_err());
 }
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// One global subscriber for the whole test binary: tracing caches callsite interest
-/// globally, so a thread-local capture could miss records while other tests run.
-fn global_capture() -> &'static Capture {
-    static CAPTURE: std::sync::OnceLock<Capture> = std::sync::OnceLock::new();
-    CAPTURE.get_or_init(|| {
-        let capture = Capture::default();
-        let writer = capture.clone();
-        tracing_subscriber::fmt()
-            .json()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(move || writer.clone())
-            .init();
-        capture
-    })
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn logs_never_contain_the_token() {
-    let capture = global_capture();
+    let capture = app_core::test_support::global_log_capture();
     let ok = Task(SendToken::new(
         FakeSfn::default(),
         SeededRandom::seeded(3),
@@ -275,7 +245,7 @@ async fn logs_never_contain_the_token() {
     let _ = failing
         .invoke_json(input(json!({})), Default::default())
         .await;
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(logs.contains("token_hash"), "{logs}");
     assert!(!logs.contains(SECRET), "token leaked: {logs}");
 }

@@ -7,8 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use send_wait::SendWait;
 use serde_json::json;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 const SECRET: &str = "AAAAKgAAAAIAAAAAAAAAAW-the-whole-secret-token";
 
@@ -101,38 +100,9 @@ async fn named_errors() {
     assert!(e.error_message.contains("AccessDenied"));
 }
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// One global subscriber for the whole test binary: tracing caches callsite interest
-/// globally, so a thread-local capture could miss records while other tests run.
-fn global_capture() -> &'static Capture {
-    static CAPTURE: std::sync::OnceLock<Capture> = std::sync::OnceLock::new();
-    CAPTURE.get_or_init(|| {
-        let capture = Capture::default();
-        let writer = capture.clone();
-        tracing_subscriber::fmt()
-            .json()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(move || writer.clone())
-            .init();
-        capture
-    })
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn logs_show_the_hash_and_how_to_complete_never_the_token() {
-    let capture = global_capture();
+    let capture = app_core::test_support::global_log_capture();
     handler(false)
         .invoke_json(
             json!({"token": SECRET, "jobId": "cb-9"}),
@@ -149,7 +119,7 @@ async fn logs_show_the_hash_and_how_to_complete_never_the_token() {
     let input: send_wait::Input =
         serde_json::from_value(json!({"token": SECRET, "jobId": "x"})).unwrap();
     tracing::info!(?input, "debug of the input");
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(logs.contains("POST /jobs/cb-9/success"), "{logs}");
     assert!(logs.contains(&TaskToken::new(SECRET).unwrap().short_hash()));
     assert!(!logs.contains(SECRET), "token leaked: {logs}");

@@ -8,8 +8,7 @@ use async_trait::async_trait;
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use aws_lambda_events::encodings::Body;
 use serde_json::{json, Value};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use task_callback::TaskCallback;
 
 const SECRET: &str = "AQCEAAAAKgAAAAMAAAAAAAAAAdSECRETxyz";
@@ -342,38 +341,9 @@ async fn unknown_routes() {
     expect(&h, get, 404, "NotFound", "GET").await;
 }
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// One global subscriber for the whole test binary: tracing caches callsite interest
-/// globally, so a thread-local capture could miss records while other tests run.
-fn global_capture() -> &'static Capture {
-    static CAPTURE: std::sync::OnceLock<Capture> = std::sync::OnceLock::new();
-    CAPTURE.get_or_init(|| {
-        let capture = Capture::default();
-        let writer = capture.clone();
-        tracing_subscriber::fmt()
-            .json()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(move || writer.clone())
-            .init();
-        capture
-    })
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn logs_never_contain_the_token() {
-    let capture = global_capture();
+    let capture = app_core::test_support::global_log_capture();
     for answer in [
         None,
         Some(CallbackError::InvalidToken("Invalid token".into())),
@@ -383,7 +353,7 @@ async fn logs_never_contain_the_token() {
         h.handle(post("w1", "failure", None)).await;
         h.handle(post("w1", "heartbeat", None)).await;
     }
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(logs.contains("token_hash"), "logs carry the hash: {logs}");
     assert!(logs.contains(&TaskToken::new(SECRET).unwrap().short_hash()));
     assert!(!logs.contains(SECRET), "token leaked into logs");
