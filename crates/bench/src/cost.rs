@@ -9,7 +9,7 @@ use serde_json::Value;
 /// are left out so the figure scales linearly.
 pub mod price {
     pub const REGION: &str = "us-east-1";
-    pub const AS_OF: &str = "2025-11";
+    pub const AS_OF: &str = "2026-11";
     /// Step Functions Standard: $0.025 per 1,000 state transitions.
     pub const SFN_TRANSITION: f64 = 0.025 / 1_000.0;
     /// Lambda arm64: $0.0000133334 per GB-second (first 7.5 billion GB-s a month).
@@ -22,6 +22,8 @@ pub mod price {
     pub const DDB_RRU: f64 = 0.125 / 1_000_000.0;
     /// API Gateway REST API: $3.50 per million requests (first 333 million a month).
     pub const APIGW_REST_REQUEST: f64 = 3.50 / 1_000_000.0;
+    /// SES outbound email: $0.10 per 1,000 messages.
+    pub const SES_EMAIL: f64 = 0.10 / 1_000.0;
 }
 
 /// The memory every function is deployed with (template `Globals`).
@@ -90,6 +92,15 @@ pub fn update_units(gsis: usize) -> Units {
     }
 }
 
+/// An update that leaves the index keys alone: the item is still rewritten in every index
+/// (they project ALL attributes), once each.
+pub fn attribute_update_units(gsis: usize) -> Units {
+    Units {
+        wru: 1.0 + gsis as f64,
+        rru: 0.0,
+    }
+}
+
 /// A strongly consistent GetItem (as the adapter reads jobs).
 pub const GET_UNITS: Units = Units { wru: 0.0, rru: 1.0 };
 
@@ -130,6 +141,8 @@ pub struct Workflow {
     /// (binary, billed milliseconds) per invocation.
     pub invocations: Vec<(String, f64)>,
     pub units: Units,
+    /// Emails sent through SES.
+    pub emails: usize,
 }
 
 impl Workflow {
@@ -147,18 +160,19 @@ impl Workflow {
             + self.invocations.len() as f64 * price::LAMBDA_REQUEST
             + self.units.wru * price::DDB_WRU
             + self.units.rru * price::DDB_RRU
-            + self.api_requests as f64 * price::APIGW_REST_REQUEST;
+            + self.api_requests as f64 * price::APIGW_REST_REQUEST
+            + self.emails as f64 * price::SES_EMAIL;
         one * 1_000_000.0
     }
 }
 
 pub fn markdown(workflows: &[Workflow]) -> String {
     let mut out = String::from(
-        "| pattern | state transitions | Lambda invocations | Lambda GB-s (128 MB arm64) | DynamoDB WRU / RRU | API requests | USD per million workflows |\n|---|---|---|---|---|---|---|\n",
+        "| pattern | state transitions | Lambda invocations | Lambda GB-s (128 MB arm64) | DynamoDB WRU / RRU | API requests | SES emails | USD per million workflows |\n|---|---|---|---|---|---|---|---|\n",
     );
     for w in workflows {
         out.push_str(&format!(
-            "| {} | {} | {} ({}) | {:.6} | {} / {} | {} | {:.2} |\n",
+            "| {} | {} | {} ({}) | {:.6} | {} / {} | {} | {} | {:.2} |\n",
             w.name,
             w.transitions,
             w.invocations.len(),
@@ -171,11 +185,12 @@ pub fn markdown(workflows: &[Workflow]) -> String {
             w.units.wru,
             w.units.rru,
             w.api_requests,
+            w.emails,
             w.per_million()
         ));
     }
     out.push_str(&format!(
-        "\nPrices ({}, on-demand, as of {}): Step Functions Standard ${}/1,000 transitions; Lambda arm64 ${}/GB-s and ${}/million requests; DynamoDB ${}/million WRU and ${}/million RRU; API Gateway REST ${}/million requests. Free tiers excluded. Durations are the measured warm medians, billed rounded up to 1 ms; cold starts (billed init) add to the first invocation of each sandbox only. Each job write is under 1 KB and touches both GSIs (put: 1 + 1 per index; update that changes index keys: 1 + 2 per index); job reads are strongly consistent GetItem (1 RRU). Polling `GET /status` is not included.\n",
+        "\nPrices ({}, on-demand, as of {}): Step Functions Standard ${}/1,000 transitions; Lambda arm64 ${}/GB-s and ${}/million requests; DynamoDB ${}/million WRU and ${}/million RRU; API Gateway REST ${}/million requests; SES ${}/1,000 emails. Free tiers excluded. Durations are the measured warm medians, billed rounded up to 1 ms; cold starts (billed init) add to the first invocation of each sandbox only. Each execution sends two status-change events (RUNNING, then its end) to EventBridge, free for AWS service events on the default bus; each invokes status-events, which reads the job (GetItem) and updates it. Each job write is under 1 KB and touches both GSIs, which project all attributes (put: 1 + 1 per index; update that changes index keys: 1 + 2 per index; other updates: 1 + 1 per index); job reads are strongly consistent GetItem (1 RRU). The wait-until email is counted as sent: with `SenderAddress` empty it is a log record and the workflow costs ${:.2} less per million. Not included: polling `GET /status`, CloudWatch Logs ingestion and X-Ray traces (both depend on log level and sampling), and the optional SNS notification of failed executions.\n",
         price::REGION,
         price::AS_OF,
         price::SFN_TRANSITION * 1000.0,
@@ -184,6 +199,8 @@ pub fn markdown(workflows: &[Workflow]) -> String {
         price::DDB_WRU * 1e6,
         price::DDB_RRU * 1e6,
         price::APIGW_REST_REQUEST * 1e6,
+        price::SES_EMAIL * 1e3,
+        price::SES_EMAIL * 1e6,
     ));
     out
 }
@@ -254,10 +271,11 @@ mod tests {
             api_requests: 1,
             invocations: vec![("a".into(), 1.2)],
             units: Units { wru: 2.0, rru: 1.0 },
+            emails: 1,
         };
         // 2 ms billed at 0.125 GB.
         assert!((w.gb_seconds() - 0.002 * 0.125).abs() < 1e-12);
-        let expected = 4.0 * 25.0 + 0.00025 * 13.3334 + 0.2 + 2.0 * 0.625 + 0.125 + 3.5;
+        let expected = 4.0 * 25.0 + 0.00025 * 13.3334 + 0.2 + 2.0 * 0.625 + 0.125 + 3.5 + 100.0;
         assert!(
             (w.per_million() - expected).abs() < 1e-6,
             "{}",

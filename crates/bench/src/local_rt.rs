@@ -317,7 +317,7 @@ pub async fn waiting_phase(root: &Path, n: usize) -> Result<Value, LocalError> {
     let at = (Utc::now() + chrono::Duration::hours(1)).to_rfc3339_opts(SecondsFormat::Millis, true);
     let t0 = Instant::now();
     let sfn = rt.sfn.clone();
-    let ok = stream::iter(0..n)
+    let started: Vec<String> = stream::iter(0..n)
         .map(|i| {
             let sfn = sfn.clone();
             let arn = arn.clone();
@@ -330,18 +330,51 @@ pub async fn waiting_phase(root: &Path, n: usize) -> Result<Value, LocalError> {
                     json!({"stateMachineArn": arn, "name": name, "input": input}),
                 )
                 .await
-                .is_ok()
+                .ok()
+                .and_then(|v| {
+                    v.get("executionArn")
+                        .and_then(Value::as_str)
+                        .map(String::from)
+                })
             }
         })
         .buffer_unordered(256)
-        .filter(|ok| futures::future::ready(*ok))
-        .count()
+        .filter_map(futures::future::ready)
+        .collect()
         .await;
+    let ok = started.len();
     let start_secs = t0.elapsed().as_secs_f64();
-    // Let every execution reach its Wait (the putItem before it runs on the engine's tasks).
-    let running = json!({"stateMachineArn": arn, "statusFilter": "RUNNING", "maxResults": 1});
-    let _ = rt.sfn.handle("ListExecutions", running).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Measure only once every execution is parked in its Wait (the table writes before it
+    // run on the engine's tasks): the newest history event of each is WaitStateEntered.
+    let mut pending = started;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while !pending.is_empty() && Instant::now() < deadline {
+        let mut still = Vec::new();
+        for exec in pending {
+            let last = rt
+                .sfn
+                .handle(
+                    "GetExecutionHistory",
+                    json!({"executionArn": exec, "reverseOrder": true, "maxResults": 1}),
+                )
+                .await
+                .ok()
+                .and_then(|h| {
+                    h.pointer("/events/0/type")
+                        .and_then(Value::as_str)
+                        .map(String::from)
+                });
+            if last.as_deref() != Some("WaitStateEntered") {
+                still.push(exec);
+            }
+        }
+        pending = still;
+        if !pending.is_empty() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    let not_waiting = pending.len();
+    let settle_secs = t0.elapsed().as_secs_f64() - start_secs;
     let (hwm, after) = crate::machine::memory_mb("self");
     let listed = rt
         .dynamo
@@ -354,7 +387,9 @@ pub async fn waiting_phase(root: &Path, n: usize) -> Result<Value, LocalError> {
         .and_then(|v| v.pointer("/Table/ItemCount").and_then(Value::as_u64));
     Ok(json!({
         "started": ok,
+        "not_waiting": not_waiting,
         "start_seconds": start_secs,
+        "settle_seconds": settle_secs,
         "rss_before_mb": before,
         "rss_after_mb": after,
         "hwm_mb": hwm,
