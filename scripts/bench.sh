@@ -41,7 +41,7 @@ if [ -z "${BENCH_SKIP_CROSS:-}" ]; then
             (cd "$dir/$b" && zip -q -9 bootstrap.zip bootstrap)
           fi
         done
-        lambda_args+=("--lambda-${arch/-/_}" "$dir")
+        lambda_args+=("--lambda-$arch" "$dir")
       else
         echo "cargo lambda build --$arch failed: no size rows for $arch" >&2
       fi

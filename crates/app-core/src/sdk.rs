@@ -2,6 +2,7 @@
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
 /// The roots every AWS service endpoint chains to: Amazon Trust Services' Amazon Root CA 1-4
 /// and the Starfield Services root that cross-signs them (as shipped in the Mozilla CA bundle).
@@ -51,18 +52,25 @@ pub async fn load() -> SdkConfig {
 
 /// [`load`] with an explicit trust store.
 pub async fn load_with(roots: Roots) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client(roots))
+        .load()
+        .await
+}
+
+/// The HTTP(S) client the SDK clients share: rustls with the ring provider (the SDK crates
+/// are built without their default client, whose aws-lc adds about a megabyte to a
+/// bootstrap), trusting `roots`. Plain `http://` endpoints, like the local runtime's, need
+/// no TLS and use the same client.
+pub fn http_client(roots: Roots) -> SharedHttpClient {
     let tls_context = TlsContext::builder()
         .with_trust_store(roots.trust_store())
         .build()
         .expect("a TLS context without extra server names always builds");
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
         .tls_context(tls_context)
-        .build_https();
-    aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http)
-        .load()
-        .await
+        .build_https()
 }
 
 #[cfg(test)]

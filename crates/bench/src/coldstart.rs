@@ -50,7 +50,7 @@ pub fn pick_event(events_dir: &Path, binary: &str) -> Option<(String, Vec<u8>)> 
         .filter(|n| !n.contains("malformed"))
         .collect();
     names.sort();
-    let preferred = ["jobs", "list", "heartbeat", "start"];
+    let preferred = ["jobs", "list", "heartbeat", "start", "succeeded"];
     let name = preferred
         .iter()
         .find_map(|p| {

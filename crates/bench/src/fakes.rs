@@ -14,11 +14,12 @@ use app_core::ports::{
 use app_core::{Api, JsonHandler, SystemClock, Task};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use executions::ports as exec_ports;
 use serde_json::Value;
 
 use crate::coldstart::Target;
 use crate::stats::{us, Spread};
-use crate::table::Row;
+use crate::table::{Column, Row};
 
 /// Every port at once: a job waiting for its callback, a page of 20 jobs, and calls that
 /// succeed.
@@ -131,6 +132,163 @@ impl Random for Fake {
 }
 
 /// The handler of `binary` over fakes, built as its `json_handler` builds it over AWS.
+/// Step Functions and the job table as `executions` sees them: 20 finished executions per
+/// machine, each described and stoppable, histories of a few events.
+struct FakeSfn;
+
+#[async_trait]
+impl executions::ports::StepFunctions for FakeSfn {
+    async fn list_executions(
+        &self,
+        state_machine_arn: &str,
+        _status: Option<&str>,
+        max_results: i32,
+        _next_token: Option<&str>,
+    ) -> Result<exec_ports::ListPage, exec_ports::SfnError> {
+        let n = usize::try_from(max_results).unwrap_or(20).clamp(1, 20);
+        let items = (0..n)
+            .map(|i| exec_ports::ExecutionSummary {
+                execution_arn: format!(
+                    "{}:job-{i}",
+                    state_machine_arn.replacen(":stateMachine:", ":execution:", 1)
+                ),
+                state_machine_arn: state_machine_arn.to_string(),
+                name: format!("job-{i}"),
+                status: "SUCCEEDED".into(),
+                start_ms: 1_800_000_000_000 - i as i64 * 1000,
+                stop_ms: Some(1_800_000_000_500 - i as i64 * 1000),
+            })
+            .collect();
+        Ok(exec_ports::ListPage {
+            items,
+            next_token: None,
+        })
+    }
+
+    async fn describe_execution(
+        &self,
+        execution_arn: &str,
+    ) -> Result<Option<exec_ports::ExecutionDetail>, exec_ports::SfnError> {
+        let name = execution_arn
+            .rsplit(':')
+            .next()
+            .unwrap_or("job")
+            .to_string();
+        let machine = execution_arn
+            .rsplit_once(':')
+            .map(|(m, _)| m.replacen(":execution:", ":stateMachine:", 1))
+            .unwrap_or_default();
+        Ok(Some(exec_ports::ExecutionDetail {
+            execution_arn: execution_arn.to_string(),
+            state_machine_arn: machine,
+            name,
+            status: "RUNNING".into(),
+            start_ms: 1_800_000_000_000,
+            input: Some("{}".into()),
+            ..Default::default()
+        }))
+    }
+
+    async fn get_execution_history(
+        &self,
+        _execution_arn: &str,
+        _max_results: i32,
+        _next_token: Option<&str>,
+        _reverse_order: bool,
+    ) -> Result<exec_ports::HistoryPage, exec_ports::SfnError> {
+        let events = ["ExecutionStarted", "TaskStateEntered", "WaitStateEntered"]
+            .iter()
+            .enumerate()
+            .map(|(i, t)| exec_ports::HistoryEvent {
+                id: i as i64 + 1,
+                previous_event_id: (i > 0).then_some(i as i64),
+                timestamp_ms: 1_800_000_000_000 + i as i64,
+                event_type: (*t).to_string(),
+                details: serde_json::Map::new(),
+            })
+            .collect();
+        Ok(exec_ports::HistoryPage {
+            events,
+            next_token: None,
+        })
+    }
+
+    async fn stop_execution(
+        &self,
+        _execution_arn: &str,
+        _error: &str,
+        _cause: &str,
+    ) -> Result<bool, exec_ports::SfnError> {
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl exec_ports::JobStore for FakeSfn {
+    async fn get_job(
+        &self,
+        id: &str,
+    ) -> Result<Option<serde_json::Map<String, Value>>, exec_ports::StoreError> {
+        let mut m = serde_json::Map::new();
+        m.insert("Id".into(), Value::String(id.to_string()));
+        m.insert("ProcessStatus".into(), Value::String("STARTED".into()));
+        Ok(Some(m))
+    }
+
+    async fn request_cancel(
+        &self,
+        _id: &str,
+        _pattern: &str,
+        _execution_arn: &str,
+        now: &str,
+    ) -> Result<exec_ports::CancelWrite, exec_ports::StoreError> {
+        Ok(exec_ports::CancelWrite::Requested {
+            requested_at: now.to_string(),
+        })
+    }
+}
+
+#[async_trait]
+impl exec_ports::Starter for FakeSfn {
+    async fn start(&self, _request: Value) -> Result<Value, String> {
+        Ok(serde_json::json!({"statusCode": 202, "body": "{}"}))
+    }
+}
+
+/// The job record as `status-events` sees it: always the one before the event, so every
+/// event is applied (read, conditional write).
+struct FakeStatusStore;
+
+#[async_trait]
+impl status_events::ports::StatusStore for FakeStatusStore {
+    async fn get(
+        &self,
+        _id: &str,
+    ) -> Result<Option<status_events::ports::JobSnapshot>, status_events::ports::StoreError> {
+        Ok(Some(status_events::ports::JobSnapshot {
+            process_status: Some("STARTED".into()),
+            ..Default::default()
+        }))
+    }
+
+    async fn apply(
+        &self,
+        _id: &str,
+        _expected: Option<&status_events::ports::JobSnapshot>,
+        _update: &status_events::ports::StatusUpdate,
+    ) -> Result<bool, status_events::ports::StoreError> {
+        Ok(true)
+    }
+
+    async fn mark_notified(
+        &self,
+        _id: &str,
+        _at: &str,
+    ) -> Result<bool, status_events::ports::StoreError> {
+        Ok(true)
+    }
+}
+
 pub fn handler(
     binary: &str,
     env: &BTreeMap<String, String>,
@@ -165,6 +323,30 @@ pub fn handler(
             Fake::new(),
             Fake::new(),
         ))),
+        "executions" => {
+            let cfg = executions::Config::from_lookup(&lookup).map_err(|e| e.to_string())?;
+            let fake = Arc::new(FakeSfn);
+            Arc::new(executions::Handler {
+                api: executions::Api {
+                    cfg,
+                    sfn: fake.clone(),
+                    jobs: fake.clone(),
+                    starter: fake,
+                    timer: Arc::new(exec_ports::SystemTimer),
+                },
+            })
+        }
+        "status-events" => {
+            let cfg = status_events::Config::from_lookup(&lookup).map_err(|e| e.to_string())?;
+            Arc::new(status_events::Handler {
+                tracker: status_events::StatusTracker {
+                    store: Arc::new(FakeStatusStore),
+                    notifier: None,
+                    machines: cfg.machines,
+                    clock: Arc::new(SystemClock),
+                },
+            })
+        }
         other => return Err(format!("no fakes for {other}")),
     };
     Ok(h)
@@ -205,19 +387,22 @@ pub async fn rows(targets: &[Target], rows: &mut Vec<Row>) {
             }
         }
         match Spread::of(&samples) {
-            Some(s) => rows.push(Row::new(
-                format!("{figure} ({})", t.event_name),
-                format!(
-                    "{:.1} µs median, {:.1} µs p95{}",
-                    s.median,
-                    s.p95,
-                    if errors > 0 {
-                        format!(" ({errors} error answers)")
-                    } else {
-                        String::new()
-                    }
-                ),
-            )),
+            Some(s) => rows.push(
+                Row::new(
+                    format!("{figure} ({})", t.event_name),
+                    format!(
+                        "{:.1} µs median, {:.1} µs p95{}",
+                        s.median,
+                        s.p95,
+                        if errors > 0 {
+                            format!(" ({errors} error answers)")
+                        } else {
+                            String::new()
+                        }
+                    ),
+                )
+                .cell(&t.binary, Column::WarmFakes, format!("{:.1} µs", s.median)),
+            ),
             None => rows.push(Row::missing(figure, "no samples")),
         }
     }

@@ -21,7 +21,7 @@ use clap::Parser;
 use serde_json::Value;
 
 use stats::{ms, Spread};
-use table::Row;
+use table::{Column, Row};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -69,6 +69,10 @@ fn fmt_spread(s: &Spread, unit: &str) -> String {
         "{:.2} {unit} median, {:.2} {unit} p95 (n={})",
         s.median, s.p95, s.n
     )
+}
+
+fn short_spread(s: &Spread, unit: &str) -> String {
+    format!("{:.2} / {:.2} {unit}", s.median, s.p95)
 }
 
 fn mb(bytes: u64) -> f64 {
@@ -119,11 +123,22 @@ fn main() -> std::process::ExitCode {
             table::render_markdown(&rows.table),
             rows.cost_markdown
         );
-        let doc = root.join("docs").join("benchmarks.md");
-        if let Err(e) = table::write_doc(&doc, &generated) {
-            eprintln!("cannot write {}: {e}", doc.display());
-        } else {
-            println!("wrote {}", doc.display());
+        // The README gets the same run, one line per handler, with a pointer to the details.
+        let summary = format!(
+            "Latest run: {when}, on {machine}. Every row and how it is measured: \
+             [docs/benchmarks.md](docs/benchmarks.md).\n\n{}\n**Cost on AWS, on paper**\n\n{}",
+            table::render_summary(&rows.table),
+            rows.cost_markdown
+        );
+        for (file, text) in [
+            (root.join("docs").join("benchmarks.md"), &generated),
+            (root.join("README.md"), &summary),
+        ] {
+            if let Err(e) = table::write_doc(&file, text) {
+                eprintln!("cannot write {}: {e}", file.display());
+            } else {
+                println!("wrote {}", file.display());
+            }
         }
     }
     std::process::ExitCode::SUCCESS
@@ -308,9 +323,15 @@ fn sizes(cli: &Cli, release: &Path, targets: &[coldstart::Target], rows: &mut Ve
                     let z = zip
                         .map(|z| format!("{:.2} MB", mb(z)))
                         .unwrap_or_else(|_| "no zip".into());
+                    let column = if arch == "arm64" {
+                        Column::Arm64
+                    } else {
+                        Column::X86_64
+                    };
                     rows.push(
                         Row::new(figure, format!("{:.2} MB, zip {z}", mb(b)))
-                            .target("< 6 MB binary", mb(b) < LIMIT_MB),
+                            .target("< 6 MB binary", mb(b) < LIMIT_MB)
+                            .cell(&t.binary, column, format!("{:.2} MB / {z}", mb(b))),
                     );
                 }
                 Err(e) => rows.push(Row::missing(figure, e)),
@@ -392,7 +413,9 @@ async fn cold_starts(
         let figure = format!("{} cold start: spawn -> first `next` (init)", t.binary);
         match (Spread::of(&init), failure) {
             (Some(s), _) => rows.push(
-                Row::new(figure, fmt_spread(&s, "ms")).target("median < 3 ms", s.median < 3.0),
+                Row::new(figure, fmt_spread(&s, "ms"))
+                    .target("median < 3 ms", s.median < 3.0)
+                    .cell(&t.binary, Column::Init, short_spread(&s, "ms")),
             ),
             (None, e) => {
                 rows.push(Row::missing(figure, e.unwrap_or_default()));
@@ -405,13 +428,16 @@ async fn cold_starts(
             } else {
                 String::new()
             };
-            rows.push(Row::new(
-                format!(
-                    "{} cold start: spawn -> first response ({})",
-                    t.binary, t.event_name
-                ),
-                format!("{}{note}", fmt_spread(&s, "ms")),
-            ));
+            rows.push(
+                Row::new(
+                    format!(
+                        "{} cold start: spawn -> first response ({})",
+                        t.binary, t.event_name
+                    ),
+                    format!("{}{note}", fmt_spread(&s, "ms")),
+                )
+                .cell(&t.binary, Column::FirstResponse, short_spread(&s, "ms")),
+            );
         }
         let mut peak = None;
         let run = coldstart::run_once(
@@ -436,21 +462,29 @@ async fn cold_starts(
                 let served = o.responses + o.errors;
                 if let Some(s) = Spread::of(&d) {
                     warm.insert(t.binary.clone(), s.median);
-                    rows.push(Row::new(
-                        format!(
-                            "{} warm invoke via Runtime API (event -> answer, AWS calls to local)",
-                            t.binary
+                    rows.push(
+                        Row::new(
+                            format!(
+                                "{} warm invoke via Runtime API (event -> answer, AWS calls to local)",
+                                t.binary
+                            ),
+                            format!(
+                                "{:.0} µs median, {:.0} µs p95",
+                                s.median * 1000.0,
+                                s.p95 * 1000.0
+                            ),
+                        )
+                        .cell(
+                            &t.binary,
+                            Column::WarmLocal,
+                            format!("{:.0} µs", s.median * 1000.0),
                         ),
-                        format!(
-                            "{:.0} µs median, {:.0} µs p95",
-                            s.median * 1000.0,
-                            s.p95 * 1000.0
-                        ),
-                    ));
+                    );
                 }
                 rows.push(
                     Row::new(figure, format!("{p:.1} MB VmHWM ({served} served)"))
-                        .target("< 20 MB", p < 20.0),
+                        .target("< 20 MB", p < 20.0)
+                        .cell(&t.binary, Column::PeakRss, format!("{p:.1} MB")),
                 );
             }
             (Ok(_), None) => rows.push(Row::missing(figure, "cannot read /proc/<pid>/status")),

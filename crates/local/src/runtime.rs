@@ -119,6 +119,9 @@ async fn sdk_config(aws_addr: SocketAddr, region: &str) -> aws_config::SdkConfig
         .endpoint_url(format!("http://{aws_addr}"))
         .region(aws_config::Region::new(region.to_string()))
         .credentials_provider(creds)
+        .http_client(app_core::sdk::http_client(
+            app_core::sdk::Roots::AmazonTrustServices,
+        ))
         .load()
         .await
 }
