@@ -52,10 +52,22 @@ pub async fn load() -> SdkConfig {
 
 /// [`load`] with an explicit trust store.
 pub async fn load_with(roots: Roots) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http_client(roots))
-        .load()
-        .await
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).http_client(http_client(roots));
+    // Lambda puts the region and the role's credentials in environment variables, the first
+    // place the default chains look. Naming them skips building the rest of the chains at
+    // init (profile files, web identity with its STS client, container and IMDS providers);
+    // elsewhere, without them, the default chains apply as usual.
+    if let Some(region) = env("AWS_REGION") {
+        loader = loader.region(aws_config::Region::new(region));
+    }
+    if env("AWS_ACCESS_KEY_ID").is_some() && env("AWS_SECRET_ACCESS_KEY").is_some() {
+        loader = loader.credentials_provider(
+            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+        );
+    }
+    loader.load().await
 }
 
 /// The HTTP(S) client the SDK clients share: rustls with the ring provider (the SDK crates
