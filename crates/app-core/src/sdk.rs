@@ -46,15 +46,13 @@ impl Roots {
 /// pool). Nothing here touches the network: in Lambda region and credentials come
 /// from the environment.
 pub async fn load() -> SdkConfig {
-    let env = |k: &str| std::env::var(k).ok();
-    load_with(Roots::from_env(&env)).await
+    load_from(&|k: &str| std::env::var(k).ok().filter(|v| !v.is_empty())).await
 }
 
-/// [`load`] with an explicit trust store.
-pub async fn load_with(roots: Roots) -> SdkConfig {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let mut loader =
-        aws_config::defaults(BehaviorVersion::latest()).http_client(http_client(roots));
+/// [`load`] with the environment read through `env` (set, non-empty variables only).
+async fn load_from(env: &dyn Fn(&str) -> Option<String>) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client(Roots::from_env(env)));
     // Lambda puts the region and the role's credentials in environment variables, the first
     // place the default chains look. Naming them skips building the rest of the chains at
     // init (profile files, web identity with its STS client, container and IMDS providers);

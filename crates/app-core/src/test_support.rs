@@ -42,3 +42,30 @@ pub fn global_log_capture() -> &'static LogCapture {
         capture
     })
 }
+
+/// The repository's sample events for one handler: every `events/<handler>.*.json`, parsed,
+/// with its file name, in name order. Panics (fails the test) on an unreadable or invalid file.
+pub fn sample_events(handler: &str) -> Vec<(String, serde_json::Value)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events");
+    let prefix = format!("{handler}.");
+    let mut events: Vec<(String, serde_json::Value)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .flatten()
+        .map(|entry| {
+            (
+                entry.file_name().to_string_lossy().into_owned(),
+                entry.path(),
+            )
+        })
+        .filter(|(name, _)| name.starts_with(&prefix) && name.ends_with(".json"))
+        .map(|(name, path)| {
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+            let event =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name} is not JSON: {e}"));
+            (name, event)
+        })
+        .collect();
+    events.sort_by(|a, b| a.0.cmp(&b.0));
+    events
+}

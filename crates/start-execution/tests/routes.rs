@@ -544,7 +544,6 @@ async fn json_handler_needs_its_configuration() {
 #[tokio::test]
 async fn sample_events_are_understood() {
     use app_core::{Api, JsonHandler};
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events");
     let h = Api(StartExecution::new(
         config(),
         FakeSfn::default(),
@@ -552,21 +551,14 @@ async fn sample_events_are_understood() {
         FixedClock::new(parse_rfc3339("2026-11-21T00:00:00Z").unwrap()),
     ));
     let mut seen = 0;
-    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.starts_with("start-execution.") || !name.ends_with(".json") {
-            continue;
-        }
+    for (name, event) in app_core::test_support::sample_events("start-execution") {
         seen += 1;
-        let event: Value =
-            serde_json::from_str(&std::fs::read_to_string(entry.path()).unwrap()).unwrap();
         let out = h.invoke_json(event, Default::default()).await.unwrap();
         let expected = if name.contains("malformed") { 400 } else { 202 };
         assert_eq!(out["statusCode"], expected, "{name}: {out}");
     }
     assert!(
         seen >= 3,
-        "found only {seen} start-execution events in {}",
-        dir.display()
+        "found only {seen} start-execution events in events/"
     );
 }

@@ -391,7 +391,6 @@ async fn json_handler_needs_its_configuration() {
 #[tokio::test]
 async fn sample_events_are_understood() {
     use app_core::{Api, JsonHandler};
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events");
     let mut t = table();
     t.jobs.push(job(
         "order-1234-ship",
@@ -400,14 +399,8 @@ async fn sample_events_are_understood() {
     ));
     let h = Api(Status::new(t));
     let mut seen = 0;
-    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.starts_with("status.") || !name.ends_with(".json") {
-            continue;
-        }
+    for (name, event) in app_core::test_support::sample_events("status") {
         seen += 1;
-        let event: Value =
-            serde_json::from_str(&std::fs::read_to_string(entry.path()).unwrap()).unwrap();
         let out = h.invoke_json(event, Default::default()).await.unwrap();
         assert_eq!(out["statusCode"], 200, "{name}: {out}");
     }

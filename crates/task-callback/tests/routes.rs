@@ -383,7 +383,6 @@ async fn json_handler_needs_its_configuration() {
 #[tokio::test]
 async fn sample_events_are_understood() {
     use app_core::{Api, JsonHandler};
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events");
     let mut jobs = jobs();
     jobs.0.push(Job {
         id: "approve-o-1234".into(),
@@ -393,14 +392,8 @@ async fn sample_events_are_understood() {
     });
     let h = Api(TaskCallback::new(jobs, FakeSfn::default()));
     let mut seen = 0;
-    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.starts_with("task-callback.") || !name.ends_with(".json") {
-            continue;
-        }
+    for (name, event) in app_core::test_support::sample_events("task-callback") {
         seen += 1;
-        let event: Value =
-            serde_json::from_str(&std::fs::read_to_string(entry.path()).unwrap()).unwrap();
         let out = h.invoke_json(event, Default::default()).await.unwrap();
         assert_eq!(out["statusCode"], 200, "{name}: {out}");
     }
