@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Checks the deployable description of the application without deploying it:
-#   - cfn-lint and `sam validate --lint` on template.yaml;
+#   - cfn-lint (with the cfn-lint-serverless rules), `sam validate --lint` and checkov on
+#     template.yaml, with zero findings: the few checks that do not apply are skipped below by
+#     ID, each with its reason;
 #   - every statemachine/*.asl.json: placeholders match the template's DefinitionSubstitutions,
 #     valid JSON before and after substitution, statelint on both forms;
 #   - every events/*.json parses; API events have the API Gateway REST proxy shape and cover
 #     every route of the template; every handler binary has at least one sample event;
 #   - IAM stays least-privilege (no wildcard actions, "*" resources only for log delivery) and
 #     every function logs JSON to its own log group kept LogRetentionDays;
+#   - the hardening the skipped checks cannot see: every log group kept LogRetentionDays, API
+#     access logs as JSON, every queue encrypted, queue policies scoped to one source ARN, and
+#     asynchronously invoked functions with an on-failure destination and a rule dead-letter queue;
 #   - the README shows a curl command for every route;
 #   - statemachine/tests runs the three machines on moto's ASL interpreter.
 # Every check runs; the script exits 1 if any of them failed.
@@ -30,6 +35,24 @@ for tool in python cfn-lint sam statelint; do
     exit 1
   fi
 done
+if ! "$bin/python" -c 'import cfn_lint_serverless' 2>/dev/null; then
+  echo "check-infra: cfn-lint-serverless is missing (install requirements-dev.txt into .venv)" >&2
+  exit 1
+fi
+
+# checkov pins boto3 exactly (3.3.30: boto3==1.35.49), and so do the SAM CLI (boto3[crt]==1.43.108)
+# and the aws CLI (botocore): no single environment satisfies both, so checkov gets its own
+# virtualenv inside .venv, from requirements-checkov.txt. With the pin already installed pip
+# does not go to the network.
+checkov_env="$root/.venv/checkov"
+if [ ! -x "$checkov_env/bin/python" ] && ! "$bin/python" -m venv "$checkov_env"; then
+  echo "check-infra: cannot create $checkov_env" >&2
+  exit 1
+fi
+if ! "$checkov_env/bin/pip" install -q --disable-pip-version-check -r requirements-checkov.txt; then
+  echo "check-infra: pip could not install requirements-checkov.txt into $checkov_env" >&2
+  exit 1
+fi
 
 failures=()
 run() {
@@ -132,13 +155,34 @@ def statements(policy):
         yield from policy["Statement"]
 
 
+def policy_statements(policy):
+    """Statements of a SAM Policies item or of an IAM role's inline policy."""
+    if isinstance(policy, dict) and "PolicyDocument" in policy:
+        yield from policy["PolicyDocument"].get("Statement", [])
+    else:
+        yield from statements(policy)
+
+
+# AWS managed policies a role may carry (by name after "policy/"), each for a stated reason.
+ALLOWED_MANAGED_POLICIES = {
+    # API Gateway's account-level role: the CloudWatch Logs actions stage logging needs.
+    "service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+}
 for name, r in sorted(resources.items()):
-    if r.get("Type") not in ("AWS::Serverless::Function", "AWS::Serverless::StateMachine"):
+    if r.get("Type") != "AWS::IAM::Role":
+        continue
+    for arn in r.get("Properties", {}).get("ManagedPolicyArns", []) or []:
+        text = arn.get("Fn::Sub") if isinstance(arn, dict) else arn
+        if not isinstance(text, str) or text.split(":policy/", 1)[-1] not in ALLOWED_MANAGED_POLICIES:
+            err(name + ": managed policy " + json.dumps(arn) + " is not one this stack allows")
+
+for name, r in sorted(resources.items()):
+    if r.get("Type") not in ("AWS::Serverless::Function", "AWS::Serverless::StateMachine", "AWS::IAM::Role"):
         continue
     for policy in r.get("Properties", {}).get("Policies", []) or []:
         if isinstance(policy, str):
             err(name + ": managed policy " + policy + " is broader than this stack needs")
-        for st in statements(policy):
+        for st in policy_statements(policy):
             actions = st.get("Action", [])
             actions = [actions] if isinstance(actions, str) else actions
             for action in actions:
@@ -156,6 +200,107 @@ for name, fn in sorted(functions.items()):
         err(name + ": LoggingConfig needs LogFormat JSON and LogGroup: !Ref <an AWS::Logs::LogGroup>")
     elif target.get("Properties", {}).get("RetentionInDays") != {"Ref": "LogRetentionDays"}:
         err(name + ": its log group must keep logs LogRetentionDays")
+
+# --- hardening: what the checks skipped by ID (below the Python) are after, done this template's way.
+def getatt_arn(v):
+    """!GetAtt X.Arn -> X (else None)."""
+    if isinstance(v, dict) and "Fn::GetAtt" in v:
+        t = v["Fn::GetAtt"]
+        res, att = t if isinstance(t, list) else t.split(".", 1)
+        return res if att == "Arn" else None
+    return None
+
+
+# Every log group is kept LogRetentionDays and goes with the stack.
+for name, r in sorted(resources.items()):
+    if r.get("Type") != "AWS::Logs::LogGroup":
+        continue
+    if r.get("Properties", {}).get("RetentionInDays") != {"Ref": "LogRetentionDays"}:
+        err(name + ": a log group keeps logs LogRetentionDays")
+    if r.get("DeletionPolicy") != "Delete" or r.get("UpdateReplacePolicy") != "Delete":
+        err(name + ": a log group has DeletionPolicy and UpdateReplacePolicy Delete")
+
+# API stages write access logs as JSON to a log group of the stack, and never the key itself.
+ACCESS_LOG_FIELDS = ("requestId", "ip", "caller", "apiKeyId", "requestTime", "httpMethod",
+                     "resourcePath", "status", "protocol", "responseLength")
+for name, r in sorted(resources.items()):
+    if r.get("Type") != "AWS::Serverless::Api":
+        continue
+    setting = r.get("Properties", {}).get("AccessLogSetting") or {}
+    group = getatt_arn(setting.get("DestinationArn"))
+    if resources.get(group, {}).get("Type") != "AWS::Logs::LogGroup":
+        err(name + ": AccessLogSetting.DestinationArn must be !GetAtt <an AWS::Logs::LogGroup>.Arn")
+    fmt = setting.get("Format")
+    if not isinstance(fmt, str):
+        err(name + ": AccessLogSetting.Format must be a plain string")
+        continue
+    if re.search(r"\$context\.identity\.apiKey(?!Id)", fmt):
+        err(name + ": the access log must not contain the API key itself (log apiKeyId)")
+    # Every value quoted: API Gateway writes - for a missing value, which would break bare numbers.
+    try:
+        record = json.loads(re.sub(r"\$context\.[A-Za-z.]+", "x", fmt))
+    except ValueError as e:
+        err(name + ": AccessLogSetting.Format is not one JSON object with every value quoted: " + str(e))
+        continue
+    for field in ACCESS_LOG_FIELDS:
+        if field not in record:
+            err(name + ": the access log has no " + field + " field")
+
+# Every queue is encrypted (checkov's CKV_AWS_27 only reads KmsMasterKeyId).
+queues = {n for n, r in resources.items() if r.get("Type") == "AWS::SQS::Queue"}
+for name in sorted(queues):
+    p = resources[name].get("Properties", {})
+    if p.get("SqsManagedSseEnabled") is not True and not p.get("KmsMasterKeyId"):
+        err(name + ": encrypt the queue (SqsManagedSseEnabled: true or KmsMasterKeyId)")
+
+# Queue policies let AWS services in only, one action, from one source ARN.
+queue_senders = {}  # queue -> resources whose ARN may send to it
+for name, r in sorted(resources.items()):
+    if r.get("Type") != "AWS::SQS::QueuePolicy":
+        continue
+    props = r.get("Properties", {})
+    targets = [q.get("Ref") if isinstance(q, dict) else q for q in props.get("Queues", [])]
+    for st in props.get("PolicyDocument", {}).get("Statement", []):
+        actions = st.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        if st.get("Effect") != "Allow":
+            continue
+        if any(a == "*" or a.endswith(":*") for a in actions):
+            err(name + ": wildcard action in a queue policy")
+        principal = st.get("Principal")
+        if not isinstance(principal, dict) or set(principal) != {"Service"}:
+            err(name + ": a queue policy lets in AWS service principals only")
+        source = getatt_arn((st.get("Condition") or {}).get("ArnEquals", {}).get("aws:SourceArn"))
+        if source is None:
+            err(name + ": every Allow needs Condition ArnEquals aws:SourceArn: !GetAtt <resource>.Arn")
+        for q in targets:
+            queue_senders.setdefault(q, set()).add(source)
+
+# Asynchronously invoked functions: a dead-letter queue on each rule target (EventBridge could not
+# invoke), an on-failure destination (the function failed), one mechanism each.
+ASYNC_EVENTS = ("EventBridgeRule", "CloudWatchEvent", "Schedule", "SNS", "S3")
+for name, fn in sorted(functions.items()):
+    props = fn.get("Properties", {})
+    events = {k: v for k, v in (props.get("Events") or {}).items() if v.get("Type") in ASYNC_EVENTS}
+    if not events:
+        continue
+    on_failure = ((props.get("EventInvokeConfig") or {}).get("DestinationConfig") or {}).get("OnFailure") or {}
+    if on_failure.get("Type") != "SQS" or getatt_arn(on_failure.get("Destination")) not in queues:
+        err(name + ": invoked asynchronously; needs EventInvokeConfig.DestinationConfig.OnFailure Type SQS, Destination !GetAtt <a queue>.Arn")
+    if "DeadLetterQueue" in props:
+        err(name + ": DeadLetterQueue and an on-failure destination both set; the destination carries more and suffices")
+    for ev_name, ev in sorted(events.items()):
+        if ev["Type"] not in ("EventBridgeRule", "CloudWatchEvent"):
+            continue
+        p = ev.get("Properties", {})
+        if not p.get("RetryPolicy"):
+            err(name + ".Events." + ev_name + ": needs a RetryPolicy")
+        dlq = getatt_arn((p.get("DeadLetterConfig") or {}).get("Arn"))
+        rule = name + ev_name  # the logical id SAM gives the rule
+        if dlq not in queues:
+            err(name + ".Events." + ev_name + ": needs DeadLetterConfig.Arn: !GetAtt <a queue>.Arn")
+        elif queue_senders.get(dlq) != {rule}:
+            err(dlq + ": needs an AWS::SQS::QueuePolicy letting in only aws:SourceArn !GetAtt " + rule + ".Arn")
 
 # Environment variable names are part of docs/contracts.md.
 contracts = open(os.path.join(root, "docs", "contracts.md")).read()
@@ -309,8 +454,35 @@ PY
 rendered="$(mktemp -d)"
 trap 'rm -rf "$rendered"' EXIT
 
-run "cfn-lint template.yaml" "$bin/cfn-lint" template.yaml
+# Checks that do not apply here are skipped by ID, one reason each. The consistency check above
+# enforces what the skipped ones are after, the way this template does it.
+serverless_skips=(  # cfn-lint-serverless
+  WS1004  # log retention: the rule only sees log groups whose name references the function; each function here names its own (kept LogRetentionDays) in LoggingConfig.LogGroup
+  ES6000  # SQS redrive policy: the template's only queues are dead-letter queues themselves, the end of the line
+)
+checkov_skips=(
+  CKV_AWS_115  # Lambda reserved concurrency: would carve up the account's pool; stage throttling and the usage plan bound the load
+  CKV_AWS_116  # Lambda DLQ: API functions are invoked synchronously; status-events (async) has an on-failure destination, which this check does not read
+  CKV_AWS_117  # Lambda in a VPC: the functions call only AWS APIs; a VPC would need NAT or endpoints this sample does not have
+  CKV_AWS_173  # Lambda environment under a customer KMS key: it holds names and ARNs, no secrets; Lambda encrypts it with its AWS-managed key
+  CKV_AWS_158  # log groups under a customer KMS key: nothing secret is logged (task tokens only as a hash); a key adds a key policy and a monthly cost
+  CKV_AWS_119  # DynamoDB under a customer KMS key: the table is encrypted at rest (SSESpecification, AWS-managed key); same trade-off
+  CKV_AWS_120  # API Gateway cache: answers are live job status, and a cache cluster is billed by the hour
+  CKV_AWS_27   # SQS encryption: checkov reads only KmsMasterKeyId; the queues use SSE-SQS (SqsManagedSseEnabled), which EventBridge can write to
+)
+
+run_checkov() {
+  local skips
+  skips="$(IFS=,; echo "${checkov_skips[*]}")"
+  # Offline: no PyPI version check, nothing fetched from the Prisma Cloud platform (--skip-download).
+  CKV_SKIP_PACKAGE_UPDATE_CHECK=true "$checkov_env/bin/checkov" -f template.yaml \
+    --framework cloudformation --quiet --compact --skip-download --skip-check "$skips"
+}
+
+run "cfn-lint template.yaml (with the cfn-lint-serverless rules)" \
+  "$bin/cfn-lint" template.yaml -a cfn_lint_serverless.rules --ignore-checks "${serverless_skips[@]}"
 run "sam validate --lint" "$bin/sam" validate --lint --template-file template.yaml --region "$AWS_REGION"
+run "checkov -f template.yaml --framework cloudformation" run_checkov
 run "template, state machines, events and README agree" consistency
 
 shopt -s nullglob

@@ -1,21 +1,43 @@
-//! The opaque `?next=` cursor of `GET /status`: base64url of the JSON of DynamoDB's
-//! `LastEvaluatedKey`, checked against the index it is used with so that a forged or
-//! stale cursor is a 400, never an error from DynamoDB.
+//! Which index partitions a job listing reads, and the opaque `?next=` cursor of
+//! `GET /status` that says where each of them stands.
+//!
+//! The all-jobs listing is spread over [`LIST_SHARDS`] partitions of `RecentIndex` (hash key
+//! `ListShard`), so no single partition takes every job write. A page queries every partition
+//! that is not exhausted, in parallel, and merges them newest first (see
+//! [`crate::listing`]). The cursor keeps one position per partition: the last item the
+//! listing returned from it, or "done". A partition absent from the cursor is read from its
+//! top, which is exact: had any of its items been newer than what was returned, the merge
+//! would have returned it.
 
 use crate::domain::JobStatus;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
-/// Value of `Kind` on every job item (the hash key of `RecentIndex`).
-pub const JOB_KIND: &str = "JOB";
+/// How many partitions the all-jobs listing (`RecentIndex`) is spread over.
+pub const LIST_SHARDS: u8 = 4;
+
+/// Longest cursor accepted, in characters (a full cursor of real keys is far shorter).
+const MAX_CURSOR_LEN: usize = 8 * 1024;
+/// DynamoDB's limit on a range key value; a position holding more was never issued.
+const MAX_KEY_BYTES: usize = 1024;
+
+/// The `ListShard` value of a job, from its id: writers that may create the item set it
+/// when absent. State machines pick a shard at random instead; either way only the spread
+/// matters, since readers read every shard.
+pub fn list_shard_of(id: &str) -> String {
+    let digest = Sha256::digest(id.as_bytes());
+    (digest[0] % LIST_SHARDS).to_string()
+}
 
 /// Which GSI a listing reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobIndex {
-    /// `RecentIndex`: every job, newest first.
+    /// `RecentIndex`: every job, newest first, over [`LIST_SHARDS`] partitions.
     Recent,
-    /// `StatusIndex`: jobs in one status, newest first.
+    /// `StatusIndex`: jobs in one status, newest first (one partition).
     Status(JobStatus),
 }
 
@@ -27,143 +49,260 @@ impl JobIndex {
         }
     }
 
-    /// Hash key attribute and the value every query of this index uses.
-    pub fn partition(self) -> (&'static str, &'static str) {
+    /// Hash key attribute of the index.
+    pub fn hash_key(self) -> &'static str {
         match self {
-            JobIndex::Recent => ("Kind", JOB_KIND),
-            JobIndex::Status(s) => ("ProcessStatus", s.as_str()),
+            JobIndex::Recent => "ListShard",
+            JobIndex::Status(_) => "ProcessStatus",
         }
     }
 
-    /// The attributes of a `LastEvaluatedKey` of this index: table key + index key.
-    fn key_attributes(self) -> [&'static str; 3] {
-        [self.partition().0, "Id", "LastUpdated"]
+    /// Every hash key value a listing of this index reads.
+    pub fn partitions(self) -> Vec<String> {
+        match self {
+            JobIndex::Recent => (0..LIST_SHARDS).map(|s| s.to_string()).collect(),
+            JobIndex::Status(s) => vec![s.as_str().to_owned()],
+        }
+    }
+
+    /// Names the listing inside a cursor, so that a cursor of one listing is refused by another.
+    fn tag(self) -> String {
+        match self {
+            JobIndex::Recent => "RecentIndex".to_owned(),
+            JobIndex::Status(s) => format!("StatusIndex:{}", s.as_str()),
+        }
     }
 }
 
-/// A position in a listing (DynamoDB `ExclusiveStartKey`), all string attributes.
+/// A place in one partition: the index key of the last item returned from it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    pub last_updated: String,
+    pub id: String,
+}
+
+/// Where one partition stands in a listing that has begun.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PageKey(BTreeMap<String, String>);
+pub enum PartitionState {
+    /// Items after this position are still to come.
+    After(Position),
+    /// Every item of the partition has been returned.
+    Done,
+}
+
+/// The state of a listing between pages. Partitions absent from it start at their top.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    index: JobIndex,
+    parts: BTreeMap<String, PartitionState>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CursorError {
     #[error("cursor is not base64url")]
     Encoding,
-    #[error("cursor does not decode to a key")]
+    #[error("cursor does not decode to a listing position")]
     Shape,
     #[error("cursor does not belong to this listing")]
     WrongIndex,
 }
 
-impl PageKey {
-    pub fn new(attrs: BTreeMap<String, String>) -> Self {
-        Self(attrs)
+impl Cursor {
+    /// A listing of `index` that has not begun.
+    pub fn start(index: JobIndex) -> Self {
+        Self {
+            index,
+            parts: BTreeMap::new(),
+        }
     }
 
-    pub fn attributes(&self) -> &BTreeMap<String, String> {
-        &self.0
+    pub fn index(&self) -> JobIndex {
+        self.index
+    }
+
+    /// `None`: read from the top. Partitions that are done are never asked about.
+    pub fn state(&self, partition: &str) -> Option<&PartitionState> {
+        self.parts.get(partition)
+    }
+
+    pub fn set(&mut self, partition: &str, state: PartitionState) {
+        self.parts.insert(partition.to_owned(), state);
+    }
+
+    /// Whether every partition of the index is done (the listing is over).
+    pub fn finished(&self) -> bool {
+        self.index
+            .partitions()
+            .iter()
+            .all(|p| self.parts.get(p) == Some(&PartitionState::Done))
     }
 
     pub fn encode(&self) -> String {
-        // A map of strings always serializes.
-        let json = serde_json::to_vec(&self.0).unwrap_or_default();
-        URL_SAFE_NO_PAD.encode(json)
+        let parts: Map<String, Value> = self
+            .parts
+            .iter()
+            .map(|(p, s)| {
+                let v = match s {
+                    PartitionState::Done => Value::String("done".into()),
+                    PartitionState::After(pos) => serde_json::json!({
+                        "Id": pos.id,
+                        "LastUpdated": pos.last_updated,
+                    }),
+                };
+                (p.clone(), v)
+            })
+            .collect();
+        let json = serde_json::json!({"i": self.index.tag(), "p": parts});
+        URL_SAFE_NO_PAD.encode(json.to_string())
     }
 
-    /// Decodes a cursor and checks it has exactly the attributes of `index`, with the
-    /// partition value of this very query.
+    /// Decodes a cursor and checks that it is one this listing could have issued: the
+    /// same index and partition value, known partitions only, key values of legal size.
     pub fn decode(cursor: &str, index: JobIndex) -> Result<Self, CursorError> {
+        if cursor.len() > MAX_CURSOR_LEN {
+            return Err(CursorError::Shape);
+        }
         let bytes = URL_SAFE_NO_PAD
             .decode(cursor.trim_end_matches('='))
             .map_err(|_| CursorError::Encoding)?;
-        let attrs: BTreeMap<String, String> =
-            serde_json::from_slice(&bytes).map_err(|_| CursorError::Shape)?;
-        let mut expected = index.key_attributes();
-        expected.sort_unstable();
-        if !attrs.keys().map(String::as_str).eq(expected) {
-            return Err(CursorError::WrongIndex);
-        }
-        let (pk, value) = index.partition();
-        if attrs.get(pk).map(String::as_str) != Some(value) {
-            return Err(CursorError::WrongIndex);
-        }
-        if attrs.values().any(String::is_empty) {
+        let value: Value = serde_json::from_slice(&bytes).map_err(|_| CursorError::Shape)?;
+        let obj = value.as_object().ok_or(CursorError::Shape)?;
+        if obj.len() != 2 {
             return Err(CursorError::Shape);
         }
-        Ok(Self(attrs))
+        let tag = obj.get("i").and_then(Value::as_str);
+        let parts = obj.get("p").and_then(Value::as_object);
+        let (Some(tag), Some(parts)) = (tag, parts) else {
+            return Err(CursorError::Shape);
+        };
+        if tag != index.tag() {
+            return Err(CursorError::WrongIndex);
+        }
+        let known = index.partitions();
+        let mut out = Self::start(index);
+        for (p, v) in parts {
+            if !known.contains(p) {
+                return Err(CursorError::WrongIndex);
+            }
+            out.parts.insert(p.clone(), partition_state(v)?);
+        }
+        if out.parts.is_empty() || out.finished() {
+            // Never issued: a listing that has not begun has no cursor, a finished one neither.
+            return Err(CursorError::Shape);
+        }
+        Ok(out)
     }
+}
+
+fn partition_state(v: &Value) -> Result<PartitionState, CursorError> {
+    if v.as_str() == Some("done") {
+        return Ok(PartitionState::Done);
+    }
+    let obj = v.as_object().ok_or(CursorError::Shape)?;
+    let text = |name: &str| {
+        obj.get(name)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty() && s.len() <= MAX_KEY_BYTES)
+            .map(str::to_owned)
+            .ok_or(CursorError::Shape)
+    };
+    if obj.len() != 2 {
+        return Err(CursorError::Shape);
+    }
+    Ok(PartitionState::After(Position {
+        id: text("Id")?,
+        last_updated: text("LastUpdated")?,
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn key(pairs: &[(&str, &str)]) -> PageKey {
-        PageKey::new(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        )
+    fn pos(id: &str, at: &str) -> PartitionState {
+        PartitionState::After(Position {
+            id: id.into(),
+            last_updated: at.into(),
+        })
+    }
+
+    #[test]
+    fn shards_cover_the_range_and_are_stable() {
+        let mut seen = std::collections::BTreeSet::new();
+        for i in 0..200 {
+            let id = format!("job-{i}");
+            let s = list_shard_of(&id);
+            assert_eq!(s, list_shard_of(&id));
+            assert!(JobIndex::Recent.partitions().contains(&s), "{s}");
+            seen.insert(s);
+        }
+        assert_eq!(seen.len(), usize::from(LIST_SHARDS));
     }
 
     #[test]
     fn round_trip_per_index() {
-        let recent = key(&[
-            ("Id", "a"),
-            ("Kind", "JOB"),
-            ("LastUpdated", "2026-01-01T00:00:00.000Z"),
-        ]);
+        let mut recent = Cursor::start(JobIndex::Recent);
+        recent.set("0", pos("a", "2026-01-01T00:00:00.000Z"));
+        recent.set("3", PartitionState::Done);
         assert_eq!(
-            PageKey::decode(&recent.encode(), JobIndex::Recent),
+            Cursor::decode(&recent.encode(), JobIndex::Recent),
             Ok(recent.clone())
         );
         assert_eq!(
-            PageKey::decode(&recent.encode(), JobIndex::Status(JobStatus::Started)),
+            Cursor::decode(&recent.encode(), JobIndex::Status(JobStatus::Started)),
             Err(CursorError::WrongIndex)
         );
-        let started = key(&[
-            ("Id", "a"),
-            ("ProcessStatus", "STARTED"),
-            ("LastUpdated", "x"),
-        ]);
         let idx = JobIndex::Status(JobStatus::Started);
-        assert_eq!(PageKey::decode(&started.encode(), idx), Ok(started.clone()));
+        let mut started = Cursor::start(idx);
+        started.set("STARTED", pos("a", "x"));
+        assert_eq!(Cursor::decode(&started.encode(), idx), Ok(started.clone()));
         assert_eq!(
-            PageKey::decode(&started.encode(), JobIndex::Status(JobStatus::Failed)),
+            Cursor::decode(&started.encode(), JobIndex::Status(JobStatus::Failed)),
             Err(CursorError::WrongIndex)
         );
     }
 
     #[test]
-    fn refuses_garbage() {
+    fn refuses_what_was_never_issued() {
+        let enc = |v: Value| URL_SAFE_NO_PAD.encode(v.to_string());
+        let recent = JobIndex::Recent;
+        assert_eq!(Cursor::decode("!!!", recent), Err(CursorError::Encoding));
         assert_eq!(
-            PageKey::decode("!!!", JobIndex::Recent),
-            Err(CursorError::Encoding)
-        );
-        let not_json = URL_SAFE_NO_PAD.encode("hello");
-        assert_eq!(
-            PageKey::decode(&not_json, JobIndex::Recent),
+            Cursor::decode(&URL_SAFE_NO_PAD.encode("hello"), recent),
             Err(CursorError::Shape)
         );
-        let extra = key(&[
-            ("Id", "a"),
-            ("Kind", "JOB"),
-            ("LastUpdated", "x"),
-            ("TaskToken", "t"),
-        ]);
+        let cases = [
+            serde_json::json!({"i": "RecentIndex", "p": {}}),
+            serde_json::json!({"i": "RecentIndex", "p": {"0": "done", "1": "done", "2": "done", "3": "done"}}),
+            serde_json::json!({"i": "RecentIndex", "p": {"0": {"Id": 1, "LastUpdated": "x"}}}),
+            serde_json::json!({"i": "RecentIndex", "p": {"0": {"Id": "", "LastUpdated": "x"}}}),
+            serde_json::json!({"i": "RecentIndex", "p": {"0": {"Id": "a"}}}),
+            serde_json::json!({"i": "RecentIndex", "p": {"0": {"Id": "a", "LastUpdated": "x", "TaskToken": "t"}}}),
+            serde_json::json!({"i": "RecentIndex", "p": {"0": {"Id": "a".repeat(2000), "LastUpdated": "x"}}}),
+            serde_json::json!({"i": "RecentIndex", "p": {"0": "later"}}),
+            serde_json::json!({"i": "RecentIndex", "p": {"0": "done"}, "x": 1}),
+            serde_json::json!(["RecentIndex"]),
+        ];
+        for c in cases {
+            assert_eq!(
+                Cursor::decode(&enc(c.clone()), recent),
+                Err(CursorError::Shape),
+                "{c}"
+            );
+        }
+        for c in [
+            serde_json::json!({"i": "StatusIndex:STARTED", "p": {"0": "done"}}),
+            serde_json::json!({"i": "RecentIndex", "p": {"4": "done"}}),
+            serde_json::json!({"i": "RecentIndex", "p": {"STARTED": "done"}}),
+        ] {
+            assert_eq!(
+                Cursor::decode(&enc(c.clone()), recent),
+                Err(CursorError::WrongIndex),
+                "{c}"
+            );
+        }
         assert_eq!(
-            PageKey::decode(&extra.encode(), JobIndex::Recent),
-            Err(CursorError::WrongIndex)
-        );
-        let missing = key(&[("Id", "a"), ("Kind", "JOB")]);
-        assert_eq!(
-            PageKey::decode(&missing.encode(), JobIndex::Recent),
-            Err(CursorError::WrongIndex)
-        );
-        let numbers = URL_SAFE_NO_PAD.encode(r#"{"Id":1,"Kind":"JOB","LastUpdated":"x"}"#);
-        assert_eq!(
-            PageKey::decode(&numbers, JobIndex::Recent),
+            Cursor::decode(&"A".repeat(MAX_CURSOR_LEN + 1), recent),
             Err(CursorError::Shape)
         );
     }

@@ -10,6 +10,7 @@ pub mod dynamodb;
 pub mod handler;
 pub mod http;
 pub mod lambda;
+pub mod listing;
 pub mod ports;
 pub mod requests;
 pub mod sdk;

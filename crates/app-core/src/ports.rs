@@ -1,7 +1,7 @@
 //! The small interfaces handlers depend on; AWS adapters implement them in this crate,
 //! tests implement them in memory.
 
-use crate::cursor::{JobIndex, PageKey};
+use crate::cursor::{Cursor, JobIndex, Position};
 use crate::domain::{ExecutionName, Job, JobId, Pattern, TaskToken};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -86,22 +86,35 @@ pub trait JobReader: Send + Sync {
     async fn get_job(&self, id: &JobId) -> Result<Option<Job>, Upstream>;
 }
 
+/// One page of one index partition: `limit` items after `after` (from the top when `None`),
+/// newest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListQuery {
+pub struct PartitionQuery {
     pub index: JobIndex,
+    /// The hash key value, one of [`JobIndex::partitions`].
+    pub partition: String,
     pub limit: u32,
-    pub start: Option<PageKey>,
+    pub after: Option<Position>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
+pub struct PartitionPage {
+    pub items: Vec<Job>,
+    /// Whether the partition may hold items after the last one returned.
+    pub more: bool,
+}
+
+/// One page of a listing, merged over the index's partitions by [`crate::listing::list_jobs`].
+#[derive(Debug, Clone, PartialEq)]
 pub struct JobPage {
     pub items: Vec<Job>,
-    pub next: Option<PageKey>,
+    pub next: Option<Cursor>,
 }
 
 #[async_trait]
 pub trait JobLister: Send + Sync {
-    async fn list_jobs(&self, query: &ListQuery) -> Result<JobPage, Upstream>;
+    /// Reads one partition of an index; the listing merges partitions.
+    async fn query_partition(&self, query: &PartitionQuery) -> Result<PartitionPage, Upstream>;
 }
 
 #[async_trait]

@@ -1,9 +1,9 @@
 //! Request shapes of the DynamoDB adapter (aws-smithy-mocks).
 
-use app_core::cursor::{JobIndex, PageKey};
+use app_core::cursor::{list_shard_of, JobIndex, Position};
 use app_core::domain::{parse_rfc3339, JobId, Pattern, TaskToken};
 use app_core::dynamodb::DynamoJobStore;
-use app_core::ports::{JobLister, JobReader, JobRecorder, ListQuery, NewJob, TokenStore};
+use app_core::ports::{JobLister, JobReader, JobRecorder, NewJob, PartitionQuery, TokenStore};
 use app_core::JobStatus;
 use aws_sdk_dynamodb::operation::get_item::{GetItemInput, GetItemOutput};
 use aws_sdk_dynamodb::operation::query::{QueryError, QueryInput, QueryOutput};
@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::error::ResourceNotFoundException;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_mocks::{mock, mock_client};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 fn s(v: &str) -> AttributeValue {
@@ -43,7 +43,7 @@ fn names(input: &HashMap<String, String>, expr: &str) -> String {
 }
 
 #[tokio::test]
-async fn query_recent_index_newest_first() {
+async fn query_one_shard_of_recent_index_newest_first() {
     let (seen, matcher) = capture::<QueryInput>();
     let rule = mock!(Client::query)
         .match_requests(matcher)
@@ -56,26 +56,23 @@ async fn query_recent_index_newest_first() {
                     ("StartActionAt".to_string(), s("2026-01-01T00:00:00Z")),
                 ]))
                 .last_evaluated_key("Id", s("j2"))
-                .last_evaluated_key("Kind", s("JOB"))
+                .last_evaluated_key("ListShard", s("2"))
                 .last_evaluated_key("LastUpdated", s("2026-01-01T00:00:02.000Z"))
                 .build()
         });
     let store = DynamoJobStore::from_client(mock_client!(aws_sdk_dynamodb, [&rule]), "Jobs");
     let page = store
-        .list_jobs(&ListQuery {
+        .query_partition(&PartitionQuery {
             index: JobIndex::Recent,
+            partition: "2".into(),
             limit: 20,
-            start: None,
+            after: None,
         })
         .await
         .unwrap();
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.items[0].id, "j2");
-    let next = page.next.unwrap();
-    assert_eq!(
-        PageKey::decode(&next.encode(), JobIndex::Recent).unwrap(),
-        next
-    );
+    assert!(page.more);
 
     let q = &seen.lock().unwrap()[0];
     assert_eq!(q.table_name(), Some("Jobs"));
@@ -83,9 +80,9 @@ async fn query_recent_index_newest_first() {
     let attr_names = q.expression_attribute_names().unwrap();
     assert_eq!(
         names(attr_names, q.key_condition_expression().unwrap()),
-        "Kind = :pk"
+        "ListShard = :pk"
     );
-    assert_eq!(q.expression_attribute_values().unwrap()[":pk"], s("JOB"));
+    assert_eq!(q.expression_attribute_values().unwrap()[":pk"], s("2"));
     assert_eq!(q.scan_index_forward(), Some(false));
     assert_eq!(q.limit(), Some(20));
     assert_eq!(q.exclusive_start_key(), None);
@@ -95,30 +92,26 @@ async fn query_recent_index_newest_first() {
 }
 
 #[tokio::test]
-async fn query_status_index_with_cursor() {
+async fn query_status_index_after_a_position() {
     let (seen, matcher) = capture::<QueryInput>();
     let rule = mock!(Client::query)
         .match_requests(matcher)
         .then_output(|| QueryOutput::builder().build());
     let store = DynamoJobStore::from_client(mock_client!(aws_sdk_dynamodb, [&rule]), "Jobs");
-    let start = PageKey::new(BTreeMap::from([
-        ("Id".to_string(), "j9".to_string()),
-        ("ProcessStatus".to_string(), "COMPLETED".to_string()),
-        (
-            "LastUpdated".to_string(),
-            "2026-01-01T00:00:09.000Z".to_string(),
-        ),
-    ]));
     let page = store
-        .list_jobs(&ListQuery {
+        .query_partition(&PartitionQuery {
             index: JobIndex::Status(JobStatus::Completed),
+            partition: "COMPLETED".into(),
             limit: 5,
-            start: Some(start),
+            after: Some(Position {
+                id: "j9".into(),
+                last_updated: "2026-01-01T00:00:09.000Z".into(),
+            }),
         })
         .await
         .unwrap();
     assert!(page.items.is_empty());
-    assert_eq!(page.next, None);
+    assert!(!page.more);
     let q = &seen.lock().unwrap()[0];
     assert_eq!(q.index_name(), Some("StatusIndex"));
     let attr_names = q.expression_attribute_names().unwrap();
@@ -136,6 +129,7 @@ async fn query_status_index_with_cursor() {
     assert_eq!(esk.len(), 3);
     assert_eq!(esk["Id"], s("j9"));
     assert_eq!(esk["ProcessStatus"], s("COMPLETED"));
+    assert_eq!(esk["LastUpdated"], s("2026-01-01T00:00:09.000Z"));
 }
 
 #[tokio::test]
@@ -149,10 +143,11 @@ async fn query_errors_are_upstream() {
     });
     let store = DynamoJobStore::from_client(mock_client!(aws_sdk_dynamodb, [&rule]), "Jobs");
     let err = store
-        .list_jobs(&ListQuery {
+        .query_partition(&PartitionQuery {
             index: JobIndex::Recent,
+            partition: "0".into(),
             limit: 1,
-            start: None,
+            after: None,
         })
         .await
         .unwrap_err();
@@ -226,7 +221,7 @@ async fn store_token_update_shape() {
         "TaskToken = :tt",
         "ProcessStatus = :ps",
         "LastUpdated = :lu",
-        "Kind = :kind",
+        "ListShard = if_not_exists(ListShard, :shard)",
     ] {
         assert!(expr.contains(part), "{expr} lacks {part}");
     }
@@ -234,7 +229,7 @@ async fn store_token_update_shape() {
     assert_eq!(values[":tt"], s("tok-xyz"));
     assert_eq!(values[":ps"], s("WAITING_FOR_CALLBACK"));
     assert_eq!(values[":lu"], s("2026-02-03T04:05:06.789Z"));
-    assert_eq!(values[":kind"], s("JOB"));
+    assert_eq!(values[":shard"], s(&list_shard_of("cb-2")));
 }
 
 #[tokio::test]
@@ -269,6 +264,10 @@ async fn record_job_never_overwrites_machine_status() {
         "{expr}"
     );
     assert!(expr.contains("ExecutionArn = :arn"), "{expr}");
+    assert!(
+        expr.contains("ListShard = if_not_exists(ListShard, :shard)"),
+        "{expr}"
+    );
     let values = u.expression_attribute_values().unwrap();
     assert_eq!(values[":ps"], s("SCHEDULED"));
     assert_eq!(values[":pattern"], s("waitable"));

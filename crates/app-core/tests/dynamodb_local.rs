@@ -2,10 +2,11 @@
 //!
 //! Never skipped: without Java or the jar the test fails and says how to get them.
 
-use app_core::cursor::{JobIndex, PageKey};
+use app_core::cursor::{Cursor, JobIndex};
 use app_core::domain::{parse_rfc3339, JobId, Pattern, TaskToken};
 use app_core::dynamodb::DynamoJobStore;
-use app_core::ports::{JobLister, JobReader, JobRecorder, ListQuery, NewJob, TokenStore};
+use app_core::listing::list_jobs;
+use app_core::ports::{JobReader, JobRecorder, NewJob, TokenStore};
 use app_core::JobStatus;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{
@@ -122,16 +123,16 @@ fn key(name: &str, kind: KeyType) -> KeySchemaElement {
         .unwrap()
 }
 
-fn gsi(name: &str, hash: &str) -> GlobalSecondaryIndex {
+fn gsi(name: &str, hash: &str, include: &[&str]) -> GlobalSecondaryIndex {
+    let mut projection = Projection::builder().projection_type(ProjectionType::Include);
+    for a in include {
+        projection = projection.non_key_attributes(*a);
+    }
     GlobalSecondaryIndex::builder()
         .index_name(name)
         .key_schema(key(hash, KeyType::Hash))
         .key_schema(key("LastUpdated", KeyType::Range))
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
+        .projection(projection.build())
         .build()
         .unwrap()
 }
@@ -143,9 +144,13 @@ async fn create_table(client: &Client, table: &str) {
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
         .key_schema(key("Id", KeyType::Hash))
-        .global_secondary_indexes(gsi("StatusIndex", "ProcessStatus"))
-        .global_secondary_indexes(gsi("RecentIndex", "Kind"));
-    for attr in ["Id", "ProcessStatus", "Kind", "LastUpdated"] {
+        .global_secondary_indexes(gsi("StatusIndex", "ProcessStatus", &["StartActionAt"]))
+        .global_secondary_indexes(gsi(
+            "RecentIndex",
+            "ListShard",
+            &["StartActionAt", "ProcessStatus"],
+        ));
+    for attr in ["Id", "ProcessStatus", "ListShard", "LastUpdated"] {
         create = create.attribute_definitions(
             AttributeDefinition::builder()
                 .attribute_name(attr)
@@ -168,14 +173,9 @@ fn id(s: &str) -> JobId {
 async fn list_all(store: &DynamoJobStore, index: JobIndex, limit: u32) -> (Vec<String>, usize) {
     let mut ids = Vec::new();
     let mut pages = 0;
-    let mut start = None;
+    let mut start: Option<Cursor> = None;
     loop {
-        let page = store
-            .list_jobs(&ListQuery {
-                index,
-                limit,
-                start,
-            })
+        let page = list_jobs(store, index, limit, start.as_ref())
             .await
             .unwrap();
         pages += 1;
@@ -184,7 +184,7 @@ async fn list_all(store: &DynamoJobStore, index: JobIndex, limit: u32) -> (Vec<S
         match page.next {
             // through the opaque cursor, exactly as GET /status does
             Some(next) => {
-                start = Some(PageKey::decode(&next.encode(), index).expect("own cursor decodes"))
+                start = Some(Cursor::decode(&next.encode(), index).expect("own cursor decodes"))
             }
             None => return (ids, pages),
         }
@@ -276,14 +276,14 @@ async fn job_store_against_dynamodb_local() {
     assert_eq!(store.get_job(&id("missing")).await.unwrap(), None);
 
     // by status, newest first
-    let waiting = store
-        .list_jobs(&ListQuery {
-            index: JobIndex::Status(JobStatus::WaitingForCallback),
-            limit: 10,
-            start: None,
-        })
-        .await
-        .unwrap();
+    let waiting = list_jobs(
+        &store,
+        JobIndex::Status(JobStatus::WaitingForCallback),
+        10,
+        None,
+    )
+    .await
+    .unwrap();
     let ids: Vec<_> = waiting.items.iter().map(|j| j.id.as_str()).collect();
     assert_eq!(ids, ["console-run", "job-3"]);
     assert!(
@@ -308,14 +308,47 @@ async fn job_store_against_dynamodb_local() {
     assert!(pages >= 2);
 
     // a cursor from one index is refused for the other before reaching DynamoDB
-    let first = store
-        .list_jobs(&ListQuery {
-            index: JobIndex::Recent,
-            limit: 1,
-            start: None,
-        })
-        .await
-        .unwrap();
+    let first = list_jobs(&store, JobIndex::Recent, 1, None).await.unwrap();
     let cursor = first.next.expect("more pages").encode();
-    assert!(PageKey::decode(&cursor, JobIndex::Status(JobStatus::Scheduled)).is_err());
+    assert!(Cursor::decode(&cursor, JobIndex::Status(JobStatus::Scheduled)).is_err());
+
+    // The indexes hold no task token: read everything either index has.
+    for index in ["RecentIndex", "StatusIndex"] {
+        let out = client
+            .scan()
+            .table_name("Jobs")
+            .index_name(index)
+            .send()
+            .await
+            .unwrap();
+        assert!(!out.items().is_empty());
+        for item in out.items() {
+            assert!(!item.contains_key("TaskToken"), "{index}: {item:?}");
+        }
+    }
+
+    // Many jobs over every shard: one listing, newest first, in exact pages.
+    let mut want = Vec::new();
+    for n in 0..41 {
+        let t = at(&format!("2026-02-01T00:{:02}:{:02}Z", n / 60, n % 60));
+        let job_id = format!("bulk-{n:02}");
+        store
+            .record_job(&NewJob {
+                id: id(&job_id),
+                pattern: Pattern::Waitable,
+                start_action_at: t,
+                execution_arn: format!(
+                    "arn:aws:states:us-east-1:123456789012:execution:M:{job_id}"
+                ),
+                at: t,
+            })
+            .await
+            .unwrap();
+        want.push(job_id);
+    }
+    want.reverse();
+    let (recent, pages) = list_all(&store, JobIndex::Recent, 7).await;
+    assert_eq!(&recent[..41], &want[..]);
+    assert_eq!(recent.len(), 47);
+    assert!(pages >= 7, "{pages} pages");
 }

@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use app_core::domain::{Job, JobId, TaskToken};
 use app_core::ports::{
-    execution_arn, CallbackError, Email, ExecutionStarter, JobLister, JobPage, JobReader,
-    JobRecorder, ListQuery, Mailer, NewJob, Random, StartError, StartRequest, Started,
+    execution_arn, CallbackError, Email, ExecutionStarter, JobLister, JobReader, JobRecorder,
+    Mailer, NewJob, PartitionPage, PartitionQuery, Random, StartError, StartRequest, Started,
     TaskCallbacks, TokenStore, Upstream,
 };
 use app_core::{Api, JsonHandler, SystemClock, Task};
@@ -80,10 +80,10 @@ impl JobReader for Fake {
 
 #[async_trait]
 impl JobLister for Fake {
-    async fn list_jobs(&self, _query: &ListQuery) -> Result<JobPage, Upstream> {
-        Ok(JobPage {
+    async fn query_partition(&self, _query: &PartitionQuery) -> Result<PartitionPage, Upstream> {
+        Ok(PartitionPage {
             items: self.page.as_ref().clone(),
-            next: None,
+            more: false,
         })
     }
 }
@@ -344,6 +344,7 @@ pub fn handler(
                     notifier: None,
                     machines: cfg.machines,
                     clock: Arc::new(SystemClock),
+                    retention_days: cfg.retention_days,
                 },
             })
         }

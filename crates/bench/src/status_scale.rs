@@ -23,7 +23,7 @@ fn item(i: usize) -> Value {
     let id = format!("bench-job-{i:07}");
     json!({
         "Id": {"S": id},
-        "Kind": {"S": "JOB"},
+        "ListShard": {"S": app_core::cursor::list_shard_of(&id)},
         "Pattern": {"S": "waitable"},
         "ProcessStatus": {"S": STATUSES[i % STATUSES.len()]},
         "StartActionAt": {"S": t},

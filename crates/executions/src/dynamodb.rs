@@ -100,7 +100,7 @@ impl JobStore for DynamoJobs {
             .key("Id", s(id))
             .update_expression(
                 "SET #cr = :true, #cra = if_not_exists(#cra, :now), #lu = :now, \
-                 #kind = if_not_exists(#kind, :kind), #pattern = if_not_exists(#pattern, :pattern), \
+                 #shard = if_not_exists(#shard, :shard), #pattern = if_not_exists(#pattern, :pattern), \
                  #arn = if_not_exists(#arn, :arn), #ps = if_not_exists(#ps, :started)",
             )
             .condition_expression(
@@ -110,14 +110,14 @@ impl JobStore for DynamoJobs {
             .expression_attribute_names("#cr", "CancelRequested")
             .expression_attribute_names("#cra", "CancelRequestedAt")
             .expression_attribute_names("#lu", "LastUpdated")
-            .expression_attribute_names("#kind", "Kind")
+            .expression_attribute_names("#shard", app_core::dynamodb::attr::LIST_SHARD)
             .expression_attribute_names("#pattern", "Pattern")
             .expression_attribute_names("#arn", "ExecutionArn")
             .expression_attribute_names("#ps", "ProcessStatus")
             .expression_attribute_names("#es", "ExecutionStatus")
             .expression_attribute_values(":true", AttributeValue::Bool(true))
             .expression_attribute_values(":now", s(now))
-            .expression_attribute_values(":kind", s("JOB"))
+            .expression_attribute_values(":shard", s(&app_core::cursor::list_shard_of(id)))
             .expression_attribute_values(":pattern", s(pattern))
             .expression_attribute_values(":arn", s(execution_arn))
             .expression_attribute_values(":started", s("STARTED"))

@@ -22,6 +22,7 @@ use serde_json::Value;
 
 pub use error::DynamoError;
 pub use http::{into_response, TARGET_PREFIX};
+pub use ops::create_table::TemplateOutcome;
 use persist::{Log, PersistError, Record};
 use table::Table;
 use value::{item_from_json, item_to_json};
@@ -88,6 +89,19 @@ impl Dynamo {
             Record::DeleteTable(name) => {
                 tables.remove(&name);
             }
+            Record::Redefine(def) => match ops::create_table::parse_definition(&def, None) {
+                Ok(def) => {
+                    if let Some(t) = tables.get(&def.name) {
+                        t.write().redefine(def);
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "skipping logged table definition"),
+            },
+            Record::Ttl { table, attribute } => {
+                if let Some(t) = tables.get(&table) {
+                    t.write().def.ttl_attribute = attribute;
+                }
+            }
             Record::Put { table, item } => {
                 let Some(t) = tables.get(&table) else { return };
                 let mut t = t.write();
@@ -152,10 +166,70 @@ impl Dynamo {
         ops::dispatch(self, operation, &body)
     }
 
-    /// Creates a table from a CreateTable request or CloudFormation `AWS::DynamoDB::Table`
-    /// Properties, unless a table of that name exists. Returns whether it was created.
-    pub fn create_table_if_missing(&self, request: &Value) -> Result<bool, DynamoError> {
-        ops::create_table::create_if_missing(self, request)
+    /// Creates or updates a table from CloudFormation `AWS::DynamoDB::Table` Properties (or a
+    /// CreateTable request), keeping the items of an existing one; see
+    /// [`ops::create_table::apply_template`].
+    pub fn apply_table_template(&self, request: &Value) -> Result<TemplateOutcome, DynamoError> {
+        ops::create_table::apply_template(self, request)
+    }
+
+    /// Deletes every item whose TTL has passed at `now` (epoch seconds), as DynamoDB's TTL
+    /// process does in the background. Returns how many were deleted.
+    pub fn expire_items(&self, now: i64) -> Result<usize, DynamoError> {
+        let tables: Vec<_> = self.tables.read().values().cloned().collect();
+        let mut deleted = 0;
+        for table in tables {
+            // Find candidates under the read lock, delete under the write lock after a recheck.
+            let keys = table.read().expired_keys(now);
+            if keys.is_empty() {
+                continue;
+            }
+            let mut t = table.write();
+            let Some(attr) = t.def.ttl_attribute.clone().filter(|_| !t.deleted) else {
+                continue;
+            };
+            for key in keys {
+                let still = t
+                    .get(&key)
+                    .is_some_and(|item| table::ttl_expired(item, &attr, now));
+                if !still {
+                    continue;
+                }
+                let key_json = Value::Object(item_to_json(&t.def.key_item(&key)));
+                self.persist(Record::Delete {
+                    table: t.def.name.clone(),
+                    key: key_json,
+                })?;
+                t.remove(&key);
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
+    }
+
+    /// Runs [`Dynamo::expire_items`] every `every` until the task is dropped or aborted.
+    pub fn spawn_ttl_sweeper(
+        self: Arc<Self>,
+        every: std::time::Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs() as i64);
+                let d = self.clone();
+                // A sweep walks every item of the TTL tables: off the async workers.
+                match tokio::task::spawn_blocking(move || d.expire_items(now)).await {
+                    Ok(Ok(0)) => {}
+                    Ok(Ok(n)) => tracing::debug!(deleted = n, "TTL: expired items deleted"),
+                    Ok(Err(e)) => tracing::warn!(error = %e, "TTL sweep failed"),
+                    Err(e) => tracing::warn!(error = %e, "TTL sweep panicked"),
+                }
+            }
+        })
     }
 
     /// The AWS JSON 1.0 endpoint: `POST /` with `X-Amz-Target: DynamoDB_20120810.<Operation>`.

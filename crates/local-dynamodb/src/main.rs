@@ -21,6 +21,9 @@ struct Args {
     /// Keep nothing on disk.
     #[arg(long)]
     in_memory: bool,
+    /// Seconds between TTL sweeps, which delete expired items.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    ttl_sweep_seconds: u64,
 }
 
 #[tokio::main]
@@ -33,6 +36,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let dir = (!args.in_memory).then_some(args.state_dir);
     let dynamo = Arc::new(Dynamo::open(dir)?);
+    let _sweeper = dynamo
+        .clone()
+        .spawn_ttl_sweeper(std::time::Duration::from_secs(args.ttl_sweep_seconds));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
     tracing::info!(addr = %listener.local_addr()?, "local-dynamodb listening");
     axum::serve(listener, dynamo.router())

@@ -32,15 +32,32 @@ pub struct Log {
 /// One logged mutation.
 pub enum Record {
     CreateTable(Value),
+    /// New indexes or TTL for an existing table (a template update); items are kept.
+    Redefine(Value),
+    /// UpdateTimeToLive: the attribute when enabled, `None` when disabled.
+    Ttl {
+        table: String,
+        attribute: Option<String>,
+    },
     DeleteTable(String),
-    Put { table: String, item: Value },
-    Delete { table: String, key: Value },
+    Put {
+        table: String,
+        item: Value,
+    },
+    Delete {
+        table: String,
+        key: Value,
+    },
 }
 
 impl Record {
     pub fn to_json(&self) -> Value {
         match self {
             Record::CreateTable(def) => json!({"op": "create_table", "def": def}),
+            Record::Redefine(def) => json!({"op": "redefine_table", "def": def}),
+            Record::Ttl { table, attribute } => {
+                json!({"op": "ttl", "table": table, "attribute": attribute})
+            }
             Record::DeleteTable(t) => json!({"op": "delete_table", "table": t}),
             Record::Put { table, item } => json!({"op": "put", "table": table, "item": item}),
             Record::Delete { table, key } => json!({"op": "delete", "table": table, "key": key}),
@@ -51,6 +68,14 @@ impl Record {
         let table = || v.get("table").and_then(Value::as_str).map(str::to_string);
         match v.get("op")?.as_str()? {
             "create_table" => Some(Record::CreateTable(v.get("def")?.clone())),
+            "redefine_table" => Some(Record::Redefine(v.get("def")?.clone())),
+            "ttl" => Some(Record::Ttl {
+                table: table()?,
+                attribute: match v.get("attribute")? {
+                    Value::Null => None,
+                    a => Some(a.as_str()?.to_string()),
+                },
+            }),
             "delete_table" => Some(Record::DeleteTable(table()?)),
             "put" => Some(Record::Put {
                 table: table()?,

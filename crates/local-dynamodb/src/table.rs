@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{json, Value};
 
 use crate::error::DynamoError;
-use crate::value::{item_from_json, item_size, Item, KeyVal};
+use crate::value::{item_from_json, item_size, AttrValue, Item, KeyVal};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct KeySchema {
@@ -58,6 +58,9 @@ pub struct TableDef {
     pub throughput: (u64, u64),
     /// Epoch milliseconds.
     pub created_ms: i64,
+    /// The TTL attribute while Time to Live is enabled (UpdateTimeToLive, or a template's
+    /// `TimeToLiveSpecification`).
+    pub ttl_attribute: Option<String>,
 }
 
 pub struct Table {
@@ -112,6 +115,9 @@ impl TableDef {
                 })
                 .collect()
         };
+        if let Some(a) = &self.ttl_attribute {
+            v["TimeToLiveSpecification"] = json!({"AttributeName": a, "Enabled": true});
+        }
         let (g, l) = (idx(false), idx(true));
         if !g.is_empty() {
             v["GlobalSecondaryIndexes"] = Value::Array(g);
@@ -281,6 +287,23 @@ pub fn projection_json(p: &ProjectionKind) -> Value {
 /// DynamoDB's item size limit.
 pub const MAX_ITEM_SIZE: usize = 400 * 1024;
 
+/// TTL leaves alone items whose expiry time is more than five years in the past.
+const TTL_MAX_AGE_SECS: f64 = 5.0 * 365.0 * 86_400.0;
+
+/// Whether TTL deletes `item` at `now` (epoch seconds): its TTL attribute is a top-level
+/// Number of epoch seconds before `now`, and not more than five years before it. Any other
+/// value or type is ignored, as DynamoDB ignores it.
+pub fn ttl_expired(item: &Item, attribute: &str, now: i64) -> bool {
+    match item.get(attribute) {
+        Some(AttrValue::N(n)) => {
+            let at = n.to_f64();
+            let now = now as f64;
+            at < now && now - at <= TTL_MAX_AGE_SECS
+        }
+        _ => false,
+    }
+}
+
 impl Table {
     pub fn new(def: TableDef) -> Self {
         let n = def.indexes.len();
@@ -291,6 +314,30 @@ impl Table {
             item_count: 0,
             size_bytes: 0,
             deleted: false,
+        }
+    }
+
+    /// Keys of the items TTL deletes at `now` (epoch seconds); empty while TTL is disabled.
+    pub fn expired_keys(&self, now: i64) -> Vec<PrimaryKey> {
+        let Some(attr) = &self.def.ttl_attribute else {
+            return Vec::new();
+        };
+        self.items
+            .iter()
+            .flat_map(|(h, part)| part.iter().map(move |(r, item)| (h, r, item)))
+            .filter(|(_, _, item)| ttl_expired(item, attr, now))
+            .map(|(h, r, _)| (h.clone(), r.clone()))
+            .collect()
+    }
+
+    /// Replaces the definition (indexes, TTL) and rebuilds the index data from the items.
+    pub fn redefine(&mut self, def: TableDef) {
+        let items = std::mem::take(&mut self.items);
+        *self = Table::new(def);
+        for (h, part) in items {
+            for (r, item) in part {
+                self.put((h.clone(), r), item);
+            }
         }
     }
 

@@ -682,3 +682,28 @@ async fn more_expression_features_and_reserved_words() {
     ));
     diff(steps).await;
 }
+
+#[tokio::test]
+async fn time_to_live_settings() {
+    let spec = |enabled: bool, name: &str| json!({"TableName": "ttl_t", "TimeToLiveSpecification": {"Enabled": enabled, "AttributeName": name}});
+    diff(vec![
+        s("CreateTable", json!({"TableName": "ttl_t", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}], "BillingMode": "PAY_PER_REQUEST"})),
+        s("DescribeTimeToLive", json!({"TableName": "ttl_t"})),
+        s("UpdateTimeToLive", spec(false, "ExpiresAt")),
+        s("UpdateTimeToLive", spec(true, "ExpiresAt")),
+        s("DescribeTimeToLive", json!({"TableName": "ttl_t"})),
+        s("UpdateTimeToLive", spec(true, "ExpiresAt")),
+        s("UpdateTimeToLive", spec(true, "Other")),
+        s("UpdateTimeToLive", spec(false, "Other")),
+        s("UpdateTimeToLive", spec(false, "ExpiresAt")),
+        s("DescribeTimeToLive", json!({"TableName": "ttl_t"})),
+        s("UpdateTimeToLive", json!({"TableName": "ttl_t"})),
+        s("UpdateTimeToLive", json!({"TableName": "ttl_t", "TimeToLiveSpecification": {"Enabled": true}})),
+        s("UpdateTimeToLive", spec(true, "")),
+        s("UpdateTimeToLive", json!({"TableName": "ttl_nope", "TimeToLiveSpecification": {"Enabled": true, "AttributeName": "x"}})),
+        s("DescribeTimeToLive", json!({"TableName": "ttl_nope"})),
+        s("DescribeTimeToLive", json!({"TableName": "x"})),
+    ])
+    .await;
+}

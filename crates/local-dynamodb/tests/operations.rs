@@ -1,30 +1,35 @@
 //! Each operation through `Dynamo::handle`, without Java: the behaviour the application and
 //! its state machines rely on.
 
-use local_dynamodb::{Dynamo, DynamoError};
+use local_dynamodb::{Dynamo, DynamoError, TemplateOutcome};
 use serde_json::{json, Value};
+
+/// CloudFormation Properties of the template's JobsTable, extras included.
+fn jobs_table_properties() -> Value {
+    json!({
+        "TableName": "JobsTable",
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": "Id", "AttributeType": "S"}, {"AttributeName": "ProcessStatus", "AttributeType": "S"},
+            {"AttributeName": "LastUpdated", "AttributeType": "S"}, {"AttributeName": "ListShard", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "Id", "KeyType": "HASH"}],
+        "GlobalSecondaryIndexes": [
+            {"IndexName": "StatusIndex", "KeySchema": [{"AttributeName": "ProcessStatus", "KeyType": "HASH"},
+                {"AttributeName": "LastUpdated", "KeyType": "RANGE"}],
+             "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["StartActionAt"]}},
+            {"IndexName": "RecentIndex", "KeySchema": [{"AttributeName": "ListShard", "KeyType": "HASH"},
+                {"AttributeName": "LastUpdated", "KeyType": "RANGE"}],
+             "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["StartActionAt", "ProcessStatus"]}}],
+        "TimeToLiveSpecification": {"AttributeName": "ExpiresAt", "Enabled": true},
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": true},
+        "SSESpecification": {"SSEEnabled": true},
+        "Tags": [{"Key": "app", "Value": "jobs"}]
+    })
+}
 
 async fn jobs_table() -> Dynamo {
     let d = Dynamo::open_with(None, "eu-west-1", "123456789012").unwrap();
-    // CloudFormation Properties of the template's JobsTable, extras included.
-    let created = d
-        .create_table_if_missing(&json!({
-            "TableName": "JobsTable",
-            "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [{"AttributeName": "Id", "AttributeType": "S"}, {"AttributeName": "ProcessStatus", "AttributeType": "S"},
-                {"AttributeName": "LastUpdated", "AttributeType": "S"}, {"AttributeName": "Kind", "AttributeType": "S"}],
-            "KeySchema": [{"AttributeName": "Id", "KeyType": "HASH"}],
-            "GlobalSecondaryIndexes": [
-                {"IndexName": "StatusIndex", "KeySchema": [{"AttributeName": "ProcessStatus", "KeyType": "HASH"},
-                    {"AttributeName": "LastUpdated", "KeyType": "RANGE"}], "Projection": {"ProjectionType": "ALL"}},
-                {"IndexName": "RecentIndex", "KeySchema": [{"AttributeName": "Kind", "KeyType": "HASH"},
-                    {"AttributeName": "LastUpdated", "KeyType": "RANGE"}], "Projection": {"ProjectionType": "ALL"}}],
-            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": true},
-            "SSESpecification": {"SSEEnabled": true},
-            "Tags": [{"Key": "app", "Value": "jobs"}]
-        }))
-        .unwrap();
-    assert!(created);
+    let outcome = d.apply_table_template(&jobs_table_properties()).unwrap();
+    assert_eq!(outcome, TemplateOutcome::Created);
     d
 }
 
@@ -46,7 +51,7 @@ async fn put_job(d: &Dynamo, id: &str, status: &str, ts: &str) {
     ok(
         d,
         "PutItem",
-        json!({"TableName": "JobsTable", "Item": {"Id": {"S": id}, "Kind": {"S": "JOB"}, "ProcessStatus": {"S": status},
+        json!({"TableName": "JobsTable", "Item": {"Id": {"S": id}, "ListShard": {"S": "0"}, "ProcessStatus": {"S": status},
             "LastUpdated": {"S": ts}}}),
     )
     .await;
@@ -55,10 +60,10 @@ async fn put_job(d: &Dynamo, id: &str, status: &str, ts: &str) {
 #[tokio::test]
 async fn table_lifecycle() {
     let d = jobs_table().await;
-    assert!(!d
-        .create_table_if_missing(&json!({"TableName": "JobsTable", "KeySchema": [{"AttributeName": "Id", "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": "Id", "AttributeType": "S"}]}))
-        .unwrap());
+    assert_eq!(
+        d.apply_table_template(&jobs_table_properties()).unwrap(),
+        TemplateOutcome::Unchanged
+    );
     let desc = ok(&d, "DescribeTable", json!({"TableName": "JobsTable"})).await;
     let t = &desc["Table"];
     assert_eq!(t["TableStatus"], "ACTIVE");
@@ -125,7 +130,7 @@ async fn put_get_update_delete() {
         upd["Attributes"]["ProcessStatus"],
         json!({"S": "WAITING_FOR_CALLBACK"})
     );
-    assert!(upd["Attributes"].get("Kind").is_none());
+    assert!(upd["Attributes"].get("ListShard").is_none());
     let old = ok(
         &d,
         "UpdateItem",
@@ -175,8 +180,8 @@ async fn query_gsi_newest_first_with_pagination() {
     let mut ids = Vec::new();
     let mut start: Option<Value> = None;
     loop {
-        let mut q = json!({"TableName": "JobsTable", "IndexName": "RecentIndex", "KeyConditionExpression": "Kind = :k",
-            "ExpressionAttributeValues": {":k": {"S": "JOB"}}, "ScanIndexForward": false, "Limit": 3});
+        let mut q = json!({"TableName": "JobsTable", "IndexName": "RecentIndex", "KeyConditionExpression": "ListShard = :k",
+            "ExpressionAttributeValues": {":k": {"S": "0"}}, "ScanIndexForward": false, "Limit": 3});
         if let Some(s) = start.take() {
             assert_eq!(
                 s.as_object().unwrap().len(),
@@ -208,7 +213,7 @@ async fn query_gsi_newest_first_with_pagination() {
         &d,
         "Scan",
         json!({"TableName": "JobsTable", "Select": "COUNT",
-        "FilterExpression": "attribute_not_exists(Kind)"}),
+        "FilterExpression": "attribute_not_exists(ListShard)"}),
     )
     .await;
     assert_eq!(
@@ -314,4 +319,161 @@ async fn parallel_scan_segments_cover_the_table_once() {
     )
     .await;
     assert!(e.type_name().ends_with("#ValidationException"));
+}
+
+#[tokio::test]
+async fn indexes_hold_only_their_projection() {
+    let d = jobs_table().await;
+    ok(&d, "PutItem", json!({"TableName": "JobsTable", "Item": {"Id": {"S": "t1"}, "ListShard": {"S": "2"},
+        "ProcessStatus": {"S": "WAITING_FOR_CALLBACK"}, "LastUpdated": {"S": "2026-01-01T00:00:00.000Z"},
+        "StartActionAt": {"S": "2026-01-01T00:00:00.000Z"}, "TaskToken": {"S": "secret"}, "Pattern": {"S": "callback"}}})).await;
+    for (index, expected) in [
+        (
+            "RecentIndex",
+            vec![
+                "Id",
+                "LastUpdated",
+                "ListShard",
+                "ProcessStatus",
+                "StartActionAt",
+            ],
+        ),
+        (
+            "StatusIndex",
+            vec!["Id", "LastUpdated", "ProcessStatus", "StartActionAt"],
+        ),
+    ] {
+        let out = ok(
+            &d,
+            "Scan",
+            json!({"TableName": "JobsTable", "IndexName": index}),
+        )
+        .await;
+        let item = out["Items"][0].as_object().unwrap();
+        let keys: Vec<&str> = item.keys().map(String::as_str).collect();
+        assert_eq!(keys, expected, "{index}");
+    }
+}
+
+#[tokio::test]
+async fn time_to_live_deletes_expired_items_only() {
+    let d = jobs_table().await;
+    let now = 1_800_000_000i64;
+    let put = |id: &str, ttl: Value| {
+        let mut item = json!({"Id": {"S": id}, "ListShard": {"S": "1"}, "LastUpdated": {"S": format!("2026-01-01T00:00:00.{id}Z")}});
+        if !ttl.is_null() {
+            item["ExpiresAt"] = ttl;
+        }
+        json!({"TableName": "JobsTable", "Item": item})
+    };
+    for (id, ttl) in [
+        ("001", json!({"N": (now - 1).to_string()})), // expired
+        ("002", json!({"N": format!("{}.5", now - 10)})), // expired, fractional
+        ("003", json!({"N": now.to_string()})),       // not before now
+        ("004", json!({"N": (now + 3600).to_string()})), // future
+        ("005", json!({"S": (now - 1).to_string()})), // not a Number: ignored
+        ("006", json!({"N": (now - 6 * 365 * 86_400).to_string()})), // over five years old: ignored
+        ("007", Value::Null),                         // no TTL attribute
+        ("008", json!({"N": "5"})),                   // 1970: ignored
+    ] {
+        ok(&d, "PutItem", put(id, ttl)).await;
+    }
+    assert_eq!(d.expire_items(now).unwrap(), 2);
+    assert_eq!(d.expire_items(now).unwrap(), 0, "idempotent");
+    let out = ok(&d, "Scan", json!({"TableName": "JobsTable"})).await;
+    let mut ids: Vec<&str> = out["Items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["Id"]["S"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["003", "004", "005", "006", "007", "008"]);
+    // Gone from the indexes too.
+    let q = ok(&d, "Query", json!({"TableName": "JobsTable", "IndexName": "RecentIndex",
+        "KeyConditionExpression": "ListShard = :s", "ExpressionAttributeValues": {":s": {"S": "1"}}})).await;
+    assert_eq!(q["Count"], 6);
+
+    // Turned off, nothing expires; the API reports each state as DynamoDB does.
+    assert_eq!(
+        ok(&d, "DescribeTimeToLive", json!({"TableName": "JobsTable"})).await,
+        json!({"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED", "AttributeName": "ExpiresAt"}})
+    );
+    let e = err(
+        &d,
+        "UpdateTimeToLive",
+        json!({"TableName": "JobsTable",
+        "TimeToLiveSpecification": {"Enabled": false, "AttributeName": "Other"}}),
+    )
+    .await;
+    assert_eq!(
+        e.message(),
+        "TimeToLive is active on a different AttributeName"
+    );
+    ok(
+        &d,
+        "UpdateTimeToLive",
+        json!({"TableName": "JobsTable",
+        "TimeToLiveSpecification": {"Enabled": false, "AttributeName": "ExpiresAt"}}),
+    )
+    .await;
+    assert_eq!(d.expire_items(now + 10 * 86_400).unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_changed_template_keeps_the_items_and_rebuilds_the_indexes() {
+    let d = Dynamo::open_with(None, "eu-west-1", "123456789012").unwrap();
+    // The table as an older template had it: RecentIndex on Kind, ALL projections, no TTL.
+    let old = json!({"TableName": "JobsTable", "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": "Id", "AttributeType": "S"}, {"AttributeName": "Kind", "AttributeType": "S"},
+            {"AttributeName": "LastUpdated", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "Id", "KeyType": "HASH"}],
+        "GlobalSecondaryIndexes": [{"IndexName": "RecentIndex", "KeySchema": [{"AttributeName": "Kind", "KeyType": "HASH"},
+            {"AttributeName": "LastUpdated", "KeyType": "RANGE"}], "Projection": {"ProjectionType": "ALL"}}]});
+    assert_eq!(
+        d.apply_table_template(&old).unwrap(),
+        TemplateOutcome::Created
+    );
+    ok(&d, "PutItem", json!({"TableName": "JobsTable", "Item": {"Id": {"S": "a"}, "Kind": {"S": "JOB"},
+        "ListShard": {"S": "3"}, "LastUpdated": {"S": "x"}, "ProcessStatus": {"S": "STARTED"}, "TaskToken": {"S": "t"}}})).await;
+    assert_eq!(
+        d.apply_table_template(&jobs_table_properties()).unwrap(),
+        TemplateOutcome::Updated
+    );
+    let got = ok(
+        &d,
+        "GetItem",
+        json!({"TableName": "JobsTable", "Key": {"Id": {"S": "a"}}}),
+    )
+    .await;
+    assert_eq!(
+        got["Item"]["TaskToken"],
+        json!({"S": "t"}),
+        "items are kept"
+    );
+    let q = ok(&d, "Query", json!({"TableName": "JobsTable", "IndexName": "RecentIndex",
+        "KeyConditionExpression": "ListShard = :s", "ExpressionAttributeValues": {":s": {"S": "3"}}})).await;
+    assert_eq!(q["Count"], 1, "{q}");
+    assert!(q["Items"][0].get("TaskToken").is_none());
+    assert_eq!(
+        ok(&d, "DescribeTimeToLive", json!({"TableName": "JobsTable"})).await
+            ["TimeToLiveDescription"]["TimeToLiveStatus"],
+        "ENABLED"
+    );
+    let status = ok(&d, "Query", json!({"TableName": "JobsTable", "IndexName": "StatusIndex",
+        "KeyConditionExpression": "ProcessStatus = :s", "ExpressionAttributeValues": {":s": {"S": "STARTED"}}})).await;
+    assert_eq!(
+        status["Count"], 1,
+        "the new index is filled from the existing items"
+    );
+
+    // Another primary key cannot be applied in place.
+    let mut other_key = jobs_table_properties();
+    other_key["KeySchema"] = json!([{"AttributeName": "Id", "KeyType": "HASH"}, {"AttributeName": "LastUpdated", "KeyType": "RANGE"}]);
+    let e = d.apply_table_template(&other_key).unwrap_err();
+    assert!(
+        e.message().contains("another primary key"),
+        "{}",
+        e.message()
+    );
 }

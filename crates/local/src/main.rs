@@ -49,6 +49,10 @@ struct Cli {
     /// Do not print a line per state transition.
     #[arg(long)]
     quiet: bool,
+    /// Seconds between DynamoDB TTL sweeps, which delete expired items (DynamoDB itself
+    /// takes up to a few days).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    ttl_sweep_seconds: u64,
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {
@@ -207,6 +211,7 @@ async fn main() -> ExitCode {
         .or_else(|| samconfig_stack_name(&cli.template))
         .unwrap_or_else(|| "local".into());
     opts.print_transitions = !cli.quiet;
+    opts.ttl_sweep = std::time::Duration::from_secs(cli.ttl_sweep_seconds);
 
     let rt = match LocalRuntime::start(opts).await {
         Ok(rt) => rt,

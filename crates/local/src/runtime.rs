@@ -54,6 +54,8 @@ pub struct Options {
     pub print_transitions: bool,
     /// Replace linked handlers by bin name (tests inject failures this way).
     pub handler_overrides: HashMap<String, Arc<dyn LambdaHandler>>,
+    /// How often DynamoDB's TTL deletes expired items (`--ttl-sweep-seconds`).
+    pub ttl_sweep: std::time::Duration,
 }
 
 impl Options {
@@ -71,6 +73,7 @@ impl Options {
             clock: Arc::new(asl::SystemClock),
             print_transitions: true,
             handler_overrides: HashMap::new(),
+            ttl_sweep: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -164,7 +167,7 @@ impl LocalRuntime {
         );
         for t in &app.tables {
             dynamo
-                .create_table_if_missing(&t.properties)
+                .apply_table_template(&t.properties)
                 .map_err(|e| StartError::Table {
                     table: t.name.clone(),
                     message: e.to_string(),
@@ -221,7 +224,10 @@ impl LocalRuntime {
             serve(api_listener, gateway.router(), stop_rx.clone()),
             serve(aws_listener, aws_router, stop_rx),
         ];
-        let mut background = vec![tokio::spawn(log_status(sfn.subscribe_status()))];
+        let mut background = vec![
+            tokio::spawn(log_status(sfn.subscribe_status())),
+            dynamo.clone().spawn_ttl_sweeper(opts.ttl_sweep),
+        ];
         let status_events = Arc::new(crate::status_forwarder::DeliveryStats::default());
         background.extend(crate::status_forwarder::spawn(
             sfn.subscribe_status(),

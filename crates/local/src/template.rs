@@ -150,7 +150,7 @@ fn gateway_responses(v: Option<&Value>) -> BTreeMap<String, GatewayResponse> {
 pub struct TableDef {
     pub logical_id: String,
     pub name: String,
-    /// Resolved CloudFormation `Properties` (with `TableName` set), for `create_table_if_missing`.
+    /// Resolved CloudFormation `Properties` (with `TableName` set), for `Dynamo::apply_table_template`.
     pub properties: Value,
 }
 

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{in_an_hour, start, str_of, App};
+use common::{eventually, in_an_hour, start, str_of, App};
 use serde_json::{json, Value};
 
 async fn start_callback(app: &App, body: Value) -> (String, String) {
@@ -100,6 +100,41 @@ async fn waitable_job_goes_started_then_completed_in_status() {
     );
     let (_, started) = app.get("/status?status=STARTED").await;
     assert_eq!(listed(&started), None, "{started}");
+
+    // The finished job expires through the table's TTL, JobRetentionDays (90) after it ended.
+    let table = app.rt.app.tables[0].name.clone();
+    let (s, ttl) = app
+        .aws(
+            "DynamoDB_20120810.DescribeTimeToLive",
+            json!({"TableName": table}),
+        )
+        .await;
+    assert_eq!(s, 200, "{ttl}");
+    assert_eq!(
+        ttl["TimeToLiveDescription"],
+        json!({"TimeToLiveStatus": "ENABLED", "AttributeName": "ExpiresAt"})
+    );
+    let stopped = app.describe(&arn).await["stopDate"].as_f64().unwrap() as i64;
+    let expires = eventually("ExpiresAt on the finished job", || async {
+        let (_, item) = app
+            .aws(
+                "DynamoDB_20120810.GetItem",
+                json!({"TableName": table, "Key": {"Id": {"S": id}}}),
+            )
+            .await;
+        item["Item"]["ExpiresAt"]["N"]
+            .as_str()
+            .and_then(|n| n.parse::<i64>().ok())
+    })
+    .await;
+    assert!(
+        (expires - (stopped + 90 * 86_400)).abs() <= 1,
+        "{expires} vs stopped {stopped}"
+    );
+    assert_eq!(app.rt.dynamo.expire_items(expires - 1).unwrap(), 0);
+    assert_eq!(app.rt.dynamo.expire_items(expires + 1).unwrap(), 1);
+    let (s, gone) = app.get(&format!("/jobs/{id}")).await;
+    assert_eq!(s, 404, "{gone}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,6 @@
 //! Settings read through a key lookup, so the local runtime can pass the template's variables.
 
-use app_core::config::{optional, required, ConfigError, Env};
+use app_core::config::{optional, parsed_or, required, ConfigError, Env};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -9,6 +9,8 @@ pub struct Config {
     pub notify_topic_arn: Option<String>,
     /// (state machine ARN, Pattern) for each machine of this stack that is configured.
     pub machines: Vec<(String, &'static str)>,
+    /// `JOB_RETENTION_DAYS` (1 to 36,500); absent: finished jobs are kept.
+    pub retention_days: Option<u32>,
 }
 
 pub const MACHINE_VARS: [(&str, &str); 3] = [
@@ -24,10 +26,21 @@ impl Config {
             .iter()
             .filter_map(|(var, pattern)| optional(env, var).map(|arn| (arn, *pattern)))
             .collect();
+        let retention_days = match parsed_or::<u32>(env, "JOB_RETENTION_DAYS", 0)? {
+            0 if optional(env, "JOB_RETENTION_DAYS").is_none() => None,
+            n @ 1..=36_500 => Some(n),
+            n => {
+                return Err(ConfigError::Invalid {
+                    name: "JOB_RETENTION_DAYS",
+                    reason: format!("{n}: must be from 1 to 36500 days"),
+                })
+            }
+        };
         Ok(Self {
             jobs_table,
             notify_topic_arn: optional(env, "NOTIFY_TOPIC_ARN"),
             machines,
+            retention_days,
         })
     }
 }
@@ -49,6 +62,28 @@ mod tests {
         let cfg = Config::from_lookup(&env).unwrap();
         assert_eq!(cfg.notify_topic_arn, None, "blank means off");
         assert_eq!(cfg.machines, vec![("arn:w".to_string(), "waitable")]);
+        assert_eq!(cfg.retention_days, None);
+        let days = |v: &'static str| {
+            Config::from_lookup(&move |k: &str| match k {
+                "JOBS_TABLE" => Some("Jobs".into()),
+                "JOB_RETENTION_DAYS" => Some(v.into()),
+                _ => None,
+            })
+            .map(|c| c.retention_days)
+        };
+        assert_eq!(days("90"), Ok(Some(90)));
+        for bad in ["0", "-1", "ninety", "36501"] {
+            assert!(
+                matches!(
+                    days(bad),
+                    Err(ConfigError::Invalid {
+                        name: "JOB_RETENTION_DAYS",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
         assert_eq!(
             Config::from_lookup(&|_: &str| None),
             Err(ConfigError::Missing("JOBS_TABLE"))

@@ -159,7 +159,19 @@ pub fn decide(
         pattern,
         last_updated: now.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
         remove_task_token: status.is_final(),
+        expires_at: None,
     }))
+}
+
+/// When a job whose execution ended at `at_ms` is removed by the table's TTL: `days` after
+/// it ended, in epoch seconds. Jobs still running never expire.
+pub fn expires_at(status: ExecStatus, at_ms: i64, days: Option<u32>) -> Option<i64> {
+    let days = i64::from(days?);
+    status.is_final().then(|| {
+        at_ms
+            .div_euclid(1000)
+            .saturating_add(days.saturating_mul(86_400))
+    })
 }
 
 /// Statuses that someone should hear about. A graceful cancel was asked for, so it is not news.
@@ -173,6 +185,22 @@ pub fn worth_notifying(status: ExecStatus) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_final_executions_expire_and_only_with_a_retention() {
+        let day = 86_400;
+        assert_eq!(
+            expires_at(ExecStatus::Succeeded, 1_000_999, Some(1)),
+            Some(1_000 + day)
+        );
+        assert_eq!(expires_at(ExecStatus::Aborted, 0, Some(90)), Some(90 * day));
+        assert_eq!(expires_at(ExecStatus::Running, 1_000_999, Some(1)), None);
+        assert_eq!(expires_at(ExecStatus::Failed, 1_000_999, None), None);
+        assert_eq!(
+            expires_at(ExecStatus::TimedOut, i64::MAX, Some(36_500)),
+            Some(i64::MAX / 1000 + 36_500 * day)
+        );
+    }
 
     fn failed(error: &str) -> StatusChange {
         StatusChange {

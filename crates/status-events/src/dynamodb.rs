@@ -54,7 +54,11 @@ pub(crate) struct UpdateExpr {
     pub values: HashMap<String, AttributeValue>,
 }
 
-pub(crate) fn build_update(expected: Option<&JobSnapshot>, u: &StatusUpdate) -> UpdateExpr {
+pub(crate) fn build_update(
+    id: &str,
+    expected: Option<&JobSnapshot>,
+    u: &StatusUpdate,
+) -> UpdateExpr {
     let mut names = HashMap::new();
     let mut values = HashMap::new();
     let mut sets = Vec::new();
@@ -69,7 +73,7 @@ pub(crate) fn build_update(expected: Option<&JobSnapshot>, u: &StatusUpdate) -> 
         ("sm", "StateMachineArn"),
         ("started", "StartedAt"),
         ("lu", "LastUpdated"),
-        ("kind", "Kind"),
+        ("shard", "ListShard"),
         ("ps", "ProcessStatus"),
     ] {
         name(alias, attr);
@@ -83,7 +87,7 @@ pub(crate) fn build_update(expected: Option<&JobSnapshot>, u: &StatusUpdate) -> 
     values.insert(":sm".into(), s(&u.state_machine_arn));
     values.insert(":started".into(), s(&u.started_at));
     values.insert(":lu".into(), s(&u.last_updated));
-    values.insert(":kind".into(), s("JOB"));
+    values.insert(":shard".into(), s(&app_core::cursor::list_shard_of(id)));
     sets.extend([
         "#es = :es",
         "#esat = :esat",
@@ -91,8 +95,13 @@ pub(crate) fn build_update(expected: Option<&JobSnapshot>, u: &StatusUpdate) -> 
         "#sm = :sm",
         "#started = :started",
         "#lu = :lu",
-        "#kind = if_not_exists(#kind, :kind)",
+        "#shard = if_not_exists(#shard, :shard)",
     ]);
+    if let Some(exp) = u.expires_at {
+        name("exp", "ExpiresAt");
+        values.insert(":exp".into(), AttributeValue::N(exp.to_string()));
+        sets.push("#exp = :exp");
+    }
     if let Some(p) = u.pattern {
         name("pattern", "Pattern");
         values.insert(":pattern".into(), s(p));
@@ -179,7 +188,7 @@ impl StatusStore for DynamoStatusStore {
         expected: Option<&JobSnapshot>,
         update: &StatusUpdate,
     ) -> Result<bool, StoreError> {
-        let x = build_update(expected, update);
+        let x = build_update(id, expected, update);
         let res = self
             .client
             .update_item()

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use app_core::Clock;
 use serde::Serialize;
 
-use crate::decide::{decide, effective_status, worth_notifying, Decision, SkipReason};
+use crate::decide::{decide, effective_status, expires_at, worth_notifying, Decision, SkipReason};
 use crate::error::StatusEventError;
 use crate::event::{ExecStatus, StatusChange};
 use crate::notify;
@@ -20,6 +20,8 @@ pub struct StatusTracker {
     /// (state machine ARN, Pattern) of this stack's machines; empty accepts every machine.
     pub machines: Vec<(String, &'static str)>,
     pub clock: Arc<dyn Clock>,
+    /// `JOB_RETENTION_DAYS`: how long a finished job stays in the table (`None`: for ever).
+    pub retention_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -69,7 +71,9 @@ impl StatusTracker {
         for _ in 0..MAX_ATTEMPTS {
             let rec = self.store.get(&ev.name).await.map_err(up)?;
             match decide(ev, rec.as_ref(), pattern, self.clock.now()) {
-                Decision::Apply(update) => {
+                Decision::Apply(mut update) => {
+                    update.expires_at =
+                        expires_at(update.execution_status, ev.at_ms(), self.retention_days);
                     if !self
                         .store
                         .apply(&ev.name, rec.as_ref(), &update)

@@ -74,6 +74,7 @@ pub fn build(sdk: &aws_config::SdkConfig, cfg: Config) -> Handler {
             notifier,
             machines: cfg.machines,
             clock: Arc::new(SystemClock),
+            retention_days: cfg.retention_days,
         },
     }
 }

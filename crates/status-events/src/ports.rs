@@ -35,6 +35,8 @@ pub struct StatusUpdate {
     pub last_updated: String,
     /// A final execution can no longer accept its task token; keeping it would only keep a secret.
     pub remove_task_token: bool,
+    /// The table's TTL attribute `ExpiresAt` (epoch seconds), set once the execution is final.
+    pub expires_at: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]

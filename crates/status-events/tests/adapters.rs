@@ -28,6 +28,7 @@ fn update(status: ExecStatus) -> StatusUpdate {
         pattern: Some("callback"),
         last_updated: "2023-11-14T22:13:21.000Z".into(),
         remove_task_token: status.is_final(),
+        expires_at: status.is_final().then_some(1_707_776_000),
     }
 }
 
@@ -84,6 +85,11 @@ async fn apply_is_conditioned_on_what_was_read() {
                 && values.get(":oesat") == Some(&AttributeValue::N("7".into()))
                 && values.get(":es") == Some(&s("FAILED"))
                 && values.get(":esat") == Some(&AttributeValue::N("1700000000123".into()))
+                && upd.contains("#exp = :exp")
+                && names.get("#exp").map(String::as_str) == Some("ExpiresAt")
+                && values.get(":exp") == Some(&AttributeValue::N("1707776000".into()))
+                && upd.contains("#shard = if_not_exists(#shard, :shard)")
+                && names.get("#shard").map(String::as_str) == Some("ListShard")
                 && !values.contains_key(":cause")
         })
         .then_output(|| UpdateItemOutput::builder().build());

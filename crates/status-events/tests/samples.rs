@@ -30,6 +30,7 @@ async fn samples_record_the_documented_status() {
                 notifier: None,
                 machines: vec![],
                 clock: Arc::new(FixedClock::new(Utc::now())),
+                retention_days: None,
             },
         };
         for e in events {

@@ -50,6 +50,7 @@ fn handler(table: &Arc<FakeTable>, topic: Option<&Arc<FakeTopic>>) -> Handler {
             clock: Arc::new(FixedClock::new(
                 Utc.with_ymd_and_hms(2026, 1, 1, 1, 0, 0).unwrap(),
             )),
+            retention_days: Some(90),
         },
     }
 }
@@ -69,7 +70,7 @@ async fn running_then_succeeded_records_both_in_turn() {
     let (t, _) = shared();
     t.put(
         "job1",
-        json!({"Kind":"JOB","Pattern":"callback","ProcessStatus":"SCHEDULED"}),
+        json!({"ListShard":"1","Pattern":"callback","ProcessStatus":"SCHEDULED"}),
     );
     let h = handler(&t, None);
     let out = send(&h, event("job1", "RUNNING", None, None)).await;
@@ -82,6 +83,11 @@ async fn running_then_succeeded_records_both_in_turn() {
         "non-final ProcessStatus kept while running"
     );
     assert_eq!(field(&t, "job1", "StartedAt"), "2026-01-01T00:00:00.000Z");
+    assert_eq!(
+        field(&t, "job1", "ExpiresAt"),
+        Value::Null,
+        "running jobs never expire"
+    );
 
     send(&h, event("job1", "SUCCEEDED", Some(START + 5_000), None)).await;
     assert_eq!(field(&t, "job1", "ExecutionStatus"), "SUCCEEDED");
@@ -89,6 +95,16 @@ async fn running_then_succeeded_records_both_in_turn() {
     assert_eq!(field(&t, "job1", "StoppedAt"), "2026-01-01T00:00:05.000Z");
     assert_eq!(field(&t, "job1", "ProcessStatus"), "COMPLETED");
     assert_eq!(field(&t, "job1", "LastUpdated"), "2026-01-01T01:00:00.000Z");
+    // TTL: 90 days (the handler's retention) after the execution ended, in epoch seconds.
+    assert_eq!(
+        field(&t, "job1", "ExpiresAt"),
+        (START + 5_000) / 1000 + 90 * 86_400
+    );
+    assert_eq!(
+        field(&t, "job1", "ListShard"),
+        "1",
+        "an existing shard is kept"
+    );
 }
 
 #[tokio::test]
@@ -295,7 +311,11 @@ async fn missing_record_is_created_listable() {
     let h = handler(&t, None);
     send(&h, event("new", "RUNNING", None, None)).await;
     let item = t.item("new").expect("created");
-    assert_eq!(item["Kind"], "JOB");
+    assert_eq!(
+        item["ListShard"],
+        app_core::cursor::list_shard_of("new"),
+        "the record is in a shard of the all-jobs listing"
+    );
     assert_eq!(item["Pattern"], "callback");
     assert_eq!(item["ProcessStatus"], "STARTED");
     assert_eq!(item["ExecutionArn"], arn("new"));

@@ -1,12 +1,13 @@
-//! `GET /status` (jobs newest first, by status, paginated; always a GSI Query) and
+//! `GET /status` (jobs newest first, by status, paginated; GSI Queries, never a Scan) and
 //! `GET /jobs/{id}` (one job). Neither ever returns a task token.
 
 use app_core::config::required;
-use app_core::cursor::{JobIndex, PageKey};
+use app_core::cursor::{Cursor, JobIndex};
 use app_core::domain::{JobId, JobSummary};
 use app_core::dynamodb::DynamoJobStore;
 use app_core::http::{self, json_response};
-use app_core::ports::{JobLister, JobReader, ListQuery, Upstream};
+use app_core::listing::list_jobs;
+use app_core::ports::{JobLister, JobReader, Upstream};
 use app_core::requests::RequestError;
 use app_core::{Api, ApiError, ApiHandler, ConfigError, Env, JobStatus, JsonHandler};
 use async_trait::async_trait;
@@ -94,16 +95,9 @@ impl<S: JobReader + JobLister> Status<S> {
         };
         let start = match http::query_param(req, "next")? {
             None => None,
-            Some(c) => Some(PageKey::decode(c, index).map_err(Error::InvalidCursor)?),
+            Some(c) => Some(Cursor::decode(c, index).map_err(Error::InvalidCursor)?),
         };
-        let page = self
-            .store
-            .list_jobs(&ListQuery {
-                index,
-                limit,
-                start,
-            })
-            .await?;
+        let page = list_jobs(&self.store, index, limit, start.as_ref()).await?;
         Ok(json_response(
             200,
             &Listing {

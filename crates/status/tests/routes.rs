@@ -1,66 +1,32 @@
 //! `GET /status` and `GET /jobs/{id}` over an in-memory table with GSI semantics.
 
-use app_core::cursor::{JobIndex, PageKey};
+use app_core::cursor::{Cursor, JobIndex, PartitionState, Position};
 use app_core::domain::{Job, JobId, TaskToken};
-use app_core::ports::{JobLister, JobPage, JobReader, ListQuery, Upstream};
+use app_core::listing::query_in_memory;
+use app_core::ports::{JobLister, JobReader, PartitionPage, PartitionQuery, Upstream};
 use app_core::ApiHandler;
 use async_trait::async_trait;
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use aws_lambda_events::encodings::Body;
 use serde_json::{json, Value};
 use status::Status;
-use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 #[derive(Default)]
 struct FakeTable {
     jobs: Vec<Job>,
-    queries: Mutex<Vec<ListQuery>>,
+    queries: Mutex<Vec<PartitionQuery>>,
     fail: bool,
-}
-
-fn key_of(job: &Job, index: JobIndex) -> PageKey {
-    let (pk, value) = index.partition();
-    let mut m = BTreeMap::new();
-    m.insert("Id".to_string(), job.id.clone());
-    m.insert(
-        "LastUpdated".to_string(),
-        job.last_updated.clone().unwrap_or_default(),
-    );
-    m.insert(pk.to_string(), value.to_string());
-    PageKey::new(m)
 }
 
 #[async_trait]
 impl JobLister for FakeTable {
-    async fn list_jobs(&self, q: &ListQuery) -> Result<JobPage, Upstream> {
+    async fn query_partition(&self, q: &PartitionQuery) -> Result<PartitionPage, Upstream> {
         self.queries.lock().unwrap().push(q.clone());
         if self.fail {
             return Err(Upstream("DynamoDB Query failed: throttled".into()));
         }
-        let mut rows: Vec<&Job> = self
-            .jobs
-            .iter()
-            .filter(|j| match q.index {
-                JobIndex::Recent => true,
-                JobIndex::Status(s) => j.process_status.as_deref() == Some(s.as_str()),
-            })
-            .collect();
-        // ScanIndexForward=false on range key LastUpdated (ties by Id, like the table key)
-        rows.sort_by(|a, b| (&b.last_updated, &b.id).cmp(&(&a.last_updated, &a.id)));
-        if let Some(start) = &q.start {
-            let pos = rows
-                .iter()
-                .position(|j| key_of(j, q.index) == *start)
-                .map_or(0, |p| p + 1);
-            rows.drain(..pos);
-        }
-        let limit = q.limit as usize;
-        let next = (rows.len() > limit).then(|| key_of(rows[limit - 1], q.index));
-        Ok(JobPage {
-            items: rows.into_iter().take(limit).cloned().collect(),
-            next,
-        })
+        Ok(query_in_memory(&self.jobs, q))
     }
 }
 
@@ -161,13 +127,51 @@ async fn lists_recent_newest_first_with_summary_fields() {
         ["Id", "LastUpdated", "ProcessStatus", "StartActionAt"]
     );
     assert!(!raw_body(&resp).contains(SECRET));
+    // One query per shard of the all-jobs listing, each from its top.
     let q = h_queries(&h);
-    assert_eq!(q[0].index, JobIndex::Recent);
-    assert_eq!(q[0].limit, 20);
-    assert_eq!(q[0].start, None);
+    assert_eq!(q.len(), usize::from(app_core::cursor::LIST_SHARDS));
+    assert!(q
+        .iter()
+        .all(|q| q.index == JobIndex::Recent && q.limit == 20 && q.after.is_none()));
 }
 
-fn h_queries(h: &Status<FakeTable>) -> Vec<ListQuery> {
+#[tokio::test]
+async fn recent_listing_pages_across_shards_exactly() {
+    let mut t = FakeTable::default();
+    for i in 0..57 {
+        t.jobs.push(job(
+            &format!("job-{i:03}"),
+            "STARTED",
+            &format!("2026-01-01T00:00:{:02}.000Z", i % 30),
+        ));
+    }
+    let mut want: Vec<(String, String)> = t
+        .jobs
+        .iter()
+        .map(|j| (j.last_updated.clone().unwrap(), j.id.clone()))
+        .collect();
+    want.sort();
+    want.reverse();
+    let want: Vec<String> = want.into_iter().map(|(_, id)| id).collect();
+    let h = Status::new(t);
+    let mut got = Vec::new();
+    let mut next: Option<String> = None;
+    for _ in 0..20 {
+        let mut q = json!({"limit": "10"});
+        if let Some(n) = &next {
+            q["next"] = json!(n);
+        }
+        let v = body(&h.handle(status_req(q)).await);
+        got.extend(ids(&v));
+        match v["next"].as_str() {
+            Some(n) => next = Some(n.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(got, want);
+}
+
+fn h_queries(h: &Status<FakeTable>) -> Vec<PartitionQuery> {
     h.store().queries.lock().unwrap().clone()
 }
 
@@ -190,7 +194,8 @@ async fn filters_by_status_and_paginates_with_cursor() {
     assert_eq!(v2["next"], Value::Null);
     let q = h_queries(&h);
     assert_eq!(q[1].index, JobIndex::Status(app_core::JobStatus::Completed));
-    assert!(q[1].start.is_some());
+    assert_eq!(q[1].partition, "COMPLETED");
+    assert!(q[1].after.is_some());
 }
 
 #[tokio::test]
@@ -276,7 +281,15 @@ async fn bad_queries_are_400() {
     )
     .await;
     // a cursor of the recent listing used with a status filter
-    let recent = key_of(&table().jobs[0], JobIndex::Recent).encode();
+    let mut recent = Cursor::start(JobIndex::Recent);
+    recent.set(
+        "0",
+        PartitionState::After(Position {
+            id: "a".into(),
+            last_updated: "2026-01-01T00:00:01.000Z".into(),
+        }),
+    );
+    let recent = recent.encode();
     expect(
         &h,
         status_req(json!({"status": "COMPLETED", "next": recent})),

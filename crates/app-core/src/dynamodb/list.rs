@@ -1,21 +1,21 @@
-use super::{attr, item::job_from_item, upstream, DynamoJobStore};
-use crate::cursor::PageKey;
-use crate::ports::{JobLister, JobPage, ListQuery, Upstream};
+use super::{attr, item::job_from_item, item::s, upstream, DynamoJobStore};
+use crate::ports::{JobLister, PartitionPage, PartitionQuery, Upstream};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::AttributeValue;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 #[async_trait]
 impl JobLister for DynamoJobStore {
-    /// A Query on the GSI of the listing, newest first; only the summary attributes
-    /// are read, so the task token never even leaves the table.
-    async fn list_jobs(&self, query: &ListQuery) -> Result<JobPage, Upstream> {
-        let (pk_name, pk_value) = query.index.partition();
-        let start = query.start.as_ref().map(|key| {
-            key.attributes()
-                .iter()
-                .map(|(k, v)| (k.clone(), AttributeValue::S(v.clone())))
-                .collect::<HashMap<_, _>>()
+    /// A Query of one partition of a listing GSI, newest first. Only the summary attributes
+    /// are asked for, and the indexes project nothing else, so the task token never leaves
+    /// the base table.
+    async fn query_partition(&self, query: &PartitionQuery) -> Result<PartitionPage, Upstream> {
+        let pk_name = query.index.hash_key();
+        let start = query.after.as_ref().map(|pos| {
+            HashMap::from([
+                (pk_name.to_owned(), s(&query.partition)),
+                (attr::ID.to_owned(), s(&pos.id)),
+                (attr::LAST_UPDATED.to_owned(), s(&pos.last_updated)),
+            ])
         });
         let out = self
             .client
@@ -24,7 +24,7 @@ impl JobLister for DynamoJobStore {
             .index_name(query.index.name())
             .key_condition_expression("#pk = :pk")
             .expression_attribute_names("#pk", pk_name)
-            .expression_attribute_values(":pk", AttributeValue::S(pk_value.to_owned()))
+            .expression_attribute_values(":pk", s(&query.partition))
             .projection_expression("#id, #sa, #lu, #ps")
             .expression_attribute_names("#id", attr::ID)
             .expression_attribute_names("#sa", attr::START_ACTION_AT)
@@ -36,16 +36,9 @@ impl JobLister for DynamoJobStore {
             .send()
             .await
             .map_err(|e| upstream("Query", &e))?;
-        let next = out.last_evaluated_key().map(|key| {
-            PageKey::new(
-                key.iter()
-                    .filter_map(|(k, v)| v.as_s().ok().map(|s| (k.clone(), s.clone())))
-                    .collect::<BTreeMap<_, _>>(),
-            )
-        });
-        Ok(JobPage {
+        Ok(PartitionPage {
             items: out.items().iter().map(job_from_item).collect(),
-            next,
+            more: out.last_evaluated_key().is_some(),
         })
     }
 }

@@ -16,7 +16,8 @@ use aws_sdk_dynamodb::Client;
 /// Attribute names of the table.
 pub mod attr {
     pub const ID: &str = "Id";
-    pub const KIND: &str = "Kind";
+    /// Hash key of `RecentIndex`: one of `cursor::LIST_SHARDS` values, see `cursor::list_shard_of`.
+    pub const LIST_SHARD: &str = "ListShard";
     pub const PATTERN: &str = "Pattern";
     pub const STATUS: &str = "ProcessStatus";
     pub const START_ACTION_AT: &str = "StartActionAt";
@@ -26,6 +27,8 @@ pub mod attr {
     pub const OUTPUT: &str = "Output";
     pub const ERROR: &str = "Error";
     pub const CAUSE: &str = "Cause";
+    /// TTL attribute (epoch seconds): when a finished job is deleted.
+    pub const EXPIRES_AT: &str = "ExpiresAt";
 }
 
 #[derive(Debug, Clone)]

@@ -1,5 +1,5 @@
 use super::{attr, item::s, upstream, DynamoJobStore};
-use crate::cursor::JOB_KIND;
+use crate::cursor::list_shard_of;
 use crate::domain::{format_timestamp, JobStatus};
 use crate::ports::{JobRecorder, NewJob, Upstream};
 use async_trait::async_trait;
@@ -14,17 +14,17 @@ impl JobRecorder for DynamoJobStore {
             .table_name(&self.table)
             .key(attr::ID, s(job.id.as_str()))
             .update_expression(
-                "SET #kind = :kind, #pattern = :pattern, #arn = :arn, \
+                "SET #shard = if_not_exists(#shard, :shard), #pattern = :pattern, #arn = :arn, \
                  #sa = if_not_exists(#sa, :sa), #ps = if_not_exists(#ps, :ps), \
                  #lu = if_not_exists(#lu, :lu)",
             )
-            .expression_attribute_names("#kind", attr::KIND)
+            .expression_attribute_names("#shard", attr::LIST_SHARD)
             .expression_attribute_names("#pattern", attr::PATTERN)
             .expression_attribute_names("#arn", attr::EXECUTION_ARN)
             .expression_attribute_names("#sa", attr::START_ACTION_AT)
             .expression_attribute_names("#ps", attr::STATUS)
             .expression_attribute_names("#lu", attr::LAST_UPDATED)
-            .expression_attribute_values(":kind", s(JOB_KIND))
+            .expression_attribute_values(":shard", s(list_shard_of(job.id.as_str())))
             .expression_attribute_values(":pattern", s(job.pattern.as_str()))
             .expression_attribute_values(":arn", s(&job.execution_arn))
             .expression_attribute_values(":sa", s(format_timestamp(job.start_action_at)))

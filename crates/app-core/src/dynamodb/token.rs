@@ -1,5 +1,5 @@
 use super::{attr, item::s, upstream, DynamoJobStore};
-use crate::cursor::JOB_KIND;
+use crate::cursor::list_shard_of;
 use crate::domain::{format_timestamp, JobId, JobStatus, Pattern, TaskToken};
 use crate::ports::{TokenStore, Upstream};
 use async_trait::async_trait;
@@ -21,19 +21,19 @@ impl TokenStore for DynamoJobStore {
             .table_name(&self.table)
             .key(attr::ID, s(id.as_str()))
             .update_expression(
-                "SET #tt = :tt, #ps = :ps, #lu = :lu, #kind = :kind, \
+                "SET #tt = :tt, #ps = :ps, #lu = :lu, #shard = if_not_exists(#shard, :shard), \
                  #pattern = if_not_exists(#pattern, :pattern), #sa = if_not_exists(#sa, :lu)",
             )
             .expression_attribute_names("#tt", attr::TASK_TOKEN)
             .expression_attribute_names("#ps", attr::STATUS)
             .expression_attribute_names("#lu", attr::LAST_UPDATED)
-            .expression_attribute_names("#kind", attr::KIND)
+            .expression_attribute_names("#shard", attr::LIST_SHARD)
             .expression_attribute_names("#pattern", attr::PATTERN)
             .expression_attribute_names("#sa", attr::START_ACTION_AT)
             .expression_attribute_values(":tt", s(token.expose()))
             .expression_attribute_values(":ps", s(JobStatus::WaitingForCallback.as_str()))
             .expression_attribute_values(":lu", s(now))
-            .expression_attribute_values(":kind", s(JOB_KIND))
+            .expression_attribute_values(":shard", s(list_shard_of(id.as_str())))
             .expression_attribute_values(":pattern", s(Pattern::Callback.as_str()))
             .send()
             .await

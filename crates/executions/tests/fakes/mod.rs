@@ -281,7 +281,8 @@ impl JobStore for FakeJobs {
         m.insert("CancelRequested".into(), json!(true));
         m.entry("CancelRequestedAt").or_insert(json!(now));
         m.insert("LastUpdated".into(), json!(now));
-        m.entry("Kind").or_insert(json!("JOB"));
+        m.entry("ListShard")
+            .or_insert(json!(app_core::cursor::list_shard_of(id)));
         m.entry("Pattern").or_insert(json!(pattern));
         m.entry("ExecutionArn").or_insert(json!(arn));
         m.entry("ProcessStatus").or_insert(json!("STARTED"));

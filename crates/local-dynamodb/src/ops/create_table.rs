@@ -262,6 +262,7 @@ pub fn parse_definition(
             "The number of attributes in key schema must match the number of attributes defined in attribute definitions.",
         ));
     }
+    let ttl_attribute = ttl_spec(body.get("TimeToLiveSpecification"))?;
     let created_ms = body
         .get("CreationDateTimeMs")
         .and_then(Value::as_i64)
@@ -278,7 +279,29 @@ pub fn parse_definition(
             table_tp.unwrap_or((0, 0))
         },
         created_ms,
+        ttl_attribute,
     })
+}
+
+/// A CloudFormation `TimeToLiveSpecification` (or the log's copy): the attribute when enabled.
+fn ttl_spec(v: Option<&Value>) -> Result<Option<String>, DynamoError> {
+    let Some(spec) = v.filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    let enabled = match spec.get("Enabled") {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    };
+    if !enabled {
+        return Ok(None);
+    }
+    match spec.get("AttributeName").and_then(Value::as_str) {
+        Some(a) if (1..=255).contains(&a.len()) => Ok(Some(a.to_string())),
+        _ => Err(DynamoError::validation(
+            "TimeToLiveSpecification.AttributeName must be 1 to 255 characters when Enabled",
+        )),
+    }
 }
 
 fn create(d: &Dynamo, def: TableDef) -> Result<Value, DynamoError> {
@@ -299,24 +322,53 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
     let mut req = body.clone();
     if let Some(obj) = req.as_object_mut() {
         obj.remove("CreationDateTimeMs");
+        // Not a CreateTable member: TTL is enabled with UpdateTimeToLive.
+        obj.remove("TimeToLiveSpecification");
     }
     let def = parse_definition(&req, None)?;
     Ok(json!({ "TableDescription": create(d, def)? }))
 }
 
-pub fn create_if_missing(d: &Dynamo, body: &Value) -> Result<bool, DynamoError> {
+/// What [`apply_template`] did to a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplateOutcome {
+    Created,
+    Unchanged,
+    /// Indexes or TTL changed; the items were kept and the indexes rebuilt from them.
+    Updated,
+}
+
+/// Brings a table in line with a template's `AWS::DynamoDB::Table` Properties, as a stack
+/// update would: creates it when missing; when its indexes, attribute definitions or TTL
+/// differ, applies the new ones and keeps every item. A different primary key cannot be
+/// applied in place (CloudFormation would replace the table) and is refused.
+pub fn apply_template(d: &Dynamo, body: &Value) -> Result<TemplateOutcome, DynamoError> {
     let mut req = body.clone();
     if let Some(obj) = req.as_object_mut() {
         // The log field is ours; a template must not set the creation time.
         obj.remove("CreationDateTimeMs");
     }
-    let def = parse_definition(&req, Some("PAY_PER_REQUEST"))?;
-    if d.tables.read().contains_key(&def.name) {
-        return Ok(false);
+    let mut def = parse_definition(&req, Some("PAY_PER_REQUEST"))?;
+    let existing = d.tables.read().get(&def.name).cloned();
+    let Some(table) = existing else {
+        return match create(d, def) {
+            Ok(_) => Ok(TemplateOutcome::Created),
+            Err(DynamoError::ResourceInUse(_)) => Ok(TemplateOutcome::Unchanged),
+            Err(e) => Err(e),
+        };
+    };
+    let mut t = table.write();
+    if t.def.key != def.key {
+        return Err(DynamoError::validation(format!(
+            "table {} exists with another primary key; a new key schema needs a new table (delete it or use another state folder)",
+            def.name
+        )));
     }
-    match create(d, def) {
-        Ok(_) => Ok(true),
-        Err(DynamoError::ResourceInUse(_)) => Ok(false),
-        Err(e) => Err(e),
+    def.created_ms = t.def.created_ms;
+    if t.def.to_create_request() == def.to_create_request() {
+        return Ok(TemplateOutcome::Unchanged);
     }
+    d.persist(Record::Redefine(def.to_create_request()))?;
+    t.redefine(def);
+    Ok(TemplateOutcome::Updated)
 }

@@ -6,6 +6,7 @@ pub mod create_table;
 pub mod delete_item;
 pub mod delete_table;
 pub mod describe_table;
+pub mod describe_time_to_live;
 pub mod get_item;
 pub mod list_tables;
 pub mod put_item;
@@ -13,6 +14,7 @@ pub mod query;
 mod read;
 pub mod scan;
 pub mod update_item;
+pub mod update_time_to_live;
 
 use serde_json::{Map, Value};
 
@@ -35,6 +37,8 @@ pub fn dispatch(d: &Dynamo, op: &str, body: &Value) -> Result<Value, DynamoError
         "Scan" => scan::run(d, body),
         "BatchWriteItem" => batch_write::run(d, body),
         "BatchGetItem" => batch_get::run(d, body),
+        "UpdateTimeToLive" => update_time_to_live::run(d, body),
+        "DescribeTimeToLive" => describe_time_to_live::run(d, body),
         _ => Err(DynamoError::UnknownOperation),
     }
 }

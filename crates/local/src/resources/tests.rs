@@ -36,7 +36,7 @@ fn resources() -> LocalResources {
     );
     let dynamo = Dynamo::open_with(None, "us-east-1", "123456789012").expect("in-memory dynamo");
     dynamo
-        .create_table_if_missing(&json!({
+        .apply_table_template(&json!({
             "TableName": "Jobs",
             "KeySchema": [{"AttributeName": "Id", "KeyType": "HASH"}],
             "AttributeDefinitions": [{"AttributeName": "Id", "AttributeType": "S"}],

@@ -97,7 +97,11 @@ impl StatusStore for FakeTable {
         m.insert("StateMachineArn".into(), json!(u.state_machine_arn));
         m.insert("StartedAt".into(), json!(u.started_at));
         m.insert("LastUpdated".into(), json!(u.last_updated));
-        m.entry("Kind").or_insert(json!("JOB"));
+        m.entry("ListShard")
+            .or_insert(json!(app_core::cursor::list_shard_of(id)));
+        if let Some(exp) = u.expires_at {
+            m.insert("ExpiresAt".into(), json!(exp));
+        }
         if let Some(p) = u.pattern {
             m.entry("Pattern").or_insert(json!(p));
         }
