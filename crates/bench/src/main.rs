@@ -522,6 +522,32 @@ async fn status_rows(cli: &Cli, root: &Path, rows: &mut Vec<Row>) {
             }
         }
     }
+    let writes = 20_000;
+    match status_scale::shard_writes(&local, writes).await {
+        Ok((per_sec, counts)) => {
+            let total: u64 = counts.iter().sum::<u64>().max(1);
+            let shares: Vec<String> = counts
+                .iter()
+                .map(|c| format!("{:.0}%", *c as f64 * 100.0 / total as f64))
+                .collect();
+            rows.push(Row::new(
+                format!(
+                    "local: job writes over the {} ListShard partitions of RecentIndex ({writes} UpdateItem, 64 at a time)",
+                    shares.len()
+                ),
+                format!(
+                    "{per_sec:.0} writes/s; jobs per shard {} ({})",
+                    counts
+                        .iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" / "),
+                    shares.join(" / ")
+                ),
+            ));
+        }
+        Err(e) => rows.push(Row::missing("local: job writes over the shards", e)),
+    }
     for path in ["/status", "/status?status=COMPLETED"] {
         let at = |n: usize| {
             figures

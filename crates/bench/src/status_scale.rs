@@ -106,3 +106,57 @@ pub async fn page_latency(
         .map(|s| (s, items))
         .ok_or_else(|| LocalError::Other("no samples".into()))
 }
+
+/// Job writes as the application makes them (an UpdateItem that sets the status and time and
+/// puts a new job in its `ListShard`), `n` of them, 64 at a time, through the service.
+/// Returns writes per second and how many jobs each shard of `RecentIndex` then holds.
+pub async fn shard_writes(rt: &RunningRuntime, n: usize) -> Result<(f64, Vec<u64>), LocalError> {
+    let table = rt
+        .app
+        .tables
+        .first()
+        .map(|t| t.name.clone())
+        .ok_or_else(|| LocalError::Other("the template has no table".into()))?;
+    let t0 = Instant::now();
+    let results: Vec<Result<Value, String>> = stream::iter(0..n)
+        .map(|i| {
+            let dynamo = rt.dynamo.clone();
+            let table = table.clone();
+            async move {
+                let id = format!("shard-write-{i:07}");
+                let at = format!("2027-01-01T00:00:{:02}.{:03}Z", (i / 1000) % 60, i % 1000);
+                dynamo
+                    .handle(
+                        "UpdateItem",
+                        json!({"TableName": table, "Key": {"Id": {"S": id}},
+                            "UpdateExpression": "SET #ps = :ps, #lu = :lu, #sh = if_not_exists(#sh, :sh)",
+                            "ExpressionAttributeNames": {"#ps": "ProcessStatus", "#lu": "LastUpdated", "#sh": "ListShard"},
+                            "ExpressionAttributeValues": {":ps": {"S": "STARTED"}, ":lu": {"S": at},
+                                ":sh": {"S": app_core::cursor::list_shard_of(&id)}}}),
+                    )
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+        })
+        .buffer_unordered(64)
+        .collect()
+        .await;
+    let elapsed = t0.elapsed().as_secs_f64();
+    if let Some(Err(e)) = results.into_iter().find(|r| r.is_err()) {
+        return Err(LocalError::Other(format!("UpdateItem: {e}")));
+    }
+    let mut counts = Vec::new();
+    for shard in app_core::cursor::JobIndex::Recent.partitions() {
+        let out = rt
+            .dynamo
+            .handle(
+                "Query",
+                json!({"TableName": table, "IndexName": "RecentIndex", "Select": "COUNT",
+                    "KeyConditionExpression": "ListShard = :s", "ExpressionAttributeValues": {":s": {"S": shard}}}),
+            )
+            .await
+            .map_err(|e| LocalError::Other(format!("Query: {e}")))?;
+        counts.push(out["Count"].as_u64().unwrap_or(0));
+    }
+    Ok((n as f64 / elapsed.max(1e-9), counts))
+}
