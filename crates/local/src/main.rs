@@ -105,6 +105,10 @@ fn banner(rt: &RunningRuntime) {
         "AWS endpoint {}   (Step Functions + DynamoDB)",
         rt.aws_url()
     );
+    println!(
+        "console      {}/console/   (open in a browser)",
+        rt.aws_url()
+    );
     println!("API key      {key}");
     for m in &rt.app.state_machines {
         println!("machine      {}", m.arn);

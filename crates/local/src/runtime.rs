@@ -217,7 +217,17 @@ impl LocalRuntime {
             gateway = gateway.with_gateway_responses(&a.id, &a.stage, a.gateway_responses.clone());
         }
         let gateway = Arc::new(gateway);
-        let aws_router = crate::aws_endpoint::router(sfn.clone().router(), dynamo.clone().router());
+        let console = Arc::new(crate::console::Console::new(
+            sfn.clone(),
+            dynamo.clone(),
+            app.tables.iter().map(|t| t.name.clone()).collect(),
+            aws_addr,
+        ));
+        let aws_router = crate::aws_endpoint::router(
+            sfn.clone().router(),
+            dynamo.clone().router(),
+            crate::console::router(console),
+        );
 
         let (stop, stop_rx) = watch::channel(false);
         let servers = vec![

@@ -330,6 +330,22 @@ impl Engine {
         )
     }
 
+    /// The task tokens an execution waits on now (`.waitForTaskToken` tasks), each with the
+    /// id of its `TaskScheduled` event. For an embedder that answers on a user's behalf (the
+    /// local console); the tokens are secrets like any other.
+    pub fn pending_task_tokens(&self, execution_arn: &str) -> Vec<(u64, String)> {
+        self.inner.tokens.pending_for(execution_arn)
+    }
+
+    /// The token a `.waitForTaskToken` task scheduled by event `scheduled_event_id` of an
+    /// execution was (or would be) given: for an embedder that must recognise tokens in
+    /// execution data to redact them (the local console).
+    pub fn task_token_for(&self, execution_arn: &str, scheduled_event_id: u64) -> String {
+        self.inner
+            .tokens
+            .token_for(&tokens::Tokens::key(execution_arn, scheduled_event_id))
+    }
+
     pub fn send_task_heartbeat(&self, token: &str) -> Result<(), TokenError> {
         self.inner
             .tokens

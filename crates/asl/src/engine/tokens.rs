@@ -163,6 +163,20 @@ impl Tokens {
         }
     }
 
+    /// The tokens an execution's tasks wait on now, by the id of their `TaskScheduled` event.
+    pub fn pending_for(&self, exec_arn: &str) -> Vec<(u64, String)> {
+        let prefix = format!("{exec_arn}#");
+        let mut out: Vec<(u64, String)> = lock(&self.pending)
+            .keys()
+            .filter_map(|k| {
+                let id = k.strip_prefix(&prefix)?.parse().ok()?;
+                Some((id, self.token_for(k)))
+            })
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
     pub fn heartbeat(&self, token: &str, now_ms: i64) -> Result<(), TokenError> {
         let key = self.decode(token)?;
         match lock(&self.pending).get(&key) {
@@ -216,12 +230,19 @@ mod tests {
         );
         let mut reg = t.register(Tokens::key("arn", 5), 0);
         let tok1 = t.token_for(&Tokens::key("arn", 5));
+        let _other_exec = t.register(Tokens::key("arn2", 3), 0);
+        assert_eq!(t.pending_for("arn"), vec![(5, tok1.clone())]);
         assert_eq!(t.heartbeat(&tok1, 10), Ok(()));
         assert_eq!(t.answer(&tok1, Ok(Value::Bool(true))), Ok(()));
         assert_eq!(reg.rx.try_recv().unwrap(), Ok(Value::Bool(true)));
         assert_eq!(
             t.answer(&tok1, Ok(Value::Null)),
             Err(TokenError::TaskDoesNotExist)
+        );
+        assert_eq!(
+            t.pending_for("arn"),
+            vec![],
+            "an answered task no longer waits"
         );
         let reg2 = t.register(Tokens::key("arn", 7), 0);
         let tok = t.token_for(&Tokens::key("arn", 7));
