@@ -46,7 +46,8 @@ pub struct Console {
     dynamo: Arc<Dynamo>,
     tables: Vec<String>,
     /// `host:port` values a request may name: the listening address, and `localhost` for it.
-    hosts: Vec<String>,
+    /// `None`: listening on every interface (`--host 0.0.0.0`), where any name may reach it.
+    hosts: Option<Vec<String>>,
 }
 
 impl Console {
@@ -57,12 +58,15 @@ impl Console {
         addr: std::net::SocketAddr,
     ) -> Console {
         let port = addr.port();
-        let mut hosts = vec![addr.to_string()];
-        if addr.ip().is_loopback() {
-            for h in ["localhost", "127.0.0.1", "[::1]"] {
-                hosts.push(format!("{h}:{port}"));
+        let hosts = (!addr.ip().is_unspecified()).then(|| {
+            let mut hosts = vec![addr.to_string()];
+            if addr.ip().is_loopback() {
+                for h in ["localhost", "127.0.0.1", "[::1]"] {
+                    hosts.push(format!("{h}:{port}"));
+                }
             }
-        }
+            hosts
+        });
         Console {
             sfn,
             dynamo,
@@ -177,22 +181,25 @@ fn ok(v: Value) -> Reply {
 impl Console {
     /// Every console request names this console's host (a page on another name that
     /// resolves here, DNS rebinding, is refused).
-    fn check_host(&self, headers: &HeaderMap) -> Result<(), ConsoleError> {
+    fn check_host<'h>(&self, headers: &'h HeaderMap) -> Result<&'h str, ConsoleError> {
         let host = headers
             .get(header::HOST)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        if self.hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
-            Ok(())
-        } else {
-            Err(ConsoleError::new(
+        match &self.hosts {
+            Some(hosts) if !hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) => {
+                Err(ConsoleError::new(
+                    StatusCode::FORBIDDEN,
+                    "Forbidden",
+                    format!("the console answers requests for {} only", hosts.join(", ")),
+                ))
+            }
+            _ if host.is_empty() => Err(ConsoleError::new(
                 StatusCode::FORBIDDEN,
                 "Forbidden",
-                format!(
-                    "the console answers requests for {} only",
-                    self.hosts.join(", ")
-                ),
-            ))
+                "the request names no host",
+            )),
+            _ => Ok(host),
         }
     }
 
@@ -200,7 +207,7 @@ impl Console {
     /// `Origin` on every cross-origin POST and `Sec-Fetch-Site`; a cross-site form cannot
     /// send `application/json` without a preflight, which this server never grants.
     fn check_post(&self, headers: &HeaderMap) -> Result<(), ConsoleError> {
-        self.check_host(headers)?;
+        let host = self.check_host(headers)?;
         let refuse = |why: &str| {
             Err(ConsoleError::new(
                 StatusCode::FORBIDDEN,
@@ -209,12 +216,9 @@ impl Console {
             ))
         };
         if let Some(origin) = headers.get(header::ORIGIN) {
+            // Same origin: the page was loaded from the very host this request names.
             let origin = origin.to_str().unwrap_or("");
-            let same = self
-                .hosts
-                .iter()
-                .any(|h| origin.eq_ignore_ascii_case(&format!("http://{h}")));
-            if !same {
+            if !origin.eq_ignore_ascii_case(&format!("http://{host}")) {
                 return refuse(&format!("Origin {origin} is not this console"));
             }
         }
