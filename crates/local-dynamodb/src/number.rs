@@ -34,7 +34,8 @@ impl Number {
     pub fn parse(text: &str) -> Result<Self, DynamoError> {
         let invalid =
             || DynamoError::validation("A value provided cannot be converted into a number");
-        let s = text.trim();
+        // No trimming: DynamoDB refuses " 1" and "1 ".
+        let s = text;
         let (neg, rest) = match s.as_bytes().first() {
             Some(b'-') => (true, &s[1..]),
             Some(b'+') => (false, &s[1..]),

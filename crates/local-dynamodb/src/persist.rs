@@ -125,14 +125,20 @@ pub fn read_records(dir: &Path) -> Result<Vec<Record>, PersistError> {
     Ok(out)
 }
 
+use local_state::{private_dir, private_file};
+
 impl Log {
     /// Replaces the log with `snapshot` (atomically, via rename) and opens it for appending.
     pub fn rewrite(dir: &Path, snapshot: &[Record]) -> Result<Log, PersistError> {
-        fs::create_dir_all(dir).map_err(io_err(dir))?;
+        private_dir(dir).map_err(io_err(dir))?;
         let path = dir.join(LOG_FILE);
         let tmp = dir.join(format!("{LOG_FILE}.tmp"));
         {
-            let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
+            let mut f = private_file(
+                &tmp,
+                OpenOptions::new().write(true).create(true).truncate(true),
+            )
+            .map_err(io_err(&tmp))?;
             let mut buf = Vec::new();
             for r in snapshot {
                 buf.extend_from_slice(r.to_json().to_string().as_bytes());
@@ -150,10 +156,7 @@ impl Log {
             // Makes the rename itself durable; not all platforms allow syncing a directory.
             let _ = d.sync_all();
         }
-        let file = OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .map_err(io_err(&path))?;
+        let file = private_file(&path, OpenOptions::new().append(true)).map_err(io_err(&path))?;
         Ok(Log {
             file: Mutex::new(file),
             path,

@@ -143,6 +143,7 @@ impl TableDef {
                     )
                 })?;
             check_not_empty(name, &kv)?;
+            check_key_size(&kv, self.key.range.as_deref() == Some(name))?;
             Ok(kv)
         };
         let h = get(&self.key.hash)?;
@@ -187,6 +188,7 @@ impl TableDef {
                     )
                 })?;
             check_not_empty(name, &kv)?;
+            check_key_size(&kv, self.key.range.as_deref() == Some(name))?;
             Ok(kv)
         };
         let h = get(&self.key.hash)?;
@@ -263,6 +265,33 @@ impl TableDef {
         }
         out
     }
+}
+
+/// DynamoDB's limits on a key value: 2,048 bytes for a partition key, 1,024 for a sort key.
+pub const MAX_HASH_KEY_BYTES: usize = 2048;
+pub const MAX_RANGE_KEY_BYTES: usize = 1024;
+
+fn key_bytes(kv: &KeyVal) -> usize {
+    match kv {
+        KeyVal::S(s) => s.len(),
+        KeyVal::B(b) => b.len(),
+        KeyVal::N(n) => n.size(),
+    }
+}
+
+/// Refuses a table key value over DynamoDB's size limits (`range`: the sort key).
+pub fn check_key_size(kv: &KeyVal, range: bool) -> Result<(), DynamoError> {
+    let limit = if range {
+        MAX_RANGE_KEY_BYTES
+    } else {
+        MAX_HASH_KEY_BYTES
+    };
+    if key_bytes(kv) > limit {
+        return Err(DynamoError::validation(
+            "Hash primary key values must be under 2048 bytes, and range primary key values must be under 1024 bytes",
+        ));
+    }
+    Ok(())
 }
 
 fn check_not_empty(name: &str, kv: &KeyVal) -> Result<(), DynamoError> {

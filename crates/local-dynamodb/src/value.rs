@@ -96,6 +96,7 @@ impl AttrValue {
                 })?;
                 let mut out = BTreeMap::new();
                 for (k, v) in m {
+                    check_attribute_name(k)?;
                     out.insert(k.clone(), AttrValue::from_json(v)?);
                 }
                 AttrValue::M(out)
@@ -279,9 +280,27 @@ pub fn item_from_json(v: &Value) -> Result<Item, DynamoError> {
     })?;
     let mut out = BTreeMap::new();
     for (k, v) in obj {
+        check_attribute_name(k)?;
         out.insert(k.clone(), AttrValue::from_json(v)?);
     }
     Ok(out)
+}
+
+/// DynamoDB's limit on an attribute name (64 KB).
+pub const MAX_ATTRIBUTE_NAME_BYTES: usize = 65_535;
+
+/// Attribute names, at any depth of a map, are 1 to 65,535 bytes.
+pub fn check_attribute_name(name: &str) -> Result<(), DynamoError> {
+    if name.is_empty() {
+        return Err(DynamoError::validation("Empty attribute name"));
+    }
+    if name.len() > MAX_ATTRIBUTE_NAME_BYTES {
+        return Err(DynamoError::validation(format!(
+            "One or more parameter values were invalid: An attribute name is {} bytes long; the limit is {MAX_ATTRIBUTE_NAME_BYTES} bytes",
+            name.len()
+        )));
+    }
+    Ok(())
 }
 
 /// Item size as DynamoDB limits it: names plus values.

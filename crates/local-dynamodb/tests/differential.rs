@@ -707,3 +707,33 @@ async fn time_to_live_settings() {
     ])
     .await;
 }
+
+#[tokio::test]
+async fn what_dynamodb_refuses_in_values_and_keys() {
+    let long = |n: usize, c: char| std::iter::repeat_n(c, n).collect::<String>();
+    let put =
+        |item: serde_json::Value| s("PutItem", json!({"TableName": "refuse_t", "Item": item}));
+    diff(vec![
+        s("CreateTable", json!({"TableName": "refuse_t",
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST"})),
+        // Key values at and over their limits (bytes, not characters).
+        put(json!({"pk": {"S": long(2048, 'a')}, "sk": {"S": long(1024, 'b')}})),
+        put(json!({"pk": {"S": long(2049, 'a')}, "sk": {"S": "x"}})),
+        put(json!({"pk": {"S": "x"}, "sk": {"S": long(1025, 'b')}})),
+        put(json!({"pk": {"S": long(1025, 'é')}, "sk": {"S": "x"}})),
+        s("GetItem", json!({"TableName": "refuse_t", "Key": {"pk": {"S": long(2049, 'a')}, "sk": {"S": "x"}}})),
+        s("DeleteItem", json!({"TableName": "refuse_t", "Key": {"pk": {"S": "x"}, "sk": {"S": long(1025, 'b')}}})),
+        s("UpdateItem", json!({"TableName": "refuse_t", "Key": {"pk": {"S": long(2049, 'a')}, "sk": {"S": "x"}}})),
+        // Empty attribute names, at the top and inside a map.
+        put(json!({"pk": {"S": "x"}, "sk": {"S": "y"}, "": {"S": "e"}})),
+        put(json!({"pk": {"S": "x"}, "sk": {"S": "y"}, "m": {"M": {"": {"S": "e"}}}})),
+        // Numbers with blanks around them.
+        put(json!({"pk": {"S": "x"}, "sk": {"S": "y"}, "n": {"N": " 1"}})),
+        put(json!({"pk": {"S": "x"}, "sk": {"S": "y"}, "n": {"N": "1 "}})),
+        put(json!({"pk": {"S": "x"}, "sk": {"S": "y"}, "n": {"NS": ["1", " 2"]}})),
+        s("GetItem", json!({"TableName": "refuse_t", "Key": {"pk": {"S": "x"}, "sk": {"S": "y"}}, "ConsistentRead": true})),
+    ])
+    .await;
+}

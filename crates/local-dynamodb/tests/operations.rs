@@ -477,3 +477,62 @@ async fn a_changed_template_keeps_the_items_and_rebuilds_the_indexes() {
         e.message()
     );
 }
+
+/// What DynamoDB Local answers with an internal failure or lets through, refused here as
+/// DynamoDB documents it: attribute names over 64 KB, a ConsistentRead that is not a boolean.
+#[tokio::test]
+async fn refuses_oversized_names_and_non_boolean_consistent_read() {
+    let d = jobs_table().await;
+    let name = "n".repeat(65_536);
+    let e = err(
+        &d,
+        "PutItem",
+        json!({"TableName": "JobsTable", "Item": {"Id": {"S": "a"}, name.clone(): {"S": "x"}}}),
+    )
+    .await;
+    assert!(
+        e.type_name().ends_with("#ValidationException"),
+        "{}",
+        e.message()
+    );
+    let e = err(&d, "PutItem", json!({"TableName": "JobsTable", "Item": {"Id": {"S": "a"}, "m": {"M": {name: {"S": "x"}}}}})).await;
+    assert!(
+        e.type_name().ends_with("#ValidationException"),
+        "{}",
+        e.message()
+    );
+    ok(&d, "PutItem", json!({"TableName": "JobsTable", "Item": {"Id": {"S": "a"}, "n".repeat(65_535): {"S": "x"}}})).await;
+    for v in [json!("yes"), json!(1), json!({}), json!([true])] {
+        for (op, body) in [
+            (
+                "GetItem",
+                json!({"TableName": "JobsTable", "Key": {"Id": {"S": "a"}}, "ConsistentRead": v}),
+            ),
+            (
+                "Query",
+                json!({"TableName": "JobsTable", "KeyConditionExpression": "Id = :i",
+                "ExpressionAttributeValues": {":i": {"S": "a"}}, "ConsistentRead": v}),
+            ),
+            (
+                "Scan",
+                json!({"TableName": "JobsTable", "ConsistentRead": v}),
+            ),
+            (
+                "BatchGetItem",
+                json!({"RequestItems": {"JobsTable": {"Keys": [{"Id": {"S": "a"}}], "ConsistentRead": v}}}),
+            ),
+        ] {
+            let e = err(&d, op, body).await;
+            assert!(
+                e.type_name().ends_with("#ValidationException"),
+                "{op} {v}: {}",
+                e.message()
+            );
+            assert!(
+                e.message().contains("consistentRead"),
+                "{op}: {}",
+                e.message()
+            );
+        }
+    }
+}

@@ -266,3 +266,17 @@ async fn ttl_settings_and_template_updates_survive_restarts_and_compaction() {
         assert_eq!(ids_newest_first(&d).await, ["a"]);
     }
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn state_files_are_the_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("state");
+    let d = Dynamo::open(Some(dir.clone())).unwrap();
+    setup(&d).await;
+    put(&d, "a", "2026-01-01").await;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&log_path(&dir)), 0o600);
+}

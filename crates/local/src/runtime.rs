@@ -152,7 +152,7 @@ impl LocalRuntime {
 
         let state = |sub: &str| opts.state_dir.as_ref().map(|d| d.join(sub));
         if let Some(dir) = &opts.state_dir {
-            std::fs::create_dir_all(dir).map_err(|e| StartError::State {
+            local_state::private_dir(dir).map_err(|e| StartError::State {
                 path: dir.clone(),
                 message: e.to_string(),
             })?;

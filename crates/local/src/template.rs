@@ -67,7 +67,11 @@ pub struct ApiEvent {
     pub method: String,
     /// Logical id of the API (the implicit `ServerlessRestApi` when not given).
     pub api: String,
+    /// Whether the route needs the API key: the event's own `Auth.ApiKeyRequired` when it
+    /// sets one (`false` included), else its API's `Auth` default.
     pub api_key_required: bool,
+    /// The event's own `Auth.ApiKeyRequired`, if it says.
+    pub own_api_key_required: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -454,7 +458,7 @@ pub fn parse(text: &str, base: &Path, opts: &LoadOptions) -> Result<Application,
     for f in &mut app.functions {
         for e in &mut f.events {
             if let Some(api) = app.apis.iter().find(|a| a.logical_id == e.api) {
-                e.api_key_required = e.api_key_required || api.api_key_required;
+                e.api_key_required = e.own_api_key_required.unwrap_or(api.api_key_required);
             }
         }
     }
@@ -936,6 +940,7 @@ fn function(
                 method,
                 api,
                 api_key_required: key_required(p.get("Auth")).unwrap_or(false),
+                own_api_key_required: key_required(p.get("Auth")),
             });
         }
     }

@@ -75,6 +75,11 @@ pub(crate) fn load(dir: &Path) -> Result<Vec<Record>, SfnError> {
 /// The task-token secret, created once per state directory so tokens survive restarts.
 pub(crate) fn secret(dir: &Path) -> Result<Vec<u8>, SfnError> {
     let path = dir.join(SECRET);
+    if path.exists() {
+        // Narrows a secret an older version left readable by others.
+        local_state::private_file(&path, OpenOptions::new().read(true))
+            .map_err(|e| io("cannot open", &path, e))?;
+    }
     match std::fs::read_to_string(&path) {
         Ok(s) if s.trim().len() >= 32 => return Ok(s.trim().as_bytes().to_vec()),
         Ok(_) => {}
@@ -86,18 +91,15 @@ pub(crate) fn secret(dir: &Path) -> Result<Vec<u8>, SfnError> {
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     );
-    std::fs::write(&path, &s).map_err(|e| io("cannot write", &path, e))?;
+    local_state::write_private(&path, s.as_bytes()).map_err(|e| io("cannot write", &path, e))?;
     Ok(s.into_bytes())
 }
 
 impl Journal {
     pub(crate) fn open(dir: &Path) -> Result<Journal, SfnError> {
-        std::fs::create_dir_all(dir).map_err(|e| io("cannot create", dir, e))?;
+        local_state::private_dir(dir).map_err(|e| io("cannot create", dir, e))?;
         let path: PathBuf = dir.join(FILE);
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
+        let file = local_state::private_file(&path, OpenOptions::new().create(true).append(true))
             .map_err(|e| io("cannot open", &path, e))?;
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()

@@ -225,7 +225,7 @@ impl SfnService {
         let secret = match (&cfg.token_secret, &cfg.state_dir) {
             (Some(s), _) => s.clone(),
             (None, Some(dir)) => {
-                std::fs::create_dir_all(dir).map_err(|e| {
+                local_state::private_dir(dir).map_err(|e| {
                     SfnError::Internal(format!("cannot create {}: {e}", dir.display()))
                 })?;
                 journal::secret(dir)?

@@ -54,6 +54,17 @@ async fn executions_survive_a_restart_and_resume() {
     let machines_before = h.call("ListStateMachines", json!({})).await;
     h.stop();
 
+    // The journal (task tokens inside) and the token secret are the owner's alone.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(dir.path()), 0o700);
+        for f in ["journal.jsonl", "token-secret"] {
+            assert_eq!(mode(&dir.path().join(f)), 0o600, "{f}");
+        }
+    }
+
     // A kill in the middle of a write leaves a torn last line.
     let mut f = std::fs::OpenOptions::new()
         .append(true)

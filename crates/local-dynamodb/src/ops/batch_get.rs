@@ -35,6 +35,7 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
     for (name, spec) in req {
         check_name(name)?;
         reject_legacy(spec, &["AttributesToGet"])?;
+        super::consistent_read(spec)?;
         let keys = spec
             .get("Keys")
             .and_then(Value::as_array)

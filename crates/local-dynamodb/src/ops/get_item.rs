@@ -10,6 +10,7 @@ use crate::Dynamo;
 pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
     let name = table_name(body)?;
     reject_legacy(body, &["AttributesToGet"])?;
+    super::consistent_read(body)?;
     let ctx = ExprContext::from_request(body)?;
     let proj = projection(body, &ctx)?;
     if proj.is_none() {

@@ -70,6 +70,17 @@ pub fn table_name(body: &Value) -> Result<&str, DynamoError> {
     Ok(name)
 }
 
+/// `ConsistentRead`: absent, null or a boolean.
+pub fn consistent_read(body: &Value) -> Result<bool, DynamoError> {
+    match body.get("ConsistentRead") {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => Err(DynamoError::validation(format!(
+            "1 validation error detected: Value '{other}' at 'consistentRead' failed to satisfy constraint: Member must be a boolean"
+        ))),
+    }
+}
+
 /// Pre-expression parameters are not implemented; refusing them beats silently ignoring them.
 pub fn reject_legacy(body: &Value, fields: &[&str]) -> Result<(), DynamoError> {
     for f in fields {

@@ -33,6 +33,7 @@ pub struct ReadParams {
 /// Parses the parameters common to Query and Scan. The key condition (Query) must be parsed
 /// with the same context before `ctx.check_all_used()`, so the caller does that.
 pub fn params(body: &Value, t: &Table, ctx: &ExprContext) -> Result<ReadParams, DynamoError> {
+    let consistent = super::consistent_read(body)?;
     let index = match opt_str(body, "IndexName")? {
         Some(name) => {
             super::check_name(name)?;
@@ -41,7 +42,7 @@ pub fn params(body: &Value, t: &Table, ctx: &ExprContext) -> Result<ReadParams, 
                     "The table does not have the specified index: {name}"
                 ))
             })?;
-            if !def.local && body.get("ConsistentRead").and_then(Value::as_bool) == Some(true) {
+            if !def.local && consistent {
                 return Err(DynamoError::validation(
                     "Consistent reads are not supported on global secondary indexes",
                 ));

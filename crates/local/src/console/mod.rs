@@ -408,6 +408,13 @@ struct ArnQuery {
     arn: String,
 }
 
+#[derive(Deserialize)]
+struct ExecutionQuery {
+    arn: String,
+    /// Send only the events after this id (the page already holds the others).
+    after: Option<u64>,
+}
+
 async fn machine(
     State(c): State<Arc<Console>>,
     headers: HeaderMap,
@@ -498,7 +505,7 @@ async fn start(State(c): State<Arc<Console>>, headers: HeaderMap, body: Bytes) -
 async fn execution(
     State(c): State<Arc<Console>>,
     headers: HeaderMap,
-    Query(q): Query<ArnQuery>,
+    Query(q): Query<ExecutionQuery>,
 ) -> Reply {
     c.check_host(&headers)?;
     let d = c
@@ -551,9 +558,13 @@ async fn execution(
             })
         })
         .collect();
+    let after = q.after.unwrap_or(0);
+    let total = events.len();
+    events.retain(|e| e["id"].as_u64().unwrap_or(0) > after);
     let mut out = json!({
         "execution": d,
         "stateMachineArn": d["stateMachineArn"],
+        "eventCount": total,
         "events": events,
         "states": view.states,
         "waits": view.waits,

@@ -59,6 +59,9 @@ Resources:
         Open:
           Type: Api
           Properties: {Path: /open, Method: ANY}
+        Public:
+          Type: Api
+          Properties: {RestApiId: !Ref Api, Path: /health, Method: get, Auth: {ApiKeyRequired: false}}
         Tick:
           Type: Schedule
           Properties: {Schedule: rate(1 minute)}
@@ -110,7 +113,7 @@ fn resolves_functions_apis_tables_and_machines() {
     assert_eq!(env["BEAT"], "30");
     assert_eq!(
         f.events.len(),
-        2,
+        3,
         "only Api events are served: {:?}",
         f.events
     );
@@ -128,6 +131,15 @@ fn resolves_functions_apis_tables_and_machines() {
     assert!(
         open.api_key_required,
         "Globals.Api.Auth applies to the implicit API"
+    );
+    let public = f
+        .events
+        .iter()
+        .find(|e| e.name == "Public")
+        .expect("Public");
+    assert!(
+        !public.api_key_required,
+        "an event's own ApiKeyRequired: false overrides the API-wide true"
     );
     assert!(
         app.function("OnlyAuto").is_none(),

@@ -310,7 +310,8 @@ async function execution(params) {
   const actionsEl = el("div", { class: "actions", id: "actions" });
   const notice = el("p", { class: "notice", role: "status", id: "action-notice" });
   const actionError = el("p", { class: "error", role: "alert", id: "action-error" });
-  let eventCount = -1;
+  let rendered = 0; // events already in the history table
+  const byId = new Map();
   let waitingKey = null;
   let running = null;
 
@@ -360,11 +361,13 @@ async function execution(params) {
       el("p", { "data-wait": w.state }, `${w.state} waits until ${w.until || "a time the console cannot tell"}`)));
   }
 
+  // Appends the events not shown yet (newest first): a long history is built once.
   function renderEvents() {
-    if (data.events.length === eventCount) return;
-    eventCount = data.events.length;
+    if (data.events.length === rendered) return;
+    const fresh = data.events.slice(rendered);
+    rendered = data.events.length;
+    for (const e of fresh) byId.set(e.id, e);
     const t0 = data.events.length ? data.events[0].timestamp : 0;
-    const byId = new Map(data.events.map((e) => [e.id, e]));
     const owner = (e) => {
       for (let cur = e, i = 0; cur && i < 64; i++) {
         const d = cur.stateEnteredEventDetails || cur.stateExitedEventDetails;
@@ -373,7 +376,7 @@ async function execution(params) {
       }
       return "";
     };
-    const rows = data.events.map((e) => {
+    const rows = fresh.map((e) => {
       const details = el("details", {}, el("summary", {}, "details"));
       details.addEventListener("toggle", () => {
         if (details.open && details.childElementCount === 1) {
@@ -391,7 +394,7 @@ async function execution(params) {
         el("td", { class: "num" }, e.id), el("td", {}, e.type), el("td", {}, owner(e)),
         el("td", { class: "num" }, `+${duration(Math.max(0, e.timestamp - t0))}`), el("td", {}, details));
     });
-    eventsBody.replaceChildren(...rows.reverse());
+    eventsBody.prepend(...rows.reverse());
   }
 
   function renderActions() {
@@ -455,8 +458,12 @@ async function execution(params) {
   async function refresh(once) {
     if (gen !== generation) return;
     try {
-      data = await api(`/console/api/execution?arn=${encodeURIComponent(arn)}`);
+      // Only the events after the last one held are sent again.
+      const last = data.events.length ? data.events[data.events.length - 1].id : 0;
+      const next = await api(`/console/api/execution?arn=${encodeURIComponent(arn)}&after=${last}`);
       if (gen !== generation) return;
+      next.events = data.events.concat(next.events);
+      data = next;
       render();
     } catch (e) {
       actionError.textContent = e.message;
