@@ -1,7 +1,7 @@
 //! Step Functions adapter for [`StepFunctions`].
 
 use async_trait::async_trait;
-use aws_sdk_sfn::error::DisplayErrorContext;
+use aws_sdk_sfn::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_sfn::operation::describe_execution::DescribeExecutionError;
 use aws_sdk_sfn::operation::get_execution_history::GetExecutionHistoryError;
 use aws_sdk_sfn::operation::list_executions::ListExecutionsError;
@@ -169,6 +169,10 @@ impl StepFunctions for SfnClient {
             .await
             .map_err(|e| match e.into_service_error() {
                 ListExecutionsError::InvalidToken(t) => SfnError::InvalidToken(t.to_string()),
+                // With a token, the token is the only input the caller shaped.
+                other if next_token.is_some() && other.code() == Some("ValidationException") => {
+                    SfnError::InvalidToken(other.to_string())
+                }
                 other => up("ListExecutions", other),
             })?;
         Ok(ListPage {
@@ -241,6 +245,9 @@ impl StepFunctions for SfnClient {
             .await
             .map_err(|e| match e.into_service_error() {
                 GetExecutionHistoryError::InvalidToken(t) => SfnError::InvalidToken(t.to_string()),
+                other if next_token.is_some() && other.code() == Some("ValidationException") => {
+                    SfnError::InvalidToken(other.to_string())
+                }
                 other => up("GetExecutionHistory", other),
             })?;
         Ok(HistoryPage {

@@ -181,6 +181,45 @@ async fn list_filters_and_pages_without_gaps_or_repeats() {
         .await;
     assert_eq!(s, 400, "{v}");
     assert_eq!(v["error"], "InvalidCursor");
+
+    // Well-formed cursors it never issued, whatever they decode to, are 400 too.
+    let mut doc: Value = decode_cursor(&cursor);
+    for t in [
+        json!("x"),
+        json!("A".repeat(2000)),
+        json!(""),
+        json!(encode_raw(r#"{"s":"other","k":1}"#)),
+    ] {
+        doc["p"][0]["t"] = t.clone();
+        let forged = encode_cursor(&doc);
+        let (s, v) = app
+            .get(&format!(
+                "/executions?machine=waitable&limit=1&next={forged}"
+            ))
+            .await;
+        assert_eq!(
+            (s, v["error"].as_str()),
+            (400, Some("InvalidCursor")),
+            "t={t}: {v}"
+        );
+    }
+}
+
+fn decode_cursor(c: &str) -> Value {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(c)
+        .expect("base64url cursor");
+    serde_json::from_slice(&bytes).expect("JSON cursor")
+}
+
+fn encode_raw(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+}
+
+fn encode_cursor(v: &Value) -> String {
+    encode_raw(&v.to_string())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -290,6 +329,24 @@ async fn history_pages_to_the_end_in_both_orders_and_hides_tokens() {
         .await;
     assert_eq!(s, 400, "{v}");
     assert_eq!(v["error"], "InvalidCursor");
+    let mut doc = decode_cursor(&cursor);
+    for t in [
+        json!("x"),
+        json!("A".repeat(2000)),
+        json!(""),
+        json!(encode_raw(r#"{"s":"other","k":1}"#)),
+    ] {
+        doc["t"] = t.clone();
+        let forged = encode_cursor(&doc);
+        let (s, v) = app
+            .get(&format!("/executions/{id}/history?limit=1&next={forged}"))
+            .await;
+        assert_eq!(
+            (s, v["error"].as_str()),
+            (400, Some("InvalidCursor")),
+            "t={t}: {v}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -102,7 +102,10 @@ pub async fn history(api: &Api, id: &str, req: &ApiGatewayProxyRequest) -> Resul
                 "it was made for the other `reverse` order",
             ))
         }
-        Some(c) => Some(c.t.as_str()),
+        Some(c) => {
+            cursor::check_token(&c.t)?;
+            Some(c.t.as_str())
+        }
         None => None,
     };
     let page = api

@@ -175,6 +175,9 @@ pub async fn list(api: &Api, req: &ApiGatewayProxyRequest) -> Result<Value, ApiE
                 let p = c.p.iter().find(|p| p.m == m.slug()).ok_or_else(|| {
                     cursor::invalid_cursor("it was made for other `machine` filters")
                 })?;
+                if let Some(t) = &p.t {
+                    cursor::check_token(t)?;
+                }
                 (p.t.clone(), p.d)
             }
         };
