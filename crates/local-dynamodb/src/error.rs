@@ -23,6 +23,9 @@ pub enum DynamoError {
     /// State could not be written; the mutation was not applied.
     #[error("{0}")]
     Internal(String),
+    /// The request body is over the size DynamoDB takes (HTTP 413).
+    #[error("{0}")]
+    RequestTooLarge(String),
 }
 
 impl DynamoError {
@@ -57,6 +60,9 @@ impl DynamoError {
                 "com.amazonaws.dynamodb.v20120810#MissingAuthenticationToken"
             }
             DynamoError::Internal(_) => "com.amazonaws.dynamodb.v20120810#InternalServerError",
+            DynamoError::RequestTooLarge(_) => {
+                "com.amazonaws.dynamodb.v20120810#RequestEntityTooLarge"
+            }
         }
     }
 
@@ -67,6 +73,7 @@ impl DynamoError {
     pub fn http_status(&self) -> u16 {
         match self {
             DynamoError::Internal(_) => 500,
+            DynamoError::RequestTooLarge(_) => 413,
             _ => 400,
         }
     }

@@ -4,10 +4,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::body::Body;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use axum::Router;
 use serde_json::Value;
 
@@ -20,19 +19,27 @@ const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
 
 static REQUEST_SEQ: AtomicU64 = AtomicU64::new(1);
 
+/// Every path and method answers in the service's own error shape (`__type`), as AWS
+/// endpoints do: clients only ever post to `/`.
 pub fn router(dynamo: Arc<Dynamo>) -> Router {
-    Router::new()
-        .route("/", post(handle))
-        // DynamoDB accepts requests up to 16 MB (a full BatchWriteItem); axum's default is 2 MB.
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BYTES))
-        .with_state(dynamo)
+    Router::new().fallback(handle).with_state(dynamo)
 }
 
 async fn handle(
     axum::extract::State(dynamo): axum::extract::State<Arc<Dynamo>>,
+    method: Method,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
+    if method != Method::POST {
+        return into_response(Err(DynamoError::UnknownOperation));
+    }
+    // DynamoDB accepts requests up to 16 MB (a full BatchWriteItem).
+    let Ok(body) = axum::body::to_bytes(body, MAX_REQUEST_BYTES).await else {
+        return into_response(Err(DynamoError::RequestTooLarge(format!(
+            "Request size exceeded {MAX_REQUEST_BYTES} bytes"
+        ))));
+    };
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())

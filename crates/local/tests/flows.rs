@@ -424,3 +424,74 @@ async fn api_gateway_behaviour_on_the_real_routes() {
         (200, json!([app.rt.app.tables[0].name]))
     );
 }
+
+/// Whatever reaches the AWS endpoint, a refusal has the service's JSON error shape: any
+/// method, any path, a body over the size the service reads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_endpoint_refusals_have_the_aws_error_shape() {
+    let app = start(&[]).await;
+    let base = app.rt.aws_url();
+    let send = |method: &str, path: &str, target: &str, body: Vec<u8>| {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        app.http
+            .request(m, format!("{base}{path}"))
+            .header("x-amz-target", target)
+            .header("content-type", "application/x-amz-json-1.0")
+            .body(body)
+            .send()
+    };
+    let cases: Vec<(&str, &str, &str, Vec<u8>, u16)> = vec![
+        (
+            "PUT",
+            "/",
+            "DynamoDB_20120810.ListTables",
+            b"{}".to_vec(),
+            400,
+        ),
+        (
+            "GET",
+            "/some/path",
+            "DynamoDB_20120810.ListTables",
+            Vec::new(),
+            400,
+        ),
+        (
+            "POST",
+            "/some/path",
+            "DynamoDB_20120810.Nope",
+            b"{}".to_vec(),
+            400,
+        ),
+        (
+            "DELETE",
+            "/",
+            "AWSStepFunctions.ListStateMachines",
+            Vec::new(),
+            400,
+        ),
+        (
+            "POST",
+            "/",
+            "DynamoDB_20120810.PutItem",
+            vec![b' '; 17 * 1024 * 1024],
+            413,
+        ),
+        (
+            "POST",
+            "/",
+            "AWSStepFunctions.StartExecution",
+            vec![b' '; 9 * 1024 * 1024],
+            413,
+        ),
+        ("POST", "/", "Nobody.Operation", b"{}".to_vec(), 400),
+    ];
+    for (method, path, target, body, status) in cases {
+        let r = send(method, path, target, body).await.expect("answered");
+        assert_eq!(r.status().as_u16(), status, "{method} {path} {target}");
+        let v: Value = r.json().await.expect("a JSON body");
+        assert!(
+            v["__type"].as_str().is_some_and(|t| !t.is_empty()) && v["message"].is_string(),
+            "{method} {path} {target}: {v}"
+        );
+    }
+}

@@ -2,8 +2,8 @@
 
 use crate::error::SfnError;
 use crate::service::SfnService;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::body::Body;
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -15,18 +15,30 @@ const TARGET_PREFIX: &str = "AWSStepFunctions.";
 
 /// Every path answers, as AWS endpoints do: clients only ever post to `/`.
 pub fn router(svc: Arc<SfnService>) -> Router {
-    Router::new()
-        .fallback(serve)
-        .layer(DefaultBodyLimit::max(8 * 1024 * 1024))
-        .with_state(svc)
+    Router::new().fallback(serve).with_state(svc)
 }
+
+/// Largest request read; a definition is at most 1 MB and an input 256 KiB.
+const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
 
 async fn serve(
     State(svc): State<Arc<SfnService>>,
     method: Method,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
+    // Over the limit, the refusal still has the service's shape (`__type`), not a bare 413.
+    let Ok(body) = axum::body::to_bytes(body, MAX_REQUEST_BYTES).await else {
+        let body = serde_json::json!({
+            "__type": "RequestEntityTooLargeException",
+            "message": format!("Request size exceeded {MAX_REQUEST_BYTES} bytes"),
+        });
+        return reply(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &body,
+            Some("RequestEntityTooLargeException"),
+        );
+    };
     match answer(&svc, &method, &headers, &body).await {
         Ok(v) => reply(StatusCode::OK, &v, None),
         Err(e) => reply(e.status(), &e.to_body(), Some(e.type_name())),
