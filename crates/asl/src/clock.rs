@@ -8,6 +8,24 @@ use std::sync::{Arc, Mutex};
 use std::task::Waker;
 
 /// Source of time for the engine.
+/// `t` plus `seconds`, saturating at the ends of the representable time range: time
+/// arithmetic on user-given durations never panics (a wait that long simply never ends).
+pub fn plus_seconds(t: DateTime<Utc>, seconds: i64) -> DateTime<Utc> {
+    plus_millis(t, seconds.saturating_mul(1000))
+}
+
+/// `t` plus `millis`, saturating like [`plus_seconds`].
+pub fn plus_millis(t: DateTime<Utc>, millis: i64) -> DateTime<Utc> {
+    let limit = if millis < 0 {
+        DateTime::<Utc>::MIN_UTC
+    } else {
+        DateTime::<Utc>::MAX_UTC
+    };
+    chrono::TimeDelta::try_milliseconds(millis)
+        .and_then(|d| t.checked_add_signed(d))
+        .unwrap_or(limit)
+}
+
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> DateTime<Utc>;
     /// Completes once `now() >= t`.
@@ -163,5 +181,23 @@ impl Drop for ManualSleep {
             let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
             g.sleepers.remove(&k);
         }
+    }
+}
+
+#[cfg(test)]
+mod arithmetic_tests {
+    use super::*;
+
+    #[test]
+    fn time_arithmetic_saturates_instead_of_panicking() {
+        let t = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap();
+        assert_eq!(plus_seconds(t, 60).timestamp(), 1_700_000_060);
+        assert_eq!(plus_seconds(t, i64::MAX), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(plus_millis(t, i64::MAX), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(plus_seconds(t, i64::MIN), DateTime::<Utc>::MIN_UTC);
+        assert_eq!(
+            plus_seconds(DateTime::<Utc>::MAX_UTC, 1),
+            DateTime::<Utc>::MAX_UTC
+        );
     }
 }

@@ -402,3 +402,49 @@ async fn resume_continues_retry_counters() {
     // resumed run makes 2 more (3 if the retry counter had restarted at zero).
     assert_eq!(res.0.load(Ordering::SeqCst) - calls_before, 2);
 }
+
+/// Durations at the edge of what a definition can say never overflow the time arithmetic:
+/// the execution waits (for ever) and can still be stopped.
+#[tokio::test(flavor = "current_thread")]
+async fn enormous_waits_and_timeouts_do_not_panic() {
+    for def in [
+        r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":9223372036854775807,"End":true}}}"#,
+        r#"{"StartAt":"W","TimeoutSeconds":9223372036854775807,"States":{"W":{"Type":"Wait","Seconds":5,"End":true}}}"#,
+        r#"{"StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$.s","End":true}}}"#,
+        r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken","Parameters":{"FunctionName":"f","Payload":{"t.$":"$$.Task.Token"}},"TimeoutSecondsPath":"$.s","HeartbeatSecondsPath":"$.s","End":true}}}"#,
+    ] {
+        let Ok(m) = StateMachine::parse(def) else {
+            continue; // refused at creation is fine too
+        };
+        let clock = ManualClock::new(t0());
+        let engine = Engine::new(Arc::new(clock.clone()), Arc::new(Counting::default()));
+        let h = engine.start(
+            &m,
+            info(),
+            json!({"s": i64::MAX}),
+            Arc::new(Recorder::default()),
+        );
+        settle().await;
+        clock.advance(Duration::from_secs(10));
+        settle().await;
+        assert!(
+            matches!(
+                h.status(),
+                ExecutionStatus::Running | ExecutionStatus::Succeeded
+            ),
+            "{def}: {:?}",
+            h.status()
+        );
+        // A driver that panicked would never answer the stop.
+        h.stop(None, None);
+        settle().await;
+        assert!(
+            matches!(
+                h.status(),
+                ExecutionStatus::Aborted | ExecutionStatus::Succeeded
+            ),
+            "{def}: {:?}",
+            h.status()
+        );
+    }
+}

@@ -366,9 +366,9 @@ async fn drive(
     mut prev: u64,
     at: Option<run::ResumeAt>,
 ) {
-    let timeout_at = machine
-        .timeout_seconds
-        .map(|s| ex.info.start_time + chrono::Duration::seconds(s as i64));
+    let timeout_at = machine.timeout_seconds.map(|s| {
+        crate::clock::plus_seconds(ex.info.start_time, i64::try_from(s).unwrap_or(i64::MAX))
+    });
     let end = {
         let run = ex.run_machine(&machine, input, &mut prev, true, at);
         let timer = async {

@@ -355,11 +355,16 @@ impl Exec {
             Kind::Wait(w) => {
                 let eff = apply_io(&st.input_path, &input, &ctx, "InputPath")?;
                 let target = match w {
-                    WaitSpec::Seconds(s) => entered + chrono::Duration::seconds(*s as i64),
+                    WaitSpec::Seconds(s) => crate::clock::plus_seconds(
+                        entered,
+                        i64::try_from(*s).unwrap_or(i64::MAX),
+                    ),
                     WaitSpec::Timestamp(t) => *t,
                     WaitSpec::SecondsPath(p) => match p.select(&eff, &ctx) {
                         Some(v) => match v.as_i64() {
-                            Some(n) if n >= 0 => entered + chrono::Duration::seconds(n.min(99_999_999)),
+                            Some(n) if n >= 0 => {
+                                crate::clock::plus_seconds(entered, n.min(99_999_999))
+                            }
                             _ => {
                                 return Err(Fault::runtime(format!(
                                     "The SecondsPath parameter does not reference a valid non-negative integer: {v}"
@@ -450,8 +455,7 @@ impl Exec {
                             counts[ri] += 1;
                             retry_count += 1;
                             let ms = (delay * 1000.0).min(1.0e13) as i64;
-                            let until =
-                                self.engine.clock.now() + chrono::Duration::milliseconds(ms);
+                            let until = crate::clock::plus_millis(self.engine.clock.now(), ms);
                             self.engine.clock.sleep_until(until).await;
                             continue;
                         }

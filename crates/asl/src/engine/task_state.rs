@@ -175,7 +175,8 @@ impl Exec {
             credentials,
             retry_count,
         };
-        let timeout_at = timeout.map(|s| started_at + chrono::Duration::seconds(s as i64));
+        let timeout_at = timeout
+            .map(|s| crate::clock::plus_seconds(started_at, i64::try_from(s).unwrap_or(i64::MAX)));
         let hb = if wftt { heartbeat } else { None };
         let last_hb = reg.as_ref().map(|r| r.last_heartbeat_ms.clone());
         let (rt, rs) = match &shape {
@@ -225,8 +226,9 @@ impl Exec {
                 let now = self.engine.clock.now();
                 let hb_at = match (hb, &last_hb) {
                     (Some(h), Some(l)) => {
-                        DateTime::<Utc>::from_timestamp_millis(l.load(Ordering::Relaxed))
-                            .map(|t| t + chrono::Duration::seconds(h as i64))
+                        DateTime::<Utc>::from_timestamp_millis(l.load(Ordering::Relaxed)).map(|t| {
+                            crate::clock::plus_seconds(t, i64::try_from(h).unwrap_or(i64::MAX))
+                        })
                     }
                     _ => None,
                 };
