@@ -10,6 +10,7 @@ pub mod intrinsics;
 pub mod lambda;
 pub mod resources;
 pub mod runtime;
+pub mod server;
 pub mod status_forwarder;
 pub mod template;
 pub mod transitions;

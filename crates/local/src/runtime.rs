@@ -56,6 +56,8 @@ pub struct Options {
     pub handler_overrides: HashMap<String, Arc<dyn LambdaHandler>>,
     /// How often DynamoDB's TTL deletes expired items (`--ttl-sweep-seconds`).
     pub ttl_sweep: std::time::Duration,
+    /// How long a client may take to send a request's headers, and its body.
+    pub client_timeouts: crate::server::ClientTimeouts,
 }
 
 impl Options {
@@ -74,6 +76,7 @@ impl Options {
             print_transitions: true,
             handler_overrides: HashMap::new(),
             ttl_sweep: std::time::Duration::from_secs(60),
+            client_timeouts: crate::server::ClientTimeouts::default(),
         }
     }
 }
@@ -231,8 +234,20 @@ impl LocalRuntime {
 
         let (stop, stop_rx) = watch::channel(false);
         let servers = vec![
-            serve(api_listener, gateway.router(), stop_rx.clone()),
-            serve(aws_listener, aws_router, stop_rx),
+            crate::server::spawn(
+                api_listener,
+                gateway.router(),
+                crate::server::Dialect::Api,
+                opts.client_timeouts,
+                stop_rx.clone(),
+            ),
+            crate::server::spawn(
+                aws_listener,
+                aws_router,
+                crate::server::Dialect::Aws,
+                opts.client_timeouts,
+                stop_rx,
+            ),
         ];
         let mut background = vec![
             tokio::spawn(log_status(sfn.subscribe_status())),
@@ -328,25 +343,6 @@ async fn build_functions(
         reg.insert(f.clone(), handler);
     }
     Ok(reg)
-}
-
-fn serve(
-    listener: TcpListener,
-    router: axum::Router,
-    mut stop: watch::Receiver<bool>,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let svc = router.into_make_service_with_connect_info::<SocketAddr>();
-        let shutdown = async move {
-            let _ = stop.wait_for(|s| *s).await;
-        };
-        if let Err(e) = axum::serve(listener, svc)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::error!(error = %e, "server stopped");
-        }
-    })
 }
 
 async fn log_status(mut rx: tokio::sync::broadcast::Receiver<sfn_local::ExecutionStatusChange>) {

@@ -495,3 +495,55 @@ async fn aws_endpoint_refusals_have_the_aws_error_shape() {
         );
     }
 }
+
+/// Half a request does not hold a connection: headers that never end, an idle keep-alive
+/// connection and a body that never arrives are all cut off, on both ports.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_idle_clients_are_timed_out() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let timeouts = local::server::ClientTimeouts {
+        headers: Duration::from_millis(300),
+        body: Duration::from_millis(300),
+    };
+    let app = common::start_tuned(&[], None, |o| o.client_timeouts = timeouts).await;
+    for addr in [app.rt.aws_addr, app.rt.api_addr] {
+        // Headers that never end: the connection is closed.
+        let t0 = Instant::now();
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"POST / HTTP/1.1\r\nhost: x\r\n")
+            .await
+            .unwrap();
+        let mut buf = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut buf)).await;
+        assert!(
+            read.is_ok(),
+            "{addr}: half a header kept the connection open"
+        );
+        assert!(t0.elapsed() < Duration::from_secs(4));
+
+        // An idle connection that never sends anything is closed too.
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let read = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut buf)).await;
+        assert!(read.is_ok(), "{addr}: an idle connection stayed open");
+
+        // A body that never arrives: 408 with a JSON body, then the connection ends.
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(
+            b"POST / HTTP/1.1\r\nhost: x\r\nx-amz-target: DynamoDB_20120810.ListTables\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: 100\r\n\r\n{",
+        )
+        .await
+        .unwrap();
+        let mut head = vec![0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut head))
+            .await
+            .expect("answered in time")
+            .unwrap();
+        let text = String::from_utf8_lossy(&head[..n]);
+        assert!(text.starts_with("HTTP/1.1 408"), "{addr}: {text}");
+        assert!(text.contains("RequestTimeout"), "{addr}: {text}");
+    }
+    // The server still answers normal requests.
+    let (s, v) = app.get("/status").await;
+    assert_eq!(s, 200, "{v}");
+}

@@ -40,6 +40,15 @@ pub async fn start(params: &[(&str, &str)]) -> App {
 }
 
 pub async fn start_with(params: &[(&str, &str)], state_dir: Option<PathBuf>) -> App {
+    start_tuned(params, state_dir, |_| {}).await
+}
+
+/// Like [`start_with`], with a last say on the options.
+pub async fn start_tuned(
+    params: &[(&str, &str)],
+    state_dir: Option<PathBuf>,
+    tune: impl FnOnce(&mut Options),
+) -> App {
     let clock = ManualClock::new(chrono::Utc::now());
     let mut o = Options::new(template());
     o.api_port = 0;
@@ -53,6 +62,7 @@ pub async fn start_with(params: &[(&str, &str)], state_dir: Option<PathBuf>) -> 
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
+    tune(&mut o);
     let rt = LocalRuntime::start(o).await.expect("runtime starts");
     App {
         rt,
