@@ -448,3 +448,40 @@ async fn enormous_waits_and_timeouts_do_not_panic() {
         );
     }
 }
+
+/// A panic in task code (or the engine) fails that execution with `States.Runtime`; the
+/// engine and other executions go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_fails_the_execution_with_states_runtime() {
+    struct Panicking;
+    #[async_trait::async_trait]
+    impl TaskResources for Panicking {
+        async fn invoke(&self, call: TaskCall) -> Result<Value, TaskError> {
+            if call.parameters == json!("boom") {
+                panic!("task code blew up");
+            }
+            Ok(json!("fine"))
+        }
+    }
+    let m = StateMachine::parse(
+        r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:f","End":true}}}"#,
+    )
+    .unwrap();
+    let engine = Engine::new(Arc::new(SystemClock), Arc::new(Panicking));
+    let rec = Arc::new(Recorder::default());
+    let h = engine.start(&m, info(), json!("boom"), rec.clone());
+    match tokio::time::timeout(Duration::from_secs(5), h.outcome()).await {
+        Ok(Outcome::Failed { error, cause }) => {
+            assert_eq!(error.as_deref(), Some("States.Runtime"));
+            assert!(cause.unwrap_or_default().contains("task code blew up"));
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    assert_eq!(h.status(), ExecutionStatus::Failed);
+    assert_eq!(
+        rec.events().last().map(|e| e.event_type),
+        Some(EventType::ExecutionFailed)
+    );
+    let ok = engine.start(&m, info(), json!("ok"), Arc::new(Recorder::default()));
+    assert_eq!(ok.outcome().await, Outcome::Succeeded(json!("fine")));
+}

@@ -201,6 +201,15 @@ pub(crate) fn region_of(arn: &str) -> String {
         .to_string()
 }
 
+/// The message a panic carried, when it is text.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into())
+}
+
 fn none_if_empty(s: String) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
@@ -370,7 +379,20 @@ async fn drive(
         crate::clock::plus_seconds(ex.info.start_time, i64::try_from(s).unwrap_or(i64::MAX))
     });
     let end = {
-        let run = ex.run_machine(&machine, input, &mut prev, true, at);
+        // A panic anywhere in the run (engine or task code) fails this execution alone, with
+        // `States.Runtime`, instead of leaving it RUNNING with nobody to finish it.
+        let run = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
+            ex.run_machine(&machine, input, &mut prev, true, at),
+        ));
+        let run = async {
+            match run.await {
+                Ok(r) => r,
+                Err(panic) => Err(Fault::runtime(format!(
+                    "An internal error ended the execution: {}",
+                    panic_text(panic.as_ref())
+                ))),
+            }
+        };
         let timer = async {
             match timeout_at {
                 Some(t) => ex.engine.clock.sleep_until(t).await,
