@@ -32,14 +32,18 @@ fn item(i: usize) -> Value {
     })
 }
 
-/// Writes items `from..to` with BatchWriteItem through the service (in-process, no HTTP).
-pub async fn load(rt: &RunningRuntime, from: usize, to: usize) -> Result<(), LocalError> {
-    let table = rt
-        .app
+/// The template's (one) table: the jobs.
+fn jobs_table(rt: &RunningRuntime) -> Result<String, LocalError> {
+    rt.app
         .tables
         .first()
         .map(|t| t.name.clone())
-        .ok_or_else(|| LocalError::Other("the template has no table".into()))?;
+        .ok_or_else(|| LocalError::Other("the template has no table".into()))
+}
+
+/// Writes items `from..to` with BatchWriteItem through the service (in-process, no HTTP).
+pub async fn load(rt: &RunningRuntime, from: usize, to: usize) -> Result<(), LocalError> {
+    let table = jobs_table(rt)?;
     let chunks: Vec<Vec<usize>> = (from..to)
         .collect::<Vec<_>>()
         .chunks(25)
@@ -111,12 +115,7 @@ pub async fn page_latency(
 /// puts a new job in its `ListShard`), `n` of them, 64 at a time, through the service.
 /// Returns writes per second and how many jobs each shard of `RecentIndex` then holds.
 pub async fn shard_writes(rt: &RunningRuntime, n: usize) -> Result<(f64, Vec<u64>), LocalError> {
-    let table = rt
-        .app
-        .tables
-        .first()
-        .map(|t| t.name.clone())
-        .ok_or_else(|| LocalError::Other("the template has no table".into()))?;
+    let table = jobs_table(rt)?;
     let t0 = Instant::now();
     let results: Vec<Result<Value, String>> = stream::iter(0..n)
         .map(|i| {
