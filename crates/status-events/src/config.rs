@@ -1,6 +1,6 @@
 //! Settings read through a key lookup, so the local runtime can pass the template's variables.
 
-use app_core::config::{optional, parsed_or, required, ConfigError, Env};
+use app_core::config::{optional, required, ConfigError, Env};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -26,16 +26,15 @@ impl Config {
             .iter()
             .filter_map(|(var, pattern)| optional(env, var).map(|arn| (arn, *pattern)))
             .collect();
-        let retention_days = match parsed_or::<u32>(env, "JOB_RETENTION_DAYS", 0)? {
-            0 if optional(env, "JOB_RETENTION_DAYS").is_none() => None,
-            n @ 1..=36_500 => Some(n),
-            n => {
-                return Err(ConfigError::Invalid {
+        let retention_days = optional(env, "JOB_RETENTION_DAYS")
+            .map(|v| match v.parse::<u32>() {
+                Ok(n @ 1..=36_500) => Ok(n),
+                _ => Err(ConfigError::Invalid {
                     name: "JOB_RETENTION_DAYS",
-                    reason: format!("{n}: must be from 1 to 36500 days"),
-                })
-            }
-        };
+                    reason: format!("{v:?}: must be a whole number of days from 1 to 36500"),
+                }),
+            })
+            .transpose()?;
         Ok(Self {
             jobs_table,
             notify_topic_arn: optional(env, "NOTIFY_TOPIC_ARN"),

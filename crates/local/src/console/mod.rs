@@ -529,14 +529,10 @@ async fn execution(
         .and_then(|m| m["definition"].as_str())
         .and_then(|d| serde_json::from_str(d).ok())
         .unwrap_or(Value::Null);
-    let pending: Vec<u64> = c
-        .sfn
-        .engine()
-        .pending_task_tokens(&q.arn)
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
-    let view = history::view(&events, &definition, &pending);
+    // Read once: the waiting tasks the graph shows are the ones the page can answer.
+    let pending = c.sfn.engine().pending_task_tokens(&q.arn);
+    let pending_ids: Vec<u64> = pending.iter().map(|(id, _)| *id).collect();
+    let view = history::view(&events, &definition, &pending_ids);
     // The tokens of this execution's tasks are in its history (TaskScheduled parameters) and
     // wherever the machine passed them on: none reaches the page whole.
     let tokens: Vec<String> = events
@@ -545,16 +541,13 @@ async fn execution(
         .filter_map(|e| e["id"].as_u64())
         .map(|id| c.sfn.engine().task_token_for(&q.arn, id))
         .collect();
-    let waiting: Vec<Value> = c
-        .sfn
-        .engine()
-        .pending_task_tokens(&q.arn)
+    let waiting: Vec<Value> = pending
         .into_iter()
         .map(|(id, token)| {
             json!({
                 "scheduledEventId": id,
                 "state": history::state_of(&events, id),
-                "token": format!("sha256:{}", app_core::domain::TaskToken::new(token).map(|t| t.short_hash()).unwrap_or_default()),
+                "token": token_label(token),
             })
         })
         .collect();
@@ -680,6 +673,14 @@ async fn task(State(c): State<Arc<Console>>, headers: HeaderMap, body: Bytes) ->
     ok(out)
 }
 
+/// How the console names a task token: `sha256:` and the short hash `TaskToken` shows in logs.
+fn token_label(token: String) -> String {
+    let hash = app_core::domain::TaskToken::new(token)
+        .map(|t| t.short_hash())
+        .unwrap_or_default();
+    format!("sha256:{hash}")
+}
+
 /// Replaces every task token in the strings of `value` by `<task token sha256:…>`.
 fn redact_tokens(value: &mut Value, tokens: &[String]) {
     if tokens.is_empty() {
@@ -687,12 +688,7 @@ fn redact_tokens(value: &mut Value, tokens: &[String]) {
     }
     let labels: Vec<String> = tokens
         .iter()
-        .map(|t| {
-            let hash = app_core::domain::TaskToken::new(t.clone())
-                .map(|t| t.short_hash())
-                .unwrap_or_default();
-            format!("<task token sha256:{hash}>")
-        })
+        .map(|t| format!("<task token {}>", token_label(t.clone())))
         .collect();
     // An explicit stack: the values come from stored history, whatever their depth.
     let mut stack = vec![value];
