@@ -1,7 +1,7 @@
 //! Choice rules: compiled comparison trees.
 
 use crate::fault::Fault;
-use crate::paths::Path;
+use crate::paths::{Env, Path};
 use chrono::{DateTime, FixedOffset};
 use serde_json::Value;
 
@@ -304,11 +304,11 @@ fn ord_ok(cmp: Cmp, o: std::cmp::Ordering) -> bool {
 }
 
 impl Rule {
-    pub fn eval(&self, input: &Value, ctx: &Value) -> Result<bool, Fault> {
+    pub fn eval(&self, input: &Value, env: &Env) -> Result<bool, Fault> {
         match self {
             Rule::And(rs) => {
                 for r in rs {
-                    if !r.eval(input, ctx)? {
+                    if !r.eval(input, env)? {
                         return Ok(false);
                     }
                 }
@@ -316,15 +316,15 @@ impl Rule {
             }
             Rule::Or(rs) => {
                 for r in rs {
-                    if r.eval(input, ctx)? {
+                    if r.eval(input, env)? {
                         return Ok(true);
                     }
                 }
                 Ok(false)
             }
-            Rule::Not(r) => Ok(!r.eval(input, ctx)?),
+            Rule::Not(r) => Ok(!r.eval(input, env)?),
             Rule::Test { var, test, expect } => {
-                let v = var.select(input, ctx);
+                let v = var.select(input, env);
                 let got = match test {
                     Test::IsPresent => v.is_some(),
                     Test::IsNull => matches!(v, Some(Value::Null)),
@@ -345,12 +345,12 @@ impl Rule {
                 cmp,
                 operand,
             } => {
-                let v = var.select(input, ctx).ok_or_else(|| {
+                let v = var.select(input, env).ok_or_else(|| {
                     Fault::runtime(format!("Invalid path '{}': The choice state's condition path references an invalid value.", var.text))
                 })?;
                 let rhs = match operand {
                     Operand::Lit(x) => x.clone(),
-                    Operand::Path(p) => p.select(input, ctx).ok_or_else(|| {
+                    Operand::Path(p) => p.select(input, env).ok_or_else(|| {
                         Fault::runtime(format!("Invalid path '{}': The choice state's condition path references an invalid value.", p.text))
                     })?,
                 };

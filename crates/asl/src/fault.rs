@@ -4,10 +4,15 @@
 pub(crate) struct Fault {
     pub error: String,
     pub cause: String,
+    /// A failed JSONata field (`Output/result`), which history reports in an
+    /// `EvaluationFailed` event; set only until that event is written.
+    pub evaluation: Option<Box<(String, Option<String>)>>,
 }
 
 pub(crate) const RUNTIME: &str = "States.Runtime";
 pub(crate) const INTRINSIC: &str = "States.IntrinsicFailure";
+pub(crate) const DATA_LIMIT: &str = "States.DataLimitExceeded";
+pub(crate) const QUERY_EVALUATION: &str = "States.QueryEvaluationError";
 pub(crate) const TIMEOUT: &str = "States.Timeout";
 pub(crate) const HEARTBEAT: &str = "States.HeartbeatTimeout";
 pub(crate) const TASK_FAILED: &str = "States.TaskFailed";
@@ -18,6 +23,7 @@ impl Fault {
         Fault {
             error: error.into(),
             cause: cause.into(),
+            evaluation: None,
         }
     }
     pub fn runtime(cause: impl Into<String>) -> Fault {
@@ -25,6 +31,14 @@ impl Fault {
     }
     pub fn intrinsic(cause: impl Into<String>) -> Fault {
         Fault::new(INTRINSIC, cause)
+    }
+    /// `States.QueryEvaluationError` raised by `state`'s field at `location`.
+    pub fn query(state: &str, location: Option<String>, cause: String) -> Fault {
+        Fault {
+            error: QUERY_EVALUATION.into(),
+            cause,
+            evaluation: Some(Box::new((state.to_string(), location))),
+        }
     }
 
     /// Whether Retry/Catch may handle it: AWS never lets `States.Runtime` be caught.
@@ -38,7 +52,8 @@ impl Fault {
             return false;
         }
         match name {
-            ALL => true,
+            // A terminal error: only a catcher that names it handles it.
+            ALL => self.error != DATA_LIMIT,
             TASK_FAILED => self.error != TIMEOUT && self.error != HEARTBEAT,
             TIMEOUT => self.error == TIMEOUT || self.error == HEARTBEAT,
             n => n == self.error,

@@ -58,6 +58,8 @@ pub enum EventType {
     MapIterationSucceeded,
     MapIterationFailed,
     MapIterationAborted,
+    /// A JSONata expression failed (before the state's failure is handled).
+    EvaluationFailed,
 }
 
 impl EventType {
@@ -111,6 +113,7 @@ impl EventType {
             EventType::MapIterationSucceeded => "MapIterationSucceeded",
             EventType::MapIterationFailed => "MapIterationFailed",
             EventType::MapIterationAborted => "MapIterationAborted",
+            EventType::EvaluationFailed => "EvaluationFailed",
         }
     }
 }
@@ -165,6 +168,17 @@ pub struct StateEnteredDetails {
     pub input_details: PayloadDetails,
 }
 
+/// `evaluationFailedEventDetails`: which JSONata field of which state failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EvaluationFailedDetails {
+    pub error: String,
+    pub cause: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    pub state: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StateExitedDetails {
@@ -173,6 +187,11 @@ pub struct StateExitedDetails {
     pub output: Arc<Value>,
     #[serde(default)]
     pub output_details: PayloadDetails,
+    /// The variables the state assigned: name -> the value as JSON text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned_variables: Option<Box<std::collections::BTreeMap<String, String>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned_variables_details: Option<PayloadDetails>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -257,6 +276,8 @@ pub enum EventDetails {
     ExecutionTimedOut(ErrorDetails),
     #[serde(rename = "stateEnteredEventDetails")]
     StateEntered(StateEnteredDetails),
+    #[serde(rename = "evaluationFailedEventDetails")]
+    EvaluationFailed(Box<EvaluationFailedDetails>),
     #[serde(rename = "stateExitedEventDetails")]
     StateExited(StateExitedDetails),
     #[serde(rename = "taskScheduledEventDetails")]

@@ -2,7 +2,7 @@
 //! against the state input and the context object.
 
 use crate::fault::Fault;
-use crate::paths::Path;
+use crate::paths::{Env, Path};
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
@@ -285,7 +285,7 @@ fn to_text(v: &Value) -> String {
 }
 
 impl Call {
-    pub fn eval(&self, input: &Value, ctx: &Value) -> Result<Value, Fault> {
+    pub fn eval(&self, input: &Value, env: &Env) -> Result<Value, Fault> {
         let f = self.name.as_str();
         // States.Format needs the raw template text, everything else the values.
         let mut vals = Vec::with_capacity(self.args.len());
@@ -293,13 +293,13 @@ impl Call {
             vals.push(match a {
                 Arg::Str { raw } => Value::String(unescape(raw)),
                 Arg::Lit(v) => v.clone(),
-                Arg::Path(p) => p.select(input, ctx).ok_or_else(|| {
+                Arg::Path(p) => p.select(input, env).ok_or_else(|| {
                     Fault::runtime(format!(
                         "The JsonPath argument for the field '{}' could not be found in the input",
                         p.text
                     ))
                 })?,
-                Arg::Call(c) => c.eval(input, ctx)?,
+                Arg::Call(c) => c.eval(input, env)?,
             });
         }
         use Func::*;
@@ -498,21 +498,26 @@ fn format(template: &str, args: &[Value]) -> Result<Value, Fault> {
 }
 
 fn hash(data: &str, algo: &str) -> Result<String, Fault> {
+    hash_hex(data, algo).ok_or_else(|| {
+        Fault::intrinsic(format!(
+            "States.Hash: unsupported algorithm '{algo}' (MD5, SHA-1, SHA-256, SHA-384, SHA-512)"
+        ))
+    })
+}
+
+/// The hex digest of `data` with one of the algorithms Step Functions offers.
+pub(crate) fn hash_hex(data: &str, algo: &str) -> Option<String> {
     use sha2::Digest;
     fn hex(b: &[u8]) -> String {
         b.iter().map(|x| format!("{x:02x}")).collect()
     }
-    Ok(match algo {
+    Some(match algo {
         "MD5" => hex(&md5::Md5::digest(data.as_bytes())),
         "SHA-1" => hex(&sha1::Sha1::digest(data.as_bytes())),
         "SHA-256" => hex(&sha2::Sha256::digest(data.as_bytes())),
         "SHA-384" => hex(&sha2::Sha384::digest(data.as_bytes())),
         "SHA-512" => hex(&sha2::Sha512::digest(data.as_bytes())),
-        other => {
-            return Err(Fault::intrinsic(format!(
-            "States.Hash: unsupported algorithm '{other}' (MD5, SHA-1, SHA-256, SHA-384, SHA-512)"
-        )))
-        }
+        _ => return None,
     })
 }
 
@@ -522,7 +527,9 @@ mod tests {
     use serde_json::json;
 
     fn ev(s: &str, input: Value) -> Result<Value, Fault> {
-        parse(s).unwrap().eval(&input, &json!({}))
+        parse(s)
+            .unwrap()
+            .eval(&input, &crate::paths::Env::new(json!({}), &Default::default()))
     }
 
     #[test]

@@ -41,6 +41,8 @@ mod error;
 mod fault;
 mod history;
 mod intrinsics;
+mod jsonata;
+mod limits;
 mod observer;
 mod paths;
 mod task;
@@ -51,7 +53,7 @@ pub use definition::{validate, StateMachine};
 pub use engine::{Engine, ExecutionHandle, ExecutionInfo, ExecutionStatus, Outcome};
 pub use error::{DefinitionError, Diagnostic, ResumeError, TokenError};
 pub use history::{
-    ErrorDetails, EventDetails, EventType, ExecutionStartedDetails, HistoryEvent,
+    ErrorDetails, EvaluationFailedDetails, EventDetails, EventType, ExecutionStartedDetails, HistoryEvent,
     LambdaScheduledDetails, MapIterationDetails, MapStartedDetails, OutputDetails, PayloadDetails,
     StateEnteredDetails, StateExitedDetails, TaskErrorDetails, TaskOutputDetails,
     TaskScheduledDetails, TaskStartedDetails,

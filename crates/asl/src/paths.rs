@@ -10,13 +10,55 @@ pub(crate) enum Seg {
     Index(usize),
 }
 
+/// The variables an execution has assigned, shared until one is written.
+pub(crate) type Vars = std::sync::Arc<Map<String, Value>>;
+
+/// What a path may read besides the state input: the context object (`$$`) and the
+/// variables (`$name`).
+pub(crate) struct Env {
+    pub ctx: Value,
+    pub vars: Vars,
+    /// The id of the state's Entered event (JSONata error causes name it).
+    pub entered_id: u64,
+}
+
+impl Env {
+    #[cfg(test)]
+    pub fn new(ctx: Value, vars: &Vars) -> Env {
+        Env {
+            ctx,
+            vars: vars.clone(),
+            entered_id: 0,
+        }
+    }
+}
+
 /// A path usable for reading. Simple dotted/indexed paths skip the general JSONPath engine.
 #[derive(Debug, Clone)]
 pub(crate) struct Path {
     pub text: String,
     /// Starts with `$$`: reads the context object.
     pub context: bool,
+    /// Starts with `$name`: reads that variable.
+    pub var: Option<String>,
     kind: PathKind,
+}
+
+/// A variable name as Step Functions accepts it: a letter or `_`, then letters, digits
+/// and `_` (at most 80 characters).
+pub(crate) fn valid_var_name(n: &str) -> bool {
+    let mut cs = n.chars();
+    matches!(cs.next(), Some(c) if c.is_alphabetic() || c == '_')
+        && cs.all(|c| c.is_alphanumeric() || c == '_')
+        && n.chars().count() <= 80
+}
+
+/// Splits `$name.rest` into the variable name and the rest.
+fn split_var(text: &str) -> Option<(&str, &str)> {
+    let body = text.strip_prefix('$')?;
+    let end = body.find(['.', '[']).unwrap_or(body.len());
+    let (name, rest) = body.split_at(end);
+    valid_var_name(name).then_some((name, rest))
 }
 
 #[derive(Debug, Clone)]
@@ -95,8 +137,12 @@ fn get<'a>(mut v: &'a Value, segs: &[Seg]) -> Option<&'a Value> {
 
 impl Path {
     pub fn parse(text: &str) -> Option<Path> {
+        let mut var = None;
         let (context, body) = if let Some(r) = text.strip_prefix("$$") {
             (true, r)
+        } else if let Some((name, rest)) = split_var(text) {
+            var = Some(name.to_string());
+            (false, rest)
         } else if let Some(r) = text.strip_prefix('$') {
             (false, r)
         } else {
@@ -106,6 +152,7 @@ impl Path {
             return Some(Path {
                 text: text.to_string(),
                 context,
+                var,
                 kind: PathKind::Simple(segs),
             });
         }
@@ -119,14 +166,19 @@ impl Path {
         Some(Path {
             text: text.to_string(),
             context,
+            var,
             kind: PathKind::Query { path, definite },
         })
     }
 
     /// Selects from `input` (or `ctx` for `$$` paths). `None` when a definite path matches
     /// nothing; indefinite paths always give an array.
-    pub fn select(&self, input: &Value, ctx: &Value) -> Option<Value> {
-        let root = if self.context { ctx } else { input };
+    pub fn select(&self, input: &Value, env: &Env) -> Option<Value> {
+        let root = match &self.var {
+            Some(name) => env.vars.get(name)?,
+            None if self.context => &env.ctx,
+            None => input,
+        };
         match &self.kind {
             PathKind::Simple(segs) => get(root, segs).cloned(),
             PathKind::Query { path, definite } => {
@@ -222,17 +274,17 @@ mod tests {
     fn simple_and_query_paths() {
         let v = json!({"a": {"b": [1, 2, {"c": 3}]}, "x-y": 1});
         let p = Path::parse("$.a.b[2].c").unwrap();
-        assert_eq!(p.select(&v, &Value::Null), Some(json!(3)));
+        assert_eq!(p.select(&v, &Env::new(Value::Null, &Vars::default())), Some(json!(3)));
         assert_eq!(
-            Path::parse("$.x-y").unwrap().select(&v, &Value::Null),
+            Path::parse("$.x-y").unwrap().select(&v, &Env::new(Value::Null, &Vars::default())),
             Some(json!(1))
         );
         assert_eq!(
-            Path::parse("$.a.b[*]").unwrap().select(&v, &Value::Null),
+            Path::parse("$.a.b[*]").unwrap().select(&v, &Env::new(Value::Null, &Vars::default())),
             Some(json!([1, 2, {"c": 3}]))
         );
         assert_eq!(
-            Path::parse("$.nope").unwrap().select(&v, &Value::Null),
+            Path::parse("$.nope").unwrap().select(&v, &Env::new(Value::Null, &Vars::default())),
             None
         );
         assert!(Path::parse("a.b").is_none());

@@ -3,7 +3,7 @@
 
 use crate::fault::Fault;
 use crate::intrinsics::{self, Call};
-use crate::paths::Path;
+use crate::paths::{Env, Path};
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone)]
@@ -88,29 +88,29 @@ impl Template {
         }
     }
 
-    pub fn eval(&self, input: &Value, ctx: &Value) -> Result<Value, Fault> {
+    pub fn eval(&self, input: &Value, env: &Env) -> Result<Value, Fault> {
         Ok(match self {
             Template::Literal(v) => v.clone(),
             Template::Object(m) => {
                 let mut out = Map::with_capacity(m.len());
                 for (k, t) in m {
-                    out.insert(k.clone(), t.eval(input, ctx)?);
+                    out.insert(k.clone(), t.eval(input, env)?);
                 }
                 Value::Object(out)
             }
             Template::Array(a) => Value::Array(
                 a.iter()
-                    .map(|t| t.eval(input, ctx))
+                    .map(|t| t.eval(input, env))
                     .collect::<Result<_, _>>()?,
             ),
-            Template::Path(p) => p.select(input, ctx).ok_or_else(|| {
+            Template::Path(p) => p.select(input, env).ok_or_else(|| {
                 Fault::runtime(format!(
                     "The JSONPath '{}' could not be found in the input '{}'",
                     p.text,
-                    if p.context { ctx } else { input }
+                    if p.context { &env.ctx } else { input }
                 ))
             })?,
-            Template::Call(c) => c.eval(input, ctx)?,
+            Template::Call(c) => c.eval(input, env)?,
         })
     }
 }

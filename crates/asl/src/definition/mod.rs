@@ -4,6 +4,7 @@
 mod validator;
 
 use crate::choice::Rule;
+use crate::jsonata;
 use crate::error::{DefinitionError, Diagnostic};
 use crate::paths::{Path, RefPath};
 use crate::task::IntegrationPattern;
@@ -37,17 +38,52 @@ pub(crate) struct Retrier {
     pub full_jitter: bool,
 }
 
+/// The query language of a state (top-level `QueryLanguage`, overridden per state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lang {
+    JsonPath,
+    Jsonata,
+}
+
+/// An `Assign` field (an object: variable name -> value), written in the state's query
+/// language: a payload template for JSONPath (`"name.$": "$.path"` reads a path or an
+/// intrinsic), values with `{% %}` expressions for JSONata.
+#[derive(Debug, Clone)]
+pub(crate) enum Assign {
+    Path(Template),
+    Ata(jsonata::Template),
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Catcher {
     pub errors: Vec<String>,
     pub next: usize,
     pub result_path: ResultPathSpec,
+    pub output: Option<jsonata::Template>,
+    pub assign: Option<Assign>,
+}
+
+/// One rule of a Choice state.
+#[derive(Debug, Clone)]
+pub(crate) struct ChoiceRule {
+    pub test: ChoiceTest,
+    pub next: usize,
+    pub assign: Option<Assign>,
+    pub output: Option<jsonata::Template>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum ChoiceTest {
+    Rule(Rule),
+    /// JSONata `Condition`.
+    Condition(jsonata::Template),
 }
 
 #[derive(Debug, Clone)]
 pub(crate) enum Secs {
     Fixed(u64),
     Path(Path),
+    Ata(jsonata::Template),
 }
 
 #[derive(Debug, Clone)]
@@ -66,12 +102,15 @@ pub(crate) enum WaitSpec {
     Timestamp(chrono::DateTime<chrono::Utc>),
     SecondsPath(Path),
     TimestampPath(Path),
+    SecondsAta(jsonata::Template),
+    TimestampAta(jsonata::Template),
 }
 
 #[derive(Debug, Clone)]
 pub(crate) enum Text {
     Lit(String),
     Expr(Template),
+    Ata(jsonata::Template),
 }
 
 #[derive(Debug, Clone)]
@@ -79,6 +118,10 @@ pub(crate) struct MapSpec {
     pub processor: Arc<Machine>,
     pub items_path: IoPath,
     pub item_selector: Option<Template>,
+    /// JSONata `Items` (the array to iterate; default: the state input).
+    pub items: Option<jsonata::Template>,
+    /// JSONata `ItemSelector`.
+    pub item_selector_ata: Option<jsonata::Template>,
     pub max_concurrency: Option<Secs>,
     /// A distributed-mode field this engine cannot honour; running the state then fails
     /// with `States.Runtime` instead of silently doing something else.
@@ -92,7 +135,7 @@ pub(crate) enum Kind {
     },
     Task(TaskSpec),
     Choice {
-        choices: Vec<(Rule, usize)>,
+        choices: Vec<ChoiceRule>,
         default: Option<usize>,
     },
     Wait(WaitSpec),
@@ -122,6 +165,12 @@ pub(crate) struct State {
     pub catch: Vec<Catcher>,
     /// Some template or path of this state reads `$$` (build the context only then).
     pub needs_ctx: bool,
+    pub lang: Lang,
+    /// JSONata `Arguments` (Task, Parallel).
+    pub arguments: Option<jsonata::Template>,
+    /// JSONata `Output`.
+    pub output: Option<jsonata::Template>,
+    pub assign: Option<Assign>,
 }
 
 #[derive(Debug, Clone)]

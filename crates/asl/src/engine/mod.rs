@@ -375,6 +375,7 @@ async fn drive(
     mut prev: u64,
     at: Option<run::ResumeAt>,
 ) {
+    let mut vars = crate::paths::Vars::default();
     let timeout_at = machine.timeout_seconds.map(|s| {
         crate::clock::plus_seconds(ex.info.start_time, i64::try_from(s).unwrap_or(i64::MAX))
     });
@@ -382,7 +383,7 @@ async fn drive(
         // A panic anywhere in the run (engine or task code) fails this execution alone, with
         // `States.Runtime`, instead of leaving it RUNNING with nobody to finish it.
         let run = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
-            ex.run_machine(&machine, input, &mut prev, true, at),
+            ex.run_machine(&machine, input, &mut prev, true, at, &mut vars),
         ));
         let run = async {
             match run.await {
@@ -512,7 +513,15 @@ mod size_probe {
         );
         let mut prev = 0;
         {
-            let f = ex.run_machine(&m.machine, Arc::new(Value::Null), &mut prev, true, None);
+            let mut vars = crate::paths::Vars::default();
+            let f = ex.run_machine(
+                &m.machine,
+                Arc::new(Value::Null),
+                &mut prev,
+                true,
+                None,
+                &mut vars,
+            );
             assert!(
                 std::mem::size_of_val(&*f) <= 1024,
                 "run_machine future grew to {}",

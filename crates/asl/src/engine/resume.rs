@@ -19,6 +19,19 @@ pub(crate) struct Plan {
     pub at: Option<ResumeAt>,
 }
 
+/// The top-level variables as the recorded states assigned them, in order.
+fn recorded_vars(top: &[&HistoryEvent]) -> crate::paths::Vars {
+    let mut vars = serde_json::Map::new();
+    for e in top {
+        if let Some(EventDetails::StateExited(d)) = &e.details {
+            for (k, v) in d.assigned_variables.iter().flat_map(|m| m.iter()) {
+                vars.insert(k.clone(), serde_json::from_str(v).unwrap_or(Value::Null));
+            }
+        }
+    }
+    Arc::new(vars)
+}
+
 fn is_entered(t: EventType) -> bool {
     t.as_str().ends_with("StateEntered")
 }
@@ -118,6 +131,8 @@ pub(crate) fn plan(m: &Machine, history: &[HistoryEvent]) -> Result<Plan, Resume
                     state: idx,
                     input: state_input,
                     entered_at: entered.timestamp,
+                    entered_id: entered.id,
+                    vars: recorded_vars(&top),
                     mode: ResumeMode::Exited(d.output.clone()),
                 }),
             });
@@ -191,6 +206,8 @@ pub(crate) fn plan(m: &Machine, history: &[HistoryEvent]) -> Result<Plan, Resume
             state: idx,
             input: state_input,
             entered_at: entered.timestamp,
+            entered_id: entered.id,
+            vars: recorded_vars(&top),
             mode: ResumeMode::Rerun(tres),
         }),
     })

@@ -2,10 +2,14 @@
 
 use super::tokens::Tokens;
 use super::{EngineInner, ExecShared, ExecutionInfo};
-use crate::definition::{IoPath, Kind, Machine, ResultPathSpec, Secs, State, Text, WaitSpec};
+use crate::definition::{
+    Assign, ChoiceTest, IoPath, Kind, Lang, Machine, ResultPathSpec, Secs, State, Text, WaitSpec,
+};
 use crate::fault::Fault;
 use crate::history::*;
+use crate::jsonata::{self, States};
 use crate::observer::Observer;
+use crate::paths::{Env, Vars};
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use serde_json::{json, Map, Value};
@@ -26,6 +30,9 @@ pub(crate) struct ResumeAt {
     pub state: usize,
     pub input: Arc<Value>,
     pub entered_at: DateTime<Utc>,
+    pub entered_id: u64,
+    /// The variables as recorded up to this point.
+    pub vars: Vars,
     pub mode: ResumeMode,
 }
 
@@ -51,6 +58,152 @@ pub(crate) struct Transition {
     pub output: Arc<Value>,
     pub next: Option<usize>,
     pub exited: bool,
+    /// The variables the state assigned (recorded in its Exited event).
+    pub assigned: Option<Map<String, Value>>,
+}
+
+impl Transition {
+    fn to(output: Arc<Value>, next: Option<usize>) -> Transition {
+        Transition {
+            output,
+            next,
+            exited: true,
+            assigned: None,
+        }
+    }
+}
+
+/// The moment a state was entered: its time and the id of its Entered event.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Entered {
+    pub at: DateTime<Utc>,
+    pub id: u64,
+}
+
+/// `States.QueryEvaluationError` with the cause AWS writes: which state (and the id of
+/// its Entered event), then what went wrong.
+pub(crate) fn query_error(st: &State, env: &Env, location: Option<&str>, what: String) -> Fault {
+    Fault::query(
+        &st.name,
+        location.map(str::to_string),
+        format!(
+            "An error occurred while executing the state '{}' (entered at the event id #{}). {what}",
+            st.name, env.entered_id
+        ),
+    )
+}
+
+/// Evaluates a JSONata field.
+pub(crate) fn ata_value(
+    st: &State,
+    env: &Env,
+    field: &str,
+    t: &jsonata::Template,
+    states: &States<'_>,
+) -> Result<Value, Fault> {
+    t.eval(field, states, &env.vars)
+        .map_err(|f| query_error(st, env, Some(&f.location), f.describe()))
+}
+
+/// Evaluates a JSONata field that must give a value of one JSON type.
+pub(crate) fn ata_typed(
+    st: &State,
+    env: &Env,
+    field: &str,
+    t: &jsonata::Template,
+    states: &States<'_>,
+    expected: &str,
+) -> Result<Value, Fault> {
+    let v = ata_value(st, env, field, t, states)?;
+    let got = jsonata::type_name(&v);
+    let ok = got == expected || (expected == "integer" && v.is_u64());
+    if ok {
+        return Ok(v);
+    }
+    let what = match t.source() {
+        Some(src) => format!(
+            "The JSONata expression '{src}' specified for the field '{field}' returned an unexpected result type. Expected '{expected}', but was '{got}' for value: {v}"
+        ),
+        None => format!(
+            "The value of the field '{field}' has an unexpected type. Expected '{expected}', but was '{got}' for value: {v}"
+        ),
+    };
+    Err(query_error(st, env, Some(field), what))
+}
+
+/// Applies an `Assign` field: evaluated against `input` and `result` (JSONPath: `$` is
+/// `result`), with the variables as they were before the state.
+pub(crate) fn eval_assign(
+    st: &State,
+    assign: &Assign,
+    env: &Env,
+    states: &States<'_>,
+) -> Result<Map<String, Value>, Fault> {
+    let v = match assign {
+        Assign::Path(t) => t.eval(states.result.unwrap_or(states.input), env)?,
+        Assign::Ata(t) => ata_value(st, env, "Assign", t, states)?,
+    };
+    match v {
+        Value::Object(m) => {
+            check_assigned(st, &env.vars, &m)?;
+            Ok(m)
+        }
+        _ => Ok(Map::new()),
+    }
+}
+
+/// Checks assigned variables against Step Functions' size limits (one variable and one
+/// `Assign` at most 256 KiB, all variables of the scope at most 10 MiB).
+pub(crate) fn check_assigned(
+    st: &State,
+    vars: &Vars,
+    assigned: &Map<String, Value>,
+) -> Result<(), Fault> {
+    use crate::limits::{exceeds, json_size, ALL_VARIABLES_BYTES, VARIABLE_BYTES};
+    let too_big = |what: String| {
+        Fault::new(
+            crate::fault::DATA_LIMIT,
+            format!("The state '{}' assigned {what}", st.name),
+        )
+    };
+    let mut together = 0usize;
+    for (k, v) in assigned {
+        let n = json_size(v, VARIABLE_BYTES);
+        if n > VARIABLE_BYTES {
+            return Err(too_big(format!(
+                "the variable '{k}' a value larger than the maximum of {VARIABLE_BYTES} bytes"
+            )));
+        }
+        together += n;
+    }
+    if together > VARIABLE_BYTES {
+        return Err(too_big(format!(
+            "variables whose values together exceed the maximum of {VARIABLE_BYTES} bytes for one Assign"
+        )));
+    }
+    let mut all = vars.clone();
+    {
+        let m = Arc::make_mut(&mut all);
+        for (k, v) in assigned {
+            m.insert(k.clone(), v.clone());
+        }
+    }
+    if exceeds(&Value::Object((*all).clone()), ALL_VARIABLES_BYTES) {
+        return Err(too_big(format!(
+            "variables that together exceed the maximum of {ALL_VARIABLES_BYTES} bytes for an execution"
+        )));
+    }
+    Ok(())
+}
+
+/// Stores assigned variables in the current scope.
+pub(crate) fn store(vars: &mut Vars, assigned: &Option<Map<String, Value>>) {
+    if let Some(a) = assigned {
+        let m = Arc::make_mut(vars);
+        for (k, v) in a {
+            m.insert(k.clone(), v.clone());
+        }
+    }
 }
 
 fn entered_type(k: &Kind) -> (EventType, Option<EventType>) {
@@ -87,7 +240,7 @@ fn entered_type(k: &Kind) -> (EventType, Option<EventType>) {
 pub(crate) fn apply_io(
     p: &IoPath,
     v: &Arc<Value>,
-    ctx: &Value,
+    ctx: &Env,
     field: &str,
 ) -> Result<Arc<Value>, Fault> {
     match p {
@@ -136,6 +289,85 @@ impl Exec {
         id
     }
 
+    /// What the state's paths and expressions read besides the input.
+    pub fn env(
+        &self,
+        st: &State,
+        entered: Entered,
+        retry: u32,
+        token: Option<&str>,
+        vars: &Vars,
+    ) -> Env {
+        let ctx = if st.needs_ctx || token.is_some() {
+            self.context(st, entered.at, retry, token)
+        } else {
+            Value::Null
+        };
+        Env {
+            ctx,
+            vars: vars.clone(),
+            entered_id: entered.id,
+        }
+    }
+
+    /// Finishes a state that produced `result` from `input`: JSONPath applies
+    /// ResultSelector (when `select`), ResultPath and OutputPath; JSONata evaluates
+    /// `Output` (default: `result`). `Assign` is evaluated beside them, against the
+    /// variables from before the state, and stored afterwards.
+    pub(crate) fn conclude(
+        &self,
+        st: &State,
+        input: &Arc<Value>,
+        result: Arc<Value>,
+        env: &Env,
+        vars: &mut Vars,
+        select: bool,
+    ) -> Result<(Arc<Value>, Option<Map<String, Value>>), Fault> {
+        let (output, assigned) = match st.lang {
+            Lang::JsonPath => {
+                let result = match (&st.result_selector, select) {
+                    (Some(sel), true) => Arc::new(sel.eval(&result, env)?),
+                    _ => result,
+                };
+                let assigned = match &st.assign {
+                    Some(a) => Some(eval_assign(
+                        st,
+                        a,
+                        env,
+                        &States {
+                            input,
+                            result: Some(&result),
+                            error_output: None,
+                            context: &env.ctx,
+                        },
+                    )?),
+                    None => None,
+                };
+                let out = apply_result_path(&st.result_path, input, result)?;
+                (apply_io(&st.output_path, &out, env, "OutputPath")?, assigned)
+            }
+            Lang::Jsonata => {
+                let states = States {
+                    input,
+                    result: Some(&result),
+                    error_output: None,
+                    context: &env.ctx,
+                };
+                let assigned = match &st.assign {
+                    Some(a) => Some(eval_assign(st, a, env, &states)?),
+                    None => None,
+                };
+                let output = match &st.output {
+                    Some(o) => Arc::new(ata_value(st, env, "Output", o, &states)?),
+                    None => result.clone(),
+                };
+                (output, assigned)
+            }
+        };
+        store(vars, &assigned);
+        Ok((output, assigned))
+    }
+
     /// The context object (`$$`), built only for states that read it.
     pub fn context(
         &self,
@@ -169,19 +401,34 @@ impl Exec {
         prev: &'a mut u64,
         top: bool,
         resume: Option<ResumeAt>,
+        vars: &'a mut Vars,
     ) -> BoxFuture<'a, Result<Arc<Value>, Fault>> {
         Box::pin(async move {
             let mut idx = m.start;
             let mut input = input;
             // The resume point replaces the first state's entry (no new Entered event).
             // Boxed: this lives across every await of a waiting execution.
-            let mut first: Option<Box<(DateTime<Utc>, TaskResume)>> = None;
+            let mut first: Option<Box<(Entered, TaskResume)>> = None;
             if let Some(r) = resume {
+                *vars = r.vars;
                 match r.mode {
                     ResumeMode::Exited(output) => {
                         let st = &m.states[r.state];
                         let next = match &st.kind {
-                            Kind::Choice { .. } => self.choose(st, &r.input, r.entered_at)?,
+                            Kind::Choice { .. } => {
+                                // The variables of the exited state are already restored.
+                                let before = vars.clone();
+                                self.choose(
+                                    st,
+                                    &r.input,
+                                    Entered {
+                                        at: r.entered_at,
+                                        id: r.entered_id,
+                                    },
+                                    &before,
+                                )?
+                                .0
+                            }
                             _ => st.next,
                         };
                         match next {
@@ -207,7 +454,13 @@ impl Exec {
                                 _ => {}
                             }
                         }
-                        first = Some(Box::new((r.entered_at, tres)));
+                        first = Some(Box::new((
+                            Entered {
+                                at: r.entered_at,
+                                id: r.entered_id,
+                            },
+                            tres,
+                        )));
                     }
                 }
             }
@@ -223,7 +476,7 @@ impl Exec {
                         (at, Some(Box::new(tres)))
                     }
                     None => {
-                        self.emit(
+                        let id = self.emit(
                             prev,
                             ent,
                             Some(EventDetails::StateEntered(StateEnteredDetails {
@@ -232,11 +485,42 @@ impl Exec {
                                 input_details: PayloadDetails::default(),
                             })),
                         );
-                        (self.engine.clock.now(), None)
+                        (
+                            Entered {
+                                at: self.engine.clock.now(),
+                                id,
+                            },
+                            None,
+                        )
                     }
                 };
-                let tr = self.run_state(st, input, prev, entered_at, tres).await?;
+                let tr = match self
+                    .run_state(st, input, prev, entered_at, tres, vars)
+                    .await
+                {
+                    Ok(tr) => tr,
+                    Err(f) => return Err(self.evaluation_failed(prev, f)),
+                };
+                if crate::limits::exceeds(&tr.output, crate::limits::PAYLOAD_BYTES) {
+                    return Err(Fault::new(
+                        crate::fault::DATA_LIMIT,
+                        format!(
+                            "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
+                            st.name
+                        ),
+                    ));
+                }
                 if let (true, Some(exi)) = (tr.exited, exi) {
+                    let assigned = tr.assigned.as_ref().map(|a| {
+                        Box::new(
+                            a.iter()
+                                .map(|(k, v)| (k.clone(), v.to_string()))
+                                .collect(),
+                        )
+                    });
+                    let details = assigned
+                        .as_ref()
+                        .map(|_| PayloadDetails::default());
                     self.emit(
                         prev,
                         exi,
@@ -244,6 +528,8 @@ impl Exec {
                             name: st.name.clone(),
                             output: tr.output.clone(),
                             output_details: PayloadDetails::default(),
+                            assigned_variables: assigned,
+                            assigned_variables_details: details,
                         })),
                     );
                 }
@@ -258,24 +544,66 @@ impl Exec {
         })
     }
 
+    /// Records the `EvaluationFailed` event of a failed JSONata field, once.
+    fn evaluation_failed(&self, prev: &mut u64, mut f: Fault) -> Fault {
+        if let Some(ev) = f.evaluation.take() {
+            let (state, location) = *ev;
+            self.emit(
+                prev,
+                EventType::EvaluationFailed,
+                Some(EventDetails::EvaluationFailed(Box::new(EvaluationFailedDetails {
+                    error: f.error.clone(),
+                    cause: f.cause.clone(),
+                    location,
+                    state,
+                }))),
+            );
+        }
+        f
+    }
+
+    /// The rule a Choice state takes: (next state, the matched rule's index).
     fn choose(
         &self,
         st: &State,
         input: &Arc<Value>,
-        entered: DateTime<Utc>,
-    ) -> Result<Option<usize>, Fault> {
+        entered: Entered,
+        vars: &Vars,
+    ) -> Result<(Option<usize>, Option<usize>), Fault> {
         let Kind::Choice { choices, default } = &st.kind else {
-            return Ok(st.next);
+            return Ok((st.next, None));
         };
-        let ctx = self.context(st, entered, 0, None);
-        let eff = apply_io(&st.input_path, input, &ctx, "InputPath")?;
-        for (rule, next) in choices {
-            if rule.eval(&eff, &ctx)? {
-                return Ok(Some(*next));
+        let env = self.env(st, entered, 0, None, vars);
+        let eff = apply_io(&st.input_path, input, &env, "InputPath")?;
+        for (i, c) in choices.iter().enumerate() {
+            let hit = match &c.test {
+                ChoiceTest::Rule(rule) => rule.eval(&eff, &env)?,
+                ChoiceTest::Condition(t) => {
+                    let states = States {
+                        input: &eff,
+                        result: None,
+                        error_output: None,
+                        context: &env.ctx,
+                    };
+                    match ata_value(st, &env, "Condition", t, &states)? {
+                        Value::Bool(b) => b,
+                        other => {
+                            let what = format!(
+                                "The JSONata expression '{}' specified for the field 'Condition' returned an unexpected result type. Expected 'boolean', but was '{}' for value: {other}",
+                                t.source().unwrap_or_default(),
+                                jsonata::type_name(&other)
+                            );
+                            return Err(query_error(st, &env, Some("Condition"), what));
+                        }
+                    }
+                }
+            };
+            if hit {
+                return Ok((Some(c.next), Some(i)));
             }
         }
         match default {
-            Some(d) => Ok(Some(*d)),
+            Some(d) => Ok((Some(*d), None)),
             None => Err(Fault::new(
                 "States.NoChoiceMatched",
                 format!(
@@ -286,8 +614,28 @@ impl Exec {
         }
     }
 
-    fn finish_output(&self, st: &State, out: Arc<Value>, ctx: &Value) -> Result<Arc<Value>, Fault> {
-        apply_io(&st.output_path, &out, ctx, "OutputPath")
+    /// Seconds from a JSONPath or JSONata field (`TimeoutSeconds`, `MaxConcurrency` ...).
+    pub(crate) fn number_field(
+        &self,
+        st: &State,
+        s: &Secs,
+        eff: &Value,
+        env: &Env,
+        field: &str,
+    ) -> Result<Option<Value>, Fault> {
+        Ok(match s {
+            Secs::Fixed(n) => Some(Value::from(*n)),
+            Secs::Path(p) => p.select(eff, env),
+            Secs::Ata(t) => {
+                let states = States {
+                    input: eff,
+                    result: None,
+                    error_output: None,
+                    context: &env.ctx,
+                };
+                Some(ata_typed(st, env, field, t, &states, "integer")?)
+            }
+        })
     }
 
     async fn run_state(
@@ -295,110 +643,189 @@ impl Exec {
         st: &State,
         input: Arc<Value>,
         prev: &mut u64,
-        entered: DateTime<Utc>,
+        entered: Entered,
         tres: Option<Box<TaskResume>>,
+        vars: &mut Vars,
     ) -> Result<Transition, Fault> {
-        let ctx = if st.needs_ctx {
-            self.context(st, entered, 0, None)
-        } else {
-            Value::Null
+        let env = self.env(st, entered, 0, None, vars);
+        let ata = |t: &jsonata::Template, field: &str, inp: &Value| {
+            let states = States {
+                input: inp,
+                result: None,
+                error_output: None,
+                context: &env.ctx,
+            };
+            ata_value(st, &env, field, t, &states)
         };
         match &st.kind {
             Kind::Pass { result } => {
-                let eff = apply_io(&st.input_path, &input, &ctx, "InputPath")?;
+                let eff = apply_io(&st.input_path, &input, &env, "InputPath")?;
                 // Shared, not copied: the Result literal and an unchanged input are Arcs.
                 let res = match (result, &st.parameters) {
                     (Some(r), _) => r.clone(),
-                    (None, Some(p)) => Arc::new(p.eval(&eff, &ctx)?),
+                    (None, Some(p)) => Arc::new(p.eval(&eff, &env)?),
                     (None, None) => eff,
                 };
-                let out = apply_result_path(&st.result_path, &input, res)?;
-                let output = self.finish_output(st, out, &ctx)?;
+                let (output, assigned) = self.conclude(st, &input, res, &env, vars, false)?;
                 Ok(Transition {
-                    output,
-                    next: st.next,
-                    exited: true,
+                    assigned,
+                    ..Transition::to(output, st.next)
                 })
             }
             Kind::Succeed => {
-                let eff = apply_io(&st.input_path, &input, &ctx, "InputPath")?;
-                let output = self.finish_output(st, eff, &ctx)?;
+                let eff = apply_io(&st.input_path, &input, &env, "InputPath")?;
+                let (output, assigned) = match st.lang {
+                    Lang::JsonPath => (apply_io(&st.output_path, &eff, &env, "OutputPath")?, None),
+                    Lang::Jsonata => self.conclude(st, &input, eff, &env, vars, false)?,
+                };
                 Ok(Transition {
-                    output,
-                    next: None,
-                    exited: true,
+                    assigned,
+                    ..Transition::to(output, None)
                 })
             }
             Kind::Fail { error, cause } => {
-                let text = |t: &Option<Text>| -> Result<String, Fault> {
+                let text = |t: &Option<Text>, field: &str| -> Result<String, Fault> {
                     Ok(match t {
                         None => String::new(),
                         Some(Text::Lit(s)) => s.clone(),
-                        Some(Text::Expr(e)) => match e.eval(&input, &ctx)? {
+                        Some(Text::Expr(e)) => match e.eval(&input, &env)? {
+                            Value::String(s) => s,
+                            other => other.to_string(),
+                        },
+                        Some(Text::Ata(t)) => match ata(t, field, &input)? {
                             Value::String(s) => s,
                             other => other.to_string(),
                         },
                     })
                 };
-                Err(Fault::new(text(error)?, text(cause)?))
+                Err(Fault::new(text(error, "Error")?, text(cause, "Cause")?))
             }
-            Kind::Choice { .. } => {
-                let next = self.choose(st, &input, entered)?;
-                let eff = apply_io(&st.input_path, &input, &ctx, "InputPath")?;
-                let output = self.finish_output(st, eff, &ctx)?;
+            Kind::Choice { choices, .. } => {
+                let (next, rule) = self.choose(st, &input, entered, vars)?;
+                let eff = apply_io(&st.input_path, &input, &env, "InputPath")?;
+                let (assign, output) = match rule.map(|i| &choices[i]) {
+                    Some(c) if st.lang == Lang::Jsonata || c.assign.is_some() => {
+                        (c.assign.as_ref(), c.output.as_ref().or(st.output.as_ref()))
+                    }
+                    _ => (st.assign.as_ref(), st.output.as_ref()),
+                };
+                let states = States {
+                    input: &eff,
+                    result: None,
+                    error_output: None,
+                    context: &env.ctx,
+                };
+                let assigned = match assign {
+                    Some(a) => Some(eval_assign(st, a, &env, &states)?),
+                    None => None,
+                };
+                let output = match (st.lang, output) {
+                    (Lang::Jsonata, Some(o)) => {
+                        Arc::new(ata_value(st, &env, "Output", o, &states)?)
+                    }
+                    (Lang::Jsonata, None) => eff,
+                    (Lang::JsonPath, _) => apply_io(&st.output_path, &eff, &env, "OutputPath")?,
+                };
+                store(vars, &assigned);
                 Ok(Transition {
-                    output,
-                    next,
-                    exited: true,
+                    assigned,
+                    ..Transition::to(output, next)
                 })
             }
             Kind::Wait(w) => {
-                let eff = apply_io(&st.input_path, &input, &ctx, "InputPath")?;
+                let eff = apply_io(&st.input_path, &input, &env, "InputPath")?;
+                let bad_seconds = |v: &Value| {
+                    Fault::runtime(format!(
+                        "The SecondsPath parameter does not reference a valid non-negative integer: {v}"
+                    ))
+                };
+                let seconds = |v: Value| match v.as_i64() {
+                    Some(n) if n >= 0 => Ok(crate::clock::plus_seconds(entered.at, n.min(99_999_999))),
+                    _ => Err(bad_seconds(&v)),
+                };
+                let stamp = |v: Value| match v.as_str().and_then(crate::choice::parse_timestamp) {
+                    Some(t) => Ok(t.with_timezone(&Utc)),
+                    None => Err(Fault::runtime(format!(
+                        "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {v}"
+                    ))),
+                };
+                let missing = |p: &crate::paths::Path| {
+                    Fault::runtime(format!(
+                        "Invalid path '{}': could not be found in the input",
+                        p.text
+                    ))
+                };
                 let target = match w {
                     WaitSpec::Seconds(s) => crate::clock::plus_seconds(
-                        entered,
+                        entered.at,
                         i64::try_from(*s).unwrap_or(i64::MAX),
                     ),
                     WaitSpec::Timestamp(t) => *t,
-                    WaitSpec::SecondsPath(p) => match p.select(&eff, &ctx) {
-                        Some(v) => match v.as_i64() {
-                            Some(n) if n >= 0 => {
-                                crate::clock::plus_seconds(entered, n.min(99_999_999))
-                            }
-                            _ => {
-                                return Err(Fault::runtime(format!(
-                                    "The SecondsPath parameter does not reference a valid non-negative integer: {v}"
-                                )))
-                            }
-                        },
-                        None => return Err(Fault::runtime(format!("Invalid path '{}': could not be found in the input", p.text))),
-                    },
-                    WaitSpec::TimestampPath(p) => match p.select(&eff, &ctx) {
-                        Some(v) => match v.as_str().and_then(crate::choice::parse_timestamp) {
+                    WaitSpec::SecondsPath(p) => {
+                        seconds(p.select(&eff, &env).ok_or_else(|| missing(p))?)?
+                    }
+                    WaitSpec::TimestampPath(p) => {
+                        stamp(p.select(&eff, &env).ok_or_else(|| missing(p))?)?
+                    }
+                    WaitSpec::SecondsAta(t) => {
+                        let states = States {
+                            input: &eff,
+                            result: None,
+                            error_output: None,
+                            context: &env.ctx,
+                        };
+                        seconds(ata_typed(st, &env, "Seconds", t, &states, "integer")?)?
+                    }
+                    WaitSpec::TimestampAta(t) => {
+                        let v = ata(t, "Timestamp", &eff)?;
+                        match v.as_str().and_then(crate::choice::parse_timestamp) {
                             Some(t) => t.with_timezone(&Utc),
                             None => {
-                                return Err(Fault::runtime(format!(
-                                    "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {v}"
-                                )))
+                                let shown = match &v {
+                                    Value::String(s) => s.clone(),
+                                    other => other.to_string(),
+                                };
+                                return Err(query_error(
+                                    st,
+                                    &env,
+                                    Some("Timestamp"),
+                                    format!("The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {shown}"),
+                                ));
                             }
-                        },
-                        None => return Err(Fault::runtime(format!("Invalid path '{}': could not be found in the input", p.text))),
-                    },
+                        }
+                    }
                 };
                 if target > self.engine.clock.now() {
                     self.engine.clock.sleep_until(target).await;
                 }
-                let output = self.finish_output(st, eff, &ctx)?;
+                let (output, assigned) = match st.lang {
+                    Lang::JsonPath => {
+                        let assigned = match &st.assign {
+                            Some(a) => {
+                                let states = States {
+                                    input: &eff,
+                                    result: None,
+                                    error_output: None,
+                                    context: &env.ctx,
+                                };
+                                Some(eval_assign(st, a, &env, &states)?)
+                            }
+                            None => None,
+                        };
+                        store(vars, &assigned);
+                        (apply_io(&st.output_path, &eff, &env, "OutputPath")?, assigned)
+                    }
+                    Lang::Jsonata => self.conclude(st, &input, eff, &env, vars, false)?,
+                };
                 Ok(Transition {
-                    output,
-                    next: st.next,
-                    exited: true,
+                    assigned,
+                    ..Transition::to(output, st.next)
                 })
             }
             Kind::Task(_) | Kind::Parallel { .. } | Kind::Map(_) => {
                 // Boxed: the task/parallel/map futures are large and would otherwise make every
                 // waiting execution (a Wait state) pay for their size.
-                Box::pin(self.run_with_retry(st, input, prev, entered, tres)).await
+                Box::pin(self.run_with_retry(st, input, prev, entered, tres, vars)).await
             }
         }
     }
@@ -408,8 +835,9 @@ impl Exec {
         st: &State,
         input: Arc<Value>,
         prev: &mut u64,
-        entered: DateTime<Utc>,
+        entered: Entered,
         tres: Option<Box<TaskResume>>,
+        vars: &mut Vars,
     ) -> Result<Transition, Fault> {
         let tres = tres.map(|t| *t).unwrap_or_default();
         let mut counts = tres.counts.clone();
@@ -419,15 +847,15 @@ impl Exec {
         let result = loop {
             let attempt = match &st.kind {
                 Kind::Task(t) => {
-                    self.task_attempt(st, t, &input, prev, entered, retry_count, waiting.take())
+                    self.task_attempt(st, t, &input, prev, entered, retry_count, waiting.take(), vars)
                         .await
                 }
                 Kind::Parallel { branches } => {
-                    self.parallel_attempt(st, branches, &input, prev, entered, retry_count)
+                    self.parallel_attempt(st, branches, &input, prev, entered, retry_count, vars)
                         .await
                 }
                 Kind::Map(m) => {
-                    self.map_attempt(st, m, &input, prev, entered, retry_count)
+                    self.map_attempt(st, m, &input, prev, entered, retry_count, vars)
                         .await
                 }
                 _ => Err(Fault::runtime("internal: not a retryable state")),
@@ -465,61 +893,124 @@ impl Exec {
                         .iter()
                         .find(|c| c.errors.iter().any(|e| f.matches(e)))
                     {
-                        let err = json!({"Error": f.error, "Cause": f.cause});
-                        let output = apply_result_path(&c.result_path, &input, Arc::new(err))?;
-                        return Ok(Transition {
-                            output,
-                            next: Some(c.next),
-                            exited: false,
-                        });
+                        return self.caught(st, c, &input, f, entered, retry_count, vars);
                     }
                     return Err(f);
                 }
             }
         };
-        let ctx = if st.needs_ctx {
-            self.context(st, entered, retry_count, None)
-        } else {
-            Value::Null
-        };
-        let result = match &st.result_selector {
-            Some(sel) => sel.eval(&result, &ctx)?,
-            None => result,
-        };
-        let out = apply_result_path(&st.result_path, &input, Arc::new(result))?;
-        let output = self.finish_output(st, out, &ctx)?;
+        let env = self.env(st, entered, retry_count, None, vars);
+        let (output, assigned) = self.conclude(st, &input, Arc::new(result), &env, vars, true)?;
         Ok(Transition {
-            output,
-            next: st.next,
-            exited: true,
+            assigned,
+            ..Transition::to(output, st.next)
         })
     }
 
+    /// A failure a catcher handles: its output (JSONPath ResultPath, JSONata Output) and
+    /// its variables.
+    #[allow(clippy::too_many_arguments)]
+    fn caught(
+        &self,
+        st: &State,
+        c: &crate::definition::Catcher,
+        input: &Arc<Value>,
+        f: Fault,
+        entered: Entered,
+        retry_count: u32,
+        vars: &mut Vars,
+    ) -> Result<Transition, Fault> {
+        let err = Arc::new(json!({"Error": f.error, "Cause": f.cause}));
+        let env = self.env(st, entered, retry_count, None, vars);
+        let states = States {
+            input,
+            result: None,
+            error_output: Some(&err),
+            context: &env.ctx,
+        };
+        let assigned = match &c.assign {
+            // JSONPath: `$` is the error output.
+            Some(a @ Assign::Path(_)) => Some(eval_assign(
+                st,
+                a,
+                &env,
+                &States {
+                    result: Some(&err),
+                    ..states
+                },
+            )?),
+            Some(a) => Some(eval_assign(st, a, &env, &states)?),
+            None => None,
+        };
+        let output = match st.lang {
+            Lang::JsonPath => apply_result_path(&c.result_path, input, err)?,
+            Lang::Jsonata => match &c.output {
+                Some(o) => Arc::new(ata_value(st, &env, "Output", o, &states)?),
+                None => err,
+            },
+        };
+        store(vars, &assigned);
+        Ok(Transition {
+            output,
+            next: Some(c.next),
+            exited: false,
+            assigned,
+        })
+    }
+
+    /// The input a Parallel state's branches (or a Task) receive: JSONPath InputPath and
+    /// Parameters, or JSONata Arguments (default: the state input).
+    pub(crate) fn effective_input(
+        &self,
+        st: &State,
+        input: &Arc<Value>,
+        env: &Env,
+    ) -> Result<Arc<Value>, Fault> {
+        match st.lang {
+            Lang::JsonPath => {
+                let eff = apply_io(&st.input_path, input, env, "InputPath")?;
+                Ok(match &st.parameters {
+                    Some(p) => Arc::new(p.eval(&eff, env)?),
+                    None => eff,
+                })
+            }
+            Lang::Jsonata => match &st.arguments {
+                Some(a) => {
+                    let states = States {
+                        input,
+                        result: None,
+                        error_output: None,
+                        context: &env.ctx,
+                    };
+                    Ok(Arc::new(ata_value(st, env, "Arguments", a, &states)?))
+                }
+                None => Ok(input.clone()),
+            },
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
     async fn parallel_attempt(
         &self,
         st: &State,
         branches: &[Arc<Machine>],
         input: &Arc<Value>,
         prev: &mut u64,
-        entered: DateTime<Utc>,
+        entered: Entered,
         retry: u32,
+        vars: &Vars,
     ) -> Result<Value, Fault> {
-        let ctx = if st.needs_ctx {
-            self.context(st, entered, retry, None)
-        } else {
-            Value::Null
-        };
-        let eff = apply_io(&st.input_path, input, &ctx, "InputPath")?;
-        let eff = match &st.parameters {
-            Some(p) => Arc::new(p.eval(&eff, &ctx)?),
-            None => eff,
-        };
+        let env = self.env(st, entered, retry, None, vars);
+        let eff = self.effective_input(st, input, &env)?;
         let started = self.emit(prev, EventType::ParallelStateStarted, None);
         let futs = branches.iter().map(|b| {
             let eff = eff.clone();
+            // Each branch reads the outer variables; what it assigns stays inside it.
+            let mut scope = vars.clone();
             async move {
                 let mut p = started;
-                self.run_machine(b, eff, &mut p, false, None).await
+                self.run_machine(b, eff, &mut p, false, None, &mut scope)
+                    .await
             }
         });
         match futures::future::try_join_all(futs).await {
@@ -536,58 +1027,97 @@ impl Exec {
         }
     }
 
+    /// The array a Map state iterates over.
+    fn map_items(
+        &self,
+        st: &State,
+        m: &crate::definition::MapSpec,
+        input: &Arc<Value>,
+        env: &Env,
+    ) -> Result<Vec<Value>, Fault> {
+        let items = match (st.lang, &m.items_path, &m.items) {
+            (Lang::Jsonata, _, Some(t)) => {
+                let states = States {
+                    input,
+                    result: None,
+                    error_output: None,
+                    context: &env.ctx,
+                };
+                ata_typed(st, env, "Items", t, &states, "array")?
+            }
+            (Lang::Jsonata, _, None) => match &**input {
+                v @ Value::Array(_) => v.clone(),
+                other => {
+                    return Err(query_error(
+                        st,
+                        env,
+                        None,
+                        format!("Map state input must be an array but was: {other}"),
+                    ))
+                }
+            },
+            (Lang::JsonPath, IoPath::Path(p), _) => {
+                let eff = apply_io(&st.input_path, input, env, "InputPath")?;
+                p.select(&eff, env).ok_or_else(|| {
+                    Fault::runtime(format!(
+                        "Invalid path '{}' : The ItemsPath could not be found in the input",
+                        p.text
+                    ))
+                })?
+            }
+            (Lang::JsonPath, _, _) => (*apply_io(&st.input_path, input, env, "InputPath")?).clone(),
+        };
+        match items {
+            Value::Array(items) => Ok(items),
+            other if st.lang == Lang::Jsonata => Err(Fault::new(
+                crate::fault::QUERY_EVALUATION,
+                format!(
+                    "The Items of the Map state '{}' must evaluate to a JSON array, got {other}",
+                    st.name
+                ),
+            )),
+            other => Err(Fault::runtime(format!(
+                "Map state '{}': the items (ItemsPath) must be a JSON array, got {other}",
+                st.name
+            ))),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
     async fn map_attempt(
         &self,
         st: &State,
         m: &crate::definition::MapSpec,
         input: &Arc<Value>,
         prev: &mut u64,
-        entered: DateTime<Utc>,
+        entered: Entered,
         retry: u32,
+        vars: &Vars,
     ) -> Result<Value, Fault> {
         use futures::StreamExt;
-        let ctx = if st.needs_ctx {
-            self.context(st, entered, retry, None)
-        } else {
-            Value::Null
-        };
-        let eff = apply_io(&st.input_path, input, &ctx, "InputPath")?;
+        let env = self.env(st, entered, retry, None, vars);
         if let Some(f) = m.unsupported {
             return Err(Fault::runtime(format!(
                 "Map state '{}': '{f}' (distributed Map) is not supported by this engine; only inline Map runs locally",
                 st.name
             )));
         }
-        let items = match &m.items_path {
-            IoPath::Path(p) => p.select(&eff, &ctx).ok_or_else(|| {
-                Fault::runtime(format!(
-                    "Invalid path '{}' : The ItemsPath could not be found in the input",
-                    p.text
-                ))
-            })?,
-            _ => (*eff).clone(),
-        };
-        let Value::Array(items) = items else {
-            return Err(Fault::runtime(format!(
-                "Map state '{}': the items (ItemsPath) must be a JSON array, got {items}",
-                st.name
-            )));
-        };
+        let eff = apply_io(&st.input_path, input, &env, "InputPath")?;
+        let items = self.map_items(st, m, input, &env)?;
         let n = items.len();
         let conc = match &m.max_concurrency {
             None => 0,
-            Some(Secs::Fixed(c)) => *c as usize,
-            Some(s @ Secs::Path(_)) => match s {
-                Secs::Path(p) => match p.select(&eff, &ctx).and_then(|v| v.as_u64()) {
-                    Some(c) => c as usize,
-                    None => {
-                        return Err(Fault::runtime(format!(
-                            "MaxConcurrencyPath '{}' must select a non-negative integer",
-                            p.text
-                        )))
-                    }
-                },
-                Secs::Fixed(c) => *c as usize,
+            Some(s) => match self
+                .number_field(st, s, &eff, &env, "MaxConcurrency")?
+                .and_then(|v| v.as_u64())
+            {
+                Some(c) => usize::try_from(c).unwrap_or(usize::MAX),
+                None => {
+                    return Err(Fault::runtime(format!(
+                        "The MaxConcurrency of the Map state '{}' must be a non-negative integer",
+                        st.name
+                    )))
+                }
             },
         };
         let conc = if conc == 0 { n.max(1) } else { conc };
@@ -598,18 +1128,16 @@ impl Exec {
                 length: n as u64,
             })),
         );
-        let sel_ctx_base = match &m.item_selector {
-            Some(t) if t.uses_context() => Some(self.context(st, entered, retry, None)),
-            _ => None,
-        };
+        let uses_ctx = m.item_selector.as_ref().is_some_and(|t| t.uses_context())
+            || m.item_selector_ata.is_some();
         let name = st.name.clone();
         let processor = &m.processor;
-        let selector = &m.item_selector;
         let eff_ref = &eff;
-        let sel_ctx_ref = &sel_ctx_base;
+        let env_ref = &env;
         let mut stream = futures::stream::iter(items.into_iter().enumerate())
             .map(|(i, item)| {
                 let name = name.clone();
+                let mut scope = vars.clone();
                 async move {
                     let mut p = started;
                     let it = MapIterationDetails {
@@ -621,27 +1149,12 @@ impl Exec {
                         EventType::MapIterationStarted,
                         Some(EventDetails::MapIterationStarted(it.clone())),
                     );
-                    let item_input = match selector {
-                        Some(t) => {
-                            let c = match sel_ctx_ref {
-                                Some(base) => {
-                                    let mut c = base.clone();
-                                    if let Some(o) = c.as_object_mut() {
-                                        o.insert(
-                                            "Map".into(),
-                                            json!({"Item": {"Index": i, "Value": item}}),
-                                        );
-                                    }
-                                    c
-                                }
-                                None => Value::Null,
-                            };
-                            t.eval(eff_ref, &c).map(Arc::new)
-                        }
-                        None => Ok(Arc::new(item)),
-                    };
+                    let item_input = self.item_input(st, m, eff_ref, env_ref, uses_ctx, i, item);
                     let r = match item_input {
-                        Ok(inp) => self.run_machine(processor, inp, &mut p, false, None).await,
+                        Ok(inp) => {
+                            self.run_machine(processor, inp, &mut p, false, None, &mut scope)
+                                .await
+                        }
                         Err(f) => Err(f),
                     };
                     match &r {
@@ -674,6 +1187,50 @@ impl Exec {
         drop(stream);
         self.emit(prev, EventType::MapStateSucceeded, None);
         Ok(Value::Array(results))
+    }
+
+    /// One iteration's input: the item, or the ItemSelector evaluated with
+    /// `$$.Map.Item` (JSONata: `$states.context.Map.Item`).
+    #[allow(clippy::too_many_arguments)]
+    fn item_input(
+        &self,
+        st: &State,
+        m: &crate::definition::MapSpec,
+        eff: &Arc<Value>,
+        env: &Env,
+        uses_ctx: bool,
+        i: usize,
+        item: Value,
+    ) -> Result<Arc<Value>, Fault> {
+        if m.item_selector.is_none() && m.item_selector_ata.is_none() {
+            return Ok(Arc::new(item));
+        }
+        let mut ctx = if uses_ctx {
+            env.ctx.clone()
+        } else {
+            Value::Null
+        };
+        if let Some(o) = ctx.as_object_mut() {
+            o.insert("Map".into(), json!({"Item": {"Index": i, "Value": item}}));
+        }
+        let item_env = Env {
+            ctx,
+            vars: env.vars.clone(),
+            entered_id: env.entered_id,
+        };
+        match (&m.item_selector, &m.item_selector_ata) {
+            (Some(t), _) => t.eval(eff, &item_env).map(Arc::new),
+            (None, Some(t)) => {
+                let states = States {
+                    input: eff,
+                    result: None,
+                    error_output: None,
+                    context: &item_env.ctx,
+                };
+                ata_value(st, &item_env, "ItemSelector", t, &states).map(Arc::new)
+            }
+            (None, None) => Ok(Arc::new(item)),
+        }
     }
 
     pub fn tokens(&self) -> &Arc<Tokens> {

@@ -1,8 +1,9 @@
 //! One attempt of a Task state: Scheduled -> Started -> Succeeded/Failed/TimedOut.
 
-use super::run::{apply_io, Exec};
+use super::run::{Entered, Exec};
 use super::tokens::{EndReason, Tokens};
-use crate::definition::{Secs, State, TaskSpec};
+use crate::definition::{Lang, Secs, State, TaskSpec};
+use crate::paths::{Env, Vars};
 use crate::fault::{Fault, HEARTBEAT, TIMEOUT};
 use crate::history::*;
 use crate::task::{IntegrationPattern, TaskCall, TaskError};
@@ -39,23 +40,32 @@ fn shape(t: &TaskSpec) -> Shape {
     }
 }
 
-fn secs(s: &Option<Secs>, input: &Value, ctx: &Value, field: &str) -> Result<Option<u64>, Fault> {
-    match s {
-        None => Ok(None),
-        Some(Secs::Fixed(n)) => Ok(Some(*n)),
-        Some(Secs::Path(p)) => match p.select(input, ctx) {
+impl Exec {
+    /// `TimeoutSeconds(Path)` / `HeartbeatSeconds(Path)`: a positive integer.
+    fn secs(
+        &self,
+        st: &State,
+        s: &Option<Secs>,
+        input: &Value,
+        env: &Env,
+        field: &str,
+    ) -> Result<Option<u64>, Fault> {
+        let Some(s) = s else { return Ok(None) };
+        let path_field = match s {
+            Secs::Path(_) => format!("{field}Path"),
+            _ => field.to_string(),
+        };
+        match self.number_field(st, s, input, env, field)? {
             Some(v) => match v.as_u64() {
                 Some(n) if n > 0 => Ok(Some(n)),
                 _ => Err(Fault::runtime(format!(
-                    "The value at '{}' for {field} must be a positive integer, got {v}",
-                    p.text
+                    "The value for {path_field} must be a positive integer, got {v}"
                 ))),
             },
             None => Err(Fault::runtime(format!(
-                "Invalid path '{}' for {field}: could not be found in the input",
-                p.text
+                "Invalid path for {path_field}: could not be found in the input"
             ))),
-        },
+        }
     }
 }
 
@@ -73,9 +83,10 @@ impl Exec {
         t: &TaskSpec,
         input: &Arc<Value>,
         prev: &mut u64,
-        entered: DateTime<Utc>,
+        entered: Entered,
         retry_count: u32,
         reattach: Option<(u64, DateTime<Utc>)>,
+        vars: &Vars,
     ) -> Result<Value, Fault> {
         let wftt = t.pattern == IntegrationPattern::WaitForTaskToken;
         let shape = shape(t);
@@ -91,20 +102,16 @@ impl Exec {
             }
         };
         let token = wftt.then(|| self.tokens().token_for(&token_key));
-        let ctx = if st.needs_ctx || wftt {
-            self.context(st, entered, retry_count, token.as_deref())
-        } else {
-            Value::Null
+        let env = self.env(st, entered, retry_count, token.as_deref(), vars);
+        let eff = match st.lang {
+            Lang::JsonPath => super::run::apply_io(&st.input_path, input, &env, "InputPath")?,
+            Lang::Jsonata => input.clone(),
         };
-        let eff = apply_io(&st.input_path, input, &ctx, "InputPath")?;
-        let params = match &st.parameters {
-            Some(p) => Arc::new(p.eval(&eff, &ctx)?),
-            None => eff.clone(),
-        };
-        let timeout = secs(&t.timeout, &eff, &ctx, "TimeoutSecondsPath")?;
-        let heartbeat = secs(&t.heartbeat, &eff, &ctx, "HeartbeatSecondsPath")?;
+        let params = self.effective_input(st, input, &env)?;
+        let timeout = self.secs(st, &t.timeout, &eff, &env, "TimeoutSeconds")?;
+        let heartbeat = self.secs(st, &t.heartbeat, &eff, &env, "HeartbeatSeconds")?;
         let credentials = match &t.credentials {
-            Some(c) => Some(c.eval(&eff, &ctx)?),
+            Some(c) => Some(c.eval(&eff, &env)?),
             None => None,
         };
         if reattach.is_none() {

@@ -148,6 +148,7 @@ impl Validator {
         sloc: &str,
         who: &str,
         index: &HashMap<Arc<str>, usize>,
+        lang: Lang,
     ) -> Vec<Catcher> {
         let loc = format!("{sloc}/Catch");
         let Some(a) = v.as_array() else {
@@ -161,8 +162,12 @@ impl Validator {
                 self.err(SCHEMA, cl, format!("{who}: a catcher must be an object"));
                 continue;
             };
+            let allowed: &[&str] = match lang {
+                Lang::JsonPath => &["ErrorEquals", "Next", "ResultPath", "Assign", "Comment"],
+                Lang::Jsonata => &["ErrorEquals", "Next", "Output", "Assign", "Comment"],
+            };
             for k in o.keys() {
-                if !["ErrorEquals", "Next", "ResultPath", "Comment"].contains(&k.as_str()) {
+                if !allowed.contains(&k.as_str()) {
                     self.err(
                         SCHEMA,
                         format!("{cl}/{k}"),
@@ -180,6 +185,16 @@ impl Validator {
             }
             let result_path =
                 self.result_path(o.get("ResultPath"), &format!("{cl}/ResultPath"), who);
+            let access = Access {
+                result: false,
+                error_output: true,
+            };
+            let output = o
+                .get("Output")
+                .map(|x| self.ata_with(x, &format!("{cl}/Output"), "Output", access));
+            let assign = o
+                .get("Assign")
+                .and_then(|x| self.assign(x, &format!("{cl}/Assign"), who, lang, access));
             let next = match o.get("Next") {
                 Some(n) => self.target(n, &format!("{cl}/Next"), who, "Next", index),
                 None => {
@@ -196,6 +211,8 @@ impl Validator {
                     errors,
                     next,
                     result_path,
+                    output,
+                    assign,
                 });
             }
         }

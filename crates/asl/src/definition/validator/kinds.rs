@@ -69,11 +69,53 @@ impl Validator {
                 Some(a) if !a.is_empty() => {
                     for (i, r) in a.iter().enumerate() {
                         let rl = format!("{sloc}/Choices/{i}");
-                        let mut errs = Vec::new();
-                        let rule = choice::compile(r, &rl, &mut errs);
-                        for (l, m) in errs {
-                            self.err(SCHEMA, l, format!("{who}: {m}"));
-                        }
+                        let lang = self.cur_lang;
+                        let (test, assign, output) = match (lang, r.as_object()) {
+                            (Lang::Jsonata, Some(o)) => {
+                                for k in o.keys() {
+                                    if !["Condition", "Next", "Assign", "Output", "Comment"]
+                                        .contains(&k.as_str())
+                                    {
+                                        self.err(SCHEMA, rl.clone(), format!("The QueryLanguage is set to 'JSONata', but field '{k}' is only supported for the 'JSONPath' QueryLanguage"));
+                                    }
+                                }
+                                let test = match o.get("Condition") {
+                                    Some(c) => Some(ChoiceTest::Condition(self.ata(c, &format!("{rl}/Condition"), "Condition",
+                                    ))),
+                                    None => {
+                                        self.err(
+                                            SCHEMA,
+                                            format!("{rl}/"),
+                                            format!("{who}: every JSONata choice rule needs 'Condition'"),
+                                        );
+                                        None
+                                    }
+                                };
+                                let output = o
+                                    .get("Output")
+                                    .map(|x| self.ata(x, &format!("{rl}/Output"), "Output"));
+                                (test, o.get("Assign"), output)
+                            }
+                            _ => {
+                                let mut errs = Vec::new();
+                                let stripped = match r.as_object() {
+                                    Some(o) if o.contains_key("Assign") => {
+                                        let mut o = o.clone();
+                                        o.remove("Assign");
+                                        Value::Object(o)
+                                    }
+                                    _ => r.clone(),
+                                };
+                                let rule = choice::compile(&stripped, &rl, &mut errs);
+                                for (l, m) in errs {
+                                    self.err(SCHEMA, l, format!("{who}: {m}"));
+                                }
+                                (rule.map(ChoiceTest::Rule), r.get("Assign"), None)
+                            }
+                        };
+                        let assign = assign.and_then(|x| {
+                            self.assign(x, &format!("{rl}/Assign"), who, lang, Access::default())
+                        });
                         let next = match r.get("Next") {
                             Some(n) => self.target(n, &format!("{rl}/Next"), who, "Next", index),
                             None => {
@@ -85,8 +127,13 @@ impl Validator {
                                 None
                             }
                         };
-                        if let (Some(rule), Some(next)) = (rule, next) {
-                            choices.push((rule, next));
+                        if let (Some(test), Some(next)) = (test, next) {
+                            choices.push(ChoiceRule {
+                                test,
+                                next,
+                                assign,
+                                output,
+                            });
                         }
                     }
                 }
@@ -124,6 +171,17 @@ impl Validator {
             let f = present[0];
             let fv = &obj[f];
             let fl = format!("{sloc}/{f}");
+            if self.cur_lang == Lang::Jsonata {
+                match (f, fv) {
+                    ("Seconds", Value::String(_)) => {
+                        return Some(Kind::Wait(WaitSpec::SecondsAta(self.ata(fv, &fl, f))))
+                    }
+                    ("Timestamp", Value::String(s)) if crate::jsonata::inner(s).is_some() => {
+                        return Some(Kind::Wait(WaitSpec::TimestampAta(self.ata(fv, &fl, f))))
+                    }
+                    _ => {}
+                }
+            }
             match f {
                 "Seconds" => Kind::Wait(WaitSpec::Seconds(self.seconds(fv, &fl, who, f, 0)?)),
                 "Timestamp" => match fv.as_str().and_then(choice::parse_timestamp) {
@@ -176,6 +234,7 @@ impl Validator {
         who: &str,
         parameters: &Option<Template>,
     ) -> Option<Kind> {
+        let lang = self.cur_lang;
         Some({
             let (field, proc_v) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
                 (Some(p), None) => ("ItemProcessor", Some(p)),
@@ -212,7 +271,14 @@ impl Validator {
                     .map(IoPath::Path)
                     .unwrap_or(IoPath::Root),
             };
+            self.cur_lang = lang;
+            let items = obj
+                .get("Items")
+                .map(|x| self.ata(x, &format!("{sloc}/Items"), "Items"));
             let max_concurrency = match (obj.get("MaxConcurrency"), obj.get("MaxConcurrencyPath")) {
+                (Some(v @ Value::String(_)), None) if lang == Lang::Jsonata => Some(Secs::Ata(
+                    self.ata(v, &format!("{sloc}/MaxConcurrency"), "MaxConcurrency"),
+                )),
                 (Some(_), Some(_)) => {
                     self.err(SCHEMA, format!("{sloc}/MaxConcurrency"), format!("{who}: only one of 'MaxConcurrency' and 'MaxConcurrencyPath' is allowed"));
                     None
@@ -239,9 +305,18 @@ impl Validator {
                 (None, None) => None,
             };
             // Parameters on a Map is the legacy name of ItemSelector.
-            let item_selector = obj
-                .get("ItemSelector")
-                .map(|p| self.template(p, &format!("{sloc}/ItemSelector"), who, "ItemSelector"));
+            let (item_selector, item_selector_ata) = match (lang, obj.get("ItemSelector")) {
+                (Lang::Jsonata, Some(p)) => (
+                    None,
+                    Some(self.ata(p, &format!("{sloc}/ItemSelector"), "ItemSelector")),
+                ),
+                (_, p) => (
+                    p.map(|p| {
+                        self.template(p, &format!("{sloc}/ItemSelector"), who, "ItemSelector")
+                    }),
+                    None,
+                ),
+            };
             let item_selector = item_selector.or_else(|| parameters.clone());
             let processor = processor?;
             let unsupported = ["ItemReader", "ResultWriter", "ItemBatcher"]
@@ -251,6 +326,8 @@ impl Validator {
                 processor: Arc::new(processor),
                 items_path,
                 item_selector,
+                items,
+                item_selector_ata,
                 max_concurrency,
                 unsupported,
             })

@@ -22,6 +22,9 @@ pub(super) fn check(text: &str, value: &Value) -> Result<Machine, Vec<Diagnostic
     let mut v = Validator {
         diags: Vec::new(),
         names: HashMap::new(),
+        top_lang: Lang::JsonPath,
+        cur_lang: Lang::JsonPath,
+        outer_assigned: Vec::new(),
     };
     for loc in crate::dupkeys::duplicate_keys(text) {
         let parent_is_states = loc
@@ -45,17 +48,132 @@ pub(super) fn check(text: &str, value: &Value) -> Result<Machine, Vec<Diagnostic
     }
 }
 
+/// What of `$states` a JSONata field may read besides `input` and `context`.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Access {
+    pub result: bool,
+    pub error_output: bool,
+}
+
 struct Validator {
     diags: Vec<Diagnostic>,
     /// Every state name seen so far with its location: names are unique in the whole
     /// machine, branches and item processors included (ASL spec).
     names: HashMap<String, String>,
+    /// The machine's `QueryLanguage`: every state's default, branches' included.
+    top_lang: Lang,
+    /// The language of the state being read.
+    cur_lang: Lang,
+    /// The variable names each enclosing scope assigns (outermost first): an inner
+    /// scope (Parallel branch, Map iteration) may not assign the same names.
+    outer_assigned: Vec<std::collections::HashSet<String>>,
 }
+
+/// The variable names the states of one scope assign, with where.
+fn assigned_names(states: &Map<String, Value>, loc: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut add = |assign: Option<&Value>, at: String| {
+        if let Some(m) = assign.and_then(Value::as_object) {
+            for k in m.keys() {
+                let name = k.strip_suffix(".$").unwrap_or(k);
+                out.push((name.to_string(), format!("{at}/Assign/{k}")));
+            }
+        }
+    };
+    for (name, st) in states {
+        let at = format!("{loc}/States/{name}");
+        add(st.get("Assign"), at.clone());
+        for (field, list) in [("Choices", st.get("Choices")), ("Catch", st.get("Catch"))] {
+            for (i, x) in list.and_then(Value::as_array).into_iter().flatten().enumerate() {
+                add(x.get("Assign"), format!("{at}/{field}/{i}"));
+            }
+        }
+    }
+    out
+}
+
+/// The fields a state type takes in JSONata (besides `Type`, `Comment`, `QueryLanguage`).
+fn allowed_jsonata_fields(t: &str) -> Option<&'static [&'static str]> {
+    Some(match t {
+        "Pass" => &["Next", "End", "Output", "Assign"],
+        "Task" => &[
+            "Next",
+            "End",
+            "Resource",
+            "Arguments",
+            "Output",
+            "Assign",
+            "Retry",
+            "Catch",
+            "TimeoutSeconds",
+            "HeartbeatSeconds",
+            "Credentials",
+        ],
+        "Choice" => &["Choices", "Default", "Output", "Assign"],
+        "Wait" => &["Next", "End", "Seconds", "Timestamp", "Output", "Assign"],
+        "Succeed" => &["Output"],
+        "Fail" => &["Error", "Cause"],
+        "Parallel" => &[
+            "Next",
+            "End",
+            "Branches",
+            "Arguments",
+            "Output",
+            "Assign",
+            "Retry",
+            "Catch",
+        ],
+        "Map" => &[
+            "Next",
+            "End",
+            "Items",
+            "ItemSelector",
+            "ItemProcessor",
+            "Iterator",
+            "MaxConcurrency",
+            "ToleratedFailurePercentage",
+            "ToleratedFailureCount",
+            "Label",
+            "ItemReader",
+            "ResultWriter",
+            "ItemBatcher",
+            "Output",
+            "Assign",
+            "Retry",
+            "Catch",
+        ],
+        _ => return None,
+    })
+}
+
+/// Fields that only JSONPath states take.
+const JSONPATH_ONLY: &[&str] = &[
+    "Parameters",
+    "InputPath",
+    "OutputPath",
+    "ResultPath",
+    "ResultSelector",
+    "Result",
+    "ItemsPath",
+    "SecondsPath",
+    "TimestampPath",
+    "TimeoutSecondsPath",
+    "HeartbeatSecondsPath",
+    "MaxConcurrencyPath",
+    "ToleratedFailurePercentagePath",
+    "ToleratedFailureCountPath",
+    "ErrorPath",
+    "CausePath",
+];
+
+/// Fields that only JSONata states take.
+const JSONATA_ONLY: &[&str] = &["Arguments", "Output", "Items", "Condition"];
 
 fn allowed_fields(t: &str) -> Option<&'static [&'static str]> {
     Some(match t {
         "Pass" => &[
             "Next",
+            "Assign",
             "End",
             "InputPath",
             "OutputPath",
@@ -65,6 +183,7 @@ fn allowed_fields(t: &str) -> Option<&'static [&'static str]> {
         ],
         "Task" => &[
             "Next",
+            "Assign",
             "End",
             "InputPath",
             "OutputPath",
@@ -80,9 +199,10 @@ fn allowed_fields(t: &str) -> Option<&'static [&'static str]> {
             "HeartbeatSecondsPath",
             "Credentials",
         ],
-        "Choice" => &["InputPath", "OutputPath", "Choices", "Default"],
+        "Choice" => &["InputPath", "OutputPath", "Choices", "Default", "Assign"],
         "Wait" => &[
             "Next",
+            "Assign",
             "End",
             "InputPath",
             "OutputPath",
@@ -95,6 +215,7 @@ fn allowed_fields(t: &str) -> Option<&'static [&'static str]> {
         "Fail" => &["Error", "Cause", "ErrorPath", "CausePath"],
         "Parallel" => &[
             "Next",
+            "Assign",
             "End",
             "InputPath",
             "OutputPath",
@@ -107,6 +228,7 @@ fn allowed_fields(t: &str) -> Option<&'static [&'static str]> {
         ],
         "Map" => &[
             "Next",
+            "Assign",
             "End",
             "InputPath",
             "OutputPath",
@@ -172,13 +294,12 @@ impl Validator {
                 );
             }
         }
-        if let Some(q) = obj.get("QueryLanguage") {
-            if q != "JSONPath" {
-                self.err(
-                    SCHEMA,
-                    format!("{loc}/QueryLanguage"),
-                    "only QueryLanguage 'JSONPath' is supported",
-                );
+        if top {
+            if let Some(q) = obj.get("QueryLanguage") {
+                match self.lang(q, &format!("{loc}/QueryLanguage")) {
+                    Some(l) => self.top_lang = l,
+                    None => return None,
+                }
             }
         }
         let timeout_seconds = match obj.get("TimeoutSeconds") {
@@ -263,6 +384,18 @@ impl Validator {
             },
             None => None,
         };
+        let assigned = assigned_names(states_obj, loc);
+        for (name, at) in &assigned {
+            if self.outer_assigned.iter().any(|outer| outer.contains(name)) {
+                self.err(
+                    SCHEMA,
+                    at.clone(),
+                    format!("The variable '{name}' is assigned in an outer scope: a state inside a Parallel branch or a Map iteration cannot assign a variable with the same name"),
+                );
+            }
+        }
+        self.outer_assigned
+            .push(assigned.into_iter().map(|(n, _)| n).collect());
         let mut states = Vec::with_capacity(states_obj.len());
         for (name, sv) in states_obj {
             let sloc = format!("{loc}/States/{name}");
@@ -270,6 +403,7 @@ impl Validator {
                 states.push(s);
             }
         }
+        self.outer_assigned.pop();
         let start = start?;
         if states.len() != states_obj.len() {
             return None;
@@ -295,7 +429,7 @@ impl Validator {
             stack.extend(s.next);
             stack.extend(s.catch.iter().map(|c| c.next));
             if let Kind::Choice { choices, default } = &s.kind {
-                stack.extend(choices.iter().map(|(_, n)| *n));
+                stack.extend(choices.iter().map(|c| c.next));
                 stack.extend(*default);
             }
         }
@@ -313,6 +447,95 @@ impl Validator {
             states,
             index,
             timeout_seconds,
+        })
+    }
+
+    fn lang(&mut self, q: &Value, loc: &str) -> Option<Lang> {
+        match q.as_str() {
+            Some("JSONPath") => Some(Lang::JsonPath),
+            Some("JSONata") => Some(Lang::Jsonata),
+            _ => {
+                self.err(
+                    SCHEMA,
+                    loc,
+                    format!("Value is not a valid QueryLanguage: {q}. Valid values are JSONPath and JSONata"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A JSONata field value (JSON with `{% %}` expressions anywhere inside).
+    fn ata(&mut self, v: &Value, loc: &str, field: &str) -> crate::jsonata::Template {
+        self.ata_with(v, loc, field, Access::default())
+    }
+
+    /// A JSONata field value whose expressions may read what `access` allows of
+    /// `$states` (`result` only in a Task, Parallel or Map state's Output and Assign,
+    /// `errorOutput` only in a catcher's).
+    fn ata_with(
+        &mut self,
+        v: &Value,
+        loc: &str,
+        field: &str,
+        access: Access,
+    ) -> crate::jsonata::Template {
+        let mut errs = Vec::new();
+        let t = crate::jsonata::Template::compile(v, loc, &mut errs);
+        for (l, r) in errs {
+            self.err(r.code, l, r.message);
+        }
+        let (result, error_output) = t.reads();
+        for (reads, allowed, name) in [
+            (result, access.result, "$states.result"),
+            (error_output, access.error_output, "$states.errorOutput"),
+        ] {
+            if reads && !allowed {
+                self.err(
+                    "UNSUPPORTED_JSONATA_EXPRESSION",
+                    loc,
+                    format!("The variable '{name}' is not available in the field '{field}'"),
+                );
+            }
+        }
+        t
+    }
+
+    /// An `Assign` object in the state's language; variable names are checked.
+    fn assign(
+        &mut self,
+        v: &Value,
+        loc: &str,
+        who: &str,
+        lang: Lang,
+        access: Access,
+    ) -> Option<Assign> {
+        let Some(m) = v.as_object() else {
+            self.err(SCHEMA, loc, format!("{who}: 'Assign' must be an object"));
+            return None;
+        };
+        for k in m.keys() {
+            let name = match lang {
+                Lang::JsonPath => k.strip_suffix(".$").unwrap_or(k),
+                Lang::Jsonata => k,
+            };
+            if !crate::paths::valid_var_name(name) {
+                self.err(
+                    SCHEMA,
+                    format!("{loc}/{k}"),
+                    format!("{who}: '{name}' is not a valid variable name: it must start with a letter or '_', go on with letters, digits or '_', and be at most 80 characters"),
+                );
+            } else if name == "states" {
+                self.err(
+                    SCHEMA,
+                    format!("{loc}/{k}"),
+                    format!("{who}: the variable name 'states' is reserved"),
+                );
+            }
+        }
+        Some(match lang {
+            Lang::JsonPath => Assign::Path(self.template(v, loc, who, "Assign")),
+            Lang::Jsonata => Assign::Ata(self.ata_with(v, loc, "Assign", access)),
         })
     }
 
@@ -426,6 +649,9 @@ impl Validator {
                 );
                 None
             }
+            (Some(v), None) if self.cur_lang == Lang::Jsonata && v.is_string() => Some(Secs::Ata(
+                self.ata(v, &format!("{sloc}/{field}"), field),
+            )),
             (Some(v), None) => self
                 .seconds(v, &format!("{sloc}/{field}"), who, field, 1)
                 .map(Secs::Fixed),
@@ -453,7 +679,13 @@ impl Validator {
                 );
                 None
             }
-            (Some(Value::String(s)), None) => Some(Text::Lit(s.clone())),
+            (Some(v @ Value::String(s)), None) => Some(
+                if self.cur_lang == Lang::Jsonata && crate::jsonata::inner(s).is_some() {
+                    Text::Ata(self.ata(v, &format!("{sloc}/{field}"), field))
+                } else {
+                    Text::Lit(s.clone())
+                },
+            ),
             (Some(_), None) => {
                 self.err(
                     SCHEMA,
@@ -496,7 +728,27 @@ impl Validator {
             );
             return None;
         };
-        let Some(allowed) = allowed_fields(ty) else {
+        let lang = match obj.get("QueryLanguage") {
+            None => self.top_lang,
+            Some(q) => match self.lang(q, &format!("{sloc}/QueryLanguage")) {
+                Some(Lang::JsonPath) if self.top_lang == Lang::Jsonata => {
+                    self.err(
+                        SCHEMA,
+                        sloc,
+                        "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine",
+                    );
+                    return None;
+                }
+                Some(l) => l,
+                None => return None,
+            },
+        };
+        self.cur_lang = lang;
+        let allowed = match lang {
+            Lang::JsonPath => allowed_fields(ty),
+            Lang::Jsonata => allowed_jsonata_fields(ty),
+        };
+        let Some(allowed) = allowed else {
             self.err(
                 SCHEMA,
                 format!("{sloc}/Type"),
@@ -505,7 +757,21 @@ impl Validator {
             return None;
         };
         for k in obj.keys() {
-            if k != "Type" && k != "Comment" && !allowed.contains(&k.as_str()) {
+            if k == "Type" || k == "Comment" || k == "QueryLanguage" || allowed.contains(&k.as_str()) {
+                continue;
+            }
+            let only_in = match lang {
+                Lang::Jsonata if JSONPATH_ONLY.contains(&k.as_str()) => Some(("JSONata", "JSONPath")),
+                Lang::JsonPath if JSONATA_ONLY.contains(&k.as_str()) => Some(("JSONPath", "JSONata")),
+                _ => None,
+            };
+            if let Some((is, only)) = only_in {
+                self.err(
+                    SCHEMA,
+                    sloc,
+                    format!("The QueryLanguage is set to '{is}', but field '{k}' is only supported for the '{only}' QueryLanguage"),
+                );
+            } else {
                 self.err(
                     SCHEMA,
                     format!("{sloc}/{k}"),
@@ -524,13 +790,26 @@ impl Validator {
         let result_selector = obj
             .get("ResultSelector")
             .map(|p| self.template(p, &format!("{sloc}/ResultSelector"), who, "ResultSelector"));
+        let arguments = obj
+            .get("Arguments")
+            .map(|p| self.ata(p, &format!("{sloc}/Arguments"), "Arguments"));
+        let access = Access {
+            result: matches!(ty, "Task" | "Parallel" | "Map"),
+            error_output: false,
+        };
+        let output = obj
+            .get("Output")
+            .map(|p| self.ata_with(p, &format!("{sloc}/Output"), "Output", access));
+        let assign = obj
+            .get("Assign")
+            .and_then(|p| self.assign(p, &format!("{sloc}/Assign"), who, lang, access));
         let retry = obj
             .get("Retry")
             .map(|r| self.retry(r, sloc, who))
             .unwrap_or_default();
         let catch = obj
             .get("Catch")
-            .map(|c| self.catch(c, sloc, who, index))
+            .map(|c| self.catch(c, sloc, who, index, lang))
             .unwrap_or_default();
         let terminal_type = matches!(ty, "Choice" | "Succeed" | "Fail");
         let end = obj.get("End");
@@ -582,6 +861,7 @@ impl Validator {
             "Map" => self.map_kind(obj, sloc, who, &parameters)?,
             _ => return None,
         };
+        self.cur_lang = lang;
         if self.diags.len() != before {
             return None;
         }
@@ -591,6 +871,8 @@ impl Validator {
             parameters
         };
         let needs_ctx = parameters.as_ref().is_some_and(Template::uses_context)
+            || lang == Lang::Jsonata
+            || matches!(&assign, Some(Assign::Path(t)) if t.uses_context())
             || result_selector.as_ref().is_some_and(Template::uses_context)
             || matches!(&kind, Kind::Map(m) if m.item_selector.as_ref().is_some_and(Template::uses_context))
             || matches!(&kind, Kind::Task(t) if t.credentials.is_some())
@@ -610,6 +892,10 @@ impl Validator {
             retry,
             catch,
             needs_ctx,
+            lang,
+            arguments,
+            output,
+            assign,
         })
     }
 }

@@ -1,0 +1,54 @@
+//! Step Functions' payload and variable size limits.
+
+use serde_json::Value;
+
+/// Largest state input/output, task result and execution input/output (256 KiB).
+pub(crate) const PAYLOAD_BYTES: usize = 256 * 1024;
+/// Largest single variable, and all the values of one `Assign` together (256 KiB).
+pub(crate) const VARIABLE_BYTES: usize = 256 * 1024;
+/// All the variables one execution holds at a time (10 MiB).
+pub(crate) const ALL_VARIABLES_BYTES: usize = 10 * 1024 * 1024;
+
+/// The size of `v` as compact JSON, counted up to `limit + 1` bytes at most (so a huge
+/// value costs no more than the limit to measure).
+pub(crate) fn json_size(v: &Value, limit: usize) -> usize {
+    struct Counter {
+        n: usize,
+        limit: usize,
+    }
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.n += buf.len();
+            if self.n > self.limit {
+                return Err(std::io::Error::other("over the limit"));
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Counter { n: 0, limit };
+    let _ = serde_json::to_writer(&mut c, v);
+    c.n
+}
+
+/// Whether `v` is larger than `limit` bytes as JSON.
+pub(crate) fn exceeds(v: &Value, limit: usize) -> bool {
+    json_size(v, limit) > limit
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn measures_compact_json_and_stops_past_the_limit() {
+        assert_eq!(json_size(&json!({"a": [1, 2]}), 100), 13);
+        assert!(!exceeds(&json!("x".repeat(10)), 12));
+        assert!(exceeds(&json!("x".repeat(11)), 12));
+        let big = json!("y".repeat(1_000_000));
+        assert!(json_size(&big, 1000) <= 1000 + 8192);
+    }
+}
