@@ -199,6 +199,21 @@ impl States<'_> {
 }
 
 impl Expr {
+    /// Compiles bare JSONata text as the language itself takes it (no `{% %}`, no Step
+    /// Functions restriction on reading the input at the top level): the JSONata test
+    /// suite runs through this.
+    fn compile_plain(text: &str) -> Result<Expr, Refused> {
+        let names = check_tokens(text).map_err(|m| invalid(m))?;
+        let ast = jsonata_core::parser::parse(text).map_err(|e| invalid(e.to_string()))?;
+        Ok(Expr {
+            source: Arc::from(text),
+            ast: Arc::new(ast),
+            names: names.into(),
+            reads_result: false,
+            reads_error_output: false,
+        })
+    }
+
     /// Compiles a `{% ... %}` string, refusing what Step Functions refuses: syntax
     /// errors, operators newer than JSONata 2.0.6, and references to the input at the top
     /// level of the expression (`$states.input` is the way to read it).
@@ -269,6 +284,11 @@ impl Expr {
                 ctx.bind(name.clone(), to_jvalue(v));
             }
         }
+        self.run(ctx, to_jvalue(states.input))
+    }
+
+    /// Runs the expression with the bounds and the Step Functions functions.
+    fn run(&self, ctx: Context, data: JValue) -> Result<Option<Value>, Refusal> {
         let options = EvaluatorOptions {
             timeout_ms: Some(TIME_LIMIT_MS),
             max_stack_depth: Some(STACK_LIMIT),
@@ -277,8 +297,6 @@ impl Expr {
         };
         let mut ev = Evaluator::with_options(ctx, options);
         register_functions(&mut ev).map_err(|e| Refusal::Error(e.to_string()))?;
-        // The input is also the context item (`$`), as Step Functions binds it.
-        let data = to_jvalue(states.input);
         let out = ev
             .evaluate(&self.ast, &data)
             .map_err(|e| Refusal::Error(message(&e)))?;
@@ -460,6 +478,27 @@ impl Template {
 pub(crate) enum Refusal {
     Error(String),
     Function,
+}
+
+/// Evaluates bare JSONata `text` against `data` (`None`: no input) with `bindings` as
+/// variables, through the same evaluator, bounds and functions as the engine; for
+/// measuring against the JSONata test suite. `Err` carries the error message, which
+/// starts with the JSONata error code when there is one.
+pub fn evaluate_plain(
+    text: &str,
+    data: Option<&Value>,
+    bindings: &Map<String, Value>,
+) -> Result<Option<Value>, String> {
+    let e = Expr::compile_plain(text).map_err(|r| r.message)?;
+    let mut ctx = Context::new();
+    for (k, v) in bindings {
+        ctx.bind(k.clone(), to_jvalue(v));
+    }
+    let data = data.map(to_jvalue).unwrap_or(JValue::Undefined);
+    e.run(ctx, data).map_err(|r| match r {
+        Refusal::Error(m) => m,
+        Refusal::Function => "the result is a function".into(),
+    })
 }
 
 fn message(e: &EvaluatorError) -> String {

@@ -41,7 +41,7 @@ mod error;
 mod fault;
 mod history;
 mod intrinsics;
-mod jsonata;
+pub mod jsonata;
 mod limits;
 mod observer;
 mod paths;

@@ -300,6 +300,17 @@ async fn run_case(case: &Value) -> Result<(), String> {
             return Err(format!("events differ:\n want {want:?}\n got  {types:?}"));
         }
     }
+    if let Some(want) = expect.get("history_includes") {
+        let history: Vec<Value> = events
+            .iter()
+            .map(|e| serde_json::to_value(e).unwrap())
+            .collect();
+        for w in want.as_array().unwrap() {
+            if !history.iter().any(|h| matches_subset(w, h)) {
+                return Err(format!("no event matches {w} in {history:?}"));
+            }
+        }
+    }
     if let Some(want) = expect.get("events_include") {
         for w in want.as_array().unwrap() {
             if !types.contains(&w.as_str().unwrap()) {
