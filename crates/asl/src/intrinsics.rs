@@ -527,9 +527,10 @@ mod tests {
     use serde_json::json;
 
     fn ev(s: &str, input: Value) -> Result<Value, Fault> {
-        parse(s)
-            .unwrap()
-            .eval(&input, &crate::paths::Env::new(json!({}), &Default::default()))
+        parse(s).unwrap().eval(
+            &input,
+            &crate::paths::Env::new(json!({}), &Default::default()),
+        )
     }
 
     #[test]

@@ -51,8 +51,9 @@ fn invalid(message: impl Into<String>) -> Refused {
     }
 }
 
-/// A parser message without its leading JSONata code (`S0207: `), as AWS reports it.
+/// A parser message without its JSONata code (`S0207: `), as AWS reports it.
 fn without_code(m: &str) -> &str {
+    let m = from_code(m);
     match m.split_once(": ") {
         Some((code, rest))
             if code.len() == 5
@@ -90,9 +91,10 @@ fn walk(node: &AstNode, top: bool, r: &mut Reads, depth: usize) {
         AstNode::Variable(v) if v.is_empty() => note_top("$".into(), r),
         AstNode::ParentVariable(_) => note_top("$$".into(), r),
         AstNode::Path { steps } => {
-            if let (Some(AstNode::Variable(v)), Some(AstNode::Name(n))) =
-                (steps.first().map(|s| &s.node), steps.get(1).map(|s| &s.node))
-            {
+            if let (Some(AstNode::Variable(v)), Some(AstNode::Name(n))) = (
+                steps.first().map(|s| &s.node),
+                steps.get(1).map(|s| &s.node),
+            ) {
                 if v == "states" {
                     r.result |= n == "result";
                     r.error_output |= n == "errorOutput";
@@ -183,7 +185,17 @@ pub(crate) struct States<'a> {
     pub context: &'a Value,
 }
 
-impl States<'_> {
+impl<'a> States<'a> {
+    /// What a field sees before the state has a result: its input and the context.
+    pub fn of(input: &'a Value, context: &'a Value) -> States<'a> {
+        States {
+            input,
+            result: None,
+            error_output: None,
+            context,
+        }
+    }
+
     fn to_value(&self) -> JValue {
         let mut m = indexmap::IndexMap::new();
         m.insert("input".to_string(), to_jvalue(self.input));
@@ -203,8 +215,9 @@ impl Expr {
     /// Functions restriction on reading the input at the top level): the JSONata test
     /// suite runs through this.
     fn compile_plain(text: &str) -> Result<Expr, Refused> {
-        let names = check_tokens(text).map_err(|m| invalid(m))?;
-        let ast = jsonata_core::parser::parse(text).map_err(|e| invalid(e.to_string()))?;
+        let names = check_tokens(text).map_err(|m| invalid(from_code(&m)))?;
+        let ast =
+            jsonata_core::parser::parse(text).map_err(|e| invalid(from_code(&e.to_string())))?;
         Ok(Expr {
             source: Arc::from(text),
             ast: Arc::new(ast),
@@ -230,8 +243,8 @@ impl Expr {
             return Err(invalid("Empty expression"));
         }
         let names = check_tokens(text).map_err(|m| invalid(without_code(&m)))?;
-        let ast = jsonata_core::parser::parse(text)
-            .map_err(|e| invalid(without_code(&e.to_string())))?;
+        let ast =
+            jsonata_core::parser::parse(text).map_err(|e| invalid(without_code(&e.to_string())))?;
         let mut reads = Reads::default();
         walk(&ast, true, &mut reads, 0);
         if let Some(name) = reads.top_level {
@@ -502,7 +515,21 @@ pub fn evaluate_plain(
 }
 
 fn message(e: &EvaluatorError) -> String {
-    e.message().to_string()
+    from_code(e.message()).to_string()
+}
+
+/// The message from its JSONata error code on (`T1006: ...`), dropping a wrapper's
+/// prefix such as "Invalid syntax: ".
+fn from_code(m: &str) -> &str {
+    let b = m.as_bytes();
+    (0..b.len().saturating_sub(6))
+        .find(|&i| {
+            (i == 0 || b[i - 1] == b' ')
+                && b[i].is_ascii_uppercase()
+                && b[i + 1..i + 5].iter().all(u8::is_ascii_digit)
+                && b[i + 5] == b':'
+        })
+        .map_or(m, |i| &m[i..])
 }
 
 /// Scans the tokens: refuses operators JSONata 2.0.6 does not have and collects `$names`.
@@ -510,30 +537,24 @@ fn check_tokens(text: &str) -> Result<Vec<String>, String> {
     let mut lx = Lexer::new(text.to_string());
     let mut names: Vec<String> = Vec::new();
     let mut prev_close_paren = false;
-    let mut in_signature = false;
+    // Inside a function signature (`function($a)<a<s>s?:s>`), `?:` is an optional
+    // parameter, not an operator; signatures nest `<...>`.
+    let mut signature_depth = 0usize;
     loop {
         let t = lx.next_token().map_err(|e| e.to_string())?;
         match &t {
             Token::Eof => break,
-            Token::QuestionQuestion => {
-                return Err(
-                    "the operator '??' is not part of JSONata 2.0.6 (the version Step Functions runs)"
-                        .into(),
-                )
-            }
-            Token::QuestionColon if !in_signature => {
-                return Err(
-                    "the operator '?:' is not part of JSONata 2.0.6 (the version Step Functions runs)"
-                        .into(),
-                )
-            }
-            Token::LessThan if prev_close_paren => in_signature = true,
-            Token::GreaterThan if in_signature => in_signature = false,
-            Token::Variable(n) => {
-                if !names.iter().any(|x| x == n) {
-                    names.push(n.clone());
-                }
-            }
+            Token::QuestionQuestion => return Err(
+                "the operator '??' is not part of JSONata 2.0.6 (the version Step Functions runs)"
+                    .into(),
+            ),
+            Token::QuestionColon if signature_depth == 0 => return Err(
+                "the operator '?:' is not part of JSONata 2.0.6 (the version Step Functions runs)"
+                    .into(),
+            ),
+            Token::LessThan if prev_close_paren || signature_depth > 0 => signature_depth += 1,
+            Token::GreaterThan if signature_depth > 0 => signature_depth -= 1,
+            Token::Variable(n) if !names.iter().any(|x| x == n) => names.push(n.clone()),
             _ => {}
         }
         prev_close_paren = matches!(t, Token::RightParen);
@@ -549,11 +570,9 @@ pub(crate) fn to_jvalue(v: &Value) -> JValue {
         Value::Number(n) => JValue::Number(n.as_f64().unwrap_or(0.0)),
         Value::String(s) => JValue::from(s.as_str()),
         Value::Array(a) => JValue::array(a.iter().map(to_jvalue).collect()),
-        Value::Object(m) => JValue::object(
-            m.iter()
-                .map(|(k, v)| (k.clone(), to_jvalue(v)))
-                .collect(),
-        ),
+        Value::Object(m) => {
+            JValue::object(m.iter().map(|(k, v)| (k.clone(), to_jvalue(v))).collect())
+        }
     }
 }
 
@@ -736,21 +755,19 @@ mod tests {
     fn ev(src: &str, input: Value) -> Result<Option<Value>, Refusal> {
         let e = Expr::compile(src).map_err(|r| Refusal::Error(r.message))?;
         let ctx = json!({});
-        e.eval(
-            &States {
-                input: &input,
-                result: None,
-                error_output: None,
-                context: &ctx,
-            },
-            &Map::new(),
-        )
+        e.eval(&States::of(&input, &ctx), &Map::new())
     }
 
     #[test]
     fn evaluates_against_states_and_returns_json_numbers() {
-        assert_eq!(ev("{% $states.input.a + 1 %}", json!({"a": 2})), Ok(Some(json!(3))));
-        assert_eq!(ev("{% $states.input.a * 1.5 %}", json!({"a": 3})), Ok(Some(json!(4.5))));
+        assert_eq!(
+            ev("{% $states.input.a + 1 %}", json!({"a": 2})),
+            Ok(Some(json!(3)))
+        );
+        assert_eq!(
+            ev("{% $states.input.a * 1.5 %}", json!({"a": 3})),
+            Ok(Some(json!(4.5)))
+        );
         assert_eq!(ev("{% $states.input.nope %}", json!({})), Ok(None));
         assert_eq!(ev("{% -0 %}", json!({})), Ok(Some(json!(0))));
     }
@@ -761,9 +778,15 @@ mod tests {
         assert!(refused("{% $x ?? 1 %}").message.contains("2.0.6"));
         assert!(refused("{% $x ?: 1 %}").message.contains("2.0.6"));
         assert_eq!(refused("{% $x + %}").code, INVALID);
-        assert_eq!(refused("{% $x + %}").message, "Unexpected end of expression");
+        assert_eq!(
+            refused("{% $x + %}").message,
+            "Unexpected end of expression"
+        );
         assert_eq!(refused("{%  %}").code, INVALID);
         assert!(Expr::compile("{% function($x)<n:n>{ $x } %}").is_ok());
+        assert!(Expr::compile("{% λ($a, $s)<a<s>s?:s>{ $join($a, $s) } %}").is_ok());
+        assert_eq!(from_code("Invalid syntax: T1006: x"), "T1006: x");
+        assert_eq!(from_code("no code here"), "no code here");
         assert_eq!(
             refused("{% phone %}").message,
             "Reference to 'phone' at the top level is not supported."
@@ -778,16 +801,44 @@ mod tests {
 
     #[test]
     fn step_functions_functions() {
-        assert_eq!(ev("{% $partition([1,2,3,4,5], 2) %}", json!({})), Ok(Some(json!([[1,2],[3,4],[5]]))));
-        assert_eq!(ev("{% $range(0, 10, 2) %}", json!({})), Ok(Some(json!([0,2,4,6,8,10]))));
-        assert_eq!(ev("{% $range(0, 10, 3) %}", json!({})), Ok(Some(json!([0,3,6,9]))));
+        assert_eq!(
+            ev("{% $partition([1,2,3,4,5], 2) %}", json!({})),
+            Ok(Some(json!([[1, 2], [3, 4], [5]])))
+        );
+        assert_eq!(
+            ev("{% $range(0, 10, 2) %}", json!({})),
+            Ok(Some(json!([0, 2, 4, 6, 8, 10])))
+        );
+        assert_eq!(
+            ev("{% $range(0, 10, 3) %}", json!({})),
+            Ok(Some(json!([0, 3, 6, 9])))
+        );
         assert_eq!(ev("{% $range(1, 9, 9) %}", json!({})), Ok(Some(json!(1))));
-        assert_eq!(ev("{% $range(1, -2, -1) %}", json!({})), Ok(Some(json!([1,0,-1,-2]))));
-        assert_eq!(ev("{% $random(42) %}", json!({})), Ok(Some(json!(0.7275636800328681))));
-        assert!(matches!(ev("{% $eval('1+1') %}", json!({})), Err(Refusal::Error(m)) if m.contains("T1006")));
-        assert_eq!(ev("{% $hash('a', 'SHA-256') %}", json!({})), Ok(Some(json!("ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"))));
-        assert_eq!(ev("{% $parse('{\"x\": [1]}') %}", json!({})), Ok(Some(json!({"x": [1]}))));
-        assert_eq!(ev("{% $random(7) = $random(7) %}", json!({})), Ok(Some(json!(true))));
+        assert_eq!(
+            ev("{% $range(1, -2, -1) %}", json!({})),
+            Ok(Some(json!([1, 0, -1, -2])))
+        );
+        assert_eq!(
+            ev("{% $random(42) %}", json!({})),
+            Ok(Some(json!(0.7275636800328681)))
+        );
+        assert!(
+            matches!(ev("{% $eval('1+1') %}", json!({})), Err(Refusal::Error(m)) if m.contains("T1006"))
+        );
+        assert_eq!(
+            ev("{% $hash('a', 'SHA-256') %}", json!({})),
+            Ok(Some(json!(
+                "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"
+            )))
+        );
+        assert_eq!(
+            ev("{% $parse('{\"x\": [1]}') %}", json!({})),
+            Ok(Some(json!({"x": [1]})))
+        );
+        assert_eq!(
+            ev("{% $random(7) = $random(7) %}", json!({})),
+            Ok(Some(json!(true)))
+        );
         let r = ev("{% $random() %}", json!({})).unwrap().unwrap();
         assert!((0.0..1.0).contains(&r.as_f64().unwrap()));
         let u = ev("{% $uuid() %}", json!({})).unwrap().unwrap();
@@ -796,7 +847,10 @@ mod tests {
 
     #[test]
     fn runaway_evaluations_stop_with_an_error() {
-        let e = ev("{% ($f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(100000)) %}", json!({}));
+        let e = ev(
+            "{% ($f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(100000)) %}",
+            json!({}),
+        );
         assert!(e.is_err(), "{e:?}");
         let e = ev("{% [1..10000000] %}", json!({}));
         assert!(e.is_err(), "{e:?}");

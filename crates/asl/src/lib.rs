@@ -53,9 +53,9 @@ pub use definition::{validate, StateMachine};
 pub use engine::{Engine, ExecutionHandle, ExecutionInfo, ExecutionStatus, Outcome};
 pub use error::{DefinitionError, Diagnostic, ResumeError, TokenError};
 pub use history::{
-    ErrorDetails, EvaluationFailedDetails, EventDetails, EventType, ExecutionStartedDetails, HistoryEvent,
-    LambdaScheduledDetails, MapIterationDetails, MapStartedDetails, OutputDetails, PayloadDetails,
-    StateEnteredDetails, StateExitedDetails, TaskErrorDetails, TaskOutputDetails,
+    ErrorDetails, EvaluationFailedDetails, EventDetails, EventType, ExecutionStartedDetails,
+    HistoryEvent, LambdaScheduledDetails, MapIterationDetails, MapStartedDetails, OutputDetails,
+    PayloadDetails, StateEnteredDetails, StateExitedDetails, TaskErrorDetails, TaskOutputDetails,
     TaskScheduledDetails, TaskStartedDetails,
 };
 pub use observer::{describe_event, NoopObserver, Observer, TracingObserver};

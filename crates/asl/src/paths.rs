@@ -274,17 +274,26 @@ mod tests {
     fn simple_and_query_paths() {
         let v = json!({"a": {"b": [1, 2, {"c": 3}]}, "x-y": 1});
         let p = Path::parse("$.a.b[2].c").unwrap();
-        assert_eq!(p.select(&v, &Env::new(Value::Null, &Vars::default())), Some(json!(3)));
         assert_eq!(
-            Path::parse("$.x-y").unwrap().select(&v, &Env::new(Value::Null, &Vars::default())),
+            p.select(&v, &Env::new(Value::Null, &Vars::default())),
+            Some(json!(3))
+        );
+        assert_eq!(
+            Path::parse("$.x-y")
+                .unwrap()
+                .select(&v, &Env::new(Value::Null, &Vars::default())),
             Some(json!(1))
         );
         assert_eq!(
-            Path::parse("$.a.b[*]").unwrap().select(&v, &Env::new(Value::Null, &Vars::default())),
+            Path::parse("$.a.b[*]")
+                .unwrap()
+                .select(&v, &Env::new(Value::Null, &Vars::default())),
             Some(json!([1, 2, {"c": 3}]))
         );
         assert_eq!(
-            Path::parse("$.nope").unwrap().select(&v, &Env::new(Value::Null, &Vars::default())),
+            Path::parse("$.nope")
+                .unwrap()
+                .select(&v, &Env::new(Value::Null, &Vars::default())),
             None
         );
         assert!(Path::parse("a.b").is_none());

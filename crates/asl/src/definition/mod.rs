@@ -4,8 +4,8 @@
 mod validator;
 
 use crate::choice::Rule;
-use crate::jsonata;
 use crate::error::{DefinitionError, Diagnostic};
+use crate::jsonata;
 use crate::paths::{Path, RefPath};
 use crate::task::IntegrationPattern;
 use crate::template::Template;

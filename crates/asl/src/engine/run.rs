@@ -80,6 +80,9 @@ pub(crate) struct Entered {
     pub id: u64,
 }
 
+/// The variables a state assigned, if it has an `Assign`.
+pub(crate) type Assigned = Option<Map<String, Value>>;
+
 /// `States.QueryEvaluationError` with the cause AWS writes: which state (and the id of
 /// its Entered event), then what went wrong.
 pub(crate) fn query_error(st: &State, env: &Env, location: Option<&str>, what: String) -> Fault {
@@ -322,7 +325,7 @@ impl Exec {
         env: &Env,
         vars: &mut Vars,
         select: bool,
-    ) -> Result<(Arc<Value>, Option<Map<String, Value>>), Fault> {
+    ) -> Result<(Arc<Value>, Assigned), Fault> {
         let (output, assigned) = match st.lang {
             Lang::JsonPath => {
                 let result = match (&st.result_selector, select) {
@@ -344,7 +347,10 @@ impl Exec {
                     None => None,
                 };
                 let out = apply_result_path(&st.result_path, input, result)?;
-                (apply_io(&st.output_path, &out, env, "OutputPath")?, assigned)
+                (
+                    apply_io(&st.output_path, &out, env, "OutputPath")?,
+                    assigned,
+                )
             }
             Lang::Jsonata => {
                 let states = States {
@@ -512,15 +518,9 @@ impl Exec {
                 }
                 if let (true, Some(exi)) = (tr.exited, exi) {
                     let assigned = tr.assigned.as_ref().map(|a| {
-                        Box::new(
-                            a.iter()
-                                .map(|(k, v)| (k.clone(), v.to_string()))
-                                .collect(),
-                        )
+                        Box::new(a.iter().map(|(k, v)| (k.clone(), v.to_string())).collect())
                     });
-                    let details = assigned
-                        .as_ref()
-                        .map(|_| PayloadDetails::default());
+                    let details = assigned.as_ref().map(|_| PayloadDetails::default());
                     self.emit(
                         prev,
                         exi,
@@ -551,12 +551,14 @@ impl Exec {
             self.emit(
                 prev,
                 EventType::EvaluationFailed,
-                Some(EventDetails::EvaluationFailed(Box::new(EvaluationFailedDetails {
-                    error: f.error.clone(),
-                    cause: f.cause.clone(),
-                    location,
-                    state,
-                }))),
+                Some(EventDetails::EvaluationFailed(Box::new(
+                    EvaluationFailedDetails {
+                        error: f.error.clone(),
+                        cause: f.cause.clone(),
+                        location,
+                        state,
+                    },
+                ))),
             );
         }
         f
@@ -579,12 +581,7 @@ impl Exec {
             let hit = match &c.test {
                 ChoiceTest::Rule(rule) => rule.eval(&eff, &env)?,
                 ChoiceTest::Condition(t) => {
-                    let states = States {
-                        input: &eff,
-                        result: None,
-                        error_output: None,
-                        context: &env.ctx,
-                    };
+                    let states = States::of(&eff, &env.ctx);
                     match ata_value(st, &env, "Condition", t, &states)? {
                         Value::Bool(b) => b,
                         other => {
@@ -627,12 +624,7 @@ impl Exec {
             Secs::Fixed(n) => Some(Value::from(*n)),
             Secs::Path(p) => p.select(eff, env),
             Secs::Ata(t) => {
-                let states = States {
-                    input: eff,
-                    result: None,
-                    error_output: None,
-                    context: &env.ctx,
-                };
+                let states = States::of(eff, &env.ctx);
                 Some(ata_typed(st, env, field, t, &states, "integer")?)
             }
         })
@@ -649,12 +641,7 @@ impl Exec {
     ) -> Result<Transition, Fault> {
         let env = self.env(st, entered, 0, None, vars);
         let ata = |t: &jsonata::Template, field: &str, inp: &Value| {
-            let states = States {
-                input: inp,
-                result: None,
-                error_output: None,
-                context: &env.ctx,
-            };
+            let states = States::of(inp, &env.ctx);
             ata_value(st, &env, field, t, &states)
         };
         match &st.kind {
@@ -709,12 +696,7 @@ impl Exec {
                     }
                     _ => (st.assign.as_ref(), st.output.as_ref()),
                 };
-                let states = States {
-                    input: &eff,
-                    result: None,
-                    error_output: None,
-                    context: &env.ctx,
-                };
+                let states = States::of(&eff, &env.ctx);
                 let assigned = match assign {
                     Some(a) => Some(eval_assign(st, a, &env, &states)?),
                     None => None,
@@ -740,14 +722,18 @@ impl Exec {
                     ))
                 };
                 let seconds = |v: Value| match v.as_i64() {
-                    Some(n) if n >= 0 => Ok(crate::clock::plus_seconds(entered.at, n.min(99_999_999))),
+                    Some(n) if n >= 0 => {
+                        Ok(crate::clock::plus_seconds(entered.at, n.min(99_999_999)))
+                    }
                     _ => Err(bad_seconds(&v)),
                 };
-                let stamp = |v: Value| match v.as_str().and_then(crate::choice::parse_timestamp) {
+                let stamp = |v: Value| {
+                    match v.as_str().and_then(crate::choice::parse_timestamp) {
                     Some(t) => Ok(t.with_timezone(&Utc)),
                     None => Err(Fault::runtime(format!(
                         "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {v}"
                     ))),
+                }
                 };
                 let missing = |p: &crate::paths::Path| {
                     Fault::runtime(format!(
@@ -768,12 +754,7 @@ impl Exec {
                         stamp(p.select(&eff, &env).ok_or_else(|| missing(p))?)?
                     }
                     WaitSpec::SecondsAta(t) => {
-                        let states = States {
-                            input: &eff,
-                            result: None,
-                            error_output: None,
-                            context: &env.ctx,
-                        };
+                        let states = States::of(&eff, &env.ctx);
                         seconds(ata_typed(st, &env, "Seconds", t, &states, "integer")?)?
                     }
                     WaitSpec::TimestampAta(t) => {
@@ -802,18 +783,16 @@ impl Exec {
                     Lang::JsonPath => {
                         let assigned = match &st.assign {
                             Some(a) => {
-                                let states = States {
-                                    input: &eff,
-                                    result: None,
-                                    error_output: None,
-                                    context: &env.ctx,
-                                };
+                                let states = States::of(&eff, &env.ctx);
                                 Some(eval_assign(st, a, &env, &states)?)
                             }
                             None => None,
                         };
                         store(vars, &assigned);
-                        (apply_io(&st.output_path, &eff, &env, "OutputPath")?, assigned)
+                        (
+                            apply_io(&st.output_path, &eff, &env, "OutputPath")?,
+                            assigned,
+                        )
                     }
                     Lang::Jsonata => self.conclude(st, &input, eff, &env, vars, false)?,
                 };
@@ -847,8 +826,17 @@ impl Exec {
         let result = loop {
             let attempt = match &st.kind {
                 Kind::Task(t) => {
-                    self.task_attempt(st, t, &input, prev, entered, retry_count, waiting.take(), vars)
-                        .await
+                    self.task_attempt(
+                        st,
+                        t,
+                        &input,
+                        prev,
+                        entered,
+                        retry_count,
+                        waiting.take(),
+                        vars,
+                    )
+                    .await
                 }
                 Kind::Parallel { branches } => {
                     self.parallel_attempt(st, branches, &input, prev, entered, retry_count, vars)
@@ -976,12 +964,7 @@ impl Exec {
             }
             Lang::Jsonata => match &st.arguments {
                 Some(a) => {
-                    let states = States {
-                        input,
-                        result: None,
-                        error_output: None,
-                        context: &env.ctx,
-                    };
+                    let states = States::of(input, &env.ctx);
                     Ok(Arc::new(ata_value(st, env, "Arguments", a, &states)?))
                 }
                 None => Ok(input.clone()),
@@ -1037,12 +1020,7 @@ impl Exec {
     ) -> Result<Vec<Value>, Fault> {
         let items = match (st.lang, &m.items_path, &m.items) {
             (Lang::Jsonata, _, Some(t)) => {
-                let states = States {
-                    input,
-                    result: None,
-                    error_output: None,
-                    context: &env.ctx,
-                };
+                let states = States::of(input, &env.ctx);
                 ata_typed(st, env, "Items", t, &states, "array")?
             }
             (Lang::Jsonata, _, None) => match &**input {
@@ -1221,12 +1199,7 @@ impl Exec {
         match (&m.item_selector, &m.item_selector_ata) {
             (Some(t), _) => t.eval(eff, &item_env).map(Arc::new),
             (None, Some(t)) => {
-                let states = States {
-                    input: eff,
-                    result: None,
-                    error_output: None,
-                    context: &item_env.ctx,
-                };
+                let states = States::of(eff, &item_env.ctx);
                 ata_value(st, &item_env, "ItemSelector", t, &states).map(Arc::new)
             }
             (None, None) => Ok(Arc::new(item)),

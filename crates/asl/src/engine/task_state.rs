@@ -3,9 +3,9 @@
 use super::run::{Entered, Exec};
 use super::tokens::{EndReason, Tokens};
 use crate::definition::{Lang, Secs, State, TaskSpec};
-use crate::paths::{Env, Vars};
 use crate::fault::{Fault, HEARTBEAT, TIMEOUT};
 use crate::history::*;
+use crate::paths::{Env, Vars};
 use crate::task::{IntegrationPattern, TaskCall, TaskError};
 use chrono::{DateTime, Utc};
 use serde_json::Value;

@@ -80,7 +80,10 @@ impl Validator {
                                     }
                                 }
                                 let test = match o.get("Condition") {
-                                    Some(c) => Some(ChoiceTest::Condition(self.ata(c, &format!("{rl}/Condition"), "Condition",
+                                    Some(c) => Some(ChoiceTest::Condition(self.ata(
+                                        c,
+                                        &format!("{rl}/Condition"),
+                                        "Condition",
                                     ))),
                                     None => {
                                         self.err(

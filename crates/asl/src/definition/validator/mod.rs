@@ -84,7 +84,12 @@ fn assigned_names(states: &Map<String, Value>, loc: &str) -> Vec<(String, String
         let at = format!("{loc}/States/{name}");
         add(st.get("Assign"), at.clone());
         for (field, list) in [("Choices", st.get("Choices")), ("Catch", st.get("Catch"))] {
-            for (i, x) in list.and_then(Value::as_array).into_iter().flatten().enumerate() {
+            for (i, x) in list
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
                 add(x.get("Assign"), format!("{at}/{field}/{i}"));
             }
         }
@@ -649,9 +654,9 @@ impl Validator {
                 );
                 None
             }
-            (Some(v), None) if self.cur_lang == Lang::Jsonata && v.is_string() => Some(Secs::Ata(
-                self.ata(v, &format!("{sloc}/{field}"), field),
-            )),
+            (Some(v), None) if self.cur_lang == Lang::Jsonata && v.is_string() => {
+                Some(Secs::Ata(self.ata(v, &format!("{sloc}/{field}"), field)))
+            }
             (Some(v), None) => self
                 .seconds(v, &format!("{sloc}/{field}"), who, field, 1)
                 .map(Secs::Fixed),
@@ -757,12 +762,20 @@ impl Validator {
             return None;
         };
         for k in obj.keys() {
-            if k == "Type" || k == "Comment" || k == "QueryLanguage" || allowed.contains(&k.as_str()) {
+            if k == "Type"
+                || k == "Comment"
+                || k == "QueryLanguage"
+                || allowed.contains(&k.as_str())
+            {
                 continue;
             }
             let only_in = match lang {
-                Lang::Jsonata if JSONPATH_ONLY.contains(&k.as_str()) => Some(("JSONata", "JSONPath")),
-                Lang::JsonPath if JSONATA_ONLY.contains(&k.as_str()) => Some(("JSONPath", "JSONata")),
+                Lang::Jsonata if JSONPATH_ONLY.contains(&k.as_str()) => {
+                    Some(("JSONata", "JSONPath"))
+                }
+                Lang::JsonPath if JSONATA_ONLY.contains(&k.as_str()) => {
+                    Some(("JSONPath", "JSONata"))
+                }
                 _ => None,
             };
             if let Some((is, only)) = only_in {
