@@ -81,7 +81,12 @@ pub(crate) fn looks_like_call(s: &str) -> bool {
 struct Parser<'a> {
     s: &'a str,
     i: usize,
+    /// How many calls enclose the one being read.
+    depth: usize,
 }
+
+/// Deepest nesting of intrinsic calls a definition may use.
+const MAX_NESTING: usize = 32;
 
 impl<'a> Parser<'a> {
     fn ws(&mut self) {
@@ -94,6 +99,18 @@ impl<'a> Parser<'a> {
     }
 
     fn call(&mut self) -> Result<Call, String> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(format!(
+                "intrinsic functions are nested more than {MAX_NESTING} deep"
+            ));
+        }
+        let c = self.call_here();
+        self.depth -= 1;
+        c
+    }
+
+    fn call_here(&mut self) -> Result<Call, String> {
         self.ws();
         let start = self.i;
         while let Some(c) = self.peek() {
@@ -231,7 +248,7 @@ fn arity(min: usize, max: usize) -> String {
 
 /// Parses a whole `.$` value as one intrinsic call.
 pub(crate) fn parse(s: &str) -> Result<Call, String> {
-    let mut p = Parser { s, i: 0 };
+    let mut p = Parser { s, i: 0, depth: 0 };
     let c = p.call()?;
     p.ws();
     if p.i != s.len() {

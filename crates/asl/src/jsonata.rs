@@ -20,6 +20,9 @@ const STACK_LIMIT: usize = 2_000;
 const SEQUENCE_LIMIT: usize = 1_000_000;
 /// Longest expression text accepted.
 const TEXT_LIMIT: usize = 100_000;
+/// Deepest nesting of brackets, parentheses and braces in an expression (the parser
+/// recurses once or more per level).
+const NESTING_LIMIT: usize = 100;
 
 /// A compiled expression (the text between `{%` and `%}`).
 #[derive(Clone)]
@@ -540,9 +543,21 @@ fn check_tokens(text: &str) -> Result<Vec<String>, String> {
     // Inside a function signature (`function($a)<a<s>s?:s>`), `?:` is an optional
     // parameter, not an operator; signatures nest `<...>`.
     let mut signature_depth = 0usize;
+    let mut nesting = 0usize;
     loop {
         let t = lx.next_token().map_err(|e| e.to_string())?;
         match &t {
+            Token::LeftParen | Token::LeftBracket | Token::LeftBrace => {
+                nesting += 1;
+                if nesting > NESTING_LIMIT {
+                    return Err(format!(
+                        "the expression nests brackets more than {NESTING_LIMIT} deep"
+                    ));
+                }
+            }
+            Token::RightParen | Token::RightBracket | Token::RightBrace => {
+                nesting = nesting.saturating_sub(1)
+            }
             Token::Eof => break,
             Token::QuestionQuestion => return Err(
                 "the operator '??' is not part of JSONata 2.0.6 (the version Step Functions runs)"
@@ -580,7 +595,7 @@ pub(crate) fn to_jvalue(v: &Value) -> JValue {
 /// JavaScript prints them; functions and non-finite numbers cannot be JSON.
 pub(crate) fn from_jvalue(v: &JValue) -> Result<Option<Value>, Refusal> {
     fn conv(v: &JValue, depth: usize) -> Result<Value, Refusal> {
-        if depth > 1_000 {
+        if depth > 2 * crate::limits::NESTING {
             return Err(Refusal::Error("the result is nested too deeply".into()));
         }
         Ok(match v {
@@ -843,6 +858,26 @@ mod tests {
         assert!((0.0..1.0).contains(&r.as_f64().unwrap()));
         let u = ev("{% $uuid() %}", json!({})).unwrap().unwrap();
         assert_eq!(u.as_str().unwrap().len(), 36);
+    }
+
+    #[test]
+    fn hostile_expressions_are_refused_or_bounded_on_a_small_stack() {
+        // Runs where a runtime worker runs: a 2 MiB stack.
+        std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(|| {
+                let long_chain = format!("{{% {} %}}", vec!["1"; 20_000].join(" + "));
+                let _ = Expr::compile(&long_chain);
+                let nested = format!("{{% {}1{} %}}", "(".repeat(5_000), ")".repeat(5_000));
+                assert!(Expr::compile(&nested).is_err());
+                let arrays = format!("{{% {}1{} %}}", "[".repeat(99), "]".repeat(99));
+                assert!(ev(&arrays, json!({})).is_ok());
+                let calls = format!("{{% {}1{} %}}", "$abs(".repeat(99), ")".repeat(99));
+                assert!(ev(&calls, json!({})).is_ok());
+            })
+            .unwrap()
+            .join()
+            .unwrap();
     }
 
     #[test]

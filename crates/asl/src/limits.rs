@@ -9,6 +9,30 @@ pub(crate) const VARIABLE_BYTES: usize = 256 * 1024;
 /// All the variables one execution holds at a time (10 MiB).
 pub(crate) const ALL_VARIABLES_BYTES: usize = 10 * 1024 * 1024;
 
+/// Most events one execution's history holds; the execution fails when it gets there.
+pub(crate) const HISTORY_EVENTS: u64 = 25_000;
+/// Deepest nesting of arrays and objects in a state output: what the journal can read
+/// back (serde_json's limit) and what a recursive walk handles on any stack.
+pub(crate) const NESTING: usize = 120;
+
+/// Whether `v` nests arrays and objects deeper than [`NESTING`]. Iterative, so any
+/// depth is safe to check.
+pub(crate) fn too_deep(v: &Value) -> bool {
+    let mut stack: Vec<(&Value, usize)> = vec![(v, 0)];
+    while let Some((x, d)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match x {
+            Value::Array(a) => Box::new(a.iter()),
+            Value::Object(m) => Box::new(m.values()),
+            _ => continue,
+        };
+        if d + 1 > NESTING {
+            return true;
+        }
+        stack.extend(children.map(|c| (c, d + 1)));
+    }
+    false
+}
+
 /// The size of `v` as compact JSON; counting stops at the first write past `limit`, so
 /// the answer is exact up to `limit` and only "larger" beyond it.
 pub(crate) fn json_size(v: &Value, limit: usize) -> usize {
@@ -42,6 +66,17 @@ pub(crate) fn exceeds(v: &Value, limit: usize) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn nesting_is_measured_without_recursion() {
+        let mut v = json!(1);
+        for _ in 0..NESTING {
+            v = json!([v]);
+        }
+        assert!(!too_deep(&v));
+        assert!(too_deep(&json!({ "k": v })));
+        assert!(!too_deep(&json!({"a": [1, {"b": 2}], "c": "x"})));
+    }
 
     #[test]
     fn measures_compact_json_and_stops_past_the_limit() {

@@ -135,6 +135,46 @@ fn get<'a>(mut v: &'a Value, segs: &[Seg]) -> Option<&'a Value> {
     Some(v)
 }
 
+/// Most segments a path may have (`$.a.b[0]` has three).
+pub(crate) const MAX_SEGMENTS: usize = 100;
+/// Most filter expressions (`?(...)`) nested in one another in a JSONPath query: each
+/// level multiplies the work of the query parser.
+const MAX_FILTER_NESTING: usize = 4;
+/// Most brackets and parentheses nested in one another in a JSONPath query.
+const MAX_BRACKET_NESTING: usize = 16;
+
+/// Whether a general JSONPath query is small enough to parse and run in bounded time.
+fn query_is_bounded(body: &str) -> bool {
+    let mut depth = 0usize;
+    let mut filters: Vec<usize> = Vec::new();
+    let mut prev = ' ';
+    for c in body.chars() {
+        match c {
+            '[' | '(' => {
+                depth += 1;
+                if depth > MAX_BRACKET_NESTING {
+                    return false;
+                }
+                if c == '(' && prev == '?' {
+                    filters.push(depth);
+                    if filters.len() > MAX_FILTER_NESTING {
+                        return false;
+                    }
+                }
+            }
+            ']' | ')' => {
+                if filters.last() == Some(&depth) {
+                    filters.pop();
+                }
+                depth = depth.saturating_sub(1);
+            }
+            _ => {}
+        }
+        prev = c;
+    }
+    true
+}
+
 impl Path {
     pub fn parse(text: &str) -> Option<Path> {
         let mut var = None;
@@ -149,12 +189,18 @@ impl Path {
             return None;
         };
         if let Some(segs) = parse_segments(body) {
+            if segs.len() > MAX_SEGMENTS {
+                return None;
+            }
             return Some(Path {
                 text: text.to_string(),
                 context,
                 var,
                 kind: PathKind::Simple(segs),
             });
+        }
+        if !query_is_bounded(body) || body.len() > 4096 {
+            return None;
         }
         let q = format!("${body}");
         let path = JsonPath::parse(&q).ok()?;
@@ -205,9 +251,8 @@ impl RefPath {
         if body.starts_with('$') {
             return None;
         }
-        Some(RefPath {
-            segs: parse_segments(body)?,
-        })
+        let segs = parse_segments(body)?;
+        (segs.len() <= MAX_SEGMENTS).then_some(RefPath { segs })
     }
 
     /// Puts `value` at the path inside `target`, creating objects on the way. Fails when
@@ -298,6 +343,12 @@ mod tests {
         );
         assert!(Path::parse("a.b").is_none());
         assert!(Path::parse("$.a[").is_none());
+        // Bounded: too many segments, too deep filters.
+        assert!(Path::parse(&format!("${}", ".a".repeat(MAX_SEGMENTS + 1))).is_none());
+        assert!(RefPath::parse(&format!("${}", ".a".repeat(MAX_SEGMENTS + 1))).is_none());
+        assert!(Path::parse("$.a[?(@.b[?(@.c == 1)])]").is_some());
+        let deep = format!("$.a{}{}", "[?(@.b".repeat(5), ")]".repeat(5));
+        assert!(Path::parse(&deep).is_none());
     }
 
     #[test]

@@ -472,6 +472,15 @@ impl Exec {
             }
             loop {
                 let st = &m.states[idx];
+                // Every state is a point where a stop, a timeout or another execution gets
+                // its turn: a machine that loops without waiting never holds a worker.
+                tokio::task::yield_now().await;
+                if self.next_id.load(Ordering::Relaxed) >= crate::limits::HISTORY_EVENTS {
+                    return Err(Fault::runtime(format!(
+                        "The execution reached the maximum number of history events ({}).",
+                        crate::limits::HISTORY_EVENTS
+                    )));
+                }
                 if top {
                     self.shared.set_current(Some(st.name.clone()));
                 }
@@ -507,6 +516,13 @@ impl Exec {
                     Ok(tr) => tr,
                     Err(f) => return Err(self.evaluation_failed(prev, f)),
                 };
+                if crate::limits::too_deep(&tr.output) {
+                    return Err(Fault::runtime(format!(
+                        "The output of the state '{}' nests deeper than {} levels.",
+                        st.name,
+                        crate::limits::NESTING
+                    )));
+                }
                 if crate::limits::exceeds(&tr.output, crate::limits::PAYLOAD_BYTES) {
                     return Err(Fault::new(
                         crate::fault::DATA_LIMIT,
