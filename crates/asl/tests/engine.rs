@@ -172,7 +172,7 @@ async fn resumed_token_keeps_the_original_timeout_deadline() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn resume_of_a_plain_task_invokes_again_and_of_a_finished_history_is_a_noop() {
+async fn resume_of_a_plain_task_invokes_again_unless_its_result_is_recorded() {
     let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}"#;
     let m = StateMachine::parse(def).unwrap();
     let clock = ManualClock::new(t0());
@@ -194,10 +194,26 @@ async fn resume_of_a_plain_task_invokes_again_and_of_a_finished_history_is_a_noo
         .unwrap();
     assert_eq!(h2.outcome().await, Outcome::Succeeded(json!({"n": 2})));
     let h3 = engine
-        .resume(&m, info(), full, Arc::new(Recorder::default()))
+        .resume(&m, info(), full.clone(), Arc::new(Recorder::default()))
         .unwrap();
     assert_eq!(h3.try_outcome(), Some(Outcome::Succeeded(json!({"n": 1}))));
     assert_eq!(res.calls.load(Ordering::SeqCst), 2);
+    // Cut right after TaskSucceeded: the result is recorded, so it is used, never
+    // obtained again by running the task.
+    let recorded: Vec<HistoryEvent> = full
+        .iter()
+        .take_while(|e| e.event_type != EventType::TaskStateExited)
+        .cloned()
+        .collect();
+    let rec4 = Arc::new(Recorder::default());
+    let h4 = engine.resume(&m, info(), recorded, rec4.clone()).unwrap();
+    assert_eq!(h4.outcome().await, Outcome::Succeeded(json!({"n": 1})));
+    assert_eq!(res.calls.load(Ordering::SeqCst), 2);
+    let types: Vec<EventType> = rec4.events().iter().map(|e| e.event_type).collect();
+    assert_eq!(
+        types,
+        vec![EventType::TaskStateExited, EventType::ExecutionSucceeded]
+    );
     assert!(engine
         .resume(&m, info(), vec![], Arc::new(Recorder::default()))
         .is_err());

@@ -145,10 +145,24 @@ pub(crate) fn plan(m: &Machine, history: &[HistoryEvent]) -> Result<Plan, Resume
     if let Kind::Task(t) = &st.kind {
         tres.counts = vec![0; st.retry.len()];
         let mut scheduled: Option<(u64, Option<chrono::DateTime<chrono::Utc>>)> = None;
+        // The outcome of the last recorded attempt, until another attempt starts: a
+        // recorded result is used as is, never obtained again by running the task.
+        let mut last: Option<Result<Arc<Value>, Fault>> = None;
         for e in after {
             use EventType::*;
             let fault = match (&e.event_type, &e.details) {
                 (TaskScheduled | LambdaFunctionScheduled, _) => {
+                    // A new attempt: the failure before it was retried.
+                    if let Some(Err(f)) = last.take() {
+                        if let Some(ri) = st
+                            .retry
+                            .iter()
+                            .position(|r| r.errors.iter().any(|x| f.matches(x)))
+                        {
+                            tres.counts[ri] += 1;
+                            tres.retry_count += 1;
+                        }
+                    }
                     scheduled = Some((e.id, None));
                     None
                 }
@@ -175,24 +189,24 @@ pub(crate) fn plan(m: &Machine, history: &[HistoryEvent]) -> Result<Plan, Resume
                     d.error.clone().unwrap_or_default(),
                     d.cause.clone().unwrap_or_default(),
                 )),
-                (TaskSucceeded | LambdaFunctionSucceeded, _) => {
+                (TaskSucceeded, Some(EventDetails::TaskSucceeded(d))) => {
                     scheduled = None;
+                    last = Some(Ok(d.output.clone()));
+                    None
+                }
+                (LambdaFunctionSucceeded, Some(EventDetails::LambdaFunctionSucceeded(d))) => {
+                    scheduled = None;
+                    last = Some(Ok(d.output.clone()));
                     None
                 }
                 _ => None,
             };
             if let Some(f) = fault {
                 scheduled = None;
-                if let Some(ri) = st
-                    .retry
-                    .iter()
-                    .position(|r| r.errors.iter().any(|x| f.matches(x)))
-                {
-                    tres.counts[ri] += 1;
-                    tres.retry_count += 1;
-                }
+                last = Some(Err(f));
             }
         }
+        tres.recorded = last;
         if t.pattern == crate::task::IntegrationPattern::WaitForTaskToken {
             if let Some((id, Some(started))) = scheduled {
                 tres.waiting = Some((id, started));

@@ -52,6 +52,9 @@ pub(crate) struct TaskResume {
     /// A Parallel/Map attempt was running: close it (`...StateAborted`) before restarting,
     /// so the recorded history stays well nested for a later resume.
     pub close_open_attempt: bool,
+    /// A Task attempt whose outcome is already recorded (its result or its error): the
+    /// state goes on from it (Retry, Catch, ResultPath ...) without running the task again.
+    pub recorded: Option<Result<Arc<Value>, Fault>>,
 }
 
 pub(crate) struct Transition {
@@ -835,34 +838,46 @@ impl Exec {
         vars: &mut Vars,
     ) -> Result<Transition, Fault> {
         let tres = tres.map(|t| *t).unwrap_or_default();
-        let mut counts = tres.counts.clone();
+        let mut counts = tres.counts;
         counts.resize(st.retry.len(), 0);
         let mut retry_count = tres.retry_count;
         let mut waiting = tres.waiting;
+        let mut recorded = tres.recorded;
         let result = loop {
-            let attempt = match &st.kind {
-                Kind::Task(t) => {
-                    self.task_attempt(
-                        st,
-                        t,
-                        &input,
-                        prev,
-                        entered,
-                        retry_count,
-                        waiting.take(),
-                        vars,
-                    )
-                    .await
-                }
-                Kind::Parallel { branches } => {
-                    self.parallel_attempt(st, branches, &input, prev, entered, retry_count, vars)
+            let attempt = match (&st.kind, recorded.take()) {
+                (_, Some(r)) => r.map(Arc::unwrap_or_clone),
+                (kind, None) => match kind {
+                    Kind::Task(t) => {
+                        self.task_attempt(
+                            st,
+                            t,
+                            &input,
+                            prev,
+                            entered,
+                            retry_count,
+                            waiting.take(),
+                            vars,
+                        )
                         .await
-                }
-                Kind::Map(m) => {
-                    self.map_attempt(st, m, &input, prev, entered, retry_count, vars)
+                    }
+                    Kind::Parallel { branches } => {
+                        self.parallel_attempt(
+                            st,
+                            branches,
+                            &input,
+                            prev,
+                            entered,
+                            retry_count,
+                            vars,
+                        )
                         .await
-                }
-                _ => Err(Fault::runtime("internal: not a retryable state")),
+                    }
+                    Kind::Map(m) => {
+                        self.map_attempt(st, m, &input, prev, entered, retry_count, vars)
+                            .await
+                    }
+                    _ => Err(Fault::runtime("internal: not a retryable state")),
+                },
             };
             match attempt {
                 Ok(v) => break v,
