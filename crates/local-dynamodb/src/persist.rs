@@ -171,6 +171,13 @@ impl Log {
         f.write_all(&line).map_err(|e| {
             tracing::error!(error = %e, file = %self.path.display(), "cannot append to the state log");
             DynamoError::Internal(format!("cannot persist the change: {e}"))
-        })
+        })?;
+        if local_state::fsync_wanted() {
+            f.sync_data().map_err(|e| {
+                tracing::error!(error = %e, file = %self.path.display(), "cannot fsync the state log");
+                DynamoError::Internal(format!("cannot persist the change: {e}"))
+            })?;
+        }
+        Ok(())
     }
 }

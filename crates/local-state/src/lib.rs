@@ -3,9 +3,37 @@
 //! so is every file in it (0600). Folders and files left by an older version are narrowed when
 //! they are opened.
 
+//!
+//! Durability: an acknowledged change is written to the kernel before the reply, so killing
+//! the process loses nothing acknowledged. Surviving a power cut or an OS crash takes an
+//! fsync as well: for every change with [`set_fsync_always`] (the `--fsync` flag), or for one
+//! request's changes when it runs inside [`with_fsync`] (the `x-local-fsync: 1` header).
+
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static FSYNC_ALWAYS: AtomicBool = AtomicBool::new(false);
+
+tokio::task_local! {
+    static FSYNC_REQUEST: bool;
+}
+
+/// Makes every acknowledged change fsynced before its reply.
+pub fn set_fsync_always(on: bool) {
+    FSYNC_ALWAYS.store(on, Ordering::Relaxed);
+}
+
+/// Runs `f` (one request) with its changes fsynced before the reply when `on`.
+pub async fn with_fsync<F: std::future::Future>(on: bool, f: F) -> F::Output {
+    FSYNC_REQUEST.scope(on, f).await
+}
+
+/// Whether the change being made must reach the disk (fsync) before it is acknowledged.
+pub fn fsync_wanted() -> bool {
+    FSYNC_ALWAYS.load(Ordering::Relaxed) || FSYNC_REQUEST.try_with(|v| *v).unwrap_or(false)
+}
 
 /// Creates `dir` (and its parents) owner-only, or narrows it to 0700 if it exists.
 pub fn private_dir(dir: &Path) -> io::Result<()> {
@@ -70,5 +98,26 @@ mod tests {
         private_dir(&dir).unwrap();
         private_file(&f, OpenOptions::new().append(true)).unwrap();
         assert_eq!((mode(&dir), mode(&f)), (0o700, 0o600));
+    }
+}
+
+#[cfg(test)]
+mod durability_tests {
+    use super::*;
+
+    #[test]
+    fn fsync_is_wanted_inside_a_request_that_asks_or_everywhere_when_always() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            assert!(!fsync_wanted());
+            assert!(with_fsync(true, async { fsync_wanted() }).await);
+            assert!(!with_fsync(false, async { fsync_wanted() }).await);
+            set_fsync_always(true);
+            assert!(fsync_wanted());
+            assert!(with_fsync(false, async { fsync_wanted() }).await);
+            set_fsync_always(false);
+        });
     }
 }

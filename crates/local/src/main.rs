@@ -53,6 +53,11 @@ struct Cli {
     /// takes up to a few days).
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     ttl_sweep_seconds: u64,
+    /// fsync every acknowledged change before its reply, so it survives a power cut or an OS
+    /// crash (without it, a killed process still loses nothing acknowledged). One request
+    /// asks for the same with the header `x-local-fsync: 1`.
+    #[arg(long)]
+    fsync: bool,
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {
@@ -216,6 +221,7 @@ async fn main() -> ExitCode {
         .unwrap_or_else(|| "local".into());
     opts.print_transitions = !cli.quiet;
     opts.ttl_sweep = std::time::Duration::from_secs(cli.ttl_sweep_seconds);
+    local_state::set_fsync_always(cli.fsync);
 
     let rt = match LocalRuntime::start(opts).await {
         Ok(rt) => rt,

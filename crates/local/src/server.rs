@@ -124,7 +124,13 @@ pub fn spawn(
                 let service =
                     hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
                         req.extensions_mut().insert(ConnectInfo::<SocketAddr>(addr));
-                        router.clone().oneshot(req.map(Body::new))
+                        // `x-local-fsync: 1`: this request's changes reach the disk before
+                        // the reply (see local_state::with_fsync).
+                        let fsync = req
+                            .headers()
+                            .get("x-local-fsync")
+                            .is_some_and(|v| v == "1" || v == "true");
+                        local_state::with_fsync(fsync, router.clone().oneshot(req.map(Body::new)))
                     });
                 let conn = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())

@@ -1,6 +1,8 @@
 //! Append-only JSON-lines journal. Appends happen on a dedicated thread fed by a channel
-//! and are batched, so recording a state transition costs a channel send. No fsync: a
-//! killed process loses at most what was still queued, and the OS keeps what was written.
+//! and are batched, so recording a state transition costs a channel send. A killed process
+//! loses at most what was still queued (never what a reply acknowledged: replies wait for
+//! [`Journal::flush`]), and the OS keeps what was written. An fsync is added when the
+//! request asked for it or the runtime runs with `--fsync` (`local_state::fsync_wanted`).
 
 use crate::error::SfnError;
 use crate::model::Record;
@@ -16,8 +18,8 @@ const SECRET: &str = "token-secret";
 
 enum Msg {
     Rec(Box<Record>),
-    /// Answered once everything queued before it has been written.
-    Barrier(tokio::sync::oneshot::Sender<()>),
+    /// Answered once everything queued before it has been written (and fsynced if `true`).
+    Barrier(tokio::sync::oneshot::Sender<()>, bool),
     Close,
 }
 
@@ -122,7 +124,8 @@ impl Journal {
     /// process loses nothing acknowledged after this).
     pub(crate) async fn flush(&self) {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        if self.tx.send(Msg::Barrier(tx)).is_ok() {
+        let sync = local_state::fsync_wanted();
+        if self.tx.send(Msg::Barrier(tx, sync)).is_ok() {
             let _ = rx.await;
         }
     }
@@ -140,6 +143,7 @@ impl Journal {
 fn writer(mut file: File, rx: mpsc::Receiver<Msg>) {
     let mut buf = Vec::with_capacity(64 * 1024);
     let mut barriers = Vec::new();
+    let mut sync = false;
     let mut closing = false;
     while !closing {
         let Ok(first) = rx.recv() else { break };
@@ -152,7 +156,10 @@ fn writer(mut file: File, rx: mpsc::Receiver<Msg>) {
                         buf.push(b'\n');
                     }
                 }
-                Msg::Barrier(b) => barriers.push(b),
+                Msg::Barrier(b, s) => {
+                    sync |= s;
+                    barriers.push(b)
+                }
                 Msg::Close => {
                     closing = true;
                     break;
@@ -168,6 +175,11 @@ fn writer(mut file: File, rx: mpsc::Receiver<Msg>) {
                 tracing::error!(error = %e, "journal write failed");
             }
             buf.clear();
+        }
+        if std::mem::take(&mut sync) {
+            if let Err(e) = file.sync_data() {
+                tracing::error!(error = %e, "journal fsync failed");
+            }
         }
         for b in barriers.drain(..) {
             let _ = b.send(());
