@@ -58,6 +58,13 @@ struct Cli {
     /// asks for the same with the header `x-local-fsync: 1`.
     #[arg(long)]
     fsync: bool,
+    /// Milliseconds a client has to send its request headers (and an idle connection is
+    /// kept); for tests of slow clients.
+    #[arg(long, hide = true, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout_ms: u64,
+    /// Milliseconds a client has to send its request body.
+    #[arg(long, hide = true, default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout_ms: u64,
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {
@@ -222,6 +229,10 @@ async fn main() -> ExitCode {
     opts.print_transitions = !cli.quiet;
     opts.ttl_sweep = std::time::Duration::from_secs(cli.ttl_sweep_seconds);
     local_state::set_fsync_always(cli.fsync);
+    opts.client_timeouts = local::server::ClientTimeouts {
+        headers: std::time::Duration::from_millis(cli.header_timeout_ms),
+        body: std::time::Duration::from_millis(cli.body_timeout_ms),
+    };
 
     let rt = match LocalRuntime::start(opts).await {
         Ok(rt) => rt,

@@ -3,62 +3,10 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::time::Duration;
 
-use common::{eventually, in_an_hour, start_with, str_of, template, KEY};
+use common::{eventually, in_an_hour, spawn, start_with, str_of, KEY};
 use serde_json::{json, Value};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-struct Child {
-    child: tokio::process::Child,
-    api: String,
-    aws: String,
-}
-
-async fn spawn(state: &std::path::Path, extra: &[&str]) -> Child {
-    let (api_port, aws_port) = (free_port(), free_port());
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_local"))
-        .args(["--template", &template().display().to_string()])
-        .args(["--state-dir", &state.display().to_string()])
-        .args([
-            "--api-port",
-            &api_port.to_string(),
-            "--aws-port",
-            &aws_port.to_string(),
-        ])
-        .args(["--api-key", KEY, "--stack-name", "e2e"])
-        .args(extra)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the local binary starts");
-    let c = Child {
-        child,
-        api: format!("http://127.0.0.1:{api_port}/v1"),
-        aws: format!("http://127.0.0.1:{aws_port}"),
-    };
-    let http = reqwest::Client::new();
-    eventually("the binary to serve", || async {
-        let r = http
-            .get(format!("{}/status", c.api))
-            .header("x-api-key", KEY)
-            .send()
-            .await
-            .ok()?;
-        (r.status().as_u16() == 200).then_some(())
-    })
-    .await;
-    c
-}
 
 async fn post(http: &reqwest::Client, url: String, body: Value) -> Value {
     let r = http

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -269,4 +270,59 @@ impl App {
 pub fn str_of<'a>(v: &'a Value, k: &str) -> &'a str {
     v[k].as_str()
         .unwrap_or_else(|| panic!("no string {k} in {v}"))
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// The `local` binary, started as a user starts it.
+pub struct Child {
+    pub child: tokio::process::Child,
+    /// `http://127.0.0.1:<port>/v1`
+    pub api: String,
+    /// `http://127.0.0.1:<port>`
+    pub aws: String,
+}
+
+/// Starts the binary on free ports with `state` as its state folder; returns once it serves.
+pub async fn spawn(state: &std::path::Path, extra: &[&str]) -> Child {
+    let (api_port, aws_port) = (free_port(), free_port());
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_local"))
+        .args(["--template", &template().display().to_string()])
+        .args(["--state-dir", &state.display().to_string()])
+        .args([
+            "--api-port",
+            &api_port.to_string(),
+            "--aws-port",
+            &aws_port.to_string(),
+        ])
+        .args(["--api-key", KEY, "--stack-name", "e2e"])
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the local binary starts");
+    let c = Child {
+        child,
+        api: format!("http://127.0.0.1:{api_port}/v1"),
+        aws: format!("http://127.0.0.1:{aws_port}"),
+    };
+    let http = reqwest::Client::new();
+    eventually("the binary to serve", || async {
+        let r = http
+            .get(format!("{}/status", c.api))
+            .header("x-api-key", KEY)
+            .send()
+            .await
+            .ok()?;
+        (r.status().as_u16() == 200).then_some(())
+    })
+    .await;
+    c
 }
