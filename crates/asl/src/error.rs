@@ -27,7 +27,11 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {} at {}", self.code, self.message, self.location)
+        if self.location.is_empty() {
+            write!(f, "{}: {}", self.code, self.message)
+        } else {
+            write!(f, "{}: {} at {}", self.code, self.message, self.location)
+        }
     }
 }
 

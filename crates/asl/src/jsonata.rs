@@ -411,7 +411,7 @@ impl Template {
                 let items: Vec<Template> = a
                     .iter()
                     .enumerate()
-                    .map(|(i, x)| Template::compile(x, &format!("{loc}/{i}"), errs))
+                    .map(|(i, x)| Template::compile(x, &format!("{loc}[{i}]"), errs))
                     .collect();
                 if items.iter().all(|t| matches!(t, Template::Literal(_))) {
                     Template::Literal(v.clone())

@@ -180,6 +180,11 @@ async fn run_case(case: &Value) -> Result<(), String> {
             Ok(_) => return Err("definition was accepted, expected InvalidDefinition".into()),
             Err(e) => e,
         };
+        if let Some(n) = expect.get("diagnostic_count").and_then(Value::as_u64) {
+            if err.diagnostics.len() as u64 != n {
+                return Err(format!("expected {n} diagnostics, got:\n{err}"));
+            }
+        }
         for want in invalid.as_array().unwrap() {
             let found = err.diagnostics.iter().any(|d| {
                 want.get("code").is_none_or(|c| c == d.code.as_str())

@@ -254,8 +254,8 @@ mod tests {
         let text = err.to_string();
         assert_eq!(text.lines().count(), err.diagnostics.len());
         assert!(err.diagnostics.len() >= 2);
-        assert!(text.contains("/States/A/Next") && text.contains("'A'"));
-        assert!(text.contains("/States/B/"));
+        assert!(text.contains("Missing 'Next' target: Nope at /States/A/Next"));
+        assert!(text.contains("/States/B"));
         assert_eq!(validate(def), err.diagnostics);
         let ok = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#;
         assert!(validate(ok).is_empty());

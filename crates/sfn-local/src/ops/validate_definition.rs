@@ -44,7 +44,14 @@ pub(crate) fn run(body: &Value) -> Result<Value, SfnError> {
     let list: Vec<Value> = diags
         .iter()
         .take(max)
-        .map(|d| json!({"severity": "ERROR", "code": d.code, "message": d.message, "location": d.location}))
+        .map(|d| {
+            let mut v = json!({"severity": "ERROR", "code": d.code, "message": d.message});
+            // Some diagnostics (a workflow with no terminal state) have no location.
+            if !d.location.is_empty() {
+                v["location"] = json!(d.location);
+            }
+            v
+        })
         .collect();
     Ok(json!({
         "result": if diags.is_empty() { "OK" } else { "FAIL" },

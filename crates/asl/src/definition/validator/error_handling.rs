@@ -36,7 +36,7 @@ impl Validator {
         };
         let mut out = Vec::new();
         for (i, r) in a.iter().enumerate() {
-            let rl = format!("{loc}/{i}");
+            let rl = format!("{loc}[{i}]");
             let Some(o) = r.as_object() else {
                 self.err(SCHEMA, rl, format!("{who}: a retrier must be an object"));
                 continue;
@@ -157,7 +157,7 @@ impl Validator {
         };
         let mut out = Vec::new();
         for (i, c) in a.iter().enumerate() {
-            let cl = format!("{loc}/{i}");
+            let cl = format!("{loc}[{i}]");
             let Some(o) = c.as_object() else {
                 self.err(SCHEMA, cl, format!("{who}: a catcher must be an object"));
                 continue;
@@ -198,11 +198,7 @@ impl Validator {
             let next = match o.get("Next") {
                 Some(n) => self.target(n, &format!("{cl}/Next"), who, "Next", index),
                 None => {
-                    self.err(
-                        SCHEMA,
-                        format!("{cl}/"),
-                        format!("{who}: a catcher needs 'Next'"),
-                    );
+                    self.err(SCHEMA, cl.clone(), "These fields are required: [Next]");
                     None
                 }
             };

@@ -23,8 +23,8 @@ impl Validator {
                 None => {
                     self.err(
                         SCHEMA,
-                        format!("{sloc}/"),
-                        format!("{who}: the required field 'Resource' is missing"),
+                        sloc.to_string(),
+                        "These fields are required: [Resource]",
                     );
                     String::new()
                 }
@@ -68,7 +68,7 @@ impl Validator {
             match obj.get("Choices").and_then(Value::as_array) {
                 Some(a) if !a.is_empty() => {
                     for (i, r) in a.iter().enumerate() {
-                        let rl = format!("{sloc}/Choices/{i}");
+                        let rl = format!("{sloc}/Choices[{i}]");
                         let lang = self.cur_lang;
                         let (test, assign, output) = match (lang, r.as_object()) {
                             (Lang::Jsonata, Some(o)) => {
@@ -88,7 +88,7 @@ impl Validator {
                                     None => {
                                         self.err(
                                             SCHEMA,
-                                            format!("{rl}/"),
+                                            rl.clone(),
                                             format!("{who}: every JSONata choice rule needs 'Condition'"),
                                         );
                                         None
@@ -122,11 +122,7 @@ impl Validator {
                         let next = match r.get("Next") {
                             Some(n) => self.target(n, &format!("{rl}/Next"), who, "Next", index),
                             None => {
-                                self.err(
-                                    SCHEMA,
-                                    format!("{rl}/"),
-                                    format!("{who}: every rule in 'Choices' needs 'Next'"),
-                                );
+                                self.err(SCHEMA, rl.clone(), "These fields are required: [Next]");
                                 None
                             }
                         };
@@ -165,7 +161,7 @@ impl Validator {
                 .filter(|f| obj.contains_key(*f))
                 .collect();
             if present.len() != 1 {
-                self.err(SCHEMA, format!("{sloc}/"), format!(
+                self.err(SCHEMA, sloc.to_string(), format!(
                     "{who}: exactly one of 'Seconds', 'Timestamp', 'SecondsPath' or 'TimestampPath' is required, found {}",
                     if present.is_empty() { "none".to_string() } else { present.join(", ") }
                 ));
@@ -190,11 +186,7 @@ impl Validator {
                 "Timestamp" => match fv.as_str().and_then(choice::parse_timestamp) {
                     Some(t) => Kind::Wait(WaitSpec::Timestamp(t.with_timezone(&chrono::Utc))),
                     None => {
-                        self.err(
-                            SCHEMA,
-                            fl,
-                            format!("{who}: 'Timestamp' must be an RFC 3339 timestamp"),
-                        );
+                        self.err(SCHEMA, fl, "String does not match RFC3339 timestamp");
                         return None;
                     }
                 },
@@ -215,7 +207,7 @@ impl Validator {
             match obj.get("Branches").and_then(Value::as_array) {
                 Some(a) if !a.is_empty() => {
                     for (i, b) in a.iter().enumerate() {
-                        if let Some(m) = self.machine(b, &format!("{sloc}/Branches/{i}"), false) {
+                        if let Some(m) = self.machine(b, &format!("{sloc}/Branches[{i}]"), false) {
                             branches.push(Arc::new(m));
                         }
                     }
@@ -253,8 +245,8 @@ impl Validator {
                 (None, None) => {
                     self.err(
                         SCHEMA,
-                        format!("{sloc}/"),
-                        format!("{who}: the required field 'ItemProcessor' is missing"),
+                        sloc.to_string(),
+                        "These fields are required: [ItemProcessor]",
                     );
                     ("ItemProcessor", None)
                 }

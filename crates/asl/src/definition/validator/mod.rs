@@ -10,12 +10,20 @@ mod kinds;
 
 const SCHEMA: &str = "SCHEMA_VALIDATION_FAILED";
 const MISSING_TARGET: &str = "MISSING_TRANSITION_TARGET";
-const UNREACHABLE: &str = "UNREACHABLE_STATE";
 const NO_TERMINAL: &str = "MISSING_END_STATE";
 const DUPLICATE: &str = "DUPLICATE_STATE_NAME";
 const BAD_NAME: &str = "INVALID_STATE_NAME";
 const BAD_RESOURCE: &str = "INVALID_RESOURCE";
 const MAX_SECONDS: u64 = 99_999_999;
+
+/// A machine's own location: `/` for the top level.
+fn at(loc: &str) -> String {
+    if loc.is_empty() {
+        "/".to_string()
+    } else {
+        loc.to_string()
+    }
+}
 
 /// Validates `value` (parsed from `text`, which is also scanned for repeated keys).
 pub(super) fn check(text: &str, value: &Value) -> Result<Machine, Vec<Diagnostic>> {
@@ -90,7 +98,7 @@ fn assigned_names(states: &Map<String, Value>, loc: &str) -> Vec<(String, String
                 .flatten()
                 .enumerate()
             {
-                add(x.get("Assign"), format!("{at}/{field}/{i}"));
+                add(x.get("Assign"), format!("{at}/{field}[{i}]"));
             }
         }
     }
@@ -268,11 +276,7 @@ impl Validator {
 
     fn machine(&mut self, v: &Value, loc: &str, top: bool) -> Option<Machine> {
         let Some(obj) = v.as_object() else {
-            self.err(
-                SCHEMA,
-                format!("{loc}/"),
-                "the state machine must be a JSON object",
-            );
+            self.err(SCHEMA, at(loc), "the state machine must be a JSON object");
             return None;
         };
         let allowed: &[&str] = if top {
@@ -317,6 +321,18 @@ impl Validator {
                 1,
             ),
         };
+        // Missing required fields are named together, as AWS names them.
+        let missing: Vec<&str> = ["States", "StartAt"]
+            .into_iter()
+            .filter(|f| !obj.contains_key(*f))
+            .collect();
+        if !missing.is_empty() {
+            self.err(
+                SCHEMA,
+                at(loc),
+                format!("These fields are required: [{}]", missing.join(", ")),
+            );
+        }
         let states_obj = match obj.get("States") {
             Some(Value::Object(m)) if !m.is_empty() => Some(m),
             Some(_) => {
@@ -327,14 +343,7 @@ impl Validator {
                 );
                 None
             }
-            None => {
-                self.err(
-                    SCHEMA,
-                    format!("{loc}/"),
-                    "the required field 'States' is missing",
-                );
-                None
-            }
+            None => None,
         };
         let start_name = match obj.get("StartAt") {
             Some(Value::String(s)) => Some(s.as_str()),
@@ -346,14 +355,7 @@ impl Validator {
                 );
                 None
             }
-            None => {
-                self.err(
-                    SCHEMA,
-                    format!("{loc}/"),
-                    "the required field 'StartAt' is missing",
-                );
-                None
-            }
+            None => None,
         };
         let states_obj = states_obj?;
         let mut index: HashMap<Arc<str>, usize> = HashMap::new();
@@ -366,11 +368,17 @@ impl Validator {
                     format!("state name '{name}' is already used at {first}"),
                 );
             }
-            if name.is_empty() || name.chars().count() > 80 {
+            if name.chars().count() > 80 {
                 self.err(
                     BAD_NAME,
                     format!("{loc}/States/{name}"),
-                    format!("state name '{name}' must be 1 to 80 characters long"),
+                    format!("Invalid State name: State '{name}' exceeds the 80-character limit allowed by the service"),
+                );
+            } else if name.is_empty() {
+                self.err(
+                    BAD_NAME,
+                    format!("{loc}/States/{name}"),
+                    "Invalid State name: a state name must not be empty",
                 );
             }
             index.insert(Arc::from(name.as_str()), i);
@@ -382,7 +390,7 @@ impl Validator {
                     self.err(
                         MISSING_TARGET,
                         format!("{loc}/StartAt"),
-                        format!("'StartAt' refers to state '{s}', which does not exist"),
+                        format!("Missing 'Next' target: {s}"),
                     );
                     None
                 }
@@ -409,20 +417,22 @@ impl Validator {
             }
         }
         self.outer_assigned.pop();
+        // A terminal state: `End: true`, Succeed or Fail. Without one, AWS reports only
+        // that (no location), not which states are unreachable.
+        let terminal = states_obj.values().any(|st| {
+            st.get("End") == Some(&Value::Bool(true))
+                || matches!(
+                    st.get("Type").and_then(Value::as_str),
+                    Some("Succeed" | "Fail")
+                )
+        });
+        if !terminal {
+            self.err(NO_TERMINAL, "", "Workflow has no terminal state");
+            return None;
+        }
         let start = start?;
         if states.len() != states_obj.len() {
             return None;
-        }
-        // Terminal states and reachability.
-        if !states
-            .iter()
-            .any(|s| s.next.is_none() && !matches!(s.kind, Kind::Choice { .. }))
-        {
-            self.err(
-                NO_TERMINAL,
-                format!("{loc}/States"),
-                "no terminal state: no state has 'End': true and there is no Succeed or Fail state",
-            );
         }
         let mut seen = vec![false; states.len()];
         let mut stack = vec![start];
@@ -441,9 +451,9 @@ impl Validator {
         for (i, s) in states.iter().enumerate() {
             if !seen[i] {
                 self.err(
-                    UNREACHABLE,
+                    MISSING_TARGET,
                     format!("{loc}/States/{}", s.name),
-                    format!("state '{}' is not reachable", s.name),
+                    format!("State \"{}\" is not reachable.", s.name),
                 );
             }
         }
@@ -618,11 +628,7 @@ impl Validator {
             Some(n) => match index.get(n) {
                 Some(&i) => Some(i),
                 None => {
-                    self.err(
-                        MISSING_TARGET,
-                        loc,
-                        format!("{who}: '{field}' refers to state '{n}', which does not exist"),
-                    );
+                    self.err(MISSING_TARGET, loc, format!("Missing 'Next' target: {n}"));
                     None
                 }
             },
@@ -726,11 +732,14 @@ impl Validator {
             return None;
         };
         let Some(ty) = obj.get("Type").and_then(Value::as_str) else {
-            self.err(
-                SCHEMA,
-                format!("{sloc}/Type"),
-                format!("{who}: the required field 'Type' is missing or not a string"),
-            );
+            match obj.get("Type") {
+                None => self.err(SCHEMA, sloc, "These fields are required: [Type]"),
+                Some(_) => self.err(
+                    SCHEMA,
+                    format!("{sloc}/Type"),
+                    "The field 'Type' should have one of these values: [Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map]",
+                ),
+            }
             return None;
         };
         let lang = match obj.get("QueryLanguage") {
@@ -757,7 +766,7 @@ impl Validator {
             self.err(
                 SCHEMA,
                 format!("{sloc}/Type"),
-                format!("{who}: unknown state type '{ty}'"),
+                "The field 'Type' should have one of these values: [Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map]",
             );
             return None;
         };
@@ -785,11 +794,7 @@ impl Validator {
                     format!("The QueryLanguage is set to '{is}', but field '{k}' is only supported for the '{only}' QueryLanguage"),
                 );
             } else {
-                self.err(
-                    SCHEMA,
-                    format!("{sloc}/{k}"),
-                    format!("{who}: field '{k}' is not supported by state type {ty}"),
-                );
+                self.err(SCHEMA, sloc, format!("Field '{k}' is not supported"));
             }
         }
         let before = self.diags.len();
@@ -851,7 +856,7 @@ impl Validator {
                 if !terminal_type && !is_end {
                     self.err(
                         SCHEMA,
-                        format!("{sloc}/"),
+                        sloc.to_string(),
                         format!("{who}: either 'Next' or 'End': true is required"),
                     );
                 }
