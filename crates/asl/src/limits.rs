@@ -9,6 +9,8 @@ pub(crate) const VARIABLE_BYTES: usize = 256 * 1024;
 /// All the variables one execution holds at a time (10 MiB).
 pub(crate) const ALL_VARIABLES_BYTES: usize = 10 * 1024 * 1024;
 
+/// Longest delay a Wait state accepts, in seconds (2^31 - 1).
+pub(crate) const WAIT_SECONDS: i64 = i32::MAX as i64;
 /// Most events one execution's history holds; the execution fails when it gets there.
 pub(crate) const HISTORY_EVENTS: u64 = 25_000;
 /// Deepest nesting of arrays and objects in a state output: what the journal can read

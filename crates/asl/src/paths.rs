@@ -217,6 +217,37 @@ impl Path {
         })
     }
 
+    /// AWS's words (Jayway JsonPath's) for this path selecting nothing: a missing last step
+    /// is "No results for path", a missing step before it "Missing property in path".
+    pub fn no_results(&self, input: &Value, env: &Env) -> String {
+        let head = format!("Invalid path '{}' :", self.text);
+        let PathKind::Simple(segs) = &self.kind else {
+            return format!("{head} No results for path: {}", self.text);
+        };
+        let root = match &self.var {
+            Some(name) => env.vars.get(name),
+            None if self.context => Some(&env.ctx),
+            None => Some(input),
+        };
+        let mut shown = String::from("$");
+        let mut at = root;
+        for (i, s) in segs.iter().enumerate() {
+            match s {
+                Seg::Key(k) => shown.push_str(&format!("['{k}']")),
+                Seg::Index(n) => shown.push_str(&format!("[{n}]")),
+            }
+            at = at.and_then(|v| get(v, std::slice::from_ref(s)));
+            if at.is_none() {
+                return if i + 1 == segs.len() {
+                    format!("{head} No results for path: {shown}")
+                } else {
+                    format!("{head} Missing property in path {shown}")
+                };
+            }
+        }
+        format!("{head} No results for path: {shown}")
+    }
+
     /// Selects from `input` (or `ctx` for `$$` paths). `None` when a definite path matches
     /// nothing; indefinite paths always give an array.
     pub fn select(&self, input: &Value, env: &Env) -> Option<Value> {

@@ -88,13 +88,36 @@ impl Template {
         }
     }
 
+    /// Evaluates a value given for the field `field` (`value.$`, `ErrorPath`): a path that
+    /// selects nothing fails naming that field, as AWS words it.
+    pub fn eval_as(&self, input: &Value, env: &Env, field: &str) -> Result<Value, Fault> {
+        match self {
+            Template::Path(p) => p.select(input, env).ok_or_else(|| {
+                let from = match (&p.var, p.context) {
+                    (Some(name), _) => env.vars.get(name).cloned().unwrap_or(Value::Null),
+                    (None, true) => env.ctx.clone(),
+                    (None, false) => input.clone(),
+                };
+                Fault::runtime(format!(
+                    "The JSONPath '{}' specified for the field '{field}' could not be found in the input '{from}'",
+                    p.text
+                ))
+            }),
+            other => other.eval(input, env),
+        }
+    }
+
     pub fn eval(&self, input: &Value, env: &Env) -> Result<Value, Fault> {
         Ok(match self {
             Template::Literal(v) => v.clone(),
             Template::Object(m) => {
                 let mut out = Map::with_capacity(m.len());
                 for (k, t) in m {
-                    out.insert(k.clone(), t.eval(input, env)?);
+                    let v = match t {
+                        Template::Path(_) => t.eval_as(input, env, &format!("{k}.$"))?,
+                        _ => t.eval(input, env)?,
+                    };
+                    out.insert(k.clone(), v);
                 }
                 Value::Object(out)
             }

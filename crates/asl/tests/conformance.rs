@@ -316,6 +316,13 @@ async fn run_case(case: &Value) -> Result<(), String> {
             }
         }
     }
+    if let Some(gone) = expect.get("events_exclude") {
+        for g in gone.as_array().unwrap() {
+            if types.contains(&g.as_str().unwrap()) {
+                return Err(format!("event {g} should not be in {types:?}"));
+            }
+        }
+    }
     if let Some(want) = expect.get("events_include") {
         for w in want.as_array().unwrap() {
             if !types.contains(&w.as_str().unwrap()) {
@@ -376,7 +383,8 @@ fn check_output(check: &str, v: &Value) -> Result<(), String> {
                 && v["sm"] == "Machine"
                 && v["state"] == "Ctx"
                 && v["entered"] == "2024-01-01T00:00:00.000Z"
-                && v["retry"] == 0
+                && v.get("retry").is_none()
+                && v["whole"] == json!({"EnteredTime": "2024-01-01T00:00:00.000Z", "Name": "Ctx"})
         }
         other => return Err(format!("unknown output_check {other}")),
     };

@@ -43,22 +43,31 @@ pub(crate) fn plan(m: &Machine, history: &[HistoryEvent]) -> Result<Plan, Resume
         _ => return Err(ResumeError::NoStart),
     };
     // Top-level events only.
-    let mut depth = 0i32;
+    // Open Parallel/Map attempts, by the id of their `…StateStarted` event. A retried
+    // attempt starts again (a new `…StateStarted` pointing back at the last one) without
+    // closing the one before.
+    let mut open: Vec<u64> = Vec::new();
     let mut top: Vec<&HistoryEvent> = Vec::new();
     for e in history {
         use EventType::*;
         match e.event_type {
-            ParallelStateStarted | MapStateStarted => depth += 1,
+            ParallelStateStarted | MapStateStarted => match open.last_mut() {
+                Some(last) if *last == e.previous_event_id => *last = e.id,
+                _ => open.push(e.id),
+            },
             ParallelStateSucceeded
             | ParallelStateFailed
             | ParallelStateAborted
             | MapStateSucceeded
             | MapStateFailed
-            | MapStateAborted => depth -= 1,
-            _ if depth == 0 => top.push(e),
+            | MapStateAborted => {
+                open.pop();
+            }
+            _ if open.is_empty() => top.push(e),
             _ => {}
         }
     }
+    let depth = open.len();
     if let Some(last) = history.last() {
         let err = |d: &Option<EventDetails>| match d {
             Some(EventDetails::ExecutionFailed(e))

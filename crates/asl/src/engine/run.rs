@@ -99,6 +99,19 @@ pub(crate) fn query_error(st: &State, env: &Env, location: Option<&str>, what: S
     )
 }
 
+/// A `States.Runtime` cause as AWS writes it: which state failed, and the id of its
+/// Entered event, before what went wrong.
+fn runtime_cause(st: &State, entered: Entered, mut f: Fault) -> Fault {
+    const HEAD: &str = "An error occurred while executing the state";
+    if f.error == crate::fault::RUNTIME && !f.cause.starts_with(HEAD) {
+        f.cause = format!(
+            "{HEAD} '{}' (entered at the event id #{}). {}",
+            st.name, entered.id, f.cause
+        );
+    }
+    f
+}
+
 /// Evaluates a JSONata field.
 pub(crate) fn ata_value(
     st: &State,
@@ -243,21 +256,14 @@ fn entered_type(k: &Kind) -> (EventType, Option<EventType>) {
     }
 }
 
-pub(crate) fn apply_io(
-    p: &IoPath,
-    v: &Arc<Value>,
-    ctx: &Env,
-    field: &str,
-) -> Result<Arc<Value>, Fault> {
+pub(crate) fn apply_io(p: &IoPath, v: &Arc<Value>, ctx: &Env) -> Result<Arc<Value>, Fault> {
     match p {
         IoPath::Root => Ok(v.clone()),
         IoPath::Null => Ok(Arc::new(Value::Object(Map::new()))),
-        IoPath::Path(path) => path.select(v, ctx).map(Arc::new).ok_or_else(|| {
-            Fault::runtime(format!(
-                "Invalid path '{}' : The {field} '{}' could not be found in the input '{}'",
-                path.text, path.text, v
-            ))
-        }),
+        IoPath::Path(path) => path
+            .select(v, ctx)
+            .map(Arc::new)
+            .ok_or_else(|| Fault::runtime(path.no_results(v, ctx))),
     }
 }
 
@@ -350,10 +356,7 @@ impl Exec {
                     None => None,
                 };
                 let out = apply_result_path(&st.result_path, input, result)?;
-                (
-                    apply_io(&st.output_path, &out, env, "OutputPath")?,
-                    assigned,
-                )
+                (apply_io(&st.output_path, &out, env)?, assigned)
             }
             Lang::Jsonata => {
                 let states = States {
@@ -394,9 +397,13 @@ impl Exec {
                 "StartTime": millis(self.info.start_time),
                 "RedriveCount": 0,
             },
-            "State": {"EnteredTime": millis(entered), "Name": &*st.name, "RetryCount": retry},
+            "State": {"EnteredTime": millis(entered), "Name": &*st.name},
             "StateMachine": {"Id": self.info.state_machine_arn, "Name": self.info.state_machine_name},
         });
+        // As on AWS, `$$.State.RetryCount` is there only for a state that can retry.
+        if !st.retry.is_empty() {
+            c["State"]["RetryCount"] = json!(retry);
+        }
         if let (Some(t), Some(m)) = (token, c.as_object_mut()) {
             m.insert("Task".into(), json!({ "Token": t }));
         }
@@ -517,14 +524,17 @@ impl Exec {
                     .await
                 {
                     Ok(tr) => tr,
-                    Err(f) => return Err(self.evaluation_failed(prev, f)),
+                    Err(f) => {
+                        let f = runtime_cause(st, entered_at, f);
+                        return Err(self.evaluation_failed(prev, f));
+                    }
                 };
                 if crate::limits::too_deep(&tr.output) {
-                    return Err(Fault::runtime(format!(
-                        "The output of the state '{}' nests deeper than {} levels.",
-                        st.name,
+                    let f = Fault::runtime(format!(
+                        "The output nests deeper than {} levels.",
                         crate::limits::NESTING
-                    )));
+                    ));
+                    return Err(runtime_cause(st, entered_at, f));
                 }
                 if crate::limits::exceeds(&tr.output, crate::limits::PAYLOAD_BYTES) {
                     return Err(Fault::new(
@@ -595,7 +605,7 @@ impl Exec {
             return Ok((st.next, None));
         };
         let env = self.env(st, entered, 0, None, vars);
-        let eff = apply_io(&st.input_path, input, &env, "InputPath")?;
+        let eff = apply_io(&st.input_path, input, &env)?;
         for (i, c) in choices.iter().enumerate() {
             let hit = match &c.test {
                 ChoiceTest::Rule(rule) => rule.eval(&eff, &env)?,
@@ -665,7 +675,7 @@ impl Exec {
         };
         match &st.kind {
             Kind::Pass { result } => {
-                let eff = apply_io(&st.input_path, &input, &env, "InputPath")?;
+                let eff = apply_io(&st.input_path, &input, &env)?;
                 // Shared, not copied: the Result literal and an unchanged input are Arcs.
                 let res = match (result, &st.parameters) {
                     (Some(r), _) => r.clone(),
@@ -679,9 +689,9 @@ impl Exec {
                 })
             }
             Kind::Succeed => {
-                let eff = apply_io(&st.input_path, &input, &env, "InputPath")?;
+                let eff = apply_io(&st.input_path, &input, &env)?;
                 let (output, assigned) = match st.lang {
-                    Lang::JsonPath => (apply_io(&st.output_path, &eff, &env, "OutputPath")?, None),
+                    Lang::JsonPath => (apply_io(&st.output_path, &eff, &env)?, None),
                     Lang::Jsonata => self.conclude(st, &input, eff, &env, vars, false)?,
                 };
                 Ok(Transition {
@@ -694,10 +704,12 @@ impl Exec {
                     Ok(match t {
                         None => String::new(),
                         Some(Text::Lit(s)) => s.clone(),
-                        Some(Text::Expr(e)) => match e.eval(&input, &env)? {
-                            Value::String(s) => s,
-                            other => other.to_string(),
-                        },
+                        Some(Text::Expr(e)) => {
+                            match e.eval_as(&input, &env, &format!("{field}Path"))? {
+                                Value::String(s) => s,
+                                other => other.to_string(),
+                            }
+                        }
                         Some(Text::Ata(t)) => match ata(t, field, &input)? {
                             Value::String(s) => s,
                             other => other.to_string(),
@@ -708,7 +720,7 @@ impl Exec {
             }
             Kind::Choice { choices, .. } => {
                 let (next, rule) = self.choose(st, &input, entered, vars)?;
-                let eff = apply_io(&st.input_path, &input, &env, "InputPath")?;
+                let eff = apply_io(&st.input_path, &input, &env)?;
                 let (assign, output) = match rule.map(|i| &choices[i]) {
                     Some(c) if st.lang == Lang::Jsonata || c.assign.is_some() => {
                         (c.assign.as_ref(), c.output.as_ref().or(st.output.as_ref()))
@@ -725,7 +737,7 @@ impl Exec {
                         Arc::new(ata_value(st, &env, "Output", o, &states)?)
                     }
                     (Lang::Jsonata, None) => eff,
-                    (Lang::JsonPath, _) => apply_io(&st.output_path, &eff, &env, "OutputPath")?,
+                    (Lang::JsonPath, _) => apply_io(&st.output_path, &eff, &env)?,
                 };
                 store(vars, &assigned);
                 Ok(Transition {
@@ -734,31 +746,48 @@ impl Exec {
                 })
             }
             Kind::Wait(w) => {
-                let eff = apply_io(&st.input_path, &input, &env, "InputPath")?;
-                let bad_seconds = |v: &Value| {
-                    Fault::runtime(format!(
-                        "The SecondsPath parameter does not reference a valid non-negative integer: {v}"
-                    ))
+                let eff = apply_io(&st.input_path, &input, &env)?;
+                // AWS's words for a SecondsPath/TimestampPath value it cannot use.
+                let text = |v: &Value| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
                 };
-                let seconds = |v: Value| match v.as_i64() {
-                    Some(n) if n >= 0 => {
-                        Ok(crate::clock::plus_seconds(entered.at, n.min(99_999_999)))
+                let seconds_at = |p: &crate::paths::Path| {
+                    let Some(v) = p.select(&eff, &env) else {
+                        return Err(Fault::runtime(format!(
+                            "The SecondsPath parameter does not reference an input value: {}",
+                            p.text
+                        )));
+                    };
+                    match (v.as_i64(), v.as_f64()) {
+                        (Some(n), _) if n >= 0 => Ok(crate::clock::plus_seconds(entered.at, n)),
+                        (Some(_), _) => Err(Fault::runtime(format!(
+                            "The SecondsPath parameter references a negative value: {} == {}",
+                            p.text,
+                            text(&v)
+                        ))),
+                        _ => Err(Fault::runtime(format!(
+                            "The SecondsPath parameter cannot be parsed as a long value: {} == {}",
+                            p.text,
+                            text(&v)
+                        ))),
                     }
-                    _ => Err(bad_seconds(&v)),
                 };
-                let stamp = |v: Value| {
+                let stamp_at = |p: &crate::paths::Path| {
+                    let Some(v) = p.select(&eff, &env) else {
+                        return Err(Fault::runtime(format!(
+                            "The TimestampPath parameter does not reference an input value: {}",
+                            p.text
+                        )));
+                    };
                     match v.as_str().and_then(crate::choice::parse_timestamp) {
-                    Some(t) => Ok(t.with_timezone(&Utc)),
-                    None => Err(Fault::runtime(format!(
-                        "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {v}"
-                    ))),
-                }
-                };
-                let missing = |p: &crate::paths::Path| {
-                    Fault::runtime(format!(
-                        "Invalid path '{}': could not be found in the input",
-                        p.text
-                    ))
+                        Some(t) => Ok(t.with_timezone(&Utc)),
+                        None => Err(Fault::runtime(format!(
+                            "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {}",
+                            p.text,
+                            text(&v)
+                        ))),
+                    }
                 };
                 let target = match w {
                     WaitSpec::Seconds(s) => crate::clock::plus_seconds(
@@ -766,35 +795,32 @@ impl Exec {
                         i64::try_from(*s).unwrap_or(i64::MAX),
                     ),
                     WaitSpec::Timestamp(t) => *t,
-                    WaitSpec::SecondsPath(p) => {
-                        seconds(p.select(&eff, &env).ok_or_else(|| missing(p))?)?
-                    }
-                    WaitSpec::TimestampPath(p) => {
-                        stamp(p.select(&eff, &env).ok_or_else(|| missing(p))?)?
-                    }
+                    WaitSpec::SecondsPath(p) => seconds_at(p)?,
+                    WaitSpec::TimestampPath(p) => stamp_at(p)?,
                     WaitSpec::SecondsAta(t) => {
                         let states = States::of(&eff, &env.ctx);
-                        seconds(ata_typed(st, &env, "Seconds", t, &states, "integer")?)?
+                        let v = ata_typed(st, &env, "Seconds", t, &states, "integer")?;
+                        crate::clock::plus_seconds(entered.at, v.as_i64().unwrap_or(i64::MAX))
                     }
                     WaitSpec::TimestampAta(t) => {
                         let v = ata(t, "Timestamp", &eff)?;
                         match v.as_str().and_then(crate::choice::parse_timestamp) {
                             Some(t) => t.with_timezone(&Utc),
                             None => {
-                                let shown = match &v {
-                                    Value::String(s) => s.clone(),
-                                    other => other.to_string(),
-                                };
                                 return Err(query_error(
                                     st,
                                     &env,
                                     Some("Timestamp"),
-                                    format!("The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {shown}"),
+                                    format!("The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {}", text(&v)),
                                 ));
                             }
                         }
                     }
                 };
+                // A delay past 2^31 seconds is refused, as AWS refuses it.
+                if target > crate::clock::plus_seconds(entered.at, crate::limits::WAIT_SECONDS) {
+                    return Err(Fault::runtime("Wait state delay is too long."));
+                }
                 if target > self.engine.clock.now() {
                     self.engine.clock.sleep_until(target).await;
                 }
@@ -808,10 +834,7 @@ impl Exec {
                             None => None,
                         };
                         store(vars, &assigned);
-                        (
-                            apply_io(&st.output_path, &eff, &env, "OutputPath")?,
-                            assigned,
-                        )
+                        (apply_io(&st.output_path, &eff, &env)?, assigned)
                     }
                     Lang::Jsonata => self.conclude(st, &input, eff, &env, vars, false)?,
                 };
@@ -844,6 +867,8 @@ impl Exec {
         let mut waiting = tres.waiting;
         let mut recorded = tres.recorded;
         let result = loop {
+            // Whether this attempt got as far as its `…StateStarted` event.
+            let before_attempt = *prev;
             let attempt = match (&st.kind, recorded.take()) {
                 (_, Some(r)) => r.map(Arc::unwrap_or_clone),
                 (kind, None) => match kind {
@@ -882,7 +907,21 @@ impl Exec {
             match attempt {
                 Ok(v) => break v,
                 Err(f) => {
+                    // A Parallel or Map state records its failure once, when no retry
+                    // follows (each retry only starts it again).
+                    let started = *prev != before_attempt;
+                    let failed = |prev: &mut u64| match &st.kind {
+                        _ if !started => {}
+                        Kind::Parallel { .. } => {
+                            self.emit(prev, EventType::ParallelStateFailed, None);
+                        }
+                        Kind::Map(_) => {
+                            self.emit(prev, EventType::MapStateFailed, None);
+                        }
+                        _ => {}
+                    };
                     if !f.catchable() {
+                        failed(prev);
                         return Err(f);
                     }
                     if let Some(ri) = st
@@ -907,6 +946,7 @@ impl Exec {
                             continue;
                         }
                     }
+                    failed(prev);
                     if let Some(c) = st
                         .catch
                         .iter()
@@ -969,11 +1009,10 @@ impl Exec {
             },
         };
         store(vars, &assigned);
+        // As on AWS, the state exits (…StateExited) with the catcher's output.
         Ok(Transition {
-            output,
-            next: Some(c.next),
-            exited: false,
             assigned,
+            ..Transition::to(output, Some(c.next))
         })
     }
 
@@ -987,7 +1026,7 @@ impl Exec {
     ) -> Result<Arc<Value>, Fault> {
         match st.lang {
             Lang::JsonPath => {
-                let eff = apply_io(&st.input_path, input, env, "InputPath")?;
+                let eff = apply_io(&st.input_path, input, env)?;
                 Ok(match &st.parameters {
                     Some(p) => Arc::new(p.eval(&eff, env)?),
                     None => eff,
@@ -1034,10 +1073,8 @@ impl Exec {
                     outs.into_iter().map(Arc::unwrap_or_clone).collect(),
                 ))
             }
-            Err(f) => {
-                self.emit(prev, EventType::ParallelStateFailed, None);
-                Err(f)
-            }
+            // `ParallelStateFailed` is written once retries are over (run_with_retry).
+            Err(f) => Err(f),
         }
     }
 
@@ -1066,7 +1103,7 @@ impl Exec {
                 }
             },
             (Lang::JsonPath, IoPath::Path(p), _) => {
-                let eff = apply_io(&st.input_path, input, env, "InputPath")?;
+                let eff = apply_io(&st.input_path, input, env)?;
                 p.select(&eff, env).ok_or_else(|| {
                     Fault::runtime(format!(
                         "Invalid path '{}' : The ItemsPath could not be found in the input",
@@ -1074,7 +1111,7 @@ impl Exec {
                     ))
                 })?
             }
-            (Lang::JsonPath, _, _) => (*apply_io(&st.input_path, input, env, "InputPath")?).clone(),
+            (Lang::JsonPath, _, _) => (*apply_io(&st.input_path, input, env)?).clone(),
         };
         match items {
             Value::Array(items) => Ok(items),
@@ -1111,11 +1148,29 @@ impl Exec {
                 st.name
             )));
         }
-        let eff = apply_io(&st.input_path, input, &env, "InputPath")?;
+        let eff = apply_io(&st.input_path, input, &env)?;
         let items = self.map_items(st, m, input, &env)?;
         let n = items.len();
         let conc = match &m.max_concurrency {
             None => 0,
+            Some(Secs::Path(p)) => {
+                let v = p
+                    .select(&eff, &env)
+                    .ok_or_else(|| Fault::runtime(p.no_results(&eff, &env)))?;
+                match v.as_u64() {
+                    Some(c) => usize::try_from(c).unwrap_or(usize::MAX),
+                    None => {
+                        let shown = match &v {
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        };
+                        return Err(Fault::runtime(format!(
+                            "The MaxConcurrencyPath field refers to value \"{shown}\" which is not a valid integer: {}",
+                            p.text
+                        )));
+                    }
+                }
+            }
             Some(s) => match self
                 .number_field(st, s, &eff, &env, "MaxConcurrency")?
                 .and_then(|v| v.as_u64())
@@ -1187,8 +1242,8 @@ impl Exec {
             match r {
                 Ok(v) => results[i] = Arc::unwrap_or_clone(v),
                 Err(f) => {
+                    // `MapStateFailed` is written once retries are over (run_with_retry).
                     drop(stream);
-                    self.emit(prev, EventType::MapStateFailed, None);
                     return Err(f);
                 }
             }

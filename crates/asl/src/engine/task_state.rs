@@ -51,19 +51,20 @@ impl Exec {
         field: &str,
     ) -> Result<Option<u64>, Fault> {
         let Some(s) = s else { return Ok(None) };
-        let path_field = match s {
-            Secs::Path(_) => format!("{field}Path"),
-            _ => field.to_string(),
-        };
-        match self.number_field(st, s, input, env, field)? {
-            Some(v) => match v.as_u64() {
-                Some(n) if n > 0 => Ok(Some(n)),
-                _ => Err(Fault::runtime(format!(
-                    "The value for {path_field} must be a positive integer, got {v}"
-                ))),
+        let (v, named) = match s {
+            Secs::Path(p) => match p.select(input, env) {
+                Some(v) => (v, format!("{field}Path")),
+                None => return Err(Fault::runtime(p.no_results(input, env))),
             },
-            None => Err(Fault::runtime(format!(
-                "Invalid path for {path_field}: could not be found in the input"
+            other => match self.number_field(st, other, input, env, field)? {
+                Some(v) => (v, field.to_string()),
+                None => return Ok(None),
+            },
+        };
+        match v.as_u64() {
+            Some(n) if n > 0 => Ok(Some(n)),
+            _ => Err(Fault::runtime(format!(
+                "The value for {named} must be a positive integer, got {v}"
             ))),
         }
     }
@@ -104,7 +105,7 @@ impl Exec {
         let token = wftt.then(|| self.tokens().token_for(&token_key));
         let env = self.env(st, entered, retry_count, token.as_deref(), vars);
         let eff = match st.lang {
-            Lang::JsonPath => super::run::apply_io(&st.input_path, input, &env, "InputPath")?,
+            Lang::JsonPath => super::run::apply_io(&st.input_path, input, &env)?,
             Lang::Jsonata => input.clone(),
         };
         let params = self.effective_input(st, input, &env)?;
