@@ -170,6 +170,10 @@ impl<'a> Parser<'a> {
                             let Some((_, n)) = it.next() else {
                                 return Err("unterminated string literal".into());
                             };
+                            // The only escapes an intrinsic string has: \' \{ \} \\.
+                            if !matches!(n, '\'' | '{' | '}' | '\\') {
+                                return Err(format!("illegal escape sequence '\\{n}'"));
+                            }
                             raw.push('\\');
                             raw.push(n);
                         }
@@ -284,6 +288,39 @@ fn as_int(v: &Value, what: &str, f: &str) -> Result<i64, Fault> {
     }
 }
 
+/// Parses JSON text as Step Functions reads it: the literal `-0` is the integer 0 (serde
+/// reads it as the float -0.0, which would print as `-0.0`).
+pub fn parse_json_text(s: &str) -> Result<Value, serde_json::Error> {
+    fn fix(v: &mut Value) {
+        match v {
+            Value::Number(n) if n.as_f64().is_some_and(|x| x == 0.0 && x.is_sign_negative()) => {
+                *v = Value::from(0)
+            }
+            Value::Array(a) => a.iter_mut().for_each(fix),
+            Value::Object(m) => m.values_mut().for_each(fix),
+            _ => {}
+        }
+    }
+    let mut v: Value = serde_json::from_str(s)?;
+    if s.contains("-0") {
+        fix(&mut v);
+    }
+    Ok(v)
+}
+
+/// A number rounded as Java's `Math.round` rounds it (half up: 2.5 is 3, -2.5 is -2).
+fn java_round(v: &Value, what: &str, f: &str) -> Result<i64, Fault> {
+    if let Some(n) = v.as_i64() {
+        return Ok(n);
+    }
+    match v.as_f64() {
+        Some(x) if x.is_finite() && x.abs() < 9.0e18 => Ok((x + 0.5).floor() as i64),
+        _ => Err(Fault::intrinsic(format!(
+            "{f}: {what} must be a number, got {v}"
+        ))),
+    }
+}
+
 fn as_str<'v>(v: &'v Value, what: &str, f: &str) -> Result<&'v str, Fault> {
     v.as_str()
         .ok_or_else(|| Fault::intrinsic(format!("{f}: {what} must be a string, got {v}")))
@@ -333,8 +370,11 @@ impl Call {
             }
             StringToJson => {
                 let s = as_str(&vals[0], "the argument", f)?;
-                serde_json::from_str(s)
-                    .map_err(|e| Fault::intrinsic(format!("{f}: invalid JSON: {e}")))
+                // An empty or blank string is null, as on AWS.
+                if s.trim().is_empty() {
+                    return Ok(Value::Null);
+                }
+                parse_json_text(s).map_err(|e| Fault::intrinsic(format!("{f}: invalid JSON: {e}")))
             }
             JsonToString => Ok(Value::String(vals[0].to_string())),
             Array => Ok(Value::Array(vals)),
@@ -438,26 +478,30 @@ impl Call {
                 Ok(Value::Object(out))
             }
             MathRandom => {
-                use rand::{Rng, SeedableRng};
-                let start = as_int(&vals[0], "the start", f)?;
-                let end = as_int(&vals[1], "the end", f)?;
+                use rand::Rng;
+                // Non-integer bounds are rounded, as Java's Math.round rounds them.
+                let start = java_round(&vals[0], "the start", f)?;
+                let end = java_round(&vals[1], "the end", f)?;
                 if end <= start {
                     return Err(Fault::intrinsic(format!(
                         "{f}: the end must be greater than the start"
                     )));
                 }
+                let span = i32::try_from(end - start)
+                    .map_err(|_| Fault::intrinsic(format!("{f}: the range is larger than 2^31")))?;
                 let n = match vals.get(2) {
                     Some(seed) => {
-                        let seed = as_int(seed, "the seed", f)?;
-                        rand::rngs::StdRng::seed_from_u64(seed as u64).random_range(start..end)
+                        let seed = java_round(seed, "the seed", f)?;
+                        i64::from(crate::java_random::JavaRandom::new(seed).next_int(span))
                     }
-                    None => rand::rng().random_range(start..end),
+                    None => i64::from(rand::rng().random_range(0..span)),
                 };
-                Ok(Value::from(n))
+                Ok(Value::from(start + n))
             }
             MathAdd => {
-                let a = as_int(&vals[0], "the first argument", f)?;
-                let b = as_int(&vals[1], "the second argument", f)?;
+                // Each argument is rounded on its own (Java's Math.round), then added.
+                let a = java_round(&vals[0], "the first argument", f)?;
+                let b = java_round(&vals[1], "the second argument", f)?;
                 a.checked_add(b)
                     .map(Value::from)
                     .ok_or_else(|| Fault::intrinsic(format!("{f}: overflow")))
@@ -474,6 +518,26 @@ impl Call {
             }
             Uuid => Ok(Value::String(uuid::Uuid::new_v4().to_string())),
         }
+    }
+}
+
+/// How States.Format prints a value: strings as they are, objects and arrays the way
+/// Java prints maps and lists (`{a=1, b=[x, true]}`), not as JSON.
+fn java_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(java_text).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, x)| format!("{k}={}", java_text(x)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
     }
 }
 
@@ -495,7 +559,7 @@ fn format(template: &str, args: &[Value]) -> Result<Value, Fault> {
                         "States.Format: more placeholders than arguments",
                     ));
                 };
-                out.push_str(&to_text(v));
+                out.push_str(&java_text(v));
                 used += 1;
             }
             '{' | '}' => {

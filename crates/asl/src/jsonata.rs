@@ -642,21 +642,6 @@ pub(crate) fn number(n: f64) -> Result<Value, String> {
         .unwrap_or(Value::Null))
 }
 
-/// The first `nextDouble()` of a `java.util.Random` seeded with `seed`: the sequence
-/// Step Functions' seeded `$random` follows.
-fn seeded_double(seed: i64) -> f64 {
-    const MULT: u64 = 0x5DEE_CE66D;
-    const MASK: u64 = (1 << 48) - 1;
-    let mut state = (seed as u64 ^ MULT) & MASK;
-    let mut next = |bits: u32| {
-        state = (state.wrapping_mul(MULT).wrapping_add(0xB)) & MASK;
-        (state >> (48 - bits)) as i64
-    };
-    let hi = next(26);
-    let lo = next(27);
-    ((hi << 27) + lo) as f64 * (1.0 / (1u64 << 53) as f64)
-}
-
 fn arg_error(f: &str, what: &str) -> EvaluatorError {
     EvaluatorError::TypeError(format!("T0410: Argument of function ${f} {what}"))
 }
@@ -735,7 +720,9 @@ fn register_functions(ev: &mut Evaluator) -> Result<(), EvaluatorError> {
     ev.register_fn_override("random", |args: &[JValue]| {
         Ok(JValue::Number(match args.first() {
             None | Some(JValue::Undefined) => rand::random::<f64>(),
-            Some(JValue::Number(n)) if n.is_finite() => seeded_double(n.floor() as i64),
+            Some(JValue::Number(n)) if n.is_finite() => {
+                crate::java_random::JavaRandom::new(n.floor() as i64).next_double()
+            }
             _ => return Err(arg_error("random", "'seed' must be an integer")),
         }))
     })?;
@@ -754,7 +741,7 @@ fn register_functions(ev: &mut Evaluator) -> Result<(), EvaluatorError> {
             Some(JValue::Undefined) | None => return Ok(JValue::Undefined),
             _ => return Err(arg_error("parse", "'json' must be a string")),
         };
-        let v: Value = serde_json::from_str(&text).map_err(|e| {
+        let v: Value = crate::intrinsics::parse_json_text(&text).map_err(|e| {
             EvaluatorError::EvaluationError(format!("$parse: the string is not valid JSON: {e}"))
         })?;
         Ok(to_jvalue(&v))

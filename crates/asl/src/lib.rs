@@ -40,7 +40,8 @@ mod engine;
 mod error;
 mod fault;
 mod history;
-mod intrinsics;
+pub(crate) mod intrinsics;
+mod java_random;
 pub mod jsonata;
 mod limits;
 mod observer;
@@ -58,5 +59,6 @@ pub use history::{
     PayloadDetails, StateEnteredDetails, StateExitedDetails, TaskErrorDetails, TaskOutputDetails,
     TaskScheduledDetails, TaskStartedDetails,
 };
+pub use intrinsics::parse_json_text;
 pub use observer::{describe_event, NoopObserver, Observer, TracingObserver};
 pub use task::{IntegrationPattern, TaskCall, TaskError, TaskResources};

@@ -39,8 +39,9 @@ impl Template {
                     if let Some(name) = k.strip_suffix(".$") {
                         dynamic = true;
                         let t = match v.as_str() {
-                            Some(s) => compile_expr(s).unwrap_or_else(|e| {
-                                errs.push((l, format!("the value for the field '{k}' must be a valid JSONPath or intrinsic function: {e}")));
+                            Some(s) => compile_expr(s).unwrap_or_else(|_| {
+                                // AWS's words, located at the object that holds the field.
+                                errs.push((loc.to_string(), format!("The value for the field '{k}' must be a valid JSONPath or a valid intrinsic function call")));
                                 Template::Literal(Value::Null)
                             }),
                             None => {

@@ -27,8 +27,11 @@ pub(crate) fn read(core: &Core, body: &Value) -> Result<StartRequest, SfnError> 
         None => uuid::Uuid::new_v4().to_string(),
     };
     let input = r.bounded("input", 0, 262_144)?.unwrap_or("{}").to_string();
-    let input_value: Value = serde_json::from_str(&input).map_err(|e| {
-        SfnError::InvalidExecutionInput(format!("Invalid State Machine Execution Input: '{e}'"))
+    let input_value: Value = asl::parse_json_text(&input).map_err(|e| {
+        SfnError::InvalidExecutionInput(format!(
+            "Invalid State Machine Execution Input: '{}'",
+            input_error(&input, &e)
+        ))
     })?;
     r.opt_str("traceHeader")?;
     let m = machine(core, arn)?;
@@ -130,4 +133,61 @@ pub(crate) fn start_express(
         .engine
         .start(&m.parsed, info, req.input_value, observer);
     ((arn, start), handle)
+}
+
+/// Why an input is not JSON, in the words AWS's JSON reader (Jackson) uses for the common
+/// cases: nothing at all, a bare word, a field name without double quotes, a cut-off text.
+fn input_error(input: &str, e: &serde_json::Error) -> String {
+    if input.trim().is_empty() {
+        return "Invalid execution input.".into();
+    }
+    if e.is_eof() {
+        return "Unexpected end-of-input".into();
+    }
+    // The character serde stopped at (its column counts characters from 1).
+    let at = input
+        .lines()
+        .nth(e.line().saturating_sub(1))
+        .and_then(|l| l.chars().nth(e.column().saturating_sub(1)))
+        .unwrap_or(' ');
+    let word: String = input
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    let first = input.trim_start().chars().next().unwrap_or(' ');
+    if first.is_alphabetic() && !["true", "false", "null"].contains(&word.as_str()) {
+        return format!("Unrecognized token '{word}': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')");
+    }
+    if e.to_string().starts_with("key must be a string") {
+        return format!(
+            "Unexpected character ('{at}' (code {})): was expecting double-quote to start field name",
+            u32::from(at)
+        );
+    }
+    format!("Unexpected character ('{at}' (code {}))", u32::from(at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::input_error;
+
+    fn why(input: &str) -> String {
+        let e = asl::parse_json_text(input).unwrap_err();
+        input_error(input, &e)
+    }
+
+    #[test]
+    fn bad_inputs_are_explained_as_aws_explains_them() {
+        assert_eq!(why(""), "Invalid execution input.");
+        assert_eq!(
+            why("not some json"),
+            "Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
+        );
+        assert_eq!(
+            why("{'not': 'json'"),
+            "Unexpected character (''' (code 39)): was expecting double-quote to start field name"
+        );
+        assert_eq!(why("{\"a\": 1"), "Unexpected end-of-input");
+    }
 }

@@ -44,7 +44,7 @@ impl Validator {
             }
             let credentials = obj
                 .get("Credentials")
-                .map(|c| self.template(c, &format!("{sloc}/Credentials"), who, "Credentials"));
+                .map(|c| self.template(c, &format!("{sloc}/Credentials")));
             Kind::Task(TaskSpec {
                 resource,
                 base,
@@ -306,9 +306,7 @@ impl Validator {
                     Some(self.ata(p, &format!("{sloc}/ItemSelector"), "ItemSelector")),
                 ),
                 (_, p) => (
-                    p.map(|p| {
-                        self.template(p, &format!("{sloc}/ItemSelector"), who, "ItemSelector")
-                    }),
+                    p.map(|p| self.template(p, &format!("{sloc}/ItemSelector"))),
                     None,
                 ),
             };

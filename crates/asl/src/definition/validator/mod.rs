@@ -549,7 +549,7 @@ impl Validator {
             }
         }
         Some(match lang {
-            Lang::JsonPath => Assign::Path(self.template(v, loc, who, "Assign")),
+            Lang::JsonPath => Assign::Path(self.template(v, loc)),
             Lang::Jsonata => Assign::Ata(self.ata_with(v, loc, "Assign", access)),
         })
     }
@@ -607,11 +607,11 @@ impl Validator {
         }
     }
 
-    fn template(&mut self, v: &Value, loc: &str, who: &str, field: &str) -> Template {
+    fn template(&mut self, v: &Value, loc: &str) -> Template {
         let mut errs = Vec::new();
         let t = Template::compile(v, loc, &mut errs);
         for (l, m) in errs {
-            self.err(SCHEMA, l, format!("{who} ({field}): {m}"));
+            self.err(SCHEMA, l, m);
         }
         t
     }
@@ -804,10 +804,10 @@ impl Validator {
             self.result_path(obj.get("ResultPath"), &format!("{sloc}/ResultPath"), who);
         let parameters = obj
             .get("Parameters")
-            .map(|p| self.template(p, &format!("{sloc}/Parameters"), who, "Parameters"));
+            .map(|p| self.template(p, &format!("{sloc}/Parameters")));
         let result_selector = obj
             .get("ResultSelector")
-            .map(|p| self.template(p, &format!("{sloc}/ResultSelector"), who, "ResultSelector"));
+            .map(|p| self.template(p, &format!("{sloc}/ResultSelector")));
         let arguments = obj
             .get("Arguments")
             .map(|p| self.ata(p, &format!("{sloc}/Arguments"), "Arguments"));
