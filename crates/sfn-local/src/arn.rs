@@ -130,9 +130,7 @@ pub fn validate_role_arn(arn: &str) -> Result<(), SfnError> {
         || parts[2] != "iam"
         || parts[5].is_empty()
     {
-        return Err(SfnError::InvalidArn(format!(
-            "Invalid Arn: 'Role ARN is not valid: {arn}'"
-        )));
+        return Err(SfnError::InvalidArn(format!("Invalid Role Arn: '{arn}'")));
     }
     Ok(())
 }

@@ -118,3 +118,32 @@ async fn wire_shapes() {
     );
     assert!(first["timestamp"].is_f64() || first["timestamp"].is_u64());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_lists_the_variables_jsonpath_states_read() {
+    let h = Harness::start().await;
+    let def = json!({"StartAt": "Init", "States": {
+        "Init": {"Type": "Pass", "Assign": {"answer": "yes", "guess.$": "$.g"}, "Next": "CheckAnswer"},
+        "CheckAnswer": {"Type": "Choice", "Choices": [{"Variable": "$guess", "StringEqualsPath": "$answer", "Next": "Done"}], "Default": "WrongAnswer"},
+        "WrongAnswer": {"Type": "Pass", "Parameters": {"a.$": "$answer"}, "Next": "Done"},
+        "Done": {"Type": "Succeed"}}});
+    let body = json!({"name": "vars", "definition": def.to_string(), "roleArn": "arn:aws:iam::123456789012:role/r"});
+    let (s, _, v) = post(
+        &h,
+        Some("AWSStepFunctions.CreateStateMachine"),
+        &body.to_string(),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let arn = v["stateMachineArn"].as_str().unwrap().to_string();
+    let (_, _, d) = post(
+        &h,
+        Some("AWSStepFunctions.DescribeStateMachine"),
+        &json!({"stateMachineArn": arn}).to_string(),
+    )
+    .await;
+    assert_eq!(
+        d["variableReferences"],
+        json!({"CheckAnswer": ["answer", "guess"], "WrongAnswer": ["answer"]})
+    );
+}

@@ -1,6 +1,7 @@
 //! Parsing and validation of ASL definitions into an executable form (paths, templates and
 //! rules compiled once, transitions resolved to indices).
 
+mod references;
 mod validator;
 
 use crate::choice::Rule;
@@ -227,6 +228,12 @@ impl StateMachine {
     /// Top-level state names in definition order.
     pub fn state_names(&self) -> impl Iterator<Item = &str> {
         self.machine.states.iter().map(|s| &*s.name)
+    }
+
+    /// For each JSONPath state, the variables it reads (DescribeStateMachine's
+    /// `variableReferences`); empty when no state reads one.
+    pub fn variable_references(&self) -> std::collections::BTreeMap<String, Vec<String>> {
+        references::variable_references(&self.source)
     }
 
     /// Machine-level `TimeoutSeconds`.

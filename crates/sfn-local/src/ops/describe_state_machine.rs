@@ -9,7 +9,7 @@ pub(crate) fn run(core: &Core, body: &Value) -> Result<Value, SfnError> {
     let arn = r.str("stateMachineArn")?;
     let m = machine(core, arn)?;
     let d = &m.data;
-    Ok(json!({
+    let mut out = json!({
         "stateMachineArn": d.arn,
         "name": d.name,
         "status": if d.deleting { "DELETING" } else { "ACTIVE" },
@@ -20,5 +20,10 @@ pub(crate) fn run(core: &Core, body: &Value) -> Result<Value, SfnError> {
         "loggingConfiguration": d.logging.clone().unwrap_or_else(default_logging),
         "tracingConfiguration": d.tracing.clone().unwrap_or_else(default_tracing),
         "revisionId": d.rev.to_string(),
-    }))
+    });
+    let refs = m.parsed.variable_references();
+    if !refs.is_empty() {
+        out["variableReferences"] = json!(refs);
+    }
+    Ok(out)
 }

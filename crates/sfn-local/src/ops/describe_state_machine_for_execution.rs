@@ -10,7 +10,7 @@ pub(crate) fn run(core: &Core, body: &Value) -> Result<Value, SfnError> {
     let arn = r.str("executionArn")?;
     let e = execution(core, arn)?;
     let d = &e.machine.data;
-    Ok(json!({
+    let mut out = json!({
         "stateMachineArn": d.arn,
         "name": d.name,
         "definition": d.definition,
@@ -19,5 +19,10 @@ pub(crate) fn run(core: &Core, body: &Value) -> Result<Value, SfnError> {
         "loggingConfiguration": d.logging.clone().unwrap_or_else(default_logging),
         "tracingConfiguration": d.tracing.clone().unwrap_or_else(default_tracing),
         "revisionId": d.rev.to_string(),
-    }))
+    });
+    let refs = e.machine.parsed.variable_references();
+    if !refs.is_empty() {
+        out["variableReferences"] = json!(refs);
+    }
+    Ok(out)
 }
