@@ -11,6 +11,7 @@
 
 pub mod arn;
 mod error;
+mod history;
 mod http;
 mod journal;
 mod model;

@@ -5,7 +5,7 @@ use asl::{EventDetails, EventType, ExecutionHandle, ExecutionStatus, HistoryEven
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -85,19 +85,21 @@ pub(crate) struct ExecState {
     pub output: Option<String>,
     pub error: Option<String>,
     pub cause: Option<String>,
-    pub history: Vec<HistoryEvent>,
+    pub history: crate::history::History,
+    /// The engine's handle while the execution runs (to stop it); dropped when it ends.
+    pub handle: Option<ExecutionHandle>,
 }
 
 pub(crate) struct Execution {
     pub seq: u64,
-    pub arn: String,
+    /// Shared with the registry's key.
+    pub arn: Arc<str>,
     pub name: String,
     pub machine: Arc<Machine>,
     pub start_date: DateTime<Utc>,
+    /// The input as sent (parsed again when needed: a parsed tree costs far more).
     pub input: String,
-    pub input_value: Value,
     pub state: Mutex<ExecState>,
-    pub handle: OnceLock<ExecutionHandle>,
     /// Woken on every recorded event (lets SendTask* wait for the task's answer to be
     /// recorded before acknowledging it).
     pub events: tokio::sync::Notify,
@@ -111,27 +113,39 @@ impl Execution {
         machine: Arc<Machine>,
         start_date: DateTime<Utc>,
         input: String,
-        input_value: Value,
     ) -> Execution {
         Execution {
             seq,
-            arn,
+            arn: Arc::from(arn),
             name,
             machine,
             start_date,
             input,
-            input_value,
             state: Mutex::new(ExecState {
                 status: ExecutionStatus::Running,
                 stop_date: None,
                 output: None,
                 error: None,
                 cause: None,
-                history: Vec::new(),
+                history: Default::default(),
+                handle: None,
             }),
-            handle: OnceLock::new(),
             events: tokio::sync::Notify::new(),
         }
+    }
+}
+
+impl Execution {
+    /// Keeps the engine's handle, unless the execution has already ended.
+    pub fn set_handle(&self, h: ExecutionHandle) {
+        let mut st = lock(&self.state);
+        if st.status == ExecutionStatus::Running {
+            st.handle = Some(h);
+        }
+    }
+
+    pub fn handle(&self) -> Option<ExecutionHandle> {
+        lock(&self.state).handle.clone()
     }
 }
 
@@ -157,11 +171,13 @@ pub(crate) fn apply_event(st: &mut ExecState, ev: &HistoryEvent) -> bool {
         }
         _ => None,
     };
-    st.history.push(ev.clone());
+    st.history.push(ev);
     match end {
         Some(s) if st.status == ExecutionStatus::Running => {
             st.status = s;
             st.stop_date = Some(ev.timestamp);
+            st.history.close();
+            st.handle = None;
             true
         }
         _ => false,

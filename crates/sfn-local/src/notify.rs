@@ -34,7 +34,7 @@ pub struct IncludedDetails {
 impl ExecutionStatusChange {
     pub(crate) fn of(exec: &Execution, st: &ExecState) -> ExecutionStatusChange {
         ExecutionStatusChange {
-            execution_arn: exec.arn.clone(),
+            execution_arn: exec.arn.to_string(),
             state_machine_arn: exec.machine.data.arn.clone(),
             name: exec.name.clone(),
             status: st.status.as_str().to_string(),

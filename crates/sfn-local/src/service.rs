@@ -45,7 +45,7 @@ impl SfnConfig {
 #[derive(Default)]
 pub(crate) struct Registry {
     pub machines: HashMap<String, Arc<Machine>>,
-    pub executions: HashMap<String, Arc<Execution>>,
+    pub executions: HashMap<Arc<str>, Arc<Execution>>,
     /// Executions of each machine ARN in start order.
     pub by_machine: HashMap<String, Vec<Arc<Execution>>>,
     pub tags: HashMap<String, std::collections::BTreeMap<String, String>>,
@@ -100,7 +100,7 @@ impl Core {
     }
 
     /// Starts a standard execution that is already registered.
-    pub fn launch(self: &Arc<Self>, exec: &Arc<Execution>) {
+    pub fn launch(self: &Arc<Self>, exec: &Arc<Execution>, input: Value) {
         let info = exec_info(exec);
         let observer = Arc::new(ExecObserver {
             core: self.clone(),
@@ -109,10 +109,10 @@ impl Core {
         let handle = self.engine.start(
             &exec.machine.parsed,
             info,
-            exec.input_value.clone(),
+            input,
             observer,
         );
-        let _ = exec.handle.set(handle);
+        exec.set_handle(handle);
     }
 
     /// A machine marked deleting disappears once its last execution has ended.
@@ -139,7 +139,7 @@ impl Core {
         }
         let running: Vec<Arc<Execution>> = lock(&self.reg).executions.values().cloned().collect();
         for e in running {
-            if let Some(h) = e.handle.get() {
+            if let Some(h) = e.handle() {
                 h.stop(None, None);
             }
         }
@@ -151,7 +151,7 @@ impl Core {
 
 pub(crate) fn exec_info(exec: &Execution) -> ExecutionInfo {
     ExecutionInfo {
-        execution_arn: exec.arn.clone(),
+        execution_arn: exec.arn.to_string(),
         name: exec.name.clone(),
         state_machine_arn: exec.machine.data.arn.clone(),
         state_machine_name: exec.machine.data.name.clone(),
@@ -176,7 +176,7 @@ impl Observer for ExecObserver {
             let ended = apply_event(&mut st, event);
             // Appended under the lock so the journal keeps the history's order.
             self.core.record(Record::Event {
-                arn: self.exec.arn.clone(),
+                arn: self.exec.arn.to_string(),
                 ev: event.clone(),
             });
             let started = event.event_type == asl::EventType::ExecutionStarted;
@@ -347,7 +347,6 @@ fn rebuild(core: &Arc<Core>, records: Vec<Record>) -> Vec<Arc<Execution>> {
                     tracing::warn!(execution = %arn, "journal start refers to an unknown machine revision; skipped");
                     continue;
                 };
-                let value = serde_json::from_str(&input).unwrap_or(Value::Null);
                 let exec = Arc::new(Execution::new(
                     seq,
                     arn.clone(),
@@ -355,16 +354,15 @@ fn rebuild(core: &Arc<Core>, records: Vec<Record>) -> Vec<Arc<Execution>> {
                     machine,
                     start,
                     input,
-                    value,
                 ));
                 reg.by_machine
                     .entry(exec.machine.data.arn.clone())
                     .or_default()
                     .push(exec.clone());
-                reg.executions.insert(arn, exec);
+                reg.executions.insert(exec.arn.clone(), exec);
             }
             Record::Event { arn, ev } => {
-                if let Some(exec) = reg.executions.get(&arn) {
+                if let Some(exec) = reg.executions.get(arn.as_str()) {
                     apply_event(&mut lock(&exec.state), &ev);
                 }
             }
@@ -379,12 +377,13 @@ fn rebuild(core: &Arc<Core>, records: Vec<Record>) -> Vec<Arc<Execution>> {
 }
 
 fn resume(core: &Arc<Core>, exec: Arc<Execution>) {
-    let history = lock(&exec.state).history.clone();
-    if history.is_empty() {
+    if lock(&exec.state).history.is_empty() {
         // Killed between registering it and its first event: start it afresh.
-        core.launch(&exec);
+        let input = asl::parse_json_text(&exec.input).unwrap_or(Value::Null);
+        core.launch(&exec, input);
         return;
     }
+    let history = lock(&exec.state).history.events();
     let observer = Arc::new(ExecObserver {
         core: core.clone(),
         exec: exec.clone(),
@@ -397,11 +396,11 @@ fn resume(core: &Arc<Core>, exec: Arc<Execution>) {
     );
     match result {
         Ok(h) => {
-            let _ = exec.handle.set(h);
+            exec.set_handle(h);
         }
         Err(e) => {
             tracing::error!(execution = %exec.arn, error = %e, "cannot resume; the execution is marked FAILED");
-            let last = lock(&exec.state).history.last().map(|e| e.id).unwrap_or(0);
+            let last = lock(&exec.state).history.last_id();
             let ev = HistoryEvent {
                 timestamp: core.now(),
                 event_type: asl::EventType::ExecutionFailed,

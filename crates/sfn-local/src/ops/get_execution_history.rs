@@ -16,7 +16,7 @@ pub(crate) fn run(core: &Core, body: &Value) -> Result<Value, SfnError> {
     let scope = format!("GetExecutionHistory|{arn}|{reverse}");
     let cursor = paging::decode(r.opt_str("nextToken")?, &scope)?;
     let e = execution(core, arn)?;
-    let mut events = lock(&e.state).history.clone();
+    let mut events = lock(&e.state).history.events();
     events.sort_by_key(|ev| ev.id);
     if reverse {
         events.reverse();

@@ -45,16 +45,7 @@ async fn recorded(core: &Core, token: &str) {
     let answered = || {
         let st = lock(&exec.state);
         st.status != asl::ExecutionStatus::Running
-            || st.history.iter().rev().take(16).any(|e| {
-                e.id > scheduled
-                    && matches!(
-                        e.event_type,
-                        asl::EventType::TaskSucceeded
-                            | asl::EventType::TaskFailed
-                            | asl::EventType::LambdaFunctionSucceeded
-                            | asl::EventType::LambdaFunctionFailed
-                    )
-            })
+            || st.history.last_answer() > scheduled
     };
     let wait = async {
         loop {

@@ -68,9 +68,10 @@ pub(crate) fn start_standard(
     let arn = core.scope.execution_arn(&m.data.name, &req.name);
     let exec = {
         let mut reg = lock(&core.reg);
-        if let Some(old) = reg.executions.get(&arn) {
+        if let Some(old) = reg.executions.get(arn.as_str()) {
             let running = lock(&old.state).status == ExecutionStatus::Running;
-            if running && old.input_value == req.input_value && old.machine.data.arn == m.data.arn {
+            let same_input = asl::parse_json_text(&old.input).ok().as_ref() == Some(&req.input_value);
+            if running && same_input && old.machine.data.arn == m.data.arn {
                 return Ok(old.clone());
             }
             return Err(SfnError::ExecutionAlreadyExists(format!(
@@ -84,7 +85,6 @@ pub(crate) fn start_standard(
             m.clone(),
             core.now(),
             req.input,
-            req.input_value,
         ));
         core.record(Record::Start {
             seq: exec.seq,
@@ -98,10 +98,10 @@ pub(crate) fn start_standard(
             .entry(m.data.arn.clone())
             .or_default()
             .push(exec.clone());
-        reg.executions.insert(arn, exec.clone());
+        reg.executions.insert(exec.arn.clone(), exec.clone());
         exec
     };
-    core.launch(&exec);
+    core.launch(&exec, req.input_value);
     Ok(exec)
 }
 

@@ -18,8 +18,11 @@ pub(crate) async fn run(core: &Core, body: &Value) -> Result<Value, SfnError> {
         // The handle is set right after the execution is registered; wait for it briefly.
         let mut tries = 0;
         let handle = loop {
-            if let Some(h) = exec.handle.get() {
-                break Some(h.clone());
+            if let Some(h) = exec.handle() {
+                break Some(h);
+            }
+            if lock(&exec.state).status != ExecutionStatus::Running {
+                break None;
             }
             tries += 1;
             if tries > 1000 {
@@ -27,9 +30,15 @@ pub(crate) async fn run(core: &Core, body: &Value) -> Result<Value, SfnError> {
             }
             tokio::task::yield_now().await;
         };
-        let handle = handle.ok_or_else(|| SfnError::Internal("execution has no handle".into()))?;
-        handle.stop(error, cause);
-        handle.outcome().await;
+        match handle {
+            Some(handle) => {
+                handle.stop(error, cause);
+                handle.outcome().await;
+            }
+            // It ended meanwhile: there is nothing to stop.
+            None if lock(&exec.state).status != ExecutionStatus::Running => {}
+            None => return Err(SfnError::Internal("execution has no handle".into())),
+        }
     }
     let stop = lock(&exec.state).stop_date.unwrap_or_else(|| core.now());
     Ok(json!({ "stopDate": secs(stop) }))
