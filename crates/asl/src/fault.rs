@@ -7,6 +7,8 @@ pub(crate) struct Fault {
     /// A failed JSONata field (`Output/result`), which history reports in an
     /// `EvaluationFailed` event; set only until that event is written.
     pub evaluation: Option<Box<(String, Option<String>)>>,
+    /// Not a failure: the execution parks until then (see `Observer::parks`).
+    pub park: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 pub(crate) const RUNTIME: &str = "States.Runtime";
@@ -24,6 +26,7 @@ impl Fault {
             error: error.into(),
             cause: cause.into(),
             evaluation: None,
+            park: None,
         }
     }
     pub fn runtime(cause: impl Into<String>) -> Fault {
@@ -38,12 +41,21 @@ impl Fault {
             error: QUERY_EVALUATION.into(),
             cause,
             evaluation: Some(Box::new((state.to_string(), location))),
+            park: None,
+        }
+    }
+
+    /// The execution leaves its task until `until` (a long top-level Wait).
+    pub fn park(until: chrono::DateTime<chrono::Utc>) -> Fault {
+        Fault {
+            park: Some(until),
+            ..Fault::new("", "")
         }
     }
 
     /// Whether Retry/Catch may handle it: AWS never lets `States.Runtime` be caught.
     pub fn catchable(&self) -> bool {
-        self.error != RUNTIME
+        self.error != RUNTIME && self.park.is_none()
     }
 
     /// ErrorEquals matching rules from "Error handling in Step Functions".

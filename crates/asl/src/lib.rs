@@ -60,5 +60,5 @@ pub use history::{
     TaskScheduledDetails, TaskStartedDetails,
 };
 pub use intrinsics::parse_json_text;
-pub use observer::{describe_event, NoopObserver, Observer, TracingObserver};
+pub use observer::{describe_event, NoopObserver, Observer, TracingObserver, PARK_AFTER_SECONDS};
 pub use task::{IntegrationPattern, TaskCall, TaskError, TaskResources};

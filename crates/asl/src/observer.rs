@@ -4,7 +4,22 @@ use crate::history::{EventDetails, HistoryEvent};
 
 pub trait Observer: Send + Sync {
     fn on_event(&self, exec_arn: &str, event: &HistoryEvent);
+
+    /// Whether this embedder takes over long waits: an execution that reaches a top-level
+    /// Wait ending more than [`PARK_AFTER_SECONDS`] away then ends its task, after
+    /// [`Observer::on_park`], instead of holding memory while it waits. The embedder
+    /// resumes it from its recorded history ([`crate::Engine::resume`]) when the wait is
+    /// over, or earlier to stop it.
+    fn parks(&self) -> bool {
+        false
+    }
+
+    /// The execution is parked until `until` (its history ends with the Wait's Entered event).
+    fn on_park(&self, _exec_arn: &str, _until: chrono::DateTime<chrono::Utc>) {}
 }
+
+/// How far away a Wait's end must be for an execution to be parked.
+pub const PARK_AFTER_SECONDS: i64 = 60;
 
 /// Discards everything (executions whose history nobody reads).
 #[derive(Debug, Default, Clone, Copy)]

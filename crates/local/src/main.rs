@@ -58,6 +58,10 @@ struct Cli {
     /// asks for the same with the header `x-local-fsync: 1`.
     #[arg(long)]
     fsync: bool,
+    /// Days an ended execution is kept (listed, described, its history read) before it is
+    /// removed, as AWS keeps them 90 days; 0 keeps them for ever.
+    #[arg(long, default_value_t = 90)]
+    retention_days: u32,
     /// Milliseconds a client has to send its request headers (and an idle connection is
     /// kept); for tests of slow clients.
     #[arg(long, hide = true, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
@@ -229,6 +233,8 @@ async fn main() -> ExitCode {
     opts.print_transitions = !cli.quiet;
     opts.ttl_sweep = std::time::Duration::from_secs(cli.ttl_sweep_seconds);
     local_state::set_fsync_always(cli.fsync);
+    opts.retention =
+        (cli.retention_days > 0).then(|| chrono::Duration::days(cli.retention_days.into()));
     opts.client_timeouts = local::server::ClientTimeouts {
         headers: std::time::Duration::from_millis(cli.header_timeout_ms),
         body: std::time::Duration::from_millis(cli.body_timeout_ms),

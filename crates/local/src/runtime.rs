@@ -56,6 +56,8 @@ pub struct Options {
     pub handler_overrides: HashMap<String, Arc<dyn LambdaHandler>>,
     /// How often DynamoDB's TTL deletes expired items (`--ttl-sweep-seconds`).
     pub ttl_sweep: std::time::Duration,
+    /// How long ended executions are kept (`None`: for ever). Default 90 days, as AWS.
+    pub retention: Option<chrono::Duration>,
     /// How long a client may take to send a request's headers, and its body.
     pub client_timeouts: crate::server::ClientTimeouts,
 }
@@ -76,6 +78,7 @@ impl Options {
             print_transitions: true,
             handler_overrides: HashMap::new(),
             ttl_sweep: std::time::Duration::from_secs(60),
+            retention: Some(chrono::Duration::days(90)),
             client_timeouts: crate::server::ClientTimeouts::default(),
         }
     }
@@ -183,6 +186,7 @@ impl LocalRuntime {
         cfg.region = app.region.clone();
         cfg.account_id = template::ACCOUNT_ID.into();
         cfg.state_dir = state("stepfunctions");
+        cfg.retention = opts.retention;
         // Subscribing before the service resumes would need the service; resumed executions
         // run from where they were, so their first lines may precede the printer.
         let sfn = Arc::new(SfnService::new(cfg).map_err(|e| StartError::State {

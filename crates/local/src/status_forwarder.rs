@@ -119,7 +119,9 @@ pub fn spawn(
     let mut handles = Vec::new();
     let mut queues = Vec::new();
     for _ in 0..SHARDS {
-        let (tx, rx) = mpsc::unbounded_channel::<Delivery>();
+        // Bounded: a slow target holds the dispatcher back (and, past the status feed's
+        // own buffer, changes are counted as dropped) instead of growing memory.
+        let (tx, rx) = mpsc::channel::<Delivery>(QUEUE_PER_SHARD);
         queues.push(tx);
         handles.push(tokio::spawn(worker(rx, stats.clone())));
     }
@@ -136,6 +138,9 @@ pub fn spawn(
     handles
 }
 
+/// Deliveries waiting per worker.
+const QUEUE_PER_SHARD: usize = 10_000;
+
 fn shard(function: &str, execution: &str) -> usize {
     let mut h = DefaultHasher::new();
     (function, execution).hash(&mut h);
@@ -145,7 +150,7 @@ fn shard(function: &str, execution: &str) -> usize {
 async fn dispatch(
     mut rx: broadcast::Receiver<ExecutionStatusChange>,
     targets: Vec<(EventRule, Arc<Function>)>,
-    queues: Vec<mpsc::UnboundedSender<Delivery>>,
+    queues: Vec<mpsc::Sender<Delivery>>,
     origin: Origin,
     stats: Arc<DeliveryStats>,
 ) {
@@ -184,7 +189,7 @@ async fn dispatch(
                 payload,
             };
             if let Some(q) = queues.get(i) {
-                if q.send(d).is_err() {
+                if q.send(d).await.is_err() {
                     stats.failed.fetch_add(1, Ordering::SeqCst);
                     tracing::error!(rule = %rule.name, "delivery queue closed: event dropped");
                 }
@@ -193,7 +198,7 @@ async fn dispatch(
     }
 }
 
-async fn worker(mut rx: mpsc::UnboundedReceiver<Delivery>, stats: Arc<DeliveryStats>) {
+async fn worker(mut rx: mpsc::Receiver<Delivery>, stats: Arc<DeliveryStats>) {
     while let Some(d) = rx.recv().await {
         let mut attempt = 0;
         loop {

@@ -1,13 +1,15 @@
 //! One execution's history, held compactly: each event as its AWS JSON text, one line
-//! each, in a single buffer. Payload trees (`serde_json::Value`, a few hundred bytes per
-//! object however small) are not kept; events are read back when asked for.
+//! each, in a single buffer, deflated once the execution has ended (its events repeat the
+//! same field names, so it shrinks to about a third). Payload trees (`serde_json::Value`)
+//! are not kept; events are read back when asked for.
 
 use asl::{EventType, HistoryEvent};
 
 #[derive(Default)]
 pub(crate) struct History {
-    /// Events as JSON lines, oldest first.
+    /// Events as JSON lines, oldest first (deflated when `packed`).
     buf: Vec<u8>,
+    packed: bool,
     count: u32,
     last_id: u64,
     /// The id of the newest task answer (`TaskSucceeded`, `LambdaFunctionFailed` ...):
@@ -17,6 +19,11 @@ pub(crate) struct History {
 
 impl History {
     pub fn push(&mut self, ev: &HistoryEvent) {
+        if self.packed {
+            // Ended: nothing follows the last event. (Kept anyway, in the open form.)
+            self.buf = self.text();
+            self.packed = false;
+        }
         if let Ok(line) = serde_json::to_vec(ev) {
             // Grown to fit while small (most histories are a few events), doubling beyond.
             if self.buf.len() < 8192 {
@@ -38,9 +45,17 @@ impl History {
         }
     }
 
+    fn text(&self) -> Vec<u8> {
+        if self.packed {
+            miniz_oxide::inflate::decompress_to_vec(&self.buf).unwrap_or_default()
+        } else {
+            self.buf.clone()
+        }
+    }
+
     /// Every event, oldest first.
     pub fn events(&self) -> Vec<HistoryEvent> {
-        self.buf
+        self.text()
             .split(|b| *b == b'\n')
             .filter(|l| !l.is_empty())
             .filter_map(|l| serde_json::from_slice(l).ok())
@@ -60,8 +75,12 @@ impl History {
         self.last_id
     }
 
-    /// Gives back spare capacity once the execution has ended: nothing more is appended.
+    /// The execution has ended: the history is deflated (fast level; it is read rarely).
     pub fn close(&mut self) {
+        if !self.packed && !self.buf.is_empty() {
+            self.buf = miniz_oxide::deflate::compress_to_vec(&self.buf, 1);
+            self.packed = true;
+        }
         self.buf.shrink_to_fit();
     }
 }
@@ -89,8 +108,9 @@ mod tests {
                 input_details: Default::default(),
             })),
         };
-        let mut evs: Vec<HistoryEvent> =
-            (1..=20).map(|i| ev(i, EventType::PassStateEntered)).collect();
+        let mut evs: Vec<HistoryEvent> = (1..=20)
+            .map(|i| ev(i, EventType::PassStateEntered))
+            .collect();
         evs[6].event_type = EventType::TaskSucceeded;
         for e in &evs {
             h.push(e);
@@ -99,6 +119,10 @@ mod tests {
         assert_eq!(h.last_id(), 20);
         assert_eq!(h.last_answer(), 7);
         h.close();
-        assert_eq!(h.events().len(), 20);
+        assert!(h.packed);
+        assert_eq!(h.events(), evs);
+        // An event after the end still goes in (and the history stays readable).
+        h.push(&ev(21, EventType::PassStateEntered));
+        assert_eq!(h.events().len(), 21);
     }
 }

@@ -18,13 +18,18 @@ const SECRET: &str = "token-secret";
 
 enum Msg {
     Rec(Box<Record>),
+    /// Rewrites the file without the records of these executions (expired ones).
+    Compact(std::collections::HashSet<String>),
     /// Answered once everything queued before it has been written (and fsynced if `true`).
     Barrier(tokio::sync::oneshot::Sender<()>, bool),
     Close,
 }
 
+/// Records waiting for the writer; past this, recording waits for the disk (bounded memory).
+const QUEUE: usize = 65_536;
+
 pub(crate) struct Journal {
-    tx: mpsc::Sender<Msg>,
+    tx: mpsc::SyncSender<Msg>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -74,6 +79,67 @@ pub(crate) fn load(dir: &Path) -> Result<Vec<Record>, SfnError> {
     Ok(records)
 }
 
+/// The execution a journal line belongs to, if any (`Start` and `Event` records).
+fn line_execution(line: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        t: String,
+        arn: Option<String>,
+    }
+    let h: Head = serde_json::from_slice(line).ok()?;
+    matches!(h.t.as_str(), "Start" | "Event")
+        .then_some(h.arn)
+        .flatten()
+}
+
+/// Rewrites the journal without the records of the executions in `drop` (through a
+/// temporary file, renamed over it, so a crash leaves the old file or the new one).
+pub(crate) fn compact(
+    dir: &Path,
+    drop: &std::collections::HashSet<String>,
+) -> Result<(), SfnError> {
+    let path = dir.join(FILE);
+    let tmp = dir.join(format!("{FILE}.tmp"));
+    let input = match File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io("cannot open", &path, e)),
+    };
+    {
+        let out = local_state::private_file(
+            &tmp,
+            OpenOptions::new().write(true).create(true).truncate(true),
+        )
+        .map_err(|e| io("cannot create", &tmp, e))?;
+        let mut out = std::io::BufWriter::new(out);
+        let mut reader = BufReader::new(input);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let n = reader
+                .read_until(b'\n', &mut line)
+                .map_err(|e| io("cannot read", &path, e))?;
+            if n == 0 || line.last() != Some(&b'\n') {
+                break;
+            }
+            if line_execution(&line).is_some_and(|arn| drop.contains(&arn)) {
+                continue;
+            }
+            out.write_all(&line)
+                .map_err(|e| io("cannot write", &tmp, e))?;
+        }
+        let out = out
+            .into_inner()
+            .map_err(|e| io("cannot write", &tmp, e.into_error()))?;
+        out.sync_all().map_err(|e| io("cannot write", &tmp, e))?;
+    }
+    std::fs::rename(&tmp, &path).map_err(|e| io("cannot replace", &path, e))?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
 /// The task-token secret, created once per state directory so tokens survive restarts.
 pub(crate) fn secret(dir: &Path) -> Result<Vec<u8>, SfnError> {
     let path = dir.join(SECRET);
@@ -103,15 +169,25 @@ impl Journal {
         let path: PathBuf = dir.join(FILE);
         let file = local_state::private_file(&path, OpenOptions::new().create(true).append(true))
             .map_err(|e| io("cannot open", &path, e))?;
-        let (tx, rx) = mpsc::channel();
+        let (tx, rx) = mpsc::sync_channel(QUEUE);
         let thread = std::thread::Builder::new()
             .name("sfn-journal".into())
-            .spawn(move || writer(file, rx))
+            .spawn({
+                let dir = dir.to_path_buf();
+                move || writer(file, rx, dir)
+            })
             .map_err(|e| SfnError::Internal(format!("cannot start the journal writer: {e}")))?;
         Ok(Journal {
             tx,
             thread: Mutex::new(Some(thread)),
         })
+    }
+
+    /// Drops the records of these executions from the file (after what is queued).
+    pub(crate) fn compact(&self, drop: std::collections::HashSet<String>) {
+        if !drop.is_empty() && self.tx.send(Msg::Compact(drop)).is_err() {
+            tracing::error!("journal writer has stopped; not compacted");
+        }
     }
 
     pub(crate) fn append(&self, r: Record) {
@@ -140,7 +216,7 @@ impl Journal {
     }
 }
 
-fn writer(mut file: File, rx: mpsc::Receiver<Msg>) {
+fn writer(mut file: File, rx: mpsc::Receiver<Msg>, dir: PathBuf) {
     let mut buf = Vec::with_capacity(64 * 1024);
     let mut barriers = Vec::new();
     let mut sync = false;
@@ -163,6 +239,21 @@ fn writer(mut file: File, rx: mpsc::Receiver<Msg>) {
                 Msg::Close => {
                     closing = true;
                     break;
+                }
+                Msg::Compact(drop) => {
+                    // Everything before it goes to the old file first.
+                    if let Err(e) = file.write_all(&buf) {
+                        tracing::error!(error = %e, "journal write failed");
+                    }
+                    buf.clear();
+                    match compact(&dir, &drop).and_then(|()| {
+                        let path = dir.join(FILE);
+                        local_state::private_file(&path, OpenOptions::new().append(true))
+                            .map_err(|e| io("cannot open", &path, e))
+                    }) {
+                        Ok(f) => file = f,
+                        Err(e) => tracing::error!(error = %e, "journal compaction failed"),
+                    }
                 }
             }
             if buf.len() > 1 << 20 {

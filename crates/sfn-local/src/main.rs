@@ -22,6 +22,9 @@ struct Args {
     region: String,
     #[arg(long, default_value = "123456789012")]
     account_id: String,
+    /// Days an ended execution is kept before it is removed (AWS: 90); 0 keeps them for ever.
+    #[arg(long, default_value_t = 90)]
+    retention_days: u32,
 }
 
 #[tokio::main]
@@ -38,6 +41,8 @@ async fn main() -> std::process::ExitCode {
     cfg.region = args.region;
     cfg.account_id = args.account_id;
     cfg.state_dir = if args.in_memory { None } else { args.state_dir };
+    cfg.retention =
+        (args.retention_days > 0).then(|| chrono::Duration::days(args.retention_days.into()));
     let svc = match SfnService::new(cfg) {
         Ok(s) => Arc::new(s),
         Err(e) => {

@@ -88,6 +88,9 @@ pub(crate) struct ExecState {
     pub history: crate::history::History,
     /// The engine's handle while the execution runs (to stop it); dropped when it ends.
     pub handle: Option<ExecutionHandle>,
+    /// In a long Wait with no engine task (see `asl::Observer::parks`): resumed from its
+    /// history when the wait ends, or to be stopped.
+    pub parked: bool,
 }
 
 pub(crate) struct Execution {
@@ -129,6 +132,7 @@ impl Execution {
                 cause: None,
                 history: Default::default(),
                 handle: None,
+                parked: false,
             }),
             events: tokio::sync::Notify::new(),
         }
@@ -139,9 +143,24 @@ impl Execution {
     /// Keeps the engine's handle, unless the execution has already ended.
     pub fn set_handle(&self, h: ExecutionHandle) {
         let mut st = lock(&self.state);
-        if st.status == ExecutionStatus::Running {
+        if st.status == ExecutionStatus::Running && !st.parked {
             st.handle = Some(h);
         }
+    }
+
+    /// Marks it parked; its engine task has ended.
+    pub fn park(&self) {
+        let mut st = lock(&self.state);
+        st.parked = true;
+        st.handle = None;
+    }
+
+    /// Takes it out of the parked state; true for the one caller that should resume it.
+    pub fn unpark(&self) -> bool {
+        let mut st = lock(&self.state);
+        let take = st.parked && st.status == ExecutionStatus::Running;
+        st.parked = false;
+        take
     }
 
     pub fn handle(&self) -> Option<ExecutionHandle> {

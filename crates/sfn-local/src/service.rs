@@ -26,6 +26,9 @@ pub struct SfnConfig {
     /// Task-token secret. Default: kept in `state_dir` (so tokens survive a restart), or
     /// random when in memory.
     pub token_secret: Option<Vec<u8>>,
+    /// How long an ended execution is kept (listed, described, its history read) before it
+    /// is removed, as AWS removes it; `None` keeps them for ever. Default: 90 days.
+    pub retention: Option<chrono::Duration>,
 }
 
 impl SfnConfig {
@@ -38,6 +41,7 @@ impl SfnConfig {
             resources,
             state_dir: None,
             token_secret: None,
+            retention: Some(chrono::Duration::days(90)),
         }
     }
 }
@@ -60,6 +64,7 @@ pub(crate) struct Core {
     transition_tx: broadcast::Sender<Transition>,
     seq: AtomicU64,
     closed: AtomicBool,
+    retention: Option<chrono::Duration>,
 }
 
 impl Core {
@@ -75,6 +80,40 @@ impl Core {
         if let Some(j) = &self.journal {
             j.append(r);
         }
+    }
+
+    /// Removes the executions that ended before the retention period (and their journal
+    /// records); returns how many went.
+    pub fn expire(&self) -> usize {
+        let Some(keep) = self.retention else {
+            return 0;
+        };
+        let cutoff = self.now() - keep;
+        let gone: std::collections::HashSet<String> = {
+            let mut reg = lock(&self.reg);
+            let gone: std::collections::HashSet<String> = reg
+                .executions
+                .values()
+                .filter(|e| {
+                    let st = lock(&e.state);
+                    st.status != ExecutionStatus::Running
+                        && st.stop_date.is_some_and(|d| d < cutoff)
+                })
+                .map(|e| e.arn.to_string())
+                .collect();
+            if !gone.is_empty() {
+                reg.executions.retain(|k, _| !gone.contains(&**k));
+                for list in reg.by_machine.values_mut() {
+                    list.retain(|e| !gone.contains(&*e.arn));
+                }
+            }
+            gone
+        };
+        let n = gone.len();
+        if let Some(j) = &self.journal {
+            j.compact(gone);
+        }
+        n
     }
 
     /// Waits until what was recorded so far is written (no-op in memory).
@@ -105,13 +144,11 @@ impl Core {
         let observer = Arc::new(ExecObserver {
             core: self.clone(),
             exec: exec.clone(),
+            parks: true,
         });
-        let handle = self.engine.start(
-            &exec.machine.parsed,
-            info,
-            input,
-            observer,
-        );
+        let handle = self
+            .engine
+            .start(&exec.machine.parsed, info, input, observer);
         exec.set_handle(handle);
     }
 
@@ -164,9 +201,28 @@ pub(crate) fn exec_info(exec: &Execution) -> ExecutionInfo {
 struct ExecObserver {
     core: Arc<Core>,
     exec: Arc<Execution>,
+    /// Long top-level waits leave the engine (see `asl::Observer::parks`).
+    parks: bool,
 }
 
 impl Observer for ExecObserver {
+    fn parks(&self) -> bool {
+        self.parks
+    }
+
+    fn on_park(&self, _exec_arn: &str, until: chrono::DateTime<chrono::Utc>) {
+        self.exec.park();
+        let core = self.core.clone();
+        let exec = self.exec.clone();
+        let sleep = core.engine.clock().sleep_until(until);
+        tokio::spawn(async move {
+            sleep.await;
+            if exec.unpark() {
+                resume(&core, exec, true);
+            }
+        });
+    }
+
     fn on_event(&self, _exec_arn: &str, event: &HistoryEvent) {
         if self.core.closed.load(Ordering::Relaxed) {
             return;
@@ -233,10 +289,22 @@ impl SfnService {
             (None, None) => uuid::Uuid::new_v4().as_bytes().to_vec(),
         };
         let engine = Engine::with_secret(cfg.clock.clone(), cfg.resources.clone(), &secret);
-        let records = match &cfg.state_dir {
+        let mut records = match &cfg.state_dir {
             Some(dir) => journal::load(dir)?,
             None => Vec::new(),
         };
+        if let (Some(dir), Some(keep)) = (&cfg.state_dir, cfg.retention) {
+            // Executions that ended before the retention period are dropped, from the
+            // registry and from the journal (compacted), so restarts stay quick.
+            let gone = expired_in(&records, cfg.clock.now() - keep);
+            if !gone.is_empty() {
+                records.retain(|r| match r {
+                    Record::Start { arn, .. } | Record::Event { arn, .. } => !gone.contains(arn),
+                    _ => true,
+                });
+                journal::compact(dir, &gone)?;
+            }
+        }
         let journal = match &cfg.state_dir {
             Some(dir) => Some(Journal::open(dir)?),
             None => None,
@@ -253,6 +321,7 @@ impl SfnService {
             transition_tx: broadcast::channel(4096).0,
             seq: AtomicU64::new(1),
             closed: AtomicBool::new(false),
+            retention: cfg.retention,
         });
         let to_resume = rebuild(&core, records);
         if !to_resume.is_empty() && tokio::runtime::Handle::try_current().is_err() {
@@ -261,7 +330,24 @@ impl SfnService {
             ));
         }
         for exec in to_resume {
-            resume(&core, exec);
+            resume(&core, exec, true);
+        }
+        if core.retention.is_some() {
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                // Hourly: ended executions past the retention period go.
+                let weak = Arc::downgrade(&core);
+                rt.spawn(async move {
+                    loop {
+                        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                        match weak.upgrade() {
+                            Some(core) => {
+                                core.expire();
+                            }
+                            None => break,
+                        }
+                    }
+                });
+            }
         }
         Ok(SfnService { core })
     }
@@ -294,6 +380,12 @@ impl SfnService {
         self.core.transition_tx.subscribe()
     }
 
+    /// Removes the ended executions past the retention period now (it also happens
+    /// hourly); returns how many went.
+    pub fn expire_executions(&self) -> usize {
+        self.core.expire()
+    }
+
     /// Stops recording and writes out the journal. Running executions are left as the
     /// journal has them, as if the process had been killed, and resume on the next start.
     pub fn shutdown(&self) {
@@ -305,6 +397,28 @@ impl Drop for SfnService {
     fn drop(&mut self) {
         self.core.close();
     }
+}
+
+/// The executions a journal shows ended before `cutoff`.
+fn expired_in(
+    records: &[Record],
+    cutoff: chrono::DateTime<chrono::Utc>,
+) -> std::collections::HashSet<String> {
+    use asl::EventType::*;
+    records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Event { arn, ev }
+                if matches!(
+                    ev.event_type,
+                    ExecutionSucceeded | ExecutionFailed | ExecutionAborted | ExecutionTimedOut
+                ) && ev.timestamp < cutoff =>
+            {
+                Some(arn.clone())
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// Replays the journal; returns the executions still running.
@@ -376,7 +490,9 @@ fn rebuild(core: &Arc<Core>, records: Vec<Record>) -> Vec<Arc<Execution>> {
         .collect()
 }
 
-fn resume(core: &Arc<Core>, exec: Arc<Execution>) {
+/// Continues an execution from its recorded history (after a restart, or a parked one);
+/// `parks`: whether it may park again.
+pub(crate) fn resume(core: &Arc<Core>, exec: Arc<Execution>, parks: bool) {
     if lock(&exec.state).history.is_empty() {
         // Killed between registering it and its first event: start it afresh.
         let input = asl::parse_json_text(&exec.input).unwrap_or(Value::Null);
@@ -387,6 +503,7 @@ fn resume(core: &Arc<Core>, exec: Arc<Execution>) {
     let observer = Arc::new(ExecObserver {
         core: core.clone(),
         exec: exec.clone(),
+        parks,
     });
     let result = core.engine.resume(
         &exec.machine.parsed,

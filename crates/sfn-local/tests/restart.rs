@@ -215,3 +215,145 @@ async fn machine_updates_and_deletes_survive_a_restart() {
     assert_eq!(h2.finished(&e).await["output"], "2");
     h2.stop();
 }
+
+/// A long Wait leaves the engine (the execution parks, holding no task) and comes back
+/// when it ends, or when it is stopped: the history reads as if it had never left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_waits_park_and_come_back_with_a_seamless_history() {
+    let h = Harness::start().await;
+    let m = h.create("park", &wait_machine(3600)).await;
+    let done = h.start_exec(&m, "done", json!({"k": 1})).await;
+    let stopped = h.start_exec(&m, "stopped", json!({})).await;
+    // Parked: each waits on one wake-up timer.
+    h.sleeping(2).await;
+    assert_eq!(h.describe(&done).await["status"], "RUNNING");
+    let v = h
+        .call(
+            "StopExecution",
+            json!({"executionArn": stopped, "cause": "enough"}),
+        )
+        .await;
+    assert!(v["stopDate"].is_number(), "{v}");
+    let d = h.finished(&stopped).await;
+    assert_eq!(d["status"], "ABORTED");
+    assert_eq!(
+        h.history_types(&stopped).await,
+        [
+            "ExecutionStarted",
+            "WaitStateEntered",
+            "WaitStateAborted",
+            "ExecutionAborted"
+        ]
+    );
+    h.clock.advance(std::time::Duration::from_secs(3600));
+    let d = h.finished(&done).await;
+    assert_eq!(d["status"], "SUCCEEDED");
+    assert_eq!(d["output"], "\"waited\"");
+    assert_eq!(
+        h.history_types(&done).await,
+        [
+            "ExecutionStarted",
+            "WaitStateEntered",
+            "WaitStateExited",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    let hist = h
+        .call("GetExecutionHistory", json!({"executionArn": done}))
+        .await;
+    let ids: Vec<u64> = hist["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, [1, 2, 3, 4, 5, 6]);
+}
+
+/// Ended executions are kept for the retention period (90 days by default, as on AWS),
+/// then removed: from the lists, and from the journal, so restarts stay quick and the
+/// state folder stops growing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ended_executions_go_after_the_retention_period_and_the_journal_shrinks() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    let clock = asl::ManualClock::new(t0());
+    let h = Harness::start_with(
+        Some(dir.path().to_path_buf()),
+        clock.clone(),
+        Arc::new(FakeResources::default()),
+    )
+    .await;
+    let quick = h.create("Quick", &pass3()).await;
+    let old: Vec<String> = {
+        let mut v = Vec::new();
+        for i in 0..5 {
+            let e = h
+                .start_exec(&quick, &format!("old-{i}"), json!({"i": i}))
+                .await;
+            h.finished(&e).await;
+            v.push(e);
+        }
+        v
+    };
+    clock.advance(Duration::from_secs(60 * 86_400));
+    let recent = h.start_exec(&quick, "recent", json!({})).await;
+    h.finished(&recent).await;
+    let size_before = std::fs::metadata(&journal).unwrap().len();
+    // 60 days on: nothing has expired yet.
+    assert_eq!(h.svc.expire_executions(), 0);
+    clock.advance(Duration::from_secs(31 * 86_400));
+    // 91 days after the old ones ended, 31 after the recent one.
+    assert_eq!(h.svc.expire_executions(), 5);
+    for e in &old {
+        let r = h
+            .svc
+            .handle("DescribeExecution", json!({"executionArn": e}))
+            .await;
+        assert_eq!(r.unwrap_err().type_name(), "ExecutionDoesNotExist");
+    }
+    let list = h
+        .call("ListExecutions", json!({"stateMachineArn": quick}))
+        .await;
+    assert_eq!(list["executions"].as_array().unwrap().len(), 1);
+    assert_eq!(h.describe(&recent).await["status"], "SUCCEEDED");
+    // The journal drops their records (the writer compacts it in order).
+    let shrunk = async {
+        loop {
+            let text = std::fs::read_to_string(&journal).unwrap();
+            if !text.contains("old-0") {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    let text = tokio::time::timeout(Duration::from_secs(10), shrunk)
+        .await
+        .expect("the journal is compacted");
+    assert!(text.contains("recent"));
+    assert!((text.len() as u64) < size_before);
+    h.stop();
+    // A restart 60 days later also drops what expired while it was down.
+    clock.advance(Duration::from_secs(60 * 86_400));
+    let h = Harness::start_with(
+        Some(dir.path().to_path_buf()),
+        clock.clone(),
+        Arc::new(FakeResources::default()),
+    )
+    .await;
+    let r = h
+        .svc
+        .handle("DescribeExecution", json!({"executionArn": recent}))
+        .await;
+    assert_eq!(r.unwrap_err().type_name(), "ExecutionDoesNotExist");
+    assert!(!std::fs::read_to_string(&journal)
+        .unwrap()
+        .contains("recent"));
+    let m = h
+        .call("DescribeStateMachine", json!({"stateMachineArn": quick}))
+        .await;
+    assert_eq!(m["name"], "Quick", "the machine itself stays: {m}");
+    h.stop();
+}

@@ -308,6 +308,12 @@ impl Engine {
                 ex.shared.finish(o);
             }
             None => {
+                // The state it resumes in is the running one from now on (a stop that comes
+                // before the task first runs closes that state with its Aborted event).
+                if let Some(at) = &plan.at {
+                    ex.shared
+                        .set_current(Some(machine.machine.states[at.state].name.clone()));
+                }
                 tokio::spawn(drive(
                     ex,
                     machine.machine.clone(),
@@ -406,6 +412,13 @@ async fn drive(
             _ = timer => End::TimedOut,
         }
     };
+    if let End::Done(Err(f)) = &end {
+        if let Some(until) = f.park {
+            // Parked: nothing is recorded and nothing ends; the embedder resumes it.
+            ex.observer.on_park(&ex.info.execution_arn, until);
+            return;
+        }
+    }
     let last_state = lock(&ex.shared.current).take();
     let outcome = match end {
         End::Done(Ok(v)) => {

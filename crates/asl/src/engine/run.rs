@@ -520,7 +520,7 @@ impl Exec {
                     }
                 };
                 let tr = match self
-                    .run_state(st, input, prev, entered_at, tres, vars)
+                    .run_state(st, input, prev, entered_at, tres, vars, top)
                     .await
                 {
                     Ok(tr) => tr,
@@ -659,6 +659,7 @@ impl Exec {
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn run_state(
         &self,
         st: &State,
@@ -667,6 +668,7 @@ impl Exec {
         entered: Entered,
         tres: Option<Box<TaskResume>>,
         vars: &mut Vars,
+        top: bool,
     ) -> Result<Transition, Fault> {
         let env = self.env(st, entered, 0, None, vars);
         let ata = |t: &jsonata::Template, field: &str, inp: &Value| {
@@ -821,7 +823,14 @@ impl Exec {
                 if target > crate::clock::plus_seconds(entered.at, crate::limits::WAIT_SECONDS) {
                     return Err(Fault::runtime("Wait state delay is too long."));
                 }
-                if target > self.engine.clock.now() {
+                let now = self.engine.clock.now();
+                if top
+                    && target > crate::clock::plus_seconds(now, crate::observer::PARK_AFTER_SECONDS)
+                    && self.observer.parks()
+                {
+                    return Err(Fault::park(target));
+                }
+                if target > now {
                     self.engine.clock.sleep_until(target).await;
                 }
                 let (output, assigned) = match st.lang {

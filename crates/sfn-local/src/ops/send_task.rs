@@ -44,8 +44,7 @@ async fn recorded(core: &Core, token: &str) {
     };
     let answered = || {
         let st = lock(&exec.state);
-        st.status != asl::ExecutionStatus::Running
-            || st.history.last_answer() > scheduled
+        st.status != asl::ExecutionStatus::Running || st.history.last_answer() > scheduled
     };
     let wait = async {
         loop {

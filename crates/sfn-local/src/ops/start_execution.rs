@@ -70,7 +70,8 @@ pub(crate) fn start_standard(
         let mut reg = lock(&core.reg);
         if let Some(old) = reg.executions.get(arn.as_str()) {
             let running = lock(&old.state).status == ExecutionStatus::Running;
-            let same_input = asl::parse_json_text(&old.input).ok().as_ref() == Some(&req.input_value);
+            let same_input =
+                asl::parse_json_text(&old.input).ok().as_ref() == Some(&req.input_value);
             if running && same_input && old.machine.data.arn == m.data.arn {
                 return Ok(old.clone());
             }

@@ -5,10 +5,11 @@ use crate::req::Req;
 use crate::service::Core;
 use asl::ExecutionStatus;
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 /// Ends a running execution ABORTED before answering, so a DescribeExecution right after
 /// sees it. Stopping an execution that has already ended changes nothing.
-pub(crate) async fn run(core: &Core, body: &Value) -> Result<Value, SfnError> {
+pub(crate) async fn run(core: &Arc<Core>, body: &Value) -> Result<Value, SfnError> {
     let r = Req::new(body)?;
     let arn = r.str("executionArn")?;
     let error = r.bounded("error", 0, 256)?.map(str::to_string);
@@ -20,6 +21,12 @@ pub(crate) async fn run(core: &Core, body: &Value) -> Result<Value, SfnError> {
         let handle = loop {
             if let Some(h) = exec.handle() {
                 break Some(h);
+            }
+            // Parked in a long Wait: bring it back into the engine (not to park again),
+            // then stop it there, so its history closes as any stopped execution's does.
+            if exec.unpark() {
+                crate::service::resume(core, exec.clone(), false);
+                continue;
             }
             if lock(&exec.state).status != ExecutionStatus::Running {
                 break None;
