@@ -24,8 +24,8 @@ pkgs=()
 bin_args=()
 for b in "${bins[@]}"; do pkgs+=(-p "$b"); bin_args+=(--bin "$b"); done
 
-echo "== cargo build --release ${pkgs[*]} -p local -p bench" >&2
-cargo build --release "${pkgs[@]}" -p local -p bench
+echo "== cargo build --release ${pkgs[*]} -p local -p sfn-local -p bench" >&2
+cargo build --release "${pkgs[@]}" -p local -p sfn-local -p bench
 
 lambda_args=()
 if [ -z "${BENCH_SKIP_CROSS:-}" ]; then

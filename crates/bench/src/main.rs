@@ -8,6 +8,7 @@ mod fakes;
 mod local_rt;
 mod machine;
 mod runtime_api;
+mod sfn_memory;
 mod stats;
 mod status_scale;
 mod table;
@@ -50,6 +51,9 @@ struct Cli {
     /// Executions per pattern for throughput.
     #[arg(long, default_value_t = 400)]
     executions: usize,
+    /// Executions started for each per-execution memory figure of the endpoint.
+    #[arg(long, default_value_t = 20_000)]
+    per_execution: usize,
     /// Executions left waiting for the memory figure.
     #[arg(long, default_value_t = 100_000)]
     waiting: usize,
@@ -255,6 +259,9 @@ async fn run(cli: &Cli, root: &Path) -> Report {
 
     eprintln!("== memory with executions waiting");
     waiting_row(cli, root, &mut rows).await;
+
+    eprintln!("== Step Functions endpoint: memory per execution");
+    sfn_memory::rows(&release, cli.per_execution, &mut rows).await;
 
     eprintln!("== cost on paper");
     let cost_markdown = cost_section(root, &warm_ms);
