@@ -64,8 +64,9 @@ impl Fault {
             return false;
         }
         match name {
-            // A terminal error: only a catcher that names it handles it.
-            ALL => self.error != DATA_LIMIT,
+            // The docs call States.DataLimitExceeded terminal, but AWS catches it with
+            // States.ALL (as recorded on AWS): behave as AWS does.
+            ALL => true,
             TASK_FAILED => self.error != TIMEOUT && self.error != HEARTBEAT,
             TIMEOUT => self.error == TIMEOUT || self.error == HEARTBEAT,
             n => n == self.error,

@@ -130,7 +130,11 @@ pub async fn rows(release: &Path, n: usize, rows: &mut Vec<Row>) {
             Ok(b) => rows.push(
                 Row::new(
                     figure,
-                    format!("{:.2} KB ({:.0} MB per 100,000)", b / 1024.0, b * 100_000.0 / 1e6),
+                    format!(
+                        "{:.2} KB ({:.0} MB per 100,000)",
+                        b / 1024.0,
+                        b * 100_000.0 / 1e6
+                    ),
                 )
                 .target(format!("<= {target} KB"), b / 1024.0 <= target),
             ),

@@ -913,12 +913,23 @@ impl Exec {
                     _ => Err(Fault::runtime("internal: not a retryable state")),
                 },
             };
+            // The state's Output and Assign are part of the attempt: an expression that
+            // fails there (States.QueryEvaluationError) can be retried or caught.
+            let mut concluded = false;
+            let attempt = match attempt {
+                Ok(v) => {
+                    concluded = true;
+                    let env = self.env(st, entered, retry_count, None, vars);
+                    self.conclude(st, &input, Arc::new(v), &env, vars, true)
+                }
+                Err(f) => Err(f),
+            };
             match attempt {
-                Ok(v) => break v,
+                Ok(done) => break done,
                 Err(f) => {
                     // A Parallel or Map state records its failure once, when no retry
-                    // follows (each retry only starts it again).
-                    let started = *prev != before_attempt;
+                    // follows (each retry only starts it again); not after it succeeded.
+                    let started = *prev != before_attempt && !concluded;
                     let failed = |prev: &mut u64| match &st.kind {
                         _ if !started => {}
                         Kind::Parallel { .. } => {
@@ -967,8 +978,7 @@ impl Exec {
                 }
             }
         };
-        let env = self.env(st, entered, retry_count, None, vars);
-        let (output, assigned) = self.conclude(st, &input, Arc::new(result), &env, vars, true)?;
+        let (output, assigned) = result;
         Ok(Transition {
             assigned,
             ..Transition::to(output, st.next)

@@ -262,6 +262,21 @@ impl Exec {
                 }
             }
         };
+        // A result over the payload limit fails the task, as on AWS: named by its resource
+        // type (an optimized integration) or its function ARN.
+        let ending = match ending {
+            Ending::Done(Ok(v)) if crate::limits::exceeds(&v, crate::limits::PAYLOAD_BYTES) => {
+                let who = match &shape {
+                    Shape::Task { resource_type, .. } => resource_type.clone(),
+                    Shape::Lambda => t.resource.clone(),
+                };
+                Ending::Done(Err(TaskError::new(
+                    crate::fault::DATA_LIMIT,
+                    format!("The state/task '{who}' returned a result with a size exceeding the maximum number of bytes service limit."),
+                )))
+            }
+            other => other,
+        };
         match ending {
             Ending::Done(Ok(v)) => {
                 if let Some(r) = reg.as_mut() {
