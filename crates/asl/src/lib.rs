@@ -49,6 +49,9 @@ mod paths;
 mod task;
 mod template;
 
+#[cfg(test)]
+mod prop_tests;
+
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use definition::{validate, StateMachine};
 pub use engine::{Engine, ExecutionHandle, ExecutionInfo, ExecutionStatus, Outcome};

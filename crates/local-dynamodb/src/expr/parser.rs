@@ -10,7 +10,7 @@ use crate::value::AttrValue;
 /// DynamoDB refuses expressions longer than 4 KB.
 const MAX_EXPR_LEN: usize = 4096;
 /// Protects the stack against pathological nesting.
-const MAX_DEPTH: usize = 200;
+const MAX_DEPTH: usize = 64;
 
 struct Parser<'a> {
     src: &'a str,
@@ -756,5 +756,75 @@ mod tests {
         }
         assert!(parse_condition("foo(a)", &c, "ConditionExpression").is_err());
         assert!(parse_condition("size(a)", &c, "ConditionExpression").is_err());
+    }
+}
+
+#[cfg(test)]
+mod prop_tests {
+    //! Whatever expression text arrives, parsing answers (accepted or a ValidationException)
+    //! without panicking, nesting included.
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn noisy() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop_oneof![
+                Just("(".to_string()),
+                Just(")".to_string()),
+                Just(" AND ".to_string()),
+                Just(" OR ".to_string()),
+                Just("NOT ".to_string()),
+                Just(" = ".to_string()),
+                Just(" < ".to_string()),
+                Just(" BETWEEN ".to_string()),
+                Just("attribute_exists(".to_string()),
+                Just("size(".to_string()),
+                Just(":v".to_string()),
+                Just("#n".to_string()),
+                Just("SET ".to_string()),
+                Just("REMOVE ".to_string()),
+                Just(", ".to_string()),
+                Just("[1]".to_string()),
+                Just(".".to_string()),
+                "[a-z]{1,4}",
+                any::<char>().prop_map(String::from),
+            ],
+            0..40,
+        )
+        .prop_map(|v| v.concat())
+    }
+
+    fn ctx() -> ExprContext {
+        ExprContext::from_request(&json!({
+            "ExpressionAttributeValues": {":v": {"N": "1"}},
+            "ExpressionAttributeNames": {"#n": "name"}
+        }))
+        .unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
+
+        #[test]
+        fn parsing_never_panics(text in noisy()) {
+            let c = ctx();
+            let _ = parse_condition(&text, &c, "ConditionExpression");
+            let _ = parse_update(&text, &c);
+            let _ = parse_projection(&text, &c);
+        }
+
+        #[test]
+        fn nesting_is_bounded(depth in prop_oneof![1usize..(MAX_DEPTH + 20), 1000usize..2000]) {
+            let c = ctx();
+            let text = format!("{}a = :v{}", "(".repeat(depth), ")".repeat(depth));
+            let r = parse_condition(&text, &c, "ConditionExpression");
+            if depth <= MAX_DEPTH / 4 {
+                prop_assert!(r.is_ok());
+            }
+            if depth > MAX_DEPTH {
+                prop_assert!(r.is_err());
+            }
+        }
     }
 }
