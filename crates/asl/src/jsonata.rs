@@ -218,9 +218,12 @@ impl Expr {
     /// Functions restriction on reading the input at the top level): the JSONata test
     /// suite runs through this.
     fn compile_plain(text: &str) -> Result<Expr, Refused> {
-        let names = check_tokens(text).map_err(|m| invalid(from_code(&m)))?;
-        let ast =
-            jsonata_core::parser::parse(text).map_err(|e| invalid(from_code(&e.to_string())))?;
+        let names = guarded(|| check_tokens(text))
+            .and_then(|r| r)
+            .map_err(|m| invalid(from_code(&m)))?;
+        let ast = guarded(|| jsonata_core::parser::parse(text).map_err(|e| e.to_string()))
+            .and_then(|r| r)
+            .map_err(|m| invalid(from_code(&m)))?;
         Ok(Expr {
             source: Arc::from(text),
             ast: Arc::new(ast),
@@ -245,9 +248,12 @@ impl Expr {
         if text.trim().is_empty() {
             return Err(invalid("Empty expression"));
         }
-        let names = check_tokens(text).map_err(|m| invalid(without_code(&m)))?;
-        let ast =
-            jsonata_core::parser::parse(text).map_err(|e| invalid(without_code(&e.to_string())))?;
+        let names = guarded(|| check_tokens(text))
+            .and_then(|r| r)
+            .map_err(|m| invalid(without_code(&m)))?;
+        let ast = guarded(|| jsonata_core::parser::parse(text).map_err(|e| e.to_string()))
+            .and_then(|r| r)
+            .map_err(|m| invalid(without_code(&m)))?;
         let mut reads = Reads::default();
         walk(&ast, true, &mut reads, 0);
         if let Some(name) = reads.top_level {
@@ -311,12 +317,16 @@ impl Expr {
             max_sequence_length: Some(SEQUENCE_LIMIT),
             ..Default::default()
         };
-        let mut ev = Evaluator::with_options(ctx, options);
-        register_functions(&mut ev).map_err(|e| Refusal::Error(e.to_string()))?;
-        let out = ev
-            .evaluate(&self.ast, &data)
-            .map_err(|e| Refusal::Error(message(&e)))?;
-        from_jvalue(&out)
+        guarded(|| {
+            let mut ev = Evaluator::with_options(ctx, options);
+            register_functions(&mut ev).map_err(|e| Refusal::Error(e.to_string()))?;
+            let out = ev
+                .evaluate(&self.ast, &data)
+                .map_err(|e| Refusal::Error(message(&e)))?;
+            from_jvalue(&out)
+        })
+        .map_err(Refusal::Error)
+        .and_then(|r| r)
     }
 }
 
@@ -515,6 +525,13 @@ pub fn evaluate_plain(
         Refusal::Error(m) => m,
         Refusal::Function => "the result is a function".into(),
     })
+}
+
+/// Runs the library's parser or evaluator so that a panic inside it (a bug, on some input)
+/// is an error for that expression, never a crash of the request or the execution.
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .map_err(|_| "the JSONata library failed on this expression".to_string())
 }
 
 fn message(e: &EvaluatorError) -> String {

@@ -53,7 +53,13 @@ fn small_json() -> impl Strategy<Value = Value> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+    // A fixed seed: CI explores the same cases every run (no flaky red), and a changed
+    // parser meets them all again.
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x5EED_A51),
+        .. ProptestConfig::default()
+    })]
 
     #[test]
     fn jsonpath_parsing_and_selection_never_panic(text in noisy(), doc in small_json()) {

@@ -804,7 +804,12 @@ mod prop_tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
+        // A fixed seed: the same cases every CI run.
+        #![proptest_config(ProptestConfig {
+            cases: 512,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0x5EED_DDB),
+            .. ProptestConfig::default()
+        })]
 
         #[test]
         fn parsing_never_panics(text in noisy()) {
