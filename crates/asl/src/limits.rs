@@ -37,7 +37,7 @@ pub(crate) fn too_deep(v: &Value) -> bool {
 
 /// The size of `v` as compact JSON; counting stops at the first write past `limit`, so
 /// the answer is exact up to `limit` and only "larger" beyond it.
-pub(crate) fn json_size(v: &Value, limit: usize) -> usize {
+pub(crate) fn json_size(v: &impl serde::Serialize, limit: usize) -> usize {
     struct Counter {
         n: usize,
         limit: usize,

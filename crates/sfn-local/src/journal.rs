@@ -37,6 +37,28 @@ fn io(what: &str, path: &Path, e: std::io::Error) -> SfnError {
     SfnError::Internal(format!("{what} {}: {e}", path.display()))
 }
 
+/// Calls `f` with every complete line (newline included) of the journal read by `reader`;
+/// stops at a torn last line. Answers the length of what was complete.
+fn complete_lines(
+    reader: &mut impl BufRead,
+    path: &Path,
+    mut f: impl FnMut(&[u8]) -> Result<(), SfnError>,
+) -> Result<u64, SfnError> {
+    let mut good_len: u64 = 0;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| io("cannot read", path, e))?;
+        if n == 0 || line.last() != Some(&b'\n') {
+            return Ok(good_len);
+        }
+        good_len += n as u64;
+        f(&line)?;
+    }
+}
+
 /// Reads every complete record. A torn last line (a write cut short by a kill) is cut off
 /// the file, so the next append starts on a fresh line; other unreadable lines are skipped.
 pub(crate) fn load(dir: &Path) -> Result<Vec<Record>, SfnError> {
@@ -47,26 +69,14 @@ pub(crate) fn load(dir: &Path) -> Result<Vec<Record>, SfnError> {
         Err(e) => return Err(io("cannot open", &path, e)),
     };
     let mut records = Vec::new();
-    let mut good_len: u64 = 0;
     let mut reader = BufReader::new(&mut file);
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        let n = reader
-            .read_until(b'\n', &mut line)
-            .map_err(|e| io("cannot read", &path, e))?;
-        if n == 0 {
-            break;
-        }
-        if line.last() != Some(&b'\n') {
-            break;
-        }
-        good_len += n as u64;
-        match serde_json::from_slice::<Record>(&line) {
+    let good_len = complete_lines(&mut reader, &path, |line| {
+        match serde_json::from_slice::<Record>(line) {
             Ok(r) => records.push(r),
             Err(e) => tracing::warn!(error = %e, "skipping unreadable journal line"),
         }
-    }
+        Ok(())
+    })?;
     drop(reader);
     let total = file
         .seek(SeekFrom::End(0))
@@ -113,21 +123,12 @@ pub(crate) fn compact(
         .map_err(|e| io("cannot create", &tmp, e))?;
         let mut out = std::io::BufWriter::new(out);
         let mut reader = BufReader::new(input);
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            let n = reader
-                .read_until(b'\n', &mut line)
-                .map_err(|e| io("cannot read", &path, e))?;
-            if n == 0 || line.last() != Some(&b'\n') {
-                break;
+        complete_lines(&mut reader, &path, |line| {
+            if line_execution(line).is_some_and(|arn| drop.contains(&arn)) {
+                return Ok(());
             }
-            if line_execution(&line).is_some_and(|arn| drop.contains(&arn)) {
-                continue;
-            }
-            out.write_all(&line)
-                .map_err(|e| io("cannot write", &tmp, e))?;
-        }
+            out.write_all(line).map_err(|e| io("cannot write", &tmp, e))
+        })?;
         let out = out
             .into_inner()
             .map_err(|e| io("cannot write", &tmp, e.into_error()))?;

@@ -178,7 +178,7 @@ pub(crate) fn check_assigned(
     vars: &Vars,
     assigned: &Map<String, Value>,
 ) -> Result<(), Fault> {
-    use crate::limits::{exceeds, json_size, ALL_VARIABLES_BYTES, VARIABLE_BYTES};
+    use crate::limits::{json_size, ALL_VARIABLES_BYTES, VARIABLE_BYTES};
     let too_big = |what: String| {
         Fault::new(
             crate::fault::DATA_LIMIT,
@@ -200,14 +200,9 @@ pub(crate) fn check_assigned(
             "variables whose values together exceed the maximum of {VARIABLE_BYTES} bytes for one Assign"
         )));
     }
-    let mut all = vars.clone();
-    {
-        let m = Arc::make_mut(&mut all);
-        for (k, v) in assigned {
-            m.insert(k.clone(), v.clone());
-        }
-    }
-    if exceeds(&Value::Object((*all).clone()), ALL_VARIABLES_BYTES) {
+    // The scope after this Assign, counted without building it: what is held now plus what
+    // is assigned (an overwritten variable counts twice, erring on the safe side).
+    if json_size(&**vars, ALL_VARIABLES_BYTES) + together > ALL_VARIABLES_BYTES {
         return Err(too_big(format!(
             "variables that together exceed the maximum of {ALL_VARIABLES_BYTES} bytes for an execution"
         )));
