@@ -482,7 +482,7 @@ impl Exec {
                 // machine that loops without waiting never holds a worker (yielding at every
                 // state would slow every execution down).
                 steps = steps.wrapping_add(1);
-                if steps % 32 == 0 {
+                if steps.is_multiple_of(32) {
                     tokio::task::yield_now().await;
                 }
                 if self.next_id.load(Ordering::Relaxed) >= crate::limits::HISTORY_EVENTS {
