@@ -65,7 +65,7 @@ fn refusal(dialect: Dialect, status: StatusCode, kind: &str, message: &str) -> R
 /// Reads the whole body within the deadline before the request is routed.
 async fn read_body(dialect: Dialect, limit: Duration, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
-    match tokio::time::timeout(limit, axum::body::to_bytes(body, MAX_BUFFERED)).await {
+    match tokio::time::timeout(limit, read_capped(body)).await {
         Ok(Ok(bytes)) => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
@@ -86,6 +86,29 @@ async fn read_body(dialect: Dialect, limit: Duration, req: Request, next: Next) 
             ),
         ),
     }
+}
+
+/// The body, up to `MAX_BUFFERED` bytes. A larger one is read to its end and dropped (up to
+/// `DRAIN_CAP` in all), so the client finishes sending and reads the refusal instead of
+/// seeing its connection cut mid-request.
+async fn read_capped(body: Body) -> Result<axum::body::Bytes, ()> {
+    const DRAIN_CAP: usize = 64 * 1024 * 1024;
+    let mut stream = body.into_data_stream();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = futures::StreamExt::next(&mut stream).await {
+        let chunk = chunk.map_err(|_| ())?;
+        seen += chunk.len();
+        if seen <= MAX_BUFFERED {
+            buf.extend_from_slice(&chunk);
+        } else if seen > DRAIN_CAP {
+            return Err(());
+        }
+    }
+    if seen > MAX_BUFFERED {
+        return Err(());
+    }
+    Ok(buf.into())
 }
 
 /// Resolves once `stop` is true (or its sender is gone).
