@@ -19,7 +19,7 @@ pub mod sfn;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 
-pub use clock::{Clock, FixedClock, SystemClock};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{ConfigError, Env};
 pub use domain::{ExecutionName, Job, JobId, JobStatus, Pattern, TaskToken};
 pub use handler::{Api, ApiHandler, JsonHandler, Task, TaskHandler};

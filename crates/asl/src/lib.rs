@@ -33,7 +33,7 @@
 //! `ExecutionAborted`.
 
 mod choice;
-mod clock;
+pub use common::clock;
 mod definition;
 mod dupkeys;
 mod engine;
@@ -52,7 +52,7 @@ mod template;
 #[cfg(test)]
 mod prop_tests;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use common::clock::{Clock, ManualClock, SystemClock};
 pub use definition::{validate, StateMachine};
 pub use engine::{Engine, ExecutionHandle, ExecutionInfo, ExecutionStatus, Outcome};
 pub use error::{DefinitionError, Diagnostic, ResumeError, TokenError};

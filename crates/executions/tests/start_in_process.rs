@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use app_core::dynamodb::DynamoJobStore;
 use app_core::sfn::SfnClient as CoreSfn;
-use app_core::FixedClock;
+use app_core::ManualClock;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 use aws_sdk_sfn::operation::start_execution::StartExecutionOutput;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
@@ -37,7 +37,7 @@ fn handler(sfn_rules: &[&aws_smithy_mocks::Rule], w: &World) -> Handler {
         start_cfg,
         CoreSfn::from_client(sfn),
         DynamoJobStore::from_client(ddb, "Jobs"),
-        FixedClock::new(Utc.with_ymd_and_hms(2026, 1, 1, 1, 0, 0).unwrap()),
+        ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 1, 1, 0, 0).unwrap()),
     );
     Handler {
         api: Api {

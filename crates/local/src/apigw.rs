@@ -405,9 +405,7 @@ async fn handle(State(gw): State<Arc<ApiGateway>>, req: Request<Body>) -> Respon
 }
 
 fn api_key_id(key: &str) -> String {
-    use sha2::Digest;
-    let h = sha2::Sha256::digest(key.as_bytes());
-    h.iter().take(5).map(|b| format!("{b:02x}")).collect()
+    common::short_hash(key, 5)
 }
 
 fn gateway_error(status: StatusCode, message: &str, kind: &str, request_id: &str) -> Response {

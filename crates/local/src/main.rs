@@ -1,4 +1,4 @@
-//! `cargo run --release -p local`: the whole application offline, from the same
+//! `cargo run --profile local -p local`: the whole application offline, from the same
 //! `template.yaml` and `statemachine/` files `sam deploy` uses.
 
 use std::path::{Path, PathBuf};

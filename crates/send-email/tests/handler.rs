@@ -2,7 +2,7 @@
 
 use app_core::domain::parse_rfc3339;
 use app_core::ports::{Email, Mailer, Upstream};
-use app_core::{FixedClock, JsonHandler, Task};
+use app_core::{JsonHandler, ManualClock, Task};
 use async_trait::async_trait;
 use send_email::{Outbox, SendEmail};
 use serde_json::{json, Value};
@@ -27,8 +27,8 @@ impl Mailer for FakeMailer {
 
 const SENT: &str = "2026-04-01T09:00:01.250Z";
 
-fn clock() -> FixedClock {
-    FixedClock::new(parse_rfc3339(SENT).unwrap())
+fn clock() -> ManualClock {
+    ManualClock::new(parse_rfc3339(SENT).unwrap())
 }
 
 fn input() -> Value {

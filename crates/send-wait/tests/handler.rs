@@ -2,7 +2,7 @@
 
 use app_core::domain::{parse_rfc3339, JobId, TaskToken};
 use app_core::ports::{TokenStore, Upstream};
-use app_core::{FixedClock, JsonHandler, Task};
+use app_core::{JsonHandler, ManualClock, Task};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use send_wait::SendWait;
@@ -38,13 +38,13 @@ impl TokenStore for FakeStore {
 
 const NOW: &str = "2026-03-01T10:00:00Z";
 
-fn handler(fail: bool) -> Task<SendWait<FakeStore, FixedClock>> {
+fn handler(fail: bool) -> Task<SendWait<FakeStore, ManualClock>> {
     Task(SendWait::new(
         FakeStore {
             fail,
             ..Default::default()
         },
-        FixedClock::new(parse_rfc3339(NOW).unwrap()),
+        ManualClock::new(parse_rfc3339(NOW).unwrap()),
     ))
 }
 
@@ -153,7 +153,7 @@ async fn sample_event_is_understood() {
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let h = Task(SendWait::new(
         FakeStore::default(),
-        FixedClock::new(parse_rfc3339(NOW).unwrap()),
+        ManualClock::new(parse_rfc3339(NOW).unwrap()),
     ));
     let out = h.invoke_json(event, Default::default()).await.unwrap();
     assert!(out["jobId"].is_string(), "{out}");

@@ -6,7 +6,7 @@ use app_core::ports::{
     Upstream,
 };
 use app_core::requests::CallbackMode;
-use app_core::{ApiHandler, FixedClock};
+use app_core::{ApiHandler, ManualClock};
 use async_trait::async_trait;
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use aws_lambda_events::encodings::Body;
@@ -77,7 +77,7 @@ fn config() -> Config {
     }
 }
 
-type Handler = StartExecution<FakeSfn, FakeRecorder, FixedClock>;
+type Handler = StartExecution<FakeSfn, FakeRecorder, ManualClock>;
 
 fn handler() -> Handler {
     handler_with(FakeSfn::default(), FakeRecorder::default())
@@ -88,7 +88,7 @@ fn handler_with(sfn: FakeSfn, rec: FakeRecorder) -> Handler {
         config(),
         sfn,
         rec,
-        FixedClock::new(parse_rfc3339(NOW).unwrap()),
+        ManualClock::new(parse_rfc3339(NOW).unwrap()),
     )
 }
 
@@ -467,7 +467,7 @@ async fn max_ahead_days_comes_from_config() {
         c,
         FakeSfn::default(),
         FakeRecorder::default(),
-        FixedClock::new(parse_rfc3339(NOW).unwrap()),
+        ManualClock::new(parse_rfc3339(NOW).unwrap()),
     );
     expect_error(
         &h,
@@ -548,7 +548,7 @@ async fn sample_events_are_understood() {
         config(),
         FakeSfn::default(),
         FakeRecorder::default(),
-        FixedClock::new(parse_rfc3339("2026-11-21T00:00:00Z").unwrap()),
+        ManualClock::new(parse_rfc3339("2026-11-21T00:00:00Z").unwrap()),
     ));
     let mut seen = 0;
     for (name, event) in app_core::test_support::sample_events("start-execution") {

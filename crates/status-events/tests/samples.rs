@@ -4,7 +4,7 @@ mod fake;
 
 use std::sync::Arc;
 
-use app_core::FixedClock;
+use app_core::ManualClock;
 use chrono::Utc;
 use serde_json::Value;
 use status_events::{Handler, StatusTracker};
@@ -29,7 +29,7 @@ async fn samples_record_the_documented_status() {
                 store: table.clone(),
                 notifier: None,
                 machines: vec![],
-                clock: Arc::new(FixedClock::new(Utc::now())),
+                clock: Arc::new(ManualClock::new(Utc::now())),
                 retention_days: None,
             },
         };

@@ -2,7 +2,7 @@ mod fake;
 
 use std::sync::Arc;
 
-use app_core::FixedClock;
+use app_core::ManualClock;
 use chrono::{TimeZone, Utc};
 use fake::{shared, FakeTable, FakeTopic};
 use serde_json::{json, Value};
@@ -47,7 +47,7 @@ fn handler(table: &Arc<FakeTable>, topic: Option<&Arc<FakeTopic>>) -> Handler {
                 (MACHINE.into(), "callback"),
                 (OTHER_MACHINE.into(), "waitable"),
             ],
-            clock: Arc::new(FixedClock::new(
+            clock: Arc::new(ManualClock::new(
                 Utc.with_ymd_and_hms(2026, 1, 1, 1, 0, 0).unwrap(),
             )),
             retention_days: Some(90),

@@ -1,4 +1,3 @@
-use sha2::{Digest, Sha256};
 use std::fmt;
 
 /// A Step Functions task token.
@@ -40,8 +39,7 @@ impl TaskToken {
     /// First 12 hex digits of the SHA-256 of the token: enough to correlate log lines
     /// with a token someone holds, useless for completing the task.
     pub fn short_hash(&self) -> String {
-        let digest = Sha256::digest(self.0.as_bytes());
-        digest[..6].iter().map(|b| format!("{b:02x}")).collect()
+        common::short_hash(&self.0, 6)
     }
 }
 

@@ -68,9 +68,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Short, non-reversible label for logs (a token is a secret).
 pub(crate) fn token_label(token: &str) -> String {
-    use sha2::Digest;
-    let d = Sha256::digest(token.as_bytes());
-    d.iter().take(6).map(|b| format!("{b:02x}")).collect()
+    common::short_hash(token, 6)
 }
 
 impl Tokens {

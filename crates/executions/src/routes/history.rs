@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::api::Api;
 use crate::cursor;
@@ -27,8 +26,7 @@ struct HistoryCursor {
 const DOCUMENT_FIELDS: &[&str] = &["input", "output", "parameters"];
 
 pub fn token_hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+    common::short_hash(token, 6)
 }
 
 /// Task tokens travel in task parameters; the history must not hand them out (they are

@@ -74,9 +74,7 @@ impl After {
 
 /// Short, stable id of an execution for the cursor (ARNs would make it long).
 fn arn_hash(arn: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let d = Sha256::digest(arn.as_bytes());
-    d.iter().take(6).map(|b| format!("{b:02x}")).collect()
+    common::short_hash(arn, 6)
 }
 
 type Key = (i64, String);

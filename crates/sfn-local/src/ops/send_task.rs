@@ -3,12 +3,10 @@ use crate::model::lock;
 use crate::req::Req;
 use crate::service::Core;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 /// A token is a secret: logs carry only this.
 pub(crate) fn token_hash(token: &str) -> String {
-    let d = Sha256::digest(token.as_bytes());
-    d.iter().take(6).map(|b| format!("{b:02x}")).collect()
+    common::short_hash(token, 6)
 }
 
 fn token<'a>(r: &Req<'a>) -> Result<&'a str, SfnError> {

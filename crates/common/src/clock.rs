@@ -1,8 +1,8 @@
-//! Injected time: executions never read the system clock directly, so tests can drive
+//! The one clock: nothing reads the system clock directly, so tests can drive
 //! Waits, retries and timeouts by advancing a [`ManualClock`].
 
 use chrono::{DateTime, Utc};
-use futures::future::BoxFuture;
+use futures_core::future::BoxFuture;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::task::Waker;
