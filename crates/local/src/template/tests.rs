@@ -286,3 +286,48 @@ fn parameter_constraints_are_checked() {
         );
     }
 }
+
+/// Two explicit APIs (one keyed, one open) and the implicit one (open through Globals), each
+/// with a route that follows its API and one that says the opposite.
+const ROUTE_KEYS: &str = r#"
+Globals:
+  Api:
+    Auth:
+      ApiKeyRequired: false
+Resources:
+  Keyed:
+    Type: AWS::Serverless::Api
+    Properties: {StageName: v1, Auth: {ApiKeyRequired: true}}
+  Open:
+    Type: AWS::Serverless::Api
+    Properties: {StageName: v1}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        KeyedDefault: {Type: Api, Properties: {RestApiId: !Ref Keyed, Path: /a, Method: get}}
+        KeyedOptOut: {Type: Api, Properties: {RestApiId: !Ref Keyed, Path: /b, Method: get, Auth: {ApiKeyRequired: false}}}
+        OpenDefault: {Type: Api, Properties: {RestApiId: !Ref Open, Path: /c, Method: get}}
+        OpenOptIn: {Type: Api, Properties: {RestApiId: !Ref Open, Path: /d, Method: get, Auth: {ApiKeyRequired: true}}}
+        ImplicitDefault: {Type: Api, Properties: {Path: /e, Method: get}}
+        ImplicitOptIn: {Type: Api, Properties: {Path: /f, Method: get, Auth: {ApiKeyRequired: "true"}}}
+"#;
+
+#[test]
+fn an_events_own_api_key_setting_overrides_its_api_in_both_directions() {
+    let app = parse(ROUTE_KEYS, Path::new("."), &opts()).expect("parses");
+    let routes = crate::apigw::ApiGateway::routes_from(&app);
+    let keyed = |path: &str| {
+        routes
+            .iter()
+            .find(|r| r.resource == path)
+            .unwrap_or_else(|| panic!("route {path}: {routes:?}"))
+            .api_key_required
+    };
+    assert!(keyed("/a"), "a keyed API's route needs the key");
+    assert!(!keyed("/b"), "ApiKeyRequired: false on the event opens it");
+    assert!(!keyed("/c"), "an open API's route needs no key");
+    assert!(keyed("/d"), "ApiKeyRequired: true on the event keys it");
+    assert!(!keyed("/e"), "Globals.Api leaves the implicit API open");
+    assert!(keyed("/f"), "the event keys its route of the implicit API");
+}
