@@ -1,6 +1,5 @@
 //! Shared harness: the real template, the real handlers, in-process on port 0, with a
 //! manual clock so waits and timeouts happen when a test says so.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

@@ -2,11 +2,9 @@
 //! forwarded "Step Functions Execution Status Change" events keep, against the real template,
 //! state machines and handlers, with time driven by the test.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{eventually, in_an_hour, start, str_of, App, KEY};
+use crate::common::{eventually, in_an_hour, start, str_of, App, KEY};
 use serde_json::{json, Value};
 use tokio::task::JoinHandle;
 
@@ -54,20 +52,45 @@ fn spawn_call(app: &App, method: &str, path: &str, body: Value) -> JoinHandle<(u
     })
 }
 
-/// Advances the clock a second at a time until the request answers.
+/// Advances the clock a second at a time until the request answers. After each second the
+/// handler may wake, ask Step Functions and sleep again on the clock; the next second comes
+/// once it sleeps again (as many sleepers as before), or no execution runs any more (the
+/// handler answers at its next wake-up), or it has answered.
 async fn drive(app: &App, mut call: JoinHandle<(u16, Value)>, max_secs: u64) -> (u16, Value) {
     for _ in 0..max_secs {
         if call.is_finished() {
             break;
         }
+        let asleep = app.clock.sleepers();
         app.advance(1).await;
-        // Lets the handler wake, ask Step Functions and go back to sleep on the clock.
-        tokio::time::sleep(Duration::from_millis(30)).await;
+        eventually("the handler to sleep again or answer", || async {
+            let settled = call.is_finished()
+                || app.clock.sleepers() >= asleep
+                || running_executions(app).await == 0;
+            settled.then_some(())
+        })
+        .await;
     }
     tokio::time::timeout(Duration::from_secs(10), &mut call)
         .await
         .expect("the synchronous start answered")
         .expect("request task")
+}
+
+/// How many executions of the template's machines are running.
+async fn running_executions(app: &App) -> usize {
+    let mut n = 0;
+    for m in &app.rt.app.state_machines {
+        let (s, v) = app
+            .aws(
+                "AWSStepFunctions.ListExecutions",
+                json!({"stateMachineArn": m.arn, "statusFilter": "RUNNING"}),
+            )
+            .await;
+        assert_eq!(s, 200, "ListExecutions: {v}");
+        n += v["executions"].as_array().map_or(0, Vec::len);
+    }
+    n
 }
 
 fn ids(v: &Value) -> Vec<String> {
