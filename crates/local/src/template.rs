@@ -90,6 +90,24 @@ pub struct FunctionDef {
     pub events: Vec<ApiEvent>,
 }
 
+#[cfg(test)]
+impl FunctionDef {
+    /// A function for unit tests: `id` as logical id and name, its ARN in us-east-1, the
+    /// template's default limits (3 s, 128 MB), no binary, environment or events.
+    pub(crate) fn for_test(id: &str) -> FunctionDef {
+        FunctionDef {
+            logical_id: id.into(),
+            name: id.into(),
+            arn: format!("arn:aws:lambda:us-east-1:{ACCOUNT_ID}:function:{id}"),
+            binary: None,
+            environment: BTreeMap::new(),
+            timeout_seconds: 3,
+            memory_mb: 128,
+            events: vec![],
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiDef {
     pub logical_id: String,

@@ -117,7 +117,13 @@ fn resolves_functions_apis_tables_and_machines() {
         "only Api events are served: {:?}",
         f.events
     );
-    let get = f.events.iter().find(|e| e.name == "Get").expect("Get");
+    let event = |name: &str| {
+        f.events
+            .iter()
+            .find(|e| e.name == name)
+            .unwrap_or_else(|| panic!("event {name}: {:?}", f.events))
+    };
+    let get = event("Get");
     assert_eq!(
         (get.method.as_str(), get.path.as_str(), get.api.as_str()),
         ("GET", "/jobs/{id}", "Api")
@@ -126,17 +132,13 @@ fn resolves_functions_apis_tables_and_machines() {
         get.api_key_required,
         "Globals.Api.Auth applies to explicit APIs too"
     );
-    let open = f.events.iter().find(|e| e.name == "Open").expect("Open");
+    let open = event("Open");
     assert_eq!(open.api, IMPLICIT_API);
     assert!(
         open.api_key_required,
         "Globals.Api.Auth applies to the implicit API"
     );
-    let public = f
-        .events
-        .iter()
-        .find(|e| e.name == "Public")
-        .expect("Public");
+    let public = event("Public");
     assert!(
         !public.api_key_required,
         "an event's own ApiKeyRequired: false overrides the API-wide true"

@@ -185,30 +185,12 @@ async fn callback_completes_through_the_aws_cli() {
     let (id, arn) = start_callback(&app, json!({"input": {"order": 7}})).await;
     app.wait_job(&id, "WAITING_FOR_CALLBACK").await;
     let token = app.token(&id).await;
-    let (ok, out, err) = app
-        .cli(&[
-            "stepfunctions",
-            "send-task-success",
-            "--task-token",
-            &token,
-            "--task-output",
-            "{\"via\":\"cli\"}",
-        ])
-        .await;
+    let (ok, out, err) = app.cli_task_success(&token, "{\"via\":\"cli\"}").await;
     assert!(ok, "send-task-success: {out} {err}");
     let d = app.wait_execution(&arn, "SUCCEEDED").await;
     assert!(d["output"].as_str().unwrap_or("").contains("cli"), "{d}");
     app.wait_job(&id, "COMPLETED").await;
-    let (ok, _, err) = app
-        .cli(&[
-            "stepfunctions",
-            "send-task-success",
-            "--task-token",
-            &token,
-            "--task-output",
-            "{}",
-        ])
-        .await;
+    let (ok, _, err) = app.cli_task_success(&token, "{}").await;
     assert!(!ok, "a used token is refused");
     assert!(
         err.contains("TaskDoesNotExist")
@@ -314,16 +296,7 @@ async fn heartbeat_timeout_is_caught_and_the_late_answer_refused() {
 async fn heartbeat_timeout_refuses_the_late_token_through_the_aws_cli() {
     let app = start(&[]).await;
     let (_, token) = heartbeat_timed_out(&app).await;
-    let (ok, _, err) = app
-        .cli(&[
-            "stepfunctions",
-            "send-task-success",
-            "--task-token",
-            &token,
-            "--task-output",
-            "{}",
-        ])
-        .await;
+    let (ok, _, err) = app.cli_task_success(&token, "{}").await;
     assert!(!ok, "late token accepted");
     assert!(
         err.contains("TaskTimedOut") || err.contains("TaskDoesNotExist"),
