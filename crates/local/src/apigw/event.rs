@@ -148,7 +148,7 @@ fn forwarded_headers(given: &HeaderMap, source_ip: &str, now: DateTime<Utc>) -> 
 fn last_values(headers: &HeaderMap) -> HeaderMap {
     let mut out = HeaderMap::new();
     for name in headers.keys() {
-        if let Some(last) = headers.get_all(name).iter().last() {
+        if let Some(last) = headers.get_all(name).iter().next_back() {
             out.insert(name.clone(), last.clone());
         }
     }
