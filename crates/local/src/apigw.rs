@@ -5,15 +5,17 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
+use axum::http::{HeaderName, HeaderValue, Request, StatusCode};
 use axum::response::Response;
 use base64::Engine as _;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::lambda::LambdaRegistry;
 use crate::template::{Application, GatewayResponse, ACCOUNT_ID};
+
+mod event;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
@@ -113,23 +115,11 @@ fn split_path(p: &str) -> Vec<&str> {
     p.split('/').filter(|s| !s.is_empty()).collect()
 }
 
+/// Path parameters arrive decoded; invalid UTF-8 is replaced, as API Gateway does.
 fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok();
-            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// An API's customised error responses.
@@ -369,7 +359,7 @@ impl ApiGateway {
             Ok(b) => b,
             Err(_) => return self.refuse(&TOO_LARGE, Some(route), &method, &path, &request_id),
         };
-        let event = proxy_event(&ProxyRequest {
+        let event = event::proxy_event(&event::ProxyRequest {
             route,
             params: &params,
             method: &parts.method,
@@ -383,6 +373,13 @@ impl ApiGateway {
                 .filter(|_| route.api_key_required)
                 .map(|k| (k, self.api_key_id.as_str())),
         });
+        let event = match event {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::warn!(function = %route.function, error = %e, "cannot serialise the proxy event");
+                return self.refuse(&UPSTREAM, Some(route), &method, &path, &request_id);
+            }
+        };
         match self.lambdas.invoke(&route.function, event).await {
             Ok(out) => proxy_response(&out, &request_id).unwrap_or_else(|why| {
                 tracing::warn!(function = %route.function, %why, "malformed Lambda proxy response");
@@ -437,205 +434,6 @@ fn render(template: &str, vars: &[(&str, String)]) -> String {
         out = out.replace(k, v);
     }
     out
-}
-
-struct ProxyRequest<'a> {
-    route: &'a Route,
-    params: &'a BTreeMap<String, String>,
-    method: &'a Method,
-    uri: &'a Uri,
-    headers: &'a HeaderMap,
-    body: &'a Bytes,
-    peer: Option<SocketAddr>,
-    request_id: &'a str,
-    api_key: Option<(&'a str, &'a str)>,
-}
-
-/// The REST API proxy event, field for field as API Gateway sends it.
-fn proxy_event(r: &ProxyRequest<'_>) -> Value {
-    let now = chrono::Utc::now();
-    let source_ip = r
-        .peer
-        .map(|p| p.ip().to_string())
-        .unwrap_or_else(|| "127.0.0.1".into());
-    let mut headers = HeaderMap::new();
-    for (k, v) in r.headers {
-        headers.append(k.clone(), v.clone());
-    }
-    let port = r
-        .headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.rsplit_once(':'))
-        .map(|(_, p)| p.to_string())
-        .unwrap_or_else(|| "80".into());
-    let trace_id = format!(
-        "Root=1-{:08x}-{}",
-        now.timestamp(),
-        &uuid::Uuid::new_v4().simple().to_string()[..24]
-    );
-    let added: [(&str, String); 4] = [
-        ("x-forwarded-for", source_ip.clone()),
-        ("x-forwarded-port", port),
-        ("x-forwarded-proto", "http".into()),
-        ("x-amzn-trace-id", trace_id),
-    ];
-    for (k, v) in added {
-        if !headers.contains_key(k) {
-            if let (Ok(name), Ok(val)) = (HeaderName::try_from(k), HeaderValue::from_str(&v)) {
-                headers.insert(name, val);
-            }
-        }
-    }
-    let mut single = Map::new();
-    let mut multi = Map::new();
-    for name in headers.keys() {
-        let values: Vec<Value> = headers
-            .get_all(name)
-            .iter()
-            .map(|v| Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect();
-        let display = canonical_header(name.as_str());
-        if let Some(last) = values.last() {
-            single.insert(display.clone(), last.clone());
-        }
-        multi.insert(display, Value::Array(values));
-    }
-    let (query, multi_query) = query_parameters(r.uri.query());
-    let path_parameters = if r.params.is_empty() {
-        Value::Null
-    } else {
-        Value::Object(
-            r.params
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect(),
-        )
-    };
-    let path = r.uri.path();
-    let stage = &r.route.stage;
-    let stage_prefix = format!("/{stage}");
-    let (event_path, context_path) = match path.strip_prefix(&stage_prefix) {
-        Some(rest) if rest.is_empty() || rest.starts_with('/') => {
-            let rest = if rest.is_empty() { "/" } else { rest };
-            (rest.to_string(), path.to_string())
-        }
-        _ => (path.to_string(), format!("{stage_prefix}{path}")),
-    };
-    let (body, is_base64) = if r.body.is_empty() {
-        (Value::Null, false)
-    } else {
-        match std::str::from_utf8(r.body) {
-            Ok(s) => (Value::String(s.to_string()), false),
-            Err(_) => (
-                Value::String(base64::engine::general_purpose::STANDARD.encode(r.body)),
-                true,
-            ),
-        }
-    };
-    let user_agent = r
-        .headers
-        .get("user-agent")
-        .and_then(|v| v.to_str().ok())
-        .map(|s| Value::String(s.to_string()))
-        .unwrap_or(Value::Null);
-    let host = r
-        .headers
-        .get("host")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("localhost")
-        .to_string();
-    let domain_prefix = host.split('.').next().unwrap_or(&host).to_string();
-    let (api_key, api_key_id) = match r.api_key {
-        Some((k, id)) => (Value::String(k.into()), Value::String(id.into())),
-        None => (Value::Null, Value::Null),
-    };
-    json!({
-        "resource": r.route.resource,
-        "path": event_path,
-        "httpMethod": r.method.as_str(),
-        "headers": single,
-        "multiValueHeaders": multi,
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": multi_query,
-        "pathParameters": path_parameters,
-        "stageVariables": Value::Null,
-        "requestContext": {
-            "resourceId": &api_key_id_for(&r.route.resource),
-            "resourcePath": r.route.resource,
-            "httpMethod": r.method.as_str(),
-            "extendedRequestId": &r.request_id[..8.min(r.request_id.len())],
-            "requestTime": now.format("%d/%b/%Y:%H:%M:%S +0000").to_string(),
-            "path": context_path,
-            "accountId": ACCOUNT_ID,
-            "protocol": "HTTP/1.1",
-            "stage": stage,
-            "domainPrefix": domain_prefix,
-            "requestTimeEpoch": now.timestamp_millis(),
-            "requestId": r.request_id,
-            "identity": {
-                "cognitoIdentityPoolId": null,
-                "accountId": null,
-                "cognitoIdentityId": null,
-                "caller": null,
-                "sourceIp": source_ip,
-                "principalOrgId": null,
-                "accessKey": null,
-                "cognitoAuthenticationType": null,
-                "cognitoAuthenticationProvider": null,
-                "userArn": null,
-                "userAgent": user_agent,
-                "user": null,
-                "apiKey": api_key,
-                "apiKeyId": api_key_id,
-            },
-            "domainName": host,
-            "deploymentId": "local",
-            "apiId": r.route.api_id,
-        },
-        "body": body,
-        "isBase64Encoded": is_base64,
-    })
-}
-
-fn api_key_id_for(resource: &str) -> String {
-    api_key_id(resource)[..6].to_string()
-}
-
-/// HTTP/1 header names arrive lower-cased; API Gateway passes the client's spelling, which
-/// for common clients is the canonical capitalisation.
-fn canonical_header(name: &str) -> String {
-    name.split('-')
-        .map(|part| {
-            let mut c = part.chars();
-            match c.next() {
-                Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
-                None => String::new(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("-")
-}
-
-fn query_parameters(q: Option<&str>) -> (Value, Value) {
-    let Some(q) = q.filter(|q| !q.is_empty()) else {
-        return (Value::Null, Value::Null);
-    };
-    let mut single = Map::new();
-    let mut multi: Map<String, Value> = Map::new();
-    for (k, v) in form_urlencoded::parse(q.as_bytes()) {
-        single.insert(k.to_string(), Value::String(v.to_string()));
-        match multi.get_mut(k.as_ref()) {
-            Some(Value::Array(a)) => a.push(Value::String(v.to_string())),
-            _ => {
-                multi.insert(
-                    k.to_string(),
-                    Value::Array(vec![Value::String(v.to_string())]),
-                );
-            }
-        }
-    }
-    (Value::Object(single), Value::Object(multi))
 }
 
 /// Maps the Lambda proxy response back to HTTP; anything malformed is API Gateway's 502.

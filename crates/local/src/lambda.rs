@@ -155,22 +155,28 @@ where
     }
 }
 
+/// A handler that always fails with `error_type` and `message` (unit tests).
+#[cfg(test)]
+pub(crate) fn failing(error_type: &str, message: &str) -> Arc<dyn LambdaHandler> {
+    let d = Diagnostic {
+        error_type: error_type.into(),
+        error_message: message.into(),
+    };
+    Arc::new(FnHandler(move |_p: Value, _c: Context| {
+        let d = d.clone();
+        async move { Err::<Value, _>(d) }
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-    use std::collections::BTreeMap;
 
-    fn def(id: &str, timeout: u64) -> FunctionDef {
+    fn def(id: &str, timeout_seconds: u64) -> FunctionDef {
         FunctionDef {
-            logical_id: id.into(),
-            name: id.into(),
-            arn: format!("arn:aws:lambda:us-east-1:123456789012:function:{id}"),
-            binary: None,
-            environment: BTreeMap::new(),
-            timeout_seconds: timeout,
-            memory_mb: 128,
-            events: vec![],
+            timeout_seconds,
+            ..FunctionDef::for_test(id)
         }
     }
 
@@ -182,15 +188,7 @@ mod tests {
                 Ok(json!({"payload": p, "arn": ctx.invoked_function_arn, "rid": ctx.request_id, "deadline": ctx.deadline}))
             })),
         );
-        r.insert(
-            def("Fails", 3),
-            Arc::new(FnHandler(|_p: Value, _ctx: Context| async move {
-                Err::<Value, _>(Diagnostic {
-                    error_type: "JobNotFound".into(),
-                    error_message: "no job".into(),
-                })
-            })),
-        );
+        r.insert(def("Fails", 3), failing("JobNotFound", "no job"));
         r
     }
 

@@ -1,13 +1,16 @@
 //! Reads the SAM template `sam deploy` uses and turns it into what the local runtime serves:
 //! functions (with resolved environment), API routes, tables and state machine definitions.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
-use crate::intrinsics::{scalar, yaml_to_json, IntrinsicError, ResourceIds, Scope};
+use crate::intrinsics::{scalar, yaml_to_json, IntrinsicError, Scope};
 
+mod identify;
+mod parameters;
+mod resources;
 pub mod rules;
 
 /// The fixed local account (docs/contracts.md).
@@ -87,6 +90,24 @@ pub struct FunctionDef {
     pub events: Vec<ApiEvent>,
 }
 
+#[cfg(test)]
+impl FunctionDef {
+    /// A function for unit tests: `id` as logical id and name, its ARN in us-east-1, the
+    /// template's default limits (3 s, 128 MB), no binary, environment or events.
+    pub(crate) fn for_test(id: &str) -> FunctionDef {
+        FunctionDef {
+            logical_id: id.into(),
+            name: id.into(),
+            arn: format!("arn:aws:lambda:us-east-1:{ACCOUNT_ID}:function:{id}"),
+            binary: None,
+            environment: BTreeMap::new(),
+            timeout_seconds: 3,
+            memory_mb: 128,
+            events: vec![],
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiDef {
     pub logical_id: String,
@@ -104,50 +125,6 @@ pub struct GatewayResponse {
     /// The `application/json` template (`$context.*` variables are filled in).
     pub template: Option<String>,
     pub headers: BTreeMap<String, String>,
-}
-
-fn gateway_responses(v: Option<&Value>) -> BTreeMap<String, GatewayResponse> {
-    let mut out = BTreeMap::new();
-    let Some(Value::Object(m)) = v else {
-        return out;
-    };
-    for (kind, r) in m {
-        let status = r
-            .get("StatusCode")
-            .and_then(scalar)
-            .and_then(|s| s.parse().ok());
-        let template = r
-            .get("ResponseTemplates")
-            .and_then(|t| t.get("application/json"))
-            .and_then(scalar);
-        let headers = r
-            .get("ResponseParameters")
-            .and_then(|p| p.get("Headers"))
-            .and_then(Value::as_object)
-            .map(|h| {
-                h.iter()
-                    .filter_map(|(k, v)| {
-                        let v = scalar(v)?;
-                        let v = v.trim();
-                        let v = v
-                            .strip_prefix('\'')
-                            .and_then(|x| x.strip_suffix('\''))
-                            .unwrap_or(v);
-                        Some((k.clone(), v.to_string()))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        out.insert(
-            kind.clone(),
-            GatewayResponse {
-                status,
-                template,
-                headers,
-            },
-        );
-    }
-    out
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -229,123 +206,27 @@ pub fn load(template_path: &Path, opts: &LoadOptions) -> Result<Application, Tem
 }
 
 /// Parses template text; `base` is the folder `DefinitionUri` is relative to.
+///
+/// The steps: read the document, evaluate parameters and conditions, keep the resources whose
+/// condition holds, give each its physical ids (what `Ref`/`Fn::GetAtt` answer), turn each
+/// into what the runtime serves, then settle the API routes and the outputs.
 pub fn parse(text: &str, base: &Path, opts: &LoadOptions) -> Result<Application, TemplateError> {
-    let yaml: serde_yaml_ng::Value =
-        serde_yaml_ng::from_str(text).map_err(|e| TemplateError::Yaml {
-            path: PathBuf::new(),
-            message: e.to_string(),
-        })?;
-    let doc = yaml_to_json(&yaml).map_err(|message| TemplateError::Yaml {
-        path: PathBuf::new(),
-        message,
-    })?;
+    let doc = read_document(text)?;
     let root = doc
         .as_object()
         .ok_or_else(|| TemplateError::Shape("the template is not a mapping".into()))?;
-    let resources = root
+    let declared = root
         .get("Resources")
         .and_then(Value::as_object)
         .ok_or_else(|| TemplateError::Shape("no Resources section".into()))?;
-
-    let mut scope = Scope {
-        pseudo: pseudo_parameters(opts),
-        parameters: parameters(root.get("Parameters"), &opts.parameters)?,
-        mappings: match root.get("Mappings") {
-            Some(Value::Object(m)) => m.clone(),
-            _ => Map::new(),
-        },
-        ..Scope::default()
-    };
-    evaluate_conditions(&mut scope, root.get("Conditions"))?;
-
-    let globals = root.get("Globals").and_then(Value::as_object);
-    let global = |kind: &str| {
-        globals
-            .and_then(|g| g.get(kind))
-            .cloned()
-            .unwrap_or(Value::Object(Map::new()))
-    };
-
-    // Resources whose Condition is false do not exist.
-    let mut active: Vec<(&String, &Map<String, Value>)> = Vec::new();
-    for (id, r) in resources {
-        let Some(r) = r.as_object() else {
-            return Err(TemplateError::Shape(format!(
-                "resource {id} is not a mapping"
-            )));
-        };
-        if let Some(c) = r.get("Condition").and_then(Value::as_str) {
-            let on = scope
-                .condition(c)
-                .map_err(|source| TemplateError::Intrinsic {
-                    resource: id.clone(),
-                    property: "Condition".into(),
-                    source,
-                })?;
-            if !on {
-                continue;
-            }
-        }
-        active.push((id, r));
-    }
-
-    let kind_of = |r: &Map<String, Value>| {
-        r.get("Type")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
-    let props_of = |id: &str, r: &Map<String, Value>| -> Map<String, Value> {
-        let mut p = r
-            .get("Properties")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        let g = match kind_of(r).as_str() {
-            "AWS::Serverless::Function" => Some(global("Function")),
-            "AWS::Serverless::Api" => Some(global("Api")),
-            "AWS::Serverless::StateMachine" => Some(global("StateMachine")),
-            "AWS::Serverless::SimpleTable" => Some(global("SimpleTable")),
-            _ => None,
-        };
-        if let Some(Value::Object(g)) = g {
-            p = merge_globals(&g, &p);
-        }
-        let _ = id;
-        p
-    };
-
-    // Physical names can depend on parameters and on other resources' names, so they are
-    // resolved in rounds until nothing changes.
-    let region = &opts.region;
-    let mut pending: Vec<(&String, &Map<String, Value>)> = active.clone();
-    let mut last_err = None;
-    for _round in 0..=active.len() {
-        let mut still = Vec::new();
-        for (id, r) in pending {
-            match identify(&scope, id, &kind_of(r), &props_of(id, r), region) {
-                Ok(ids) => {
-                    scope.resources.insert(id.clone(), ids);
-                }
-                Err(e) => {
-                    last_err = Some(e);
-                    still.push((id, r));
-                }
-            }
-        }
-        if still.is_empty() {
-            last_err = None;
-            break;
-        }
-        pending = still;
-    }
-    if let Some(e) = last_err {
-        return Err(e);
-    }
-    add_implicit_resources(&mut scope, &active, &kind_of, region);
+    let mut scope = parameters::scope(root, opts)?;
+    let globals = Globals(root.get("Globals").and_then(Value::as_object));
+    let active = active_resources(declared, &scope, &globals)?;
+    identify::all(&mut scope, &active, &opts.region)?;
+    identify::add_generated(&mut scope, &active, &opts.region);
 
     let mut app = Application {
-        region: region.clone(),
+        region: opts.region.clone(),
         stack_name: opts.stack_name.clone(),
         functions: Vec::new(),
         apis: Vec::new(),
@@ -354,360 +235,135 @@ pub fn parse(text: &str, base: &Path, opts: &LoadOptions) -> Result<Application,
         event_rules: Vec::new(),
         outputs: BTreeMap::new(),
     };
-    let mut implicit_api_needed = false;
-    for (id, r) in &active {
-        let props = props_of(id, r);
-        let resolve = |property: &str| -> Result<Option<Value>, TemplateError> {
-            match props.get(property) {
-                None => Ok(None),
-                Some(v) => scope.resolve(v).map_err(|source| TemplateError::Intrinsic {
-                    resource: id.to_string(),
-                    property: property.to_string(),
-                    source,
-                }),
-            }
-        };
-        match kind_of(r).as_str() {
-            "AWS::Serverless::Function" => {
-                let f = function(id, r, &resolve, &scope)?;
-                implicit_api_needed |= f.events.iter().any(|e| e.api == IMPLICIT_API);
-                app.event_rules
-                    .extend(rules::function_rules(id, &f.arn, resolve("Events")?)?);
-                app.functions.push(f);
-            }
-            "AWS::Serverless::Api" => {
-                let stage = resolve("StageName")?
-                    .and_then(|v| scalar(&v))
-                    .unwrap_or_else(|| "Prod".into());
-                let auth = resolve("Auth")?;
-                app.apis.push(ApiDef {
-                    logical_id: id.to_string(),
-                    id: api_id(id),
-                    stage,
-                    api_key_required: key_required(auth.as_ref()).unwrap_or(false),
-                    gateway_responses: gateway_responses(resolve("GatewayResponses")?.as_ref()),
-                });
-            }
-            "AWS::DynamoDB::Table" => {
-                let mut p = match resolve_all(&scope, id, &props)? {
-                    Value::Object(m) => m,
-                    _ => Map::new(),
-                };
-                let name = table_name(id, &p);
-                p.insert("TableName".into(), Value::String(name.clone()));
-                app.tables.push(TableDef {
-                    logical_id: id.to_string(),
-                    name,
-                    properties: Value::Object(p),
-                });
-            }
-            "AWS::Serverless::SimpleTable" => {
-                let p = match resolve_all(&scope, id, &props)? {
-                    Value::Object(m) => m,
-                    _ => Map::new(),
-                };
-                let name = table_name(id, &p);
-                app.tables.push(TableDef {
-                    logical_id: id.to_string(),
-                    properties: simple_table(&name, &p),
-                    name,
-                });
-            }
-            "AWS::Serverless::StateMachine" => {
-                app.state_machines
-                    .push(state_machine(id, &resolve, &scope, base)?);
-            }
-            "AWS::Events::Rule" => {
-                let p = resolve_all(&scope, id, &props)?;
-                app.event_rules.extend(rules::rule_resource(id, &p)?);
-            }
-            other => tracing::debug!(resource = %id, kind = other, "not modelled locally"),
-        }
+    for r in &active {
+        resources::collect(&mut app, r, &scope, base)?;
     }
-    if implicit_api_needed && !app.apis.iter().any(|a| a.logical_id == IMPLICIT_API) {
-        let g = global("Api");
-        let auth = g
-            .get("Auth")
-            .map(|a| scope.resolve(a))
-            .transpose()
-            .map_err(|source| TemplateError::Intrinsic {
-                resource: IMPLICIT_API.into(),
-                property: "Globals.Api.Auth".into(),
-                source,
-            })?
-            .flatten();
-        let responses = g
-            .get("GatewayResponses")
-            .map(|a| scope.resolve(a))
-            .transpose()
-            .map_err(|source| TemplateError::Intrinsic {
-                resource: IMPLICIT_API.into(),
-                property: "Globals.Api.GatewayResponses".into(),
-                source,
-            })?
-            .flatten();
-        app.apis.push(ApiDef {
-            logical_id: IMPLICIT_API.into(),
-            id: api_id(IMPLICIT_API),
-            stage: "Prod".into(),
-            api_key_required: key_required(auth.as_ref()).unwrap_or(false),
-            gateway_responses: gateway_responses(responses.as_ref()),
-        });
+    let uses_implicit_api = app
+        .functions
+        .iter()
+        .flat_map(|f| &f.events)
+        .any(|e| e.api == IMPLICIT_API);
+    if uses_implicit_api && !app.apis.iter().any(|a| a.logical_id == IMPLICIT_API) {
+        app.apis
+            .push(resources::implicit_api(globals.section("Api"), &scope)?);
     }
-    // An event's own Auth.ApiKeyRequired wins; otherwise its API's default applies.
-    for f in &mut app.functions {
-        for e in &mut f.events {
-            if let Some(api) = app.apis.iter().find(|a| a.logical_id == e.api) {
-                e.api_key_required = e.own_api_key_required.unwrap_or(api.api_key_required);
-            }
-        }
-    }
-    if let Some(Value::Object(outs)) = root.get("Outputs") {
-        for (k, o) in outs {
-            if let Some(Ok(Some(v))) = o.get("Value").map(|v| scope.resolve(v)) {
-                if let Some(s) = scalar(&v) {
-                    app.outputs.insert(k.clone(), s);
-                }
-            }
-        }
-    }
+    settle_api_keys(&mut app);
+    app.outputs = outputs(root.get("Outputs"), &scope);
     Ok(app)
 }
 
-fn resolve_all(
-    scope: &Scope,
-    id: &str,
-    props: &Map<String, Value>,
-) -> Result<Value, TemplateError> {
-    let mut out = Map::new();
-    for (k, v) in props {
-        let r = scope
-            .resolve(v)
-            .map_err(|source| TemplateError::Intrinsic {
-                resource: id.to_string(),
-                property: k.clone(),
-                source,
-            })?;
-        if let Some(r) = r {
-            out.insert(k.clone(), r);
-        }
-    }
-    Ok(Value::Object(out))
-}
-
-fn table_name(id: &str, p: &Map<String, Value>) -> String {
-    p.get("TableName")
-        .and_then(scalar)
-        .unwrap_or_else(|| id.to_string())
-}
-
-/// `AWS::Serverless::SimpleTable` expands to a one-key, on-demand table.
-fn simple_table(name: &str, p: &Map<String, Value>) -> Value {
-    let key = p.get("PrimaryKey");
-    let key_name = key
-        .and_then(|k| k.get("Name"))
-        .and_then(scalar)
-        .unwrap_or_else(|| "id".into());
-    let key_type = match key.and_then(|k| k.get("Type")).and_then(Value::as_str) {
-        Some("Number") => "N",
-        Some("Binary") => "B",
-        _ => "S",
-    };
-    json!({
-        "TableName": name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [{"AttributeName": key_name, "AttributeType": key_type}],
-        "KeySchema": [{"AttributeName": key_name, "KeyType": "HASH"}],
+/// The template text as JSON, YAML tags (`!Ref`, `!Sub`...) turned into their long forms.
+fn read_document(text: &str) -> Result<Value, TemplateError> {
+    let yaml: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(text).map_err(|e| TemplateError::Yaml {
+            path: PathBuf::new(),
+            message: e.to_string(),
+        })?;
+    yaml_to_json(&yaml).map_err(|message| TemplateError::Yaml {
+        path: PathBuf::new(),
+        message,
     })
 }
 
-pub fn api_id(logical_id: &str) -> String {
-    let mut s: String = logical_id
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_lowercase())
-        .take(10)
-        .collect();
-    while s.len() < 10 {
-        s.push('0');
+/// The template's `Globals` section.
+struct Globals<'t>(Option<&'t Map<String, Value>>);
+
+impl<'t> Globals<'t> {
+    fn section(&self, name: &str) -> Option<&'t Map<String, Value>> {
+        self.0?.get(name)?.as_object()
     }
-    s
-}
 
-fn key_required(auth: Option<&Value>) -> Option<bool> {
-    match auth?.get("ApiKeyRequired")? {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) => Some(s.eq_ignore_ascii_case("true")),
-        _ => None,
-    }
-}
-
-fn pseudo_parameters(opts: &LoadOptions) -> HashMap<String, Value> {
-    let (partition, suffix) = if opts.region.starts_with("cn-") {
-        ("aws-cn", "amazonaws.com.cn")
-    } else if opts.region.starts_with("us-gov-") {
-        ("aws-us-gov", "amazonaws.com")
-    } else {
-        ("aws", "amazonaws.com")
-    };
-    let stack_id = format!(
-        "arn:{partition}:cloudformation:{}:{ACCOUNT_ID}:stack/{}/00000000-0000-0000-0000-000000000000",
-        opts.region, opts.stack_name
-    );
-    [
-        ("AWS::Region", opts.region.clone()),
-        ("AWS::AccountId", ACCOUNT_ID.to_string()),
-        ("AWS::StackName", opts.stack_name.clone()),
-        ("AWS::StackId", stack_id),
-        ("AWS::Partition", partition.to_string()),
-        ("AWS::URLSuffix", suffix.to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), Value::String(v)))
-    .collect()
-}
-
-fn parameters(
-    decl: Option<&Value>,
-    overrides: &[(String, String)],
-) -> Result<HashMap<String, Value>, TemplateError> {
-    let decl = decl.and_then(Value::as_object).cloned().unwrap_or_default();
-    for (k, _) in overrides {
-        if !decl.contains_key(k) {
-            return Err(TemplateError::UnknownParameter(k.clone()));
+    /// The section that applies to a resource type (SAM's serverless types only).
+    fn for_kind(&self, kind: &str) -> Option<&'t Map<String, Value>> {
+        match kind {
+            "AWS::Serverless::Function" => self.section("Function"),
+            "AWS::Serverless::Api" => self.section("Api"),
+            "AWS::Serverless::StateMachine" => self.section("StateMachine"),
+            "AWS::Serverless::SimpleTable" => self.section("SimpleTable"),
+            _ => None,
         }
     }
-    let mut out = HashMap::new();
-    for (name, p) in &decl {
-        let given = overrides
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone());
-        let value = match given {
-            Some(v) => v,
-            None => match p.get("Default").and_then(|d| match d {
-                Value::Array(items) => Some(
-                    items
-                        .iter()
-                        .filter_map(scalar)
-                        .collect::<Vec<_>>()
-                        .join(","),
-                ),
-                other => scalar(other),
-            }) {
-                Some(v) => v,
-                None => return Err(TemplateError::MissingParameter(name.clone())),
-            },
-        };
-        check_constraints(name, p, &value)?;
-        let ty = p.get("Type").and_then(Value::as_str).unwrap_or("String");
-        let v = if ty == "CommaDelimitedList" || ty.starts_with("List<") {
-            Value::Array(
-                value
-                    .split(',')
-                    .map(|s| Value::String(s.trim().to_string()))
-                    .collect(),
-            )
-        } else {
-            Value::String(value)
-        };
-        out.insert(name.clone(), v);
-    }
-    Ok(out)
 }
 
-/// The constraints CloudFormation checks before deploying (AllowedValues, Min/MaxValue,
-/// Min/MaxLength), so a value `sam deploy` would refuse is refused here too.
-fn check_constraints(name: &str, p: &Value, value: &str) -> Result<(), TemplateError> {
-    let fail = |message: String| {
-        Err(TemplateError::InvalidParameter {
-            name: name.to_string(),
-            message,
-        })
-    };
-    if let Some(Value::Array(allowed)) = p.get("AllowedValues") {
-        let allowed: Vec<String> = allowed.iter().filter_map(scalar).collect();
-        if !allowed.iter().any(|a| a == value) {
-            return fail(format!("'{value}' is not one of {}", allowed.join(", ")));
-        }
-    }
-    let bound = |k: &str| {
-        p.get(k)
-            .and_then(scalar)
-            .and_then(|s| s.parse::<f64>().ok())
-    };
-    if p.get("Type").and_then(Value::as_str) == Some("Number") {
-        let Ok(n) = value.parse::<f64>() else {
-            return fail(format!("'{value}' is not a number"));
-        };
-        if let Some(min) = bound("MinValue").filter(|m| n < *m) {
-            return fail(format!("{value} is below MinValue {min}"));
-        }
-        if let Some(max) = bound("MaxValue").filter(|m| n > *m) {
-            return fail(format!("{value} is above MaxValue {max}"));
-        }
-    }
-    let len = value.chars().count() as f64;
-    if let Some(min) = bound("MinLength").filter(|m| len < *m) {
-        return fail(format!("'{value}' is shorter than MinLength {min}"));
-    }
-    if let Some(max) = bound("MaxLength").filter(|m| len > *m) {
-        return fail(format!("'{value}' is longer than MaxLength {max}"));
-    }
-    Ok(())
+/// One resource whose `Condition` holds, its `Globals` merged into its `Properties`.
+struct Resource<'t> {
+    id: &'t str,
+    /// `Type`, empty when the resource has none.
+    kind: &'t str,
+    declared: &'t Map<String, Value>,
+    props: Map<String, Value>,
 }
 
-/// Conditions may refer to one another, so they are evaluated in rounds.
-fn evaluate_conditions(scope: &mut Scope, decl: Option<&Value>) -> Result<(), TemplateError> {
-    let Some(Value::Object(decl)) = decl else {
-        return Ok(());
-    };
-    let mut pending: Vec<(&String, &Value)> = decl.iter().collect();
-    while !pending.is_empty() {
-        let mut still = Vec::new();
-        let mut progressed = false;
-        let mut last = None;
-        for (name, expr) in pending {
-            match scope.resolve(expr) {
-                Ok(Some(Value::Bool(b))) => {
-                    scope.conditions.insert(name.clone(), b);
-                    progressed = true;
-                }
-                Ok(other) => {
-                    return Err(TemplateError::Condition {
-                        condition: name.clone(),
-                        source: IntrinsicError::Invalid {
-                            function: "Conditions".into(),
-                            message: format!("does not evaluate to a boolean: {other:?}"),
-                        },
-                    })
-                }
-                Err(IntrinsicError::UnknownCondition(c)) if decl.contains_key(&c) => {
-                    still.push((name, expr));
-                }
-                Err(source) => {
-                    last = Some(TemplateError::Condition {
-                        condition: name.clone(),
-                        source,
-                    });
-                    still.push((name, expr));
-                }
+impl Resource<'_> {
+    /// One property with every intrinsic resolved (`None`: absent, or `AWS::NoValue`).
+    fn resolve(&self, scope: &Scope, property: &str) -> Result<Option<Value>, TemplateError> {
+        match self.props.get(property) {
+            None => Ok(None),
+            Some(v) => scope
+                .resolve(v)
+                .map_err(|source| intrinsic_error(self.id, property, source)),
+        }
+    }
+
+    /// Every property resolved; those that resolve to `AWS::NoValue` are left out.
+    fn resolve_all(&self, scope: &Scope) -> Result<Map<String, Value>, TemplateError> {
+        let mut out = Map::new();
+        for k in self.props.keys() {
+            if let Some(v) = self.resolve(scope, k)? {
+                out.insert(k.clone(), v);
             }
         }
-        if let Some(e) = last {
-            return Err(e);
-        }
-        if !progressed {
-            let names: Vec<&str> = still.iter().map(|(n, _)| n.as_str()).collect();
-            return Err(TemplateError::Shape(format!(
-                "conditions refer to each other in a cycle: {}",
-                names.join(", ")
-            )));
-        }
-        pending = still;
+        Ok(out)
     }
-    Ok(())
+}
+
+fn intrinsic_error(resource: &str, property: &str, source: IntrinsicError) -> TemplateError {
+    TemplateError::Intrinsic {
+        resource: resource.to_string(),
+        property: property.to_string(),
+        source,
+    }
+}
+
+/// The resources that exist: those without a `Condition` or whose condition is true.
+fn active_resources<'t>(
+    declared: &'t Map<String, Value>,
+    scope: &Scope,
+    globals: &Globals<'t>,
+) -> Result<Vec<Resource<'t>>, TemplateError> {
+    let mut active = Vec::new();
+    for (id, r) in declared {
+        let Some(r) = r.as_object() else {
+            return Err(TemplateError::Shape(format!(
+                "resource {id} is not a mapping"
+            )));
+        };
+        if let Some(c) = r.get("Condition").and_then(Value::as_str) {
+            let on = scope
+                .condition(c)
+                .map_err(|source| intrinsic_error(id, "Condition", source))?;
+            if !on {
+                continue;
+            }
+        }
+        let kind = r.get("Type").and_then(Value::as_str).unwrap_or("");
+        let own = r
+            .get("Properties")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let props = match globals.for_kind(kind) {
+            Some(g) => merge_globals(g, &own),
+            None => own,
+        };
+        active.push(Resource {
+            id,
+            kind,
+            declared: r,
+            props,
+        });
+    }
+    Ok(active)
 }
 
 /// SAM's Globals rules: maps merge (the resource wins), lists concatenate, scalars are replaced.
@@ -737,291 +393,57 @@ fn is_intrinsic(v: &Value) -> bool {
     })
 }
 
-/// What `Ref` / `Fn::GetAtt` answer for one resource, from its local physical name.
-fn identify(
-    scope: &Scope,
-    id: &str,
-    kind: &str,
-    props: &Map<String, Value>,
-    region: &str,
-) -> Result<ResourceIds, TemplateError> {
-    let name_of = |property: &str| -> Result<Option<String>, TemplateError> {
-        match props.get(property) {
-            None => Ok(None),
-            Some(v) => scope
-                .resolve(v)
-                .map(|r| r.and_then(|r| scalar(&r)))
-                .map_err(|source| TemplateError::Intrinsic {
-                    resource: id.to_string(),
-                    property: property.to_string(),
-                    source,
-                }),
-        }
-    };
-    let s = |v: String| Value::String(v);
-    Ok(match kind {
-        "AWS::Serverless::Function" | "AWS::Lambda::Function" => {
-            let name = name_of("FunctionName")?.unwrap_or_else(|| id.to_string());
-            let arn = format!("arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{name}");
-            ResourceIds {
-                reference: s(name),
-                attributes: [("Arn".to_string(), s(arn))].into(),
-                any_attribute: None,
+/// SAM's rule for `Auth.ApiKeyRequired`: an event's own setting wins in either direction
+/// (`false` opens one route of a keyed API, `true` keys one route of an open API); an event
+/// that says nothing follows its API (its `Auth`, with `Globals.Api` merged in).
+fn settle_api_keys(app: &mut Application) {
+    for f in &mut app.functions {
+        for e in &mut f.events {
+            if let Some(api) = app.apis.iter().find(|a| a.logical_id == e.api) {
+                e.api_key_required = e.own_api_key_required.unwrap_or(api.api_key_required);
             }
-        }
-        "AWS::DynamoDB::Table" | "AWS::Serverless::SimpleTable" => {
-            let name = name_of("TableName")?.unwrap_or_else(|| id.to_string());
-            let arn = format!("arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{name}");
-            ResourceIds {
-                reference: s(name),
-                attributes: [
-                    (
-                        "StreamArn".to_string(),
-                        s(format!("{arn}/stream/1970-01-01T00:00:00.000")),
-                    ),
-                    ("Arn".to_string(), s(arn)),
-                ]
-                .into(),
-                any_attribute: None,
-            }
-        }
-        "AWS::Serverless::StateMachine" | "AWS::StepFunctions::StateMachine" => {
-            let name = name_of("Name")?
-                .or(name_of("StateMachineName")?)
-                .unwrap_or_else(|| id.to_string());
-            let arn = format!("arn:aws:states:{region}:{ACCOUNT_ID}:stateMachine:{name}");
-            ResourceIds {
-                reference: s(arn.clone()),
-                attributes: [("Name".to_string(), s(name)), ("Arn".to_string(), s(arn))].into(),
-                any_attribute: None,
-            }
-        }
-        "AWS::Serverless::Api" => {
-            let api = api_id(id);
-            ResourceIds {
-                reference: s(api.clone()),
-                attributes: [("RootResourceId".to_string(), s(format!("{api}root")))].into(),
-                any_attribute: None,
-            }
-        }
-        other => {
-            let service = other
-                .split("::")
-                .nth(1)
-                .unwrap_or("unknown")
-                .to_ascii_lowercase();
-            let arn = format!("arn:aws:{service}:{region}:{ACCOUNT_ID}:{id}");
-            ResourceIds {
-                reference: s(id.to_string()),
-                attributes: [("Arn".to_string(), s(arn.clone()))].into(),
-                any_attribute: Some(arn),
-            }
-        }
-    })
-}
-
-/// Resources SAM generates (implicit API, API keys, roles) so references to them resolve.
-fn add_implicit_resources(
-    scope: &mut Scope,
-    active: &[(&String, &Map<String, Value>)],
-    kind_of: &dyn Fn(&Map<String, Value>) -> String,
-    region: &str,
-) {
-    let api = api_id(IMPLICIT_API);
-    scope
-        .resources
-        .entry(IMPLICIT_API.into())
-        .or_insert(ResourceIds {
-            reference: Value::String(api.clone()),
-            attributes: [(
-                "RootResourceId".to_string(),
-                Value::String(format!("{api}root")),
-            )]
-            .into(),
-            any_attribute: None,
-        });
-    let mut add = |id: String, service: &str| {
-        if scope.resources.contains_key(&id) {
-            return;
-        }
-        let arn = format!("arn:aws:{service}:{region}:{ACCOUNT_ID}:{id}");
-        scope.resources.insert(
-            id.clone(),
-            ResourceIds {
-                reference: Value::String(id.clone()),
-                attributes: [("Arn".to_string(), Value::String(arn.clone()))].into(),
-                any_attribute: Some(arn),
-            },
-        );
-    };
-    for (id, r) in active {
-        match kind_of(r).as_str() {
-            "AWS::Serverless::Api" => {
-                add(format!("{id}ApiKey"), "apigateway");
-                add(format!("{id}UsagePlan"), "apigateway");
-                add(format!("{id}UsagePlanKey"), "apigateway");
-                add(format!("{id}Deployment"), "apigateway");
-            }
-            "AWS::Serverless::Function" | "AWS::Serverless::StateMachine" => {
-                add(format!("{id}Role"), "iam");
-            }
-            _ => {}
         }
     }
 }
 
-fn function(
-    id: &str,
-    r: &Map<String, Value>,
-    resolve: &dyn Fn(&str) -> Result<Option<Value>, TemplateError>,
-    scope: &Scope,
-) -> Result<FunctionDef, TemplateError> {
-    let ids = scope.resources.get(id).cloned().unwrap_or_default();
-    let name = scalar(&ids.reference).unwrap_or_else(|| id.to_string());
-    let arn = ids
-        .attributes
-        .get("Arn")
-        .and_then(scalar)
-        .unwrap_or_default();
-    let mut environment = BTreeMap::new();
-    if let Some(env) = resolve("Environment")? {
-        if let Some(Value::Object(vars)) = env.get("Variables") {
-            for (k, v) in vars {
-                let s = scalar(v).ok_or_else(|| TemplateError::Intrinsic {
-                    resource: id.to_string(),
-                    property: format!("Environment.Variables.{k}"),
-                    source: IntrinsicError::Invalid {
-                        function: "Environment".into(),
-                        message: "value must be a string".into(),
-                    },
-                })?;
-                environment.insert(k.clone(), s);
+/// The outputs whose value resolves to a scalar (the others reference resources the
+/// runtime does not model).
+fn outputs(declared: Option<&Value>, scope: &Scope) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let Some(Value::Object(declared)) = declared else {
+        return out;
+    };
+    for (k, o) in declared {
+        if let Some(Ok(Some(v))) = o.get("Value").map(|v| scope.resolve(v)) {
+            if let Some(s) = scalar(&v) {
+                out.insert(k.clone(), s);
             }
         }
     }
-    let num = |v: Option<Value>, d: u64| {
-        v.and_then(|v| scalar(&v))
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(d)
-    };
-    let binary = r
-        .get("Metadata")
-        .and_then(|m| m.get("BuildProperties"))
-        .and_then(|b| b.get("Binary"))
-        .and_then(scalar);
-    let mut events = Vec::new();
-    if let Some(Value::Object(evs)) = resolve("Events")? {
-        for (ev_name, ev) in evs {
-            let ty = ev.get("Type").and_then(Value::as_str).unwrap_or("");
-            if ty != "Api" {
-                tracing::debug!(function = id, event = %ev_name, kind = ty, "event type not served locally");
-                continue;
-            }
-            let p = ev.get("Properties").cloned().unwrap_or(Value::Null);
-            let path = p.get("Path").and_then(scalar).ok_or_else(|| {
-                TemplateError::Shape(format!("{id}.Events.{ev_name}: Api event without Path"))
-            })?;
-            let method = p
-                .get("Method")
-                .and_then(scalar)
-                .unwrap_or_else(|| "any".into())
-                .to_ascii_uppercase();
-            let api = match p.get("RestApiId") {
-                None => IMPLICIT_API.to_string(),
-                Some(v) => api_logical_id(scope, v).ok_or_else(|| {
-                    TemplateError::Shape(format!(
-                        "{id}.Events.{ev_name}: RestApiId does not name an AWS::Serverless::Api"
-                    ))
-                })?,
-            };
-            events.push(ApiEvent {
-                name: ev_name.clone(),
-                path,
-                method,
-                api,
-                api_key_required: key_required(p.get("Auth")).unwrap_or(false),
-                own_api_key_required: key_required(p.get("Auth")),
-            });
-        }
-    }
-    Ok(FunctionDef {
-        logical_id: id.to_string(),
-        name,
-        arn,
-        binary,
-        environment,
-        timeout_seconds: num(resolve("Timeout")?, 3),
-        memory_mb: num(resolve("MemorySize")?, 128),
-        events,
-    })
+    out
 }
 
-/// RestApiId resolves to the API's id; map it back to the logical id.
-fn api_logical_id(scope: &Scope, v: &Value) -> Option<String> {
-    let s = scalar(v)?;
-    scope
-        .resources
-        .iter()
-        .find(|(id, r)| scalar(&r.reference).as_deref() == Some(s.as_str()) || **id == s)
-        .map(|(id, _)| id.clone())
+/// The id API Gateway would give an API, made up from its logical id (10 characters).
+pub fn api_id(logical_id: &str) -> String {
+    let mut s: String = logical_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .take(10)
+        .collect();
+    while s.len() < 10 {
+        s.push('0');
+    }
+    s
 }
 
-fn state_machine(
-    id: &str,
-    resolve: &dyn Fn(&str) -> Result<Option<Value>, TemplateError>,
-    scope: &Scope,
-    base: &Path,
-) -> Result<StateMachineDef, TemplateError> {
-    let ids = scope.resources.get(id).cloned().unwrap_or_default();
-    let arn = scalar(&ids.reference).unwrap_or_default();
-    let name = ids
-        .attributes
-        .get("Name")
-        .and_then(scalar)
-        .unwrap_or_else(|| id.to_string());
-    let raw = if let Some(uri) = resolve("DefinitionUri")? {
-        let rel = scalar(&uri).ok_or_else(|| {
-            TemplateError::Shape(format!(
-                "state machine {id}: DefinitionUri must be a local path (S3 locations are not read locally)"
-            ))
-        })?;
-        let path = base.join(&rel);
-        std::fs::read_to_string(&path).map_err(|source| TemplateError::Definition {
-            resource: id.to_string(),
-            path,
-            source,
-        })?
-    } else if let Some(def) = resolve("Definition")? {
-        def.to_string()
-    } else {
-        return Err(TemplateError::Shape(format!(
-            "state machine {id} has neither DefinitionUri nor Definition"
-        )));
-    };
-    let mut subs = Vec::new();
-    if let Some(Value::Object(m)) = resolve("DefinitionSubstitutions")? {
-        for (k, v) in m {
-            let s = scalar(&v).ok_or_else(|| TemplateError::Intrinsic {
-                resource: id.to_string(),
-                property: format!("DefinitionSubstitutions.{k}"),
-                source: IntrinsicError::Invalid {
-                    function: "DefinitionSubstitutions".into(),
-                    message: "value must be a string, number or boolean".into(),
-                },
-            })?;
-            subs.push((k, s));
-        }
+/// `ApiKeyRequired` of an `Auth` mapping, if it says (a boolean or its string form).
+fn key_required(auth: Option<&Value>) -> Option<bool> {
+    match auth?.get("ApiKeyRequired")? {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => Some(s.eq_ignore_ascii_case("true")),
+        _ => None,
     }
-    let kind = resolve("Type")?
-        .and_then(|v| scalar(&v))
-        .unwrap_or_else(|| "STANDARD".into());
-    Ok(StateMachineDef {
-        logical_id: id.to_string(),
-        name,
-        arn,
-        definition: substitute(&raw, &subs),
-        kind,
-    })
 }
 
 /// Replaces `${Key}` for the keys given, leaving any other `${...}` as written (as SAM does).

@@ -1,25 +1,45 @@
 use super::*;
-use crate::lambda::FnHandler;
+use crate::lambda::{failing, FnHandler};
 use crate::template::FunctionDef;
-use lambda_runtime::{Context, Diagnostic};
+use lambda_runtime::Context;
 use std::sync::Mutex;
 
+const KEY: &str = "secret-key";
+
 fn def(id: &str) -> FunctionDef {
-    FunctionDef {
-        logical_id: id.into(),
-        name: id.into(),
-        arn: format!("arn:aws:lambda:us-east-1:123456789012:function:{id}"),
-        binary: None,
-        environment: Default::default(),
-        timeout_seconds: 3,
-        memory_mb: 128,
-        events: vec![],
-    }
+    FunctionDef::for_test(id)
 }
 
 struct Harness {
     base: String,
     events: Arc<Mutex<Vec<Value>>>,
+    http: reqwest::Client,
+}
+
+impl Harness {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The event the Echo function received last.
+    fn last_event(&self) -> Value {
+        self.events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop()
+            .expect("event")
+    }
+}
+
+/// Sends `req`, with the API key when `key` says; answers the status and the JSON body
+/// (`Null` when the body is not JSON).
+async fn answer(req: reqwest::RequestBuilder, key: Option<&str>) -> (u16, Value) {
+    let req = match key {
+        Some(k) => req.header("x-api-key", k),
+        None => req,
+    };
+    let r = req.send().await.expect("send");
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
 async fn start() -> Harness {
@@ -48,15 +68,7 @@ async fn start_with(responses: BTreeMap<String, GatewayResponse>) -> Harness {
             }
         })),
     );
-    reg.insert(
-        def("Boom"),
-        Arc::new(FnHandler(|_e: Value, _c: Context| async move {
-            Err::<Value, _>(Diagnostic {
-                error_type: "X".into(),
-                error_message: "y".into(),
-            })
-        })),
-    );
+    reg.insert(def("Boom"), failing("X", "y"));
     reg.insert(
         def("Bad"),
         Arc::new(FnHandler(|_e: Value, _c: Context| async move {
@@ -78,7 +90,7 @@ async fn start_with(responses: BTreeMap<String, GatewayResponse>) -> Harness {
         Route::new("GET", "/bad", "Bad", "abc", "v1", false),
     ];
     let gw = Arc::new(
-        ApiGateway::new(routes, Arc::new(reg), "secret-key".into())
+        ApiGateway::new(routes, Arc::new(reg), KEY.into())
             .with_gateway_responses("abc", "v1", responses),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -96,19 +108,17 @@ async fn start_with(responses: BTreeMap<String, GatewayResponse>) -> Harness {
     Harness {
         base: format!("http://{addr}"),
         events,
+        http: reqwest::Client::new(),
     }
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::new()
 }
 
 #[tokio::test]
 async fn builds_the_proxy_event_and_maps_the_response() {
     let h = start().await;
-    let r = client()
-        .post(format!("{}/v1/jobs?a=1&b=x%20y&a=2", h.base))
-        .header("x-api-key", "secret-key")
+    let r = h
+        .http
+        .post(h.url("/v1/jobs?a=1&b=x%20y&a=2"))
+        .header("x-api-key", KEY)
         .header("content-type", "application/json")
         .body("{\"StartTimestamp\":\"x\"}")
         .send()
@@ -120,12 +130,7 @@ async fn builds_the_proxy_event_and_maps_the_response() {
     assert_eq!(cookies.len(), 2);
     assert_eq!(r.text().await.expect("body"), "{\"ok\":true}");
 
-    let e = h
-        .events
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .pop()
-        .expect("event");
+    let e = h.last_event();
     assert_eq!(e["resource"], "/jobs");
     assert_eq!(e["path"], "/jobs");
     assert_eq!(e["httpMethod"], "POST");
@@ -138,7 +143,7 @@ async fn builds_the_proxy_event_and_maps_the_response() {
     );
     assert_eq!(e["pathParameters"], Value::Null);
     assert_eq!(e["stageVariables"], Value::Null);
-    assert_eq!(e["headers"]["X-Api-Key"], "secret-key");
+    assert_eq!(e["headers"]["X-Api-Key"], KEY);
     assert_eq!(e["headers"]["X-Forwarded-Proto"], "http");
     assert_eq!(
         e["multiValueHeaders"]["Content-Type"],
@@ -152,7 +157,7 @@ async fn builds_the_proxy_event_and_maps_the_response() {
     assert_eq!(rc["accountId"], "123456789012");
     assert_eq!(rc["apiId"], "abc");
     assert_eq!(rc["protocol"], "HTTP/1.1");
-    assert_eq!(rc["identity"]["apiKey"], "secret-key");
+    assert_eq!(rc["identity"]["apiKey"], KEY);
     assert_eq!(rc["identity"]["sourceIp"], "127.0.0.1");
     assert!(rc["requestTimeEpoch"].as_i64().unwrap_or(0) > 0);
     assert!(rc["domainName"]
@@ -170,20 +175,9 @@ async fn builds_the_proxy_event_and_maps_the_response() {
 #[tokio::test]
 async fn path_parameters_precedence_and_greedy() {
     let h = start().await;
-    let c = client();
-    let r = c
-        .get(format!("{}/jobs/a%20b", h.base))
-        .header("x-api-key", "secret-key")
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(r.status().as_u16(), 201);
-    let e = h
-        .events
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .pop()
-        .expect("event");
+    let (s, _) = answer(h.http.get(h.url("/jobs/a%20b")), Some(KEY)).await;
+    assert_eq!(s, 201);
+    let e = h.last_event();
     assert_eq!(e["pathParameters"], json!({"id": "a b"}));
     assert_eq!(e["resource"], "/jobs/{id}");
     assert_eq!(e["body"], Value::Null);
@@ -191,27 +185,19 @@ async fn path_parameters_precedence_and_greedy() {
     assert_eq!(e["requestContext"]["path"], "/v1/jobs/a%20b");
 
     // The static route wins over /jobs/{id}, and base64 bodies are decoded.
-    let r = c
-        .get(format!("{}/v1/jobs/special", h.base))
-        .header("x-api-key", "secret-key")
+    let r = h
+        .http
+        .get(h.url("/v1/jobs/special"))
+        .header("x-api-key", KEY)
         .send()
         .await
         .expect("send");
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(r.bytes().await.expect("bytes").to_vec(), vec![0u8, 1, 2]);
 
-    let r = c
-        .delete(format!("{}/files/a/b/c", h.base))
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(r.status().as_u16(), 201);
-    let e = h
-        .events
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .pop()
-        .expect("event");
+    let (s, _) = answer(h.http.delete(h.url("/files/a/b/c")), None).await;
+    assert_eq!(s, 201);
+    let e = h.last_event();
     assert_eq!(e["pathParameters"], json!({"proxy": "a/b/c"}));
     assert_eq!(e["httpMethod"], "DELETE");
     assert_eq!(e["requestContext"]["identity"]["apiKey"], Value::Null);
@@ -220,54 +206,31 @@ async fn path_parameters_precedence_and_greedy() {
 #[tokio::test]
 async fn gateway_errors_look_like_api_gateway() {
     let h = start().await;
-    let c = client();
-    let r = c
-        .post(format!("{}/jobs", h.base))
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(r.status().as_u16(), 403);
+    let forbidden = json!({"message": "Forbidden"});
     assert_eq!(
-        r.json::<Value>().await.expect("json"),
-        json!({"message": "Forbidden"})
+        answer(h.http.post(h.url("/jobs")), None).await,
+        (403, forbidden.clone())
     );
-    let r = c
-        .post(format!("{}/jobs", h.base))
-        .header("x-api-key", "wrong")
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(r.status().as_u16(), 403);
-    let r = c
-        .get(format!("{}/nowhere", h.base))
-        .header("x-api-key", "secret-key")
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(r.status().as_u16(), 403);
     assert_eq!(
-        r.json::<Value>().await.expect("json"),
-        json!({"message": "Missing Authentication Token"})
+        answer(h.http.post(h.url("/jobs")), Some("wrong")).await,
+        (403, forbidden)
     );
-    let r = c
-        .put(format!("{}/jobs", h.base))
-        .header("x-api-key", "secret-key")
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(r.status().as_u16(), 403, "wrong method is no route");
-    let r = c
-        .get(format!("{}/boom", h.base))
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(r.status().as_u16(), 502);
+    let no_route = json!({"message": "Missing Authentication Token"});
     assert_eq!(
-        r.json::<Value>().await.expect("json"),
-        json!({"message": "Internal server error"})
+        answer(h.http.get(h.url("/nowhere")), Some(KEY)).await,
+        (403, no_route.clone())
     );
-    let r = c.get(format!("{}/bad", h.base)).send().await.expect("send");
-    assert_eq!(r.status().as_u16(), 502);
+    assert_eq!(
+        answer(h.http.put(h.url("/jobs")), Some(KEY)).await,
+        (403, no_route),
+        "wrong method is no route"
+    );
+    assert_eq!(
+        answer(h.http.get(h.url("/boom")), None).await,
+        (502, json!({"message": "Internal server error"}))
+    );
+    let (s, _) = answer(h.http.get(h.url("/bad")), None).await;
+    assert_eq!(s, 502);
 }
 
 #[tokio::test]
@@ -302,36 +265,25 @@ async fn gateway_responses_customise_the_refusals() {
         },
     );
     let h = start_with(responses).await;
-    let c = client();
-    let r = c
-        .get(format!("{}/v1/nowhere", h.base))
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(r.status().as_u16(), 404);
     assert_eq!(
-        r.json::<Value>().await.expect("json"),
-        json!({"error": "NotFound", "message": "No route for GET /v1/nowhere."})
+        answer(h.http.get(h.url("/v1/nowhere")), None).await,
+        (
+            404,
+            json!({"error": "NotFound", "message": "No route for GET /v1/nowhere."})
+        )
     );
-    let r = c
-        .post(format!("{}/v1/jobs", h.base))
-        .send()
-        .await
-        .expect("send");
+    let r = h.http.post(h.url("/v1/jobs")).send().await.expect("send");
     assert_eq!(r.status().as_u16(), 403);
     assert_eq!(r.headers()["x-why"], "key");
     assert_eq!(
         r.json::<Value>().await.expect("json"),
         json!({"error": "Forbidden", "type": "INVALID_API_KEY"})
     );
-    let r = c
-        .get(format!("{}/boom", h.base))
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(r.status().as_u16(), 502);
     assert_eq!(
-        r.json::<Value>().await.expect("json"),
-        json!({"error": "Upstream", "message": "Internal server error"})
+        answer(h.http.get(h.url("/boom")), None).await,
+        (
+            502,
+            json!({"error": "Upstream", "message": "Internal server error"})
+        )
     );
 }

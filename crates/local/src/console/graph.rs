@@ -443,35 +443,38 @@ fn run_layout(b: Builder) -> Result<Layout, GraphError> {
     layout(&mut g);
     let graph = g.graph();
     let (width, height) = (graph.width.unwrap_or(0.0), graph.height.unwrap_or(0.0));
-    let pos = |id: &str| -> Result<(f64, f64, f64, f64), GraphError> {
+    // dagre places centres; the page draws from the top-left corner.
+    let corner = |id: &str| -> Result<(f64, f64, f64, f64), GraphError> {
         let n = g.node(id);
         match (n.x, n.y) {
-            (Some(x), Some(y)) if x.is_finite() && y.is_finite() => Ok((x, y, n.width, n.height)),
+            (Some(x), Some(y)) if x.is_finite() && y.is_finite() => {
+                Ok((x - n.width / 2.0, y - n.height / 2.0, n.width, n.height))
+            }
             _ => Err(GraphError::Layout),
         }
     };
     let mut nodes = Vec::with_capacity(b.nodes.len());
     for n in &b.nodes {
-        let (x, y, w, h) = pos(&n.id)?;
+        let (x, y, w, h) = corner(&n.id)?;
         nodes.push(NodeBox {
             id: n.id.clone(),
             state: n.state.clone(),
             kind: n.kind.clone(),
-            x: x - w / 2.0,
-            y: y - h / 2.0,
+            x,
+            y,
             w,
             h,
         });
     }
     let mut groups = Vec::with_capacity(b.groups.len());
     for grp in &b.groups {
-        let (x, y, w, h) = pos(&grp.id)?;
+        let (x, y, w, h) = corner(&grp.id)?;
         groups.push(GroupBox {
             id: grp.id.clone(),
             kind: grp.kind.clone(),
             label: grp.label.clone(),
-            x: x - w / 2.0,
-            y: y - h / 2.0,
+            x,
+            y,
             w,
             h,
         });

@@ -1,38 +1,20 @@
 use super::*;
-use crate::lambda::FnHandler;
+use crate::lambda::{failing, FnHandler};
 use crate::template::FunctionDef;
 use asl::IntegrationPattern;
-use lambda_runtime::{Context, Diagnostic};
-
-fn def(id: &str) -> FunctionDef {
-    FunctionDef {
-        logical_id: id.into(),
-        name: id.into(),
-        arn: format!("arn:aws:lambda:us-east-1:123456789012:function:{id}"),
-        binary: None,
-        environment: Default::default(),
-        timeout_seconds: 3,
-        memory_mb: 128,
-        events: vec![],
-    }
-}
+use lambda_runtime::Context;
 
 fn resources() -> LocalResources {
     let mut reg = LambdaRegistry::new();
     reg.insert(
-        def("Double"),
+        FunctionDef::for_test("Double"),
         Arc::new(FnHandler(|p: Value, _c: Context| async move {
             Ok(json!({"n": p["n"].as_i64().unwrap_or(0) * 2}))
         })),
     );
     reg.insert(
-        def("Fails"),
-        Arc::new(FnHandler(|_p: Value, _c: Context| async move {
-            Err::<Value, _>(Diagnostic {
-                error_type: "JobNotFound".into(),
-                error_message: "no job x".into(),
-            })
-        })),
+        FunctionDef::for_test("Fails"),
+        failing("JobNotFound", "no job x"),
     );
     let dynamo = Dynamo::open_with(None, "us-east-1", "123456789012").expect("in-memory dynamo");
     dynamo

@@ -117,7 +117,13 @@ fn resolves_functions_apis_tables_and_machines() {
         "only Api events are served: {:?}",
         f.events
     );
-    let get = f.events.iter().find(|e| e.name == "Get").expect("Get");
+    let event = |name: &str| {
+        f.events
+            .iter()
+            .find(|e| e.name == name)
+            .unwrap_or_else(|| panic!("event {name}: {:?}", f.events))
+    };
+    let get = event("Get");
     assert_eq!(
         (get.method.as_str(), get.path.as_str(), get.api.as_str()),
         ("GET", "/jobs/{id}", "Api")
@@ -126,17 +132,13 @@ fn resolves_functions_apis_tables_and_machines() {
         get.api_key_required,
         "Globals.Api.Auth applies to explicit APIs too"
     );
-    let open = f.events.iter().find(|e| e.name == "Open").expect("Open");
+    let open = event("Open");
     assert_eq!(open.api, IMPLICIT_API);
     assert!(
         open.api_key_required,
         "Globals.Api.Auth applies to the implicit API"
     );
-    let public = f
-        .events
-        .iter()
-        .find(|e| e.name == "Public")
-        .expect("Public");
+    let public = event("Public");
     assert!(
         !public.api_key_required,
         "an event's own ApiKeyRequired: false overrides the API-wide true"
@@ -285,4 +287,49 @@ fn parameter_constraints_are_checked() {
             "{k}={v}: {err}"
         );
     }
+}
+
+/// Two explicit APIs (one keyed, one open) and the implicit one (open through Globals), each
+/// with a route that follows its API and one that says the opposite.
+const ROUTE_KEYS: &str = r#"
+Globals:
+  Api:
+    Auth:
+      ApiKeyRequired: false
+Resources:
+  Keyed:
+    Type: AWS::Serverless::Api
+    Properties: {StageName: v1, Auth: {ApiKeyRequired: true}}
+  Open:
+    Type: AWS::Serverless::Api
+    Properties: {StageName: v1}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        KeyedDefault: {Type: Api, Properties: {RestApiId: !Ref Keyed, Path: /a, Method: get}}
+        KeyedOptOut: {Type: Api, Properties: {RestApiId: !Ref Keyed, Path: /b, Method: get, Auth: {ApiKeyRequired: false}}}
+        OpenDefault: {Type: Api, Properties: {RestApiId: !Ref Open, Path: /c, Method: get}}
+        OpenOptIn: {Type: Api, Properties: {RestApiId: !Ref Open, Path: /d, Method: get, Auth: {ApiKeyRequired: true}}}
+        ImplicitDefault: {Type: Api, Properties: {Path: /e, Method: get}}
+        ImplicitOptIn: {Type: Api, Properties: {Path: /f, Method: get, Auth: {ApiKeyRequired: "true"}}}
+"#;
+
+#[test]
+fn an_events_own_api_key_setting_overrides_its_api_in_both_directions() {
+    let app = parse(ROUTE_KEYS, Path::new("."), &opts()).expect("parses");
+    let routes = crate::apigw::ApiGateway::routes_from(&app);
+    let keyed = |path: &str| {
+        routes
+            .iter()
+            .find(|r| r.resource == path)
+            .unwrap_or_else(|| panic!("route {path}: {routes:?}"))
+            .api_key_required
+    };
+    assert!(keyed("/a"), "a keyed API's route needs the key");
+    assert!(!keyed("/b"), "ApiKeyRequired: false on the event opens it");
+    assert!(!keyed("/c"), "an open API's route needs no key");
+    assert!(keyed("/d"), "ApiKeyRequired: true on the event keys it");
+    assert!(!keyed("/e"), "Globals.Api leaves the implicit API open");
+    assert!(keyed("/f"), "the event keys its route of the implicit API");
 }

@@ -1,11 +1,9 @@
 //! What a user does: run the binary, kill it (SIGKILL) while executions wait and tokens are
 //! pending, start again on the same state folder, and everything completes.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{eventually, in_an_hour, spawn, start_with, str_of, KEY};
+use crate::common::{eventually, in_an_hour, spawn, start_with, str_of, KEY};
 use serde_json::{json, Value};
 
 async fn post(http: &reqwest::Client, url: String, body: Value) -> Value {

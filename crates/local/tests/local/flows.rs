@@ -1,9 +1,7 @@
 //! Every flow of the application over HTTP, against the real template, state machines and
 //! handlers, with time driven by the test.
 
-mod common;
-
-use common::{eventually, in_an_hour, start, str_of, App};
+use crate::common::{self, eventually, in_an_hour, start, str_of, App};
 use serde_json::{json, Value};
 
 async fn start_callback(app: &App, body: Value) -> (String, String) {
@@ -181,35 +179,18 @@ async fn callback_auto_mode_answers_by_itself() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the aws CLI; scripts/test.sh runs it (--include-ignored)"]
 async fn callback_completes_through_the_aws_cli() {
     let app = start(&[]).await;
     let (id, arn) = start_callback(&app, json!({"input": {"order": 7}})).await;
     app.wait_job(&id, "WAITING_FOR_CALLBACK").await;
     let token = app.token(&id).await;
-    let (ok, out, err) = app
-        .cli(&[
-            "stepfunctions",
-            "send-task-success",
-            "--task-token",
-            &token,
-            "--task-output",
-            "{\"via\":\"cli\"}",
-        ])
-        .await;
+    let (ok, out, err) = app.cli_task_success(&token, "{\"via\":\"cli\"}").await;
     assert!(ok, "send-task-success: {out} {err}");
     let d = app.wait_execution(&arn, "SUCCEEDED").await;
     assert!(d["output"].as_str().unwrap_or("").contains("cli"), "{d}");
     app.wait_job(&id, "COMPLETED").await;
-    let (ok, _, err) = app
-        .cli(&[
-            "stepfunctions",
-            "send-task-success",
-            "--task-token",
-            &token,
-            "--task-output",
-            "{}",
-        ])
-        .await;
+    let (ok, _, err) = app.cli_task_success(&token, "{}").await;
     assert!(!ok, "a used token is refused");
     assert!(
         err.contains("TaskDoesNotExist")
@@ -282,10 +263,10 @@ async fn heartbeats_keep_the_task_alive() {
     app.wait_job(&id, "COMPLETED").await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn heartbeat_timeout_is_caught_and_the_late_token_refused() {
-    let app = start(&[]).await;
-    let (id, arn) = start_callback(&app, json!({})).await;
+/// Starts a callback and lets its heartbeat time out (HeartbeatSeconds 300); answers the
+/// job id and the task token it had.
+async fn heartbeat_timed_out(app: &App) -> (String, String) {
+    let (id, arn) = start_callback(app, json!({})).await;
     app.wait_job(&id, "WAITING_FOR_CALLBACK").await;
     let token = app.token(&id).await;
     app.wait_sleepers(1).await;
@@ -299,18 +280,23 @@ async fn heartbeat_timeout_is_caught_and_the_late_token_refused() {
         "{h:?}"
     );
     app.wait_job(&id, "TIMED_OUT").await;
+    (id, token)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbeat_timeout_is_caught_and_the_late_answer_refused() {
+    let app = start(&[]).await;
+    let (id, _) = heartbeat_timed_out(&app).await;
     let (s, v) = app.post(&format!("/jobs/{id}/success"), json!({})).await;
     assert!(s == 409 || s == 410, "{s} {v}");
-    let (ok, _, err) = app
-        .cli(&[
-            "stepfunctions",
-            "send-task-success",
-            "--task-token",
-            &token,
-            "--task-output",
-            "{}",
-        ])
-        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the aws CLI; scripts/test.sh runs it (--include-ignored)"]
+async fn heartbeat_timeout_refuses_the_late_token_through_the_aws_cli() {
+    let app = start(&[]).await;
+    let (_, token) = heartbeat_timed_out(&app).await;
+    let (ok, _, err) = app.cli_task_success(&token, "{}").await;
     assert!(!ok, "late token accepted");
     assert!(
         err.contains("TaskTimedOut") || err.contains("TaskDoesNotExist"),

@@ -1,6 +1,5 @@
 //! Shared harness: the real template, the real handlers, in-process on port 0, with a
 //! manual clock so waits and timeouts happen when a test says so.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -110,32 +109,12 @@ impl App {
 
     /// POSTs `body` as JSON; `Value::Null` sends no body at all.
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let req = self.http.post(self.url(path)).header("x-api-key", KEY);
-        let req = if body.is_null() {
-            req
-        } else {
-            req.body(body.to_string())
-        };
-        let r = req.send().await.expect("request");
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        self.call("POST", path, body).await
     }
 
     /// Any method; `Value::Null` sends no body.
     pub async fn call(&self, method: &str, path: &str, body: Value) -> (u16, Value) {
-        let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let req = self
-            .http
-            .request(m, self.url(path))
-            .header("x-api-key", KEY);
-        let req = if body.is_null() {
-            req
-        } else {
-            req.body(body.to_string())
-        };
-        let r = req.send().await.expect("request");
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        api_request(&self.http, method, &self.url(path), body).await
     }
 
     pub async fn delete(&self, path: &str) -> (u16, Value) {
@@ -143,15 +122,28 @@ impl App {
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self
-            .http
-            .get(self.url(path))
-            .header("x-api-key", KEY)
-            .send()
-            .await
-            .expect("request");
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        self.call("GET", path, Value::Null).await
+    }
+
+    /// Follows `next` from the first page of `path` (which has a query already) to the
+    /// last, at most `max_pages`; answers every page, each checked as 200.
+    pub async fn pages(&self, path: &str, max_pages: usize) -> Vec<Value> {
+        let mut pages = Vec::new();
+        let mut next: Option<String> = None;
+        for _ in 0..max_pages {
+            let q = next
+                .as_deref()
+                .map(|n| format!("&next={n}"))
+                .unwrap_or_default();
+            let (s, v) = self.get(&format!("{path}{q}")).await;
+            assert_eq!(s, 200, "{v}");
+            next = v["next"].as_str().map(str::to_string);
+            pages.push(v);
+            if next.is_none() {
+                break;
+            }
+        }
+        pages
     }
 
     /// One AWS JSON 1.0 call on the combined endpoint.
@@ -246,6 +238,19 @@ impl App {
             .unwrap_or_else(|| panic!("job {id} has no TaskToken: {v}"))
     }
 
+    /// `aws stepfunctions send-task-success` with `token` and `output`.
+    pub async fn cli_task_success(&self, token: &str, output: &str) -> (bool, String, String) {
+        self.cli(&[
+            "stepfunctions",
+            "send-task-success",
+            "--task-token",
+            token,
+            "--task-output",
+            output,
+        ])
+        .await
+    }
+
     /// Runs the aws CLI against this runtime's AWS endpoint.
     pub async fn cli(&self, args: &[&str]) -> (bool, String, String) {
         let out = tokio::process::Command::new(aws_cli())
@@ -265,6 +270,26 @@ impl App {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     }
+}
+
+/// One request to the API with the key; `Value::Null` sends no body. Answers the status
+/// and the JSON body (`Null` when there is none).
+pub async fn api_request(
+    http: &reqwest::Client,
+    method: &str,
+    url: &str,
+    body: Value,
+) -> (u16, Value) {
+    let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    let req = http.request(m, url).header("x-api-key", KEY);
+    let req = if body.is_null() {
+        req
+    } else {
+        req.body(body.to_string())
+    };
+    let r = req.send().await.expect("request");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
 }
 
 pub fn str_of<'a>(v: &'a Value, k: &str) -> &'a str {

@@ -1,9 +1,7 @@
 //! The console's HTTP surface without a browser: who may call it, and answering a waiting
 //! task without the token ever reaching the caller. (The page itself: tests/browser.)
 
-mod common;
-
-use common::{eventually, start, str_of, App};
+use crate::common::{eventually, start, str_of, App};
 use serde_json::{json, Value};
 
 async fn console_post(app: &App, path: &str, body: Value, origin: Option<&str>) -> (u16, Value) {

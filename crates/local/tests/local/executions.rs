@@ -2,11 +2,9 @@
 //! forwarded "Step Functions Execution Status Change" events keep, against the real template,
 //! state machines and handlers, with time driven by the test.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{eventually, in_an_hour, start, str_of, App, KEY};
+use crate::common::{api_request, eventually, in_an_hour, start, str_of, App};
 use serde_json::{json, Value};
 use tokio::task::JoinHandle;
 
@@ -40,18 +38,8 @@ async fn status_record(app: &App, id: &str, status: &str) -> Value {
 fn spawn_call(app: &App, method: &str, path: &str, body: Value) -> JoinHandle<(u16, Value)> {
     let http = app.http.clone();
     let url = app.url(path);
-    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-    tokio::spawn(async move {
-        let r = http
-            .request(method, url)
-            .header("x-api-key", KEY)
-            .body(body.to_string())
-            .send()
-            .await
-            .expect("request");
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
-    })
+    let method = method.to_string();
+    tokio::spawn(async move { api_request(&http, &method, &url, body).await })
 }
 
 /// Advances the clock a second at a time until the request answers.
@@ -60,14 +48,27 @@ async fn drive(app: &App, mut call: JoinHandle<(u16, Value)>, max_secs: u64) -> 
         if call.is_finished() {
             break;
         }
+        let asleep = app.clock.sleepers();
         app.advance(1).await;
-        // Lets the handler wake, ask Step Functions and go back to sleep on the clock.
-        tokio::time::sleep(Duration::from_millis(30)).await;
+        handler_settles(app, &call, asleep).await;
     }
     tokio::time::timeout(Duration::from_secs(10), &mut call)
         .await
         .expect("the synchronous start answered")
         .expect("request task")
+}
+
+/// Lets the handler wake, ask Step Functions (real in-process I/O) and go back to sleep on
+/// the clock: polls until it sleeps again (as many sleepers as before the second passed) or
+/// has answered. An execution that ended takes its own timer with it, so the count may not
+/// come back: the wait is bounded (50 ms of real time).
+async fn handler_settles(app: &App, call: &JoinHandle<(u16, Value)>, asleep: usize) {
+    for _ in 0..10 {
+        if call.is_finished() || app.clock.sleepers() >= asleep {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 fn ids(v: &Value) -> Vec<String> {
@@ -117,25 +118,13 @@ async fn list_filters_and_pages_without_gaps_or_repeats() {
 
     // Two machines, two at a time: every execution once, newest first.
     let mut seen: Vec<Value> = Vec::new();
-    let mut next: Option<String> = None;
-    for _ in 0..10 {
-        let q = next
-            .as_deref()
-            .map(|n| format!("&next={n}"))
-            .unwrap_or_default();
-        let (s, v) = app
-            .get(&format!(
-                "/executions?machine=waitable,wait-until&limit=2{q}"
-            ))
-            .await;
-        assert_eq!(s, 200, "{v}");
+    for v in app
+        .pages("/executions?machine=waitable,wait-until&limit=2", 10)
+        .await
+    {
         let items = v["items"].as_array().cloned().unwrap_or_default();
         assert!(items.len() <= 2, "{v}");
         seen.extend(items);
-        match v["next"].as_str() {
-            Some(n) => next = Some(n.to_string()),
-            None => break,
-        }
     }
     let mut listed: Vec<String> = seen
         .iter()
@@ -275,27 +264,13 @@ async fn history_pages_to_the_end_in_both_orders_and_hides_tokens() {
 
     for reverse in [false, true] {
         let mut events: Vec<Value> = Vec::new();
-        let mut next: Option<String> = None;
-        for _ in 0..100 {
-            let q = next
-                .as_deref()
-                .map(|n| format!("&next={n}"))
-                .unwrap_or_default();
-            let (s, v) = app
-                .get(&format!(
-                    "/executions/{id}/history?limit=3&reverse={reverse}{q}"
-                ))
-                .await;
-            assert_eq!(s, 200, "{v}");
+        let path = format!("/executions/{id}/history?limit=3&reverse={reverse}");
+        for v in app.pages(&path, 100).await {
             assert_eq!(v["executionArn"], arn.as_str());
             assert_eq!(v["status"], "SUCCEEDED");
             let page = v["events"].as_array().cloned().unwrap_or_default();
             assert!(page.len() <= 3);
             events.extend(page);
-            match v["next"].as_str() {
-                Some(n) => next = Some(n.to_string()),
-                None => break,
-            }
         }
         assert_eq!(events.len(), total, "every event once");
         let ids: Vec<i64> = events.iter().filter_map(|e| e["id"].as_i64()).collect();

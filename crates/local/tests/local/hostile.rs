@@ -3,11 +3,9 @@
 //! forged cursors, and kill -9 at random moments while callbacks are answered. After each,
 //! the binary still answers, refuses with the endpoint's error shape, and loses nothing.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{eventually, spawn, Child, KEY};
+use crate::common::{eventually, spawn, Child, KEY};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
