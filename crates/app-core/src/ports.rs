@@ -12,6 +12,16 @@ use chrono::{DateTime, Utc};
 #[error("{0}")]
 pub struct Upstream(pub String);
 
+impl Upstream {
+    /// A failed AWS call: `<service> <operation> failed: ` and the SDK's error with its causes.
+    pub fn aws<E: std::error::Error>(service: &str, operation: &str, err: E) -> Self {
+        Upstream(format!(
+            "{service} {operation} failed: {}",
+            aws_smithy_types::error::display::DisplayErrorContext(err)
+        ))
+    }
+}
+
 // ---- Step Functions: starting executions ----
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -83,17 +83,7 @@ pub enum ExecutionStatus {
 }
 
 impl ExecutionStatus {
-    /// The statuses Step Functions itself reports (and filters `ListExecutions` by).
-    pub const STEP_FUNCTIONS: [ExecutionStatus; 6] = [
-        ExecutionStatus::Running,
-        ExecutionStatus::Succeeded,
-        ExecutionStatus::Failed,
-        ExecutionStatus::TimedOut,
-        ExecutionStatus::Aborted,
-        ExecutionStatus::PendingRedrive,
-    ];
-
-    const ALL: [ExecutionStatus; 7] = [
+    pub const ALL: [ExecutionStatus; 7] = [
         ExecutionStatus::Running,
         ExecutionStatus::Succeeded,
         ExecutionStatus::Failed,
@@ -113,6 +103,17 @@ impl ExecutionStatus {
             ExecutionStatus::PendingRedrive => "PENDING_REDRIVE",
             ExecutionStatus::Cancelled => "CANCELLED",
         }
+    }
+
+    /// Whether Step Functions itself reports this status (and filters `ListExecutions` by
+    /// it): all but `CANCELLED`.
+    pub fn is_step_functions(self) -> bool {
+        self != ExecutionStatus::Cancelled
+    }
+
+    /// The statuses Step Functions reports, in [`ExecutionStatus::ALL`] order.
+    pub fn step_functions() -> impl Iterator<Item = ExecutionStatus> {
+        Self::ALL.into_iter().filter(|s| s.is_step_functions())
     }
 
     pub fn is_running(self) -> bool {
@@ -217,7 +218,20 @@ mod tests {
             running,
             [ExecutionStatus::Running, ExecutionStatus::PendingRedrive]
         );
-        assert!(!ExecutionStatus::STEP_FUNCTIONS.contains(&ExecutionStatus::Cancelled));
+        let reported: Vec<_> = ExecutionStatus::step_functions()
+            .map(ExecutionStatus::as_str)
+            .collect();
+        assert_eq!(
+            reported,
+            [
+                "RUNNING",
+                "SUCCEEDED",
+                "FAILED",
+                "TIMED_OUT",
+                "ABORTED",
+                "PENDING_REDRIVE"
+            ]
+        );
     }
 
     #[test]

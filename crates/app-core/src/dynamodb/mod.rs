@@ -13,7 +13,8 @@ mod transition;
 pub use item::job_from_item;
 
 use crate::ports::Upstream;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::Client;
 
 #[derive(Debug, Clone)]
@@ -40,16 +41,23 @@ where
     E: std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    Upstream(format!(
-        "DynamoDB {op} failed: {}",
-        DisplayErrorContext(err)
-    ))
+    Upstream::aws("DynamoDB", op, err)
 }
 
 /// Whether a conditional write was refused because its condition did not hold.
-fn condition_failed<R>(
-    err: &SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, R>,
-) -> bool {
+fn condition_failed<R>(err: &SdkError<UpdateItemError, R>) -> bool {
     err.as_service_error()
         .is_some_and(|e| e.is_conditional_check_failed_exception())
+}
+
+/// The outcome of a conditional UpdateItem: whether it was written (`false`: its condition
+/// did not hold).
+fn written<T, R: std::fmt::Debug>(
+    result: Result<T, SdkError<UpdateItemError, R>>,
+) -> Result<bool, Upstream> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if condition_failed(&e) => Ok(false),
+        Err(e) => Err(upstream("UpdateItem", &e)),
+    }
 }

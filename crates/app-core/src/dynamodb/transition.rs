@@ -1,4 +1,4 @@
-use super::{condition_failed, item::n, item::s, upstream, DynamoJobStore};
+use super::{item::n, item::s, written, DynamoJobStore};
 use crate::domain::{format_timestamp, Job, JobId};
 use crate::ports::{StatusRecorder, StatusTransition, Upstream};
 use crate::schema::{attr, list_shard_of};
@@ -171,11 +171,7 @@ impl StatusRecorder for DynamoJobStore {
             .set_expression_attribute_values(Some(u.values))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if condition_failed(&e) => Ok(false),
-            Err(e) => Err(upstream("UpdateItem", &e)),
-        }
+        written(result)
     }
 
     async fn mark_notified(&self, id: &JobId, at: DateTime<Utc>) -> Result<bool, Upstream> {
@@ -191,10 +187,6 @@ impl StatusRecorder for DynamoJobStore {
             .expression_attribute_values(":at", s(format_timestamp(at)))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if condition_failed(&e) => Ok(false),
-            Err(e) => Err(upstream("UpdateItem", &e)),
-        }
+        written(result)
     }
 }

@@ -112,12 +112,14 @@ fn parse_status(raw: Option<&str>) -> Result<Option<ExecutionStatus>, ApiError> 
         return Ok(None);
     };
     let up = raw.to_ascii_uppercase();
-    let statuses = ExecutionStatus::STEP_FUNCTIONS;
-    match statuses.into_iter().find(|s| s.as_str() == up) {
+    match ExecutionStatus::step_functions().find(|s| s.as_str() == up) {
         Some(status) => Ok(Some(status)),
         None => Err(crate::http::invalid(format!(
             "query parameter `status` must be one of {} (a graceful cancel shows as FAILED with error Cancelled)",
-            statuses.map(ExecutionStatus::as_str).join(", ")
+            ExecutionStatus::step_functions()
+                .map(ExecutionStatus::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
         ))),
     }
 }

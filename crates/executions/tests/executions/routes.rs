@@ -552,15 +552,16 @@ fn start_body(machine: &str, name: &str) -> String {
     .to_string()
 }
 
+/// `POST /executions/{machine}` with `query` and a valid body naming the execution `name`.
+fn start_request(machine: &str, query: &[(&str, &str)], name: &str) -> Value {
+    let path = format!("/executions/{machine}");
+    request("POST", &path, query, Some(&start_body(machine, name)))
+}
+
 #[tokio::test]
 async fn sync_start_without_wait_is_the_start_routes_answer() {
     let w = world();
-    let mut req = request(
-        "POST",
-        "/executions/callback",
-        &[],
-        Some(&start_body("callback", "s0")),
-    );
+    let mut req = start_request("callback", &[], "s0");
     req["headers"]["Idempotency-Key"] = json!("idem-1");
     let r = call(&w, req).await;
     assert_eq!(r.status, 202, "{}", r.body);
@@ -588,16 +589,7 @@ async fn sync_start_without_wait_is_the_start_routes_answer() {
 async fn sync_start_answers_with_output_when_done_in_time() {
     let w = world();
     *w.starts.run_ms.lock().unwrap() = Some(1500);
-    let r = call(
-        &w,
-        request(
-            "POST",
-            "/executions/waitable",
-            &[("wait", "5")],
-            Some(&start_body("waitable", "s1")),
-        ),
-    )
-    .await;
+    let r = call(&w, start_request("waitable", &[("wait", "5")], "s1")).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["status"], "SUCCEEDED");
     assert_eq!(r.body["output"], json!({"answer": 42}));
@@ -618,16 +610,7 @@ async fn sync_start_answers_with_output_when_done_in_time() {
 #[tokio::test]
 async fn sync_start_gives_202_when_not_done_in_time() {
     let w = world();
-    let r = call(
-        &w,
-        request(
-            "POST",
-            "/executions/wait-until",
-            &[("wait", "2")],
-            Some(&start_body("wait-until", "s2")),
-        ),
-    )
-    .await;
+    let r = call(&w, start_request("wait-until", &[("wait", "2")], "s2")).await;
     assert_eq!(r.status, 202, "{}", r.body);
     assert_eq!(r.body["status"], "RUNNING");
     assert_eq!(r.body["executionArn"], exec_arn("WaitUntil", "s2"));
@@ -655,12 +638,7 @@ async fn sync_start_stops_waiting_before_the_lambda_deadline() {
     let now = w.clock.now().timestamp_millis();
     let out = invoke(
         &w,
-        request(
-            "POST",
-            "/executions/callback",
-            &[("wait", "60")],
-            Some(&start_body("callback", "s3")),
-        ),
+        start_request("callback", &[("wait", "60")], "s3"),
         Some(now + 10_000),
     )
     .await;
