@@ -217,17 +217,7 @@ async fn job_store_against_dynamodb_local() {
     .into_iter()
     .enumerate()
     {
-        let t = at(&format!("2026-01-01T00:00:0{n}Z"));
-        store
-            .record_job(&NewJob {
-                id: id(&format!("job-{n}")),
-                pattern,
-                start_action_at: t,
-                execution_arn: format!("arn:aws:states:us-east-1:123456789012:execution:M:job-{n}"),
-                at: t,
-            })
-            .await
-            .unwrap();
+        record_started(&store, n, pattern).await;
     }
 
     // send-wait stores a token on job-3 (and on a console-started job without a record)
@@ -362,22 +352,27 @@ async fn job_store_against_dynamodb_local() {
     lifecycle_writes(&store).await;
 }
 
+/// `job-<n>` as start-execution records it, started `n` seconds into 2026.
+async fn record_started<S: JobRecorder>(store: &S, n: usize, pattern: Pattern) {
+    let t = at(&format!("2026-01-01T00:00:0{n}Z"));
+    store
+        .record_job(&NewJob {
+            id: id(&format!("job-{n}")),
+            pattern,
+            start_action_at: t,
+            execution_arn: format!("arn:aws:states:us-east-1:123456789012:execution:M:job-{n}"),
+            at: t,
+        })
+        .await
+        .unwrap();
+}
+
 /// The in-memory table answers the same writes as DynamoDB does.
 #[tokio::test]
 async fn the_in_memory_table_follows_dynamodb() {
     let store = MemoryJobs::new();
     for (n, pattern) in [(1, Pattern::Waitable), (2, Pattern::Callback)] {
-        let t = at(&format!("2026-01-01T00:00:0{n}Z"));
-        store
-            .record_job(&NewJob {
-                id: id(&format!("job-{n}")),
-                pattern,
-                start_action_at: t,
-                execution_arn: format!("arn:aws:states:us-east-1:123456789012:execution:M:job-{n}"),
-                at: t,
-            })
-            .await
-            .unwrap();
+        record_started(&store, n, pattern).await;
     }
     lifecycle_writes(&store).await;
 }
