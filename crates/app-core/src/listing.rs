@@ -1,9 +1,10 @@
 //! A page of a job listing: every partition of the index that is not exhausted is queried
 //! at once, and their newest-first streams are merged into one page with an exact cursor.
 
-use crate::cursor::{Cursor, JobIndex, PartitionState, Position};
+use crate::cursor::{Cursor, PartitionState, Position};
 use crate::domain::Job;
 use crate::ports::{JobLister, JobPage, PartitionQuery, Upstream};
+use crate::schema::JobIndex;
 use futures_util::future::try_join_all;
 
 /// One page of `limit` jobs of `index`, newest first, continuing `cursor` if given.
@@ -76,33 +77,8 @@ pub async fn list_jobs<L: JobLister + ?Sized>(
     })
 }
 
-/// The in-memory semantics of a partition query, for the fakes of tests and the bench: the
-/// jobs of `query.partition` (by `ListShard` derived from the id, or by status), newest first,
-/// after `query.after`, at most `query.limit`.
-#[cfg(any(test, feature = "test-support"))]
-pub fn query_in_memory<'a>(
-    jobs: impl IntoIterator<Item = &'a Job>,
-    query: &PartitionQuery,
-) -> crate::ports::PartitionPage {
-    let mut rows: Vec<&Job> = jobs
-        .into_iter()
-        .filter(|j| match query.index {
-            JobIndex::Recent => crate::cursor::list_shard_of(&j.id) == query.partition,
-            JobIndex::Status(_) => j.process_status.as_deref() == Some(query.partition.as_str()),
-        })
-        .collect();
-    rows.sort_by(|a, b| sort_key(b).cmp(&sort_key(a)));
-    if let Some(after) = &query.after {
-        rows.retain(|j| sort_key(j) < (after.last_updated.as_str(), after.id.as_str()));
-    }
-    let limit = query.limit as usize;
-    crate::ports::PartitionPage {
-        more: rows.len() > limit,
-        items: rows.into_iter().take(limit).cloned().collect(),
-    }
-}
-
-fn sort_key(job: &Job) -> (&str, &str) {
+/// Newest first: by `LastUpdated`, then by id, as the indexes order a partition.
+pub(crate) fn sort_key(job: &Job) -> (&str, &str) {
     (job.last_updated.as_deref().unwrap_or(""), job.id.as_str())
 }
 
@@ -117,41 +93,22 @@ fn position(job: &Job) -> Position {
 mod tests {
     use super::*;
     use crate::domain::JobStatus;
+    use crate::fake::MemoryJobs;
     use crate::ports::PartitionPage;
     use async_trait::async_trait;
-    use std::sync::Mutex;
 
-    /// Index partitions with DynamoDB's semantics: newest first, `limit`, continue after a key.
-    struct Table {
-        jobs: Vec<Job>,
-        queries: Mutex<Vec<PartitionQuery>>,
+    fn table(n: usize) -> MemoryJobs {
+        let statuses = [JobStatus::Started, JobStatus::Completed, JobStatus::Failed];
+        MemoryJobs::with_jobs((0..n).map(|i| Job {
+            id: format!("job-{i:04}"),
+            // Some equal timestamps, to exercise ties across partitions.
+            last_updated: Some(format!("2026-01-01T00:{:02}:00.000Z", (i / 2) % 60)),
+            process_status: Some(statuses[i % 3]),
+            ..Job::default()
+        }))
     }
 
-    #[async_trait]
-    impl JobLister for Table {
-        async fn query_partition(&self, q: &PartitionQuery) -> Result<PartitionPage, Upstream> {
-            self.queries.lock().unwrap().push(q.clone());
-            Ok(query_in_memory(&self.jobs, q))
-        }
-    }
-
-    fn table(n: usize) -> Table {
-        let statuses = ["STARTED", "COMPLETED", "FAILED"];
-        Table {
-            jobs: (0..n)
-                .map(|i| Job {
-                    id: format!("job-{i:04}"),
-                    // Some equal timestamps, to exercise ties across partitions.
-                    last_updated: Some(format!("2026-01-01T00:{:02}:00.000Z", (i / 2) % 60)),
-                    process_status: Some(statuses[i % 3].into()),
-                    ..Job::default()
-                })
-                .collect(),
-            queries: Mutex::default(),
-        }
-    }
-
-    async fn all_pages(t: &Table, index: JobIndex, limit: u32) -> (Vec<String>, usize) {
+    async fn all_pages(t: &MemoryJobs, index: JobIndex, limit: u32) -> (Vec<String>, usize) {
         let mut cursor: Option<Cursor> = None;
         let mut ids = Vec::new();
         let mut pages = 0;
@@ -169,13 +126,13 @@ mod tests {
         (ids, pages)
     }
 
-    fn expected(t: &Table, index: JobIndex) -> Vec<String> {
-        let mut rows: Vec<&Job> = t
-            .jobs
+    fn expected(t: &MemoryJobs, index: JobIndex) -> Vec<String> {
+        let jobs = t.jobs();
+        let mut rows: Vec<&Job> = jobs
             .iter()
             .filter(|j| match index {
                 JobIndex::Recent => true,
-                JobIndex::Status(s) => j.process_status.as_deref() == Some(s.as_str()),
+                JobIndex::Status(s) => j.process_status == Some(s),
             })
             .collect();
         rows.sort_by(|a, b| sort_key(b).cmp(&sort_key(a)));
@@ -205,8 +162,8 @@ mod tests {
     async fn one_query_per_live_partition() {
         let t = table(40);
         let page = list_jobs(&t, JobIndex::Recent, 5, None).await.unwrap();
-        let q = t.queries.lock().unwrap().clone();
-        assert_eq!(q.len(), usize::from(crate::cursor::LIST_SHARDS));
+        let q = t.queries();
+        assert_eq!(q.len(), usize::from(crate::schema::LIST_SHARDS));
         assert!(q.iter().all(|q| q.limit == 5 && q.after.is_none()));
         let mut parts: Vec<_> = q.iter().map(|q| q.partition.clone()).collect();
         parts.sort();
@@ -214,14 +171,11 @@ mod tests {
         assert!(page.next.is_some());
 
         // A partition that is done is not queried again.
-        let t = Table {
-            jobs: vec![Job {
-                id: "only".into(),
-                last_updated: Some("2026-01-01T00:00:00.000Z".into()),
-                ..Job::default()
-            }],
-            queries: Mutex::default(),
-        };
+        let t = MemoryJobs::with_jobs([Job {
+            id: "only".into(),
+            last_updated: Some("2026-01-01T00:00:00.000Z".into()),
+            ..Job::default()
+        }]);
         let page = list_jobs(&t, JobIndex::Recent, 5, None).await.unwrap();
         assert_eq!(page.items.len(), 1);
         assert_eq!(page.next, None);

@@ -1,8 +1,9 @@
 //! The small interfaces handlers depend on; AWS adapters implement them in this crate,
 //! tests implement them in memory.
 
-use crate::cursor::{Cursor, JobIndex, Position};
-use crate::domain::{ExecutionName, Job, JobId, Pattern, TaskToken};
+use crate::cursor::{Cursor, Position};
+use crate::domain::{ExecutionName, ExecutionStatus, Job, JobId, JobStatus, Pattern, TaskToken};
+use crate::schema::JobIndex;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -10,6 +11,16 @@ use chrono::{DateTime, Utc};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct Upstream(pub String);
+
+impl Upstream {
+    /// A failed AWS call: `<service> <operation> failed: ` and the SDK's error with its causes.
+    pub fn aws<E: std::error::Error>(service: &str, operation: &str, err: E) -> Self {
+        Upstream(format!(
+            "{service} {operation} failed: {}",
+            aws_smithy_types::error::display::DisplayErrorContext(err)
+        ))
+    }
+}
 
 // ---- Step Functions: starting executions ----
 
@@ -79,7 +90,7 @@ pub trait TaskCallbacks: Send + Sync {
     async fn send_heartbeat(&self, token: &TaskToken) -> Result<(), CallbackError>;
 }
 
-// ---- the jobs table ----
+// ---- the jobs table: one capability per trait, each handler takes those it uses ----
 
 #[async_trait]
 pub trait JobReader: Send + Sync {
@@ -142,6 +153,73 @@ pub struct NewJob {
 pub trait JobRecorder: Send + Sync {
     /// Records the job without overwriting anything a state machine already wrote.
     async fn record_job(&self, job: &NewJob) -> Result<(), Upstream>;
+}
+
+/// A graceful cancel of a running execution, as `DELETE /executions/{id}` asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancelRequest {
+    pub id: JobId,
+    pub pattern: Pattern,
+    pub execution_arn: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CancelWrite {
+    /// The flag is set (now or by an earlier request); the time it was first requested.
+    Requested { requested_at: String },
+    /// The record says the job already ended, with this status (see [`Job::ended_status`]).
+    AlreadyEnded { status: String },
+}
+
+#[async_trait]
+pub trait CancelRequests: Send + Sync {
+    /// Sets `CancelRequested` unless the record shows that the job or its execution has
+    /// ended. Creates the record (Pattern, ExecutionArn, ProcessStatus `STARTED`) when
+    /// missing: the caller has checked that the execution runs.
+    async fn request_cancel(&self, request: &CancelRequest) -> Result<CancelWrite, Upstream>;
+}
+
+/// One status change of a job's execution, as status-events records it. Attributes not
+/// named here are left alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusTransition {
+    pub execution_status: ExecutionStatus,
+    /// When the execution entered `execution_status`, in epoch milliseconds.
+    pub execution_status_at: i64,
+    pub execution_arn: String,
+    pub state_machine_arn: String,
+    pub started_at: DateTime<Utc>,
+    pub stopped_at: Option<DateTime<Utc>>,
+    /// Written only where the record has none: the state machine's own value is more specific.
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    /// `Some` only when the record's ProcessStatus is absent or not final.
+    pub process_status: Option<JobStatus>,
+    /// Written only where the record has none (records created by this transition).
+    pub pattern: Option<Pattern>,
+    pub last_updated: DateTime<Utc>,
+    /// A final execution can no longer accept its task token; keeping it would only keep a secret.
+    pub remove_task_token: bool,
+    /// The table's TTL attribute `ExpiresAt` (epoch seconds), set once the execution is final.
+    pub expires_at: Option<i64>,
+}
+
+#[async_trait]
+pub trait StatusRecorder: Send + Sync {
+    /// Writes `transition` only if the record still matches `expected` on ExecutionStatus,
+    /// ExecutionStatusAt and ProcessStatus (`None`: only if there is no record). Returns
+    /// `false` when that condition failed.
+    async fn record_transition(
+        &self,
+        id: &JobId,
+        expected: Option<&Job>,
+        transition: &StatusTransition,
+    ) -> Result<bool, Upstream>;
+
+    /// Records that the notification went out; `false` if it already had been recorded
+    /// (or there is no record).
+    async fn mark_notified(&self, id: &JobId, at: DateTime<Utc>) -> Result<bool, Upstream>;
 }
 
 // ---- email ----

@@ -2,7 +2,6 @@
 
 use crate::ports::{Email, Mailer, Upstream};
 use async_trait::async_trait;
-use aws_sdk_sesv2::error::DisplayErrorContext;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use aws_sdk_sesv2::Client;
 
@@ -48,7 +47,7 @@ impl Mailer for SesMailer {
             .content(EmailContent::builder().simple(message).build())
             .send()
             .await
-            .map_err(|e| Upstream(format!("SES SendEmail failed: {}", DisplayErrorContext(&e))))?;
+            .map_err(|e| Upstream::aws("SES", "SendEmail", &e))?;
         Ok(out.message_id().unwrap_or_default().to_owned())
     }
 }

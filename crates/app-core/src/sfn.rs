@@ -5,7 +5,7 @@ use crate::ports::{
     CallbackError, ExecutionStarter, StartError, StartRequest, Started, TaskCallbacks, Upstream,
 };
 use async_trait::async_trait;
-use aws_sdk_sfn::error::{DisplayErrorContext, SdkError};
+use aws_sdk_sfn::error::SdkError;
 use aws_sdk_sfn::Client;
 use chrono::{DateTime, Utc};
 
@@ -29,10 +29,7 @@ where
     E: std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    Upstream(format!(
-        "Step Functions {op} failed: {}",
-        DisplayErrorContext(err)
-    ))
+    Upstream::aws("Step Functions", op, err)
 }
 
 /// The modeled error's own message (its inherent `message()`, which the parser fills).

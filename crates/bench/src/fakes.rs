@@ -1,17 +1,19 @@
 //! In-memory stand-ins for every port the handlers use, each answering at once, so that a
 //! warm invocation measures the handler itself: event parsing, validation, serialization.
+//! The Jobs table is app-core's in-memory one, holding the jobs the sample events name.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use app_core::domain::{Job, JobId, TaskToken};
+use app_core::fake::MemoryJobs;
 use app_core::ports::{
-    execution_arn, CallbackError, Email, ExecutionStarter, JobLister, JobReader, JobRecorder,
-    Mailer, NewJob, PartitionPage, PartitionQuery, Random, StartError, StartRequest, Started,
-    TaskCallbacks, TokenStore, Upstream,
+    execution_arn, CallbackError, Email, ExecutionStarter, JobReader, Mailer, Random, StartError,
+    StartRequest, Started, StatusRecorder, StatusTransition, TaskCallbacks, Upstream,
 };
-use app_core::{Api, JsonHandler, SystemClock, Task};
+use app_core::start::{JobStarter, StartConfig};
+use app_core::{Api, ExecutionStatus, JobStatus, JsonHandler, Pattern, SystemClock, Task};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use executions::ports as exec_ports;
@@ -21,27 +23,51 @@ use crate::coldstart::Target;
 use crate::stats::{us, Spread};
 use crate::table::{Column, Row};
 
-/// Every port at once: a job waiting for its callback, a page of 20 jobs, and calls that
-/// succeed.
-pub struct Fake {
-    page: Arc<Vec<Job>>,
-}
+/// Every port but the Jobs table: calls that succeed.
+pub struct Fake;
 
 impl Fake {
     pub fn new() -> Fake {
-        let page = (0..20)
-            .map(|i| Job {
-                id: format!("job-{i}"),
-                pattern: Some("waitable".into()),
-                process_status: Some("COMPLETED".into()),
-                start_action_at: Some("2027-01-01T00:00:00.000Z".into()),
-                last_updated: Some(format!("2027-01-01T00:00:{i:02}.000Z")),
-                ..Job::default()
-            })
-            .collect();
-        Fake {
-            page: Arc::new(page),
-        }
+        Fake
+    }
+}
+
+/// The job the sample callback events answer, and the one the sample executions and
+/// status-change events name.
+const WAITING_JOB: &str = "approve-o-1234";
+const RUNNING_JOB: &str = "order-1234-ship";
+
+/// The Jobs table: 80 finished jobs (20 per shard of the all-jobs listing, so that each
+/// partition query of a page returns a full page), a job waiting for its callback and a
+/// running one.
+fn table() -> MemoryJobs {
+    let listed = (0..80).map(|i| Job {
+        id: format!("job-{i}"),
+        pattern: Some(Pattern::Waitable),
+        process_status: Some(JobStatus::Completed),
+        start_action_at: Some("2027-01-01T00:00:00.000Z".into()),
+        last_updated: Some(format!("2027-01-01T00:{:02}:{:02}.000Z", i / 60, i % 60)),
+        list_shard: Some((i % 4).to_string()),
+        ..Job::default()
+    });
+    let table = MemoryJobs::with_jobs(listed);
+    table.put(Job {
+        id: WAITING_JOB.into(),
+        pattern: Some(Pattern::Callback),
+        process_status: Some(JobStatus::WaitingForCallback),
+        last_updated: Some("2027-01-01T00:00:00.000Z".into()),
+        task_token: TaskToken::new("AAAAKgAAAAIAAAAAAAAAAbench-token").ok(),
+        ..Job::default()
+    });
+    table.put(running_job(RUNNING_JOB));
+    table
+}
+
+fn running_job(id: &str) -> Job {
+    Job {
+        id: id.into(),
+        process_status: Some(JobStatus::Started),
+        ..Job::default()
     }
 }
 
@@ -52,51 +78,6 @@ impl ExecutionStarter for Fake {
             execution_arn: execution_arn(&request.state_machine_arn, &request.name),
             start_date: Utc::now(),
         })
-    }
-}
-
-#[async_trait]
-impl JobRecorder for Fake {
-    async fn record_job(&self, _job: &NewJob) -> Result<(), Upstream> {
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl JobReader for Fake {
-    async fn get_job(&self, id: &JobId) -> Result<Option<Job>, Upstream> {
-        let token = TaskToken::new("AAAAKgAAAAIAAAAAAAAAAbench-token")
-            .map_err(|e| Upstream(e.to_string()))?;
-        Ok(Some(Job {
-            id: id.to_string(),
-            pattern: Some("callback".into()),
-            process_status: Some("WAITING_FOR_CALLBACK".into()),
-            last_updated: Some("2027-01-01T00:00:00.000Z".into()),
-            task_token: Some(token),
-            ..Job::default()
-        }))
-    }
-}
-
-#[async_trait]
-impl JobLister for Fake {
-    async fn query_partition(&self, _query: &PartitionQuery) -> Result<PartitionPage, Upstream> {
-        Ok(PartitionPage {
-            items: self.page.as_ref().clone(),
-            more: false,
-        })
-    }
-}
-
-#[async_trait]
-impl TokenStore for Fake {
-    async fn store_token(
-        &self,
-        _id: &JobId,
-        _token: &TaskToken,
-        _at: DateTime<Utc>,
-    ) -> Result<(), Upstream> {
-        Ok(())
     }
 }
 
@@ -141,7 +122,7 @@ impl executions::ports::StepFunctions for FakeSfn {
     async fn list_executions(
         &self,
         state_machine_arn: &str,
-        _status: Option<&str>,
+        _status: Option<ExecutionStatus>,
         max_results: i32,
         _next_token: Option<&str>,
     ) -> Result<exec_ports::ListPage, exec_ports::SfnError> {
@@ -154,7 +135,7 @@ impl executions::ports::StepFunctions for FakeSfn {
                 ),
                 state_machine_arn: state_machine_arn.to_string(),
                 name: format!("job-{i}"),
-                status: "SUCCEEDED".into(),
+                status: ExecutionStatus::Succeeded,
                 start_ms: 1_800_000_000_000 - i as i64 * 1000,
                 stop_ms: Some(1_800_000_000_500 - i as i64 * 1000),
             })
@@ -182,10 +163,13 @@ impl executions::ports::StepFunctions for FakeSfn {
             execution_arn: execution_arn.to_string(),
             state_machine_arn: machine,
             name,
-            status: "RUNNING".into(),
+            status: ExecutionStatus::Running,
             start_ms: 1_800_000_000_000,
+            stop_ms: None,
             input: Some("{}".into()),
-            ..Default::default()
+            output: None,
+            error: None,
+            cause: None,
         }))
     }
 
@@ -223,69 +207,31 @@ impl executions::ports::StepFunctions for FakeSfn {
     }
 }
 
-#[async_trait]
-impl exec_ports::JobStore for FakeSfn {
-    async fn get_job(
-        &self,
-        id: &str,
-    ) -> Result<Option<serde_json::Map<String, Value>>, exec_ports::StoreError> {
-        let mut m = serde_json::Map::new();
-        m.insert("Id".into(), Value::String(id.to_string()));
-        m.insert("ProcessStatus".into(), Value::String("STARTED".into()));
-        Ok(Some(m))
-    }
+/// The Jobs table as status-events finds it before every event: the job just started, so
+/// each event is applied (read, conditional write), never a duplicate of the one before.
+struct BeforeEachEvent(MemoryJobs);
 
-    async fn request_cancel(
-        &self,
-        _id: &str,
-        _pattern: &str,
-        _execution_arn: &str,
-        now: &str,
-    ) -> Result<exec_ports::CancelWrite, exec_ports::StoreError> {
-        Ok(exec_ports::CancelWrite::Requested {
-            requested_at: now.to_string(),
-        })
+#[async_trait]
+impl JobReader for BeforeEachEvent {
+    async fn get_job(&self, id: &JobId) -> Result<Option<Job>, Upstream> {
+        self.0.put(running_job(id.as_str()));
+        self.0.get_job(id).await
     }
 }
 
 #[async_trait]
-impl exec_ports::Starter for FakeSfn {
-    async fn start(&self, _request: Value) -> Result<Value, String> {
-        Ok(serde_json::json!({"statusCode": 202, "body": "{}"}))
-    }
-}
-
-/// The job record as `status-events` sees it: always the one before the event, so every
-/// event is applied (read, conditional write).
-struct FakeStatusStore;
-
-#[async_trait]
-impl status_events::ports::StatusStore for FakeStatusStore {
-    async fn get(
+impl StatusRecorder for BeforeEachEvent {
+    async fn record_transition(
         &self,
-        _id: &str,
-    ) -> Result<Option<status_events::ports::JobSnapshot>, status_events::ports::StoreError> {
-        Ok(Some(status_events::ports::JobSnapshot {
-            process_status: Some("STARTED".into()),
-            ..Default::default()
-        }))
+        id: &JobId,
+        expected: Option<&Job>,
+        transition: &StatusTransition,
+    ) -> Result<bool, Upstream> {
+        self.0.record_transition(id, expected, transition).await
     }
 
-    async fn apply(
-        &self,
-        _id: &str,
-        _expected: Option<&status_events::ports::JobSnapshot>,
-        _update: &status_events::ports::StatusUpdate,
-    ) -> Result<bool, status_events::ports::StoreError> {
-        Ok(true)
-    }
-
-    async fn mark_notified(
-        &self,
-        _id: &str,
-        _at: &str,
-    ) -> Result<bool, status_events::ports::StoreError> {
-        Ok(true)
+    async fn mark_notified(&self, id: &JobId, at: DateTime<Utc>) -> Result<bool, Upstream> {
+        self.0.mark_notified(id, at).await
     }
 }
 
@@ -301,7 +247,7 @@ pub fn handler(
             Arc::new(Api(start_execution::StartExecution::new(
                 cfg,
                 Fake::new(),
-                Fake::new(),
+                table(),
                 SystemClock,
             )))
         }
@@ -312,27 +258,31 @@ pub fn handler(
             },
             SystemClock,
         ))),
-        "send-wait" => Arc::new(Task(send_wait::SendWait::new(Fake::new(), SystemClock))),
+        "send-wait" => Arc::new(Task(send_wait::SendWait::new(table(), SystemClock))),
         "send-token" => Arc::new(Task(send_token::SendToken::new(
             Fake::new(),
             Fake::new(),
             0.5,
         ))),
-        "status" => Arc::new(Api(status::Status::new(Fake::new()))),
-        "task-callback" => Arc::new(Api(task_callback::TaskCallback::new(
-            Fake::new(),
-            Fake::new(),
-        ))),
+        "status" => Arc::new(Api(status::Status::new(table()))),
+        "task-callback" => Arc::new(Api(task_callback::TaskCallback::new(table(), Fake::new()))),
         "executions" => {
             let cfg = executions::Config::from_lookup(&lookup).map_err(|e| e.to_string())?;
-            let fake = Arc::new(FakeSfn);
+            let start = StartConfig::from_lookup(&lookup).map_err(|e| e.to_string())?;
+            let jobs = Arc::new(table());
+            let starter = JobStarter::new(
+                start,
+                Arc::new(Fake::new()),
+                jobs.clone(),
+                Arc::new(SystemClock),
+            );
             Arc::new(executions::Handler {
                 api: executions::Api {
                     cfg,
-                    sfn: fake.clone(),
-                    jobs: fake.clone(),
-                    starter: fake,
-                    timer: Arc::new(exec_ports::SystemTimer),
+                    sfn: Arc::new(FakeSfn),
+                    jobs,
+                    starter: Arc::new(starter),
+                    clock: Arc::new(SystemClock),
                 },
             })
         }
@@ -340,7 +290,7 @@ pub fn handler(
             let cfg = status_events::Config::from_lookup(&lookup).map_err(|e| e.to_string())?;
             Arc::new(status_events::Handler {
                 tracker: status_events::StatusTracker {
-                    store: Arc::new(FakeStatusStore),
+                    store: Arc::new(BeforeEachEvent(table())),
                     notifier: None,
                     machines: cfg.machines,
                     clock: Arc::new(SystemClock),

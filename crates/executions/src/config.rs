@@ -1,6 +1,7 @@
 //! Settings read through a key lookup, so the local runtime can pass the template's variables.
 
 use app_core::config::{required, ConfigError, Env};
+use app_core::Pattern;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -10,7 +11,8 @@ pub struct Config {
     pub waitable_arn: String,
 }
 
-fn machine_arn(env: &Env, name: &'static str) -> Result<String, ConfigError> {
+fn machine_arn(env: &Env, pattern: Pattern) -> Result<String, ConfigError> {
+    let name = pattern.state_machine_variable();
     let v = required(env, name)?;
     crate::machines::execution_prefix(&v).ok_or_else(|| ConfigError::Invalid {
         name,
@@ -23,9 +25,9 @@ impl Config {
     pub fn from_lookup(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
             jobs_table: required(env, "JOBS_TABLE")?,
-            callback_arn: machine_arn(env, "CALLBACK_STATE_MACHINE_ARN")?,
-            wait_until_arn: machine_arn(env, "WAIT_UNTIL_STATE_MACHINE_ARN")?,
-            waitable_arn: machine_arn(env, "WAITABLE_STATE_MACHINE_ARN")?,
+            callback_arn: machine_arn(env, Pattern::Callback)?,
+            wait_until_arn: machine_arn(env, Pattern::WaitUntil)?,
+            waitable_arn: machine_arn(env, Pattern::Waitable)?,
         })
     }
 }

@@ -1,10 +1,11 @@
-//! Opaque `next` cursors: base64url (no padding) of a small JSON document. Anything that does
-//! not decode to the expected document is a 400 `InvalidCursor`.
+//! The `next` cursors of the listing and history routes: app-core's cursor codec, with this
+//! API's `InvalidCursor` answers. Anything that does not decode to the expected document is a
+//! 400 `InvalidCursor`.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+
+use app_core::cursor::CodecError;
 
 use crate::http::ApiError;
 
@@ -17,11 +18,9 @@ pub fn invalid_cursor(why: &str) -> ApiError {
 }
 
 pub fn encode<T: Serialize>(v: &T) -> String {
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap_or_default())
+    app_core::cursor::encode(v)
 }
 
-/// Longest cursor this API issues is far shorter; a longer one was not issued here.
-const MAX_CURSOR_CHARS: usize = 8 * 1024;
 /// Step Functions' limit on a `nextToken`.
 pub const MAX_TOKEN_CHARS: usize = 1024;
 
@@ -35,11 +34,11 @@ pub fn check_token(t: &str) -> Result<(), ApiError> {
 }
 
 pub fn decode<T: DeserializeOwned>(s: &str) -> Result<T, ApiError> {
-    if s.len() > MAX_CURSOR_CHARS {
-        return Err(invalid_cursor("too long"));
-    }
-    let bytes = URL_SAFE_NO_PAD
-        .decode(s.trim_end_matches('=').as_bytes())
-        .map_err(|_| invalid_cursor("not base64url"))?;
-    serde_json::from_slice(&bytes).map_err(|_| invalid_cursor("unexpected content"))
+    app_core::cursor::decode(s).map_err(|e| {
+        invalid_cursor(match e {
+            CodecError::TooLong => "too long",
+            CodecError::NotBase64 => "not base64url",
+            CodecError::Content => "unexpected content",
+        })
+    })
 }

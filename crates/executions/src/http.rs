@@ -99,34 +99,12 @@ pub fn query_bool(req: &ApiGatewayProxyRequest, key: &str) -> Result<bool, ApiEr
     }
 }
 
-/// Minimal percent-decoding for path segments taken from `path` (API Gateway decodes
-/// `pathParameters` itself, this is only the fallback).
+/// A path segment taken from `path`, percent-decoded (API Gateway decodes `pathParameters`
+/// itself, this is only the fallback); bytes that are not UTF-8 read as U+FFFD.
 pub fn percent_decode(s: &str) -> String {
-    fn hex(b: u8) -> Option<u8> {
-        (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push(h * 16 + l);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-pub fn rfc3339_ms(ms: i64) -> String {
-    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// A JSON document stored as a string (input, output): parsed when it is JSON, kept as text
@@ -138,11 +116,17 @@ pub fn parse_doc(s: Option<&str>) -> Value {
     }
 }
 
-/// Execution names as Step Functions accepts them: 1..=80 characters, none of the reserved ones.
-pub fn valid_execution_name(name: &str) -> bool {
-    let n = name.chars().count();
-    (1..=80).contains(&n)
-        && !name
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(c))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decoding_leaves_what_is_not_an_escape() {
+        assert_eq!(percent_decode("bad%20id"), "bad id");
+        assert_eq!(percent_decode("caf%C3%A9"), "café");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("a%2"), "a%2");
+        assert_eq!(percent_decode("%zz%41"), "%zzA");
+        assert_eq!(percent_decode("%FF"), "\u{FFFD}");
+    }
 }

@@ -4,7 +4,6 @@
 pub mod api;
 pub mod config;
 pub mod cursor;
-pub mod dynamodb;
 pub mod http;
 pub mod machines;
 pub mod ports;
@@ -15,15 +14,16 @@ pub mod sfn;
 
 use std::sync::Arc;
 
-use app_core::{ConfigError, Env, JsonHandler};
+use app_core::dynamodb::DynamoJobStore;
+use app_core::start::{JobStarter, StartConfig};
+use app_core::{Clock, ConfigError, Env, JsonHandler, SystemClock};
 use async_trait::async_trait;
 use aws_lambda_events::apigw::ApiGatewayProxyRequest;
 use lambda_runtime::{Context, Diagnostic};
 use serde_json::Value;
 
-pub use api::Api;
+pub use api::{Api, ExecutionJobs};
 pub use config::Config;
-pub use machines::Machine;
 
 pub struct Handler {
     pub api: Api,
@@ -38,11 +38,11 @@ impl Handler {
         lambda_deadline_ms: Option<i64>,
     ) -> Result<Value, Diagnostic> {
         let req: ApiGatewayProxyRequest =
-            serde_json::from_value(payload.clone()).map_err(|e| Diagnostic {
+            serde_json::from_value(payload).map_err(|e| Diagnostic {
                 error_type: "InvalidEvent".into(),
                 error_message: format!("not an API Gateway proxy event: {e}"),
             })?;
-        let resp = router::route(&self.api, &req, &payload, lambda_deadline_ms).await;
+        let resp = router::route(&self.api, &req, lambda_deadline_ms).await;
         tracing::info!(method = %req.http_method, path = req.path.as_deref().unwrap_or(""), status = resp.status_code, "answered");
         serde_json::to_value(resp).map_err(|e| Diagnostic {
             error_type: "SerializationError".into(),
@@ -60,44 +60,35 @@ impl JsonHandler for Handler {
     }
 }
 
-/// The start routes' handler, called in-process by the synchronous start.
-pub struct InProcessStarter(pub Arc<dyn JsonHandler>);
-
-#[async_trait]
-impl ports::Starter for InProcessStarter {
-    async fn start(&self, request: Value) -> Result<Value, String> {
-        self.0
-            .invoke_json(request, Context::default())
-            .await
-            .map_err(|d| format!("{}: {}", d.error_type, d.error_message))
-    }
-}
-
 /// The handler with AWS clients, as `main.rs` and the local runtime use it.
 pub async fn json_handler(
     sdk: &aws_config::SdkConfig,
     env: &Env,
 ) -> Result<Arc<dyn JsonHandler>, ConfigError> {
-    json_handler_with_timer(sdk, env, Arc::new(ports::SystemTimer)).await
+    json_handler_with_clock(sdk, env, Arc::new(SystemClock)).await
 }
 
-/// As [`json_handler`], with the synchronous start's time from `timer`: the local runtime
-/// passes its own clock so `?wait=N` follows the same (possibly manual) time as the executions.
-pub async fn json_handler_with_timer(
+/// As [`json_handler`], with the synchronous start waiting on `clock`: the local runtime
+/// passes its own so `?wait=N` follows the same (possibly manual) time as the executions.
+/// Starting itself reads the system clock, as the start routes do.
+pub async fn json_handler_with_clock(
     sdk: &aws_config::SdkConfig,
     env: &Env,
-    timer: Arc<dyn ports::Timer>,
+    clock: Arc<dyn Clock>,
 ) -> Result<Arc<dyn JsonHandler>, ConfigError> {
     let cfg = Config::from_lookup(env)?;
-    let starter = start_execution::json_handler(sdk, env).await?;
+    let jobs = Arc::new(DynamoJobStore::new(sdk, cfg.jobs_table.clone()));
+    let starter = JobStarter::new(
+        StartConfig::from_lookup(env)?,
+        Arc::new(app_core::sfn::SfnClient::new(sdk)),
+        jobs.clone(),
+        Arc::new(SystemClock),
+    );
     let api = Api {
         sfn: Arc::new(sfn::SfnClient::new(aws_sdk_sfn::Client::new(sdk))),
-        jobs: Arc::new(dynamodb::DynamoJobs::new(
-            aws_sdk_dynamodb::Client::new(sdk),
-            cfg.jobs_table.clone(),
-        )),
-        starter: Arc::new(InProcessStarter(starter)),
-        timer,
+        jobs,
+        starter: Arc::new(starter),
+        clock,
         cfg,
     };
     Ok(Arc::new(Handler { api }))

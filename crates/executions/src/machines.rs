@@ -1,38 +1,9 @@
-//! This stack's three state machines, the route slugs that name them, and ARN arithmetic.
+//! This stack's three state machines, one per [`Pattern`] (whose name is the route slug that
+//! names the machine), and ARN arithmetic.
+
+use app_core::Pattern;
 
 use crate::config::Config;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Machine {
-    Callback,
-    WaitUntil,
-    Waitable,
-}
-
-impl Machine {
-    pub const ALL: [Machine; 3] = [Machine::Callback, Machine::WaitUntil, Machine::Waitable];
-
-    pub fn slug(self) -> &'static str {
-        match self {
-            Self::Callback => "callback",
-            Self::WaitUntil => "wait-until",
-            Self::Waitable => "waitable",
-        }
-    }
-
-    pub fn from_slug(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.slug() == s)
-    }
-
-    /// The existing start route of this machine, whose validation the synchronous start reuses.
-    pub fn start_route(self) -> &'static str {
-        match self {
-            Self::Callback => "/callbacks",
-            Self::WaitUntil => "/start",
-            Self::Waitable => "/jobs",
-        }
-    }
-}
 
 /// `arn:...:stateMachine:Name` -> `arn:...:execution:Name:<name>`.
 pub fn execution_arn(machine_arn: &str, name: &str) -> Option<String> {
@@ -51,23 +22,23 @@ pub fn execution_prefix(machine_arn: &str) -> Option<String> {
 }
 
 impl Config {
-    pub fn machine_arn(&self, m: Machine) -> &str {
+    pub fn machine_arn(&self, m: Pattern) -> &str {
         match m {
-            Machine::Callback => &self.callback_arn,
-            Machine::WaitUntil => &self.wait_until_arn,
-            Machine::Waitable => &self.waitable_arn,
+            Pattern::Callback => &self.callback_arn,
+            Pattern::WaitUntil => &self.wait_until_arn,
+            Pattern::Waitable => &self.waitable_arn,
         }
     }
 
-    pub fn machine_of_arn(&self, machine_arn: &str) -> Option<Machine> {
-        Machine::ALL
+    pub fn machine_of_arn(&self, machine_arn: &str) -> Option<Pattern> {
+        Pattern::ALL
             .into_iter()
             .find(|m| self.machine_arn(*m) == machine_arn)
     }
 
     /// Which of our machines an execution ARN belongs to; `None` for anyone else's execution.
-    pub fn machine_of_execution(&self, execution_arn: &str) -> Option<Machine> {
-        Machine::ALL.into_iter().find(|m| {
+    pub fn machine_of_execution(&self, execution_arn: &str) -> Option<Pattern> {
+        Pattern::ALL.into_iter().find(|m| {
             execution_prefix(self.machine_arn(*m)).is_some_and(|p| {
                 execution_arn
                     .strip_prefix(&p)
@@ -90,13 +61,5 @@ mod tests {
         );
         assert_eq!(execution_arn("not-an-arn", "x"), None);
         assert_eq!(execution_arn("arn:aws:states:r:1:stateMachine:", "x"), None);
-    }
-
-    #[test]
-    fn slugs_round_trip() {
-        for m in Machine::ALL {
-            assert_eq!(Machine::from_slug(m.slug()), Some(m));
-        }
-        assert_eq!(Machine::from_slug("Callback"), None);
     }
 }

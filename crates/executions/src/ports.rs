@@ -1,8 +1,8 @@
-//! What the routes need from Step Functions, the job table, the start routes and time; each
-//! has an AWS adapter (one file each) and an in-memory fake in the tests.
+//! What the routes need from Step Functions; the Jobs table, the start service and the
+//! clock are app-core's. The port has an AWS adapter ([`crate::sfn`]) and an in-memory fake
+//! in the tests.
 
-use std::time::Duration;
-
+use app_core::ExecutionStatus;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
@@ -11,7 +11,7 @@ pub struct ExecutionSummary {
     pub execution_arn: String,
     pub state_machine_arn: String,
     pub name: String,
-    pub status: String,
+    pub status: ExecutionStatus,
     pub start_ms: i64,
     pub stop_ms: Option<i64>,
 }
@@ -22,12 +22,12 @@ pub struct ListPage {
     pub next_token: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExecutionDetail {
     pub execution_arn: String,
     pub state_machine_arn: String,
     pub name: String,
-    pub status: String,
+    pub status: ExecutionStatus,
     pub start_ms: i64,
     pub stop_ms: Option<i64>,
     pub input: Option<String>,
@@ -38,7 +38,7 @@ pub struct ExecutionDetail {
 
 impl ExecutionDetail {
     pub fn is_running(&self) -> bool {
-        self.status == "RUNNING"
+        self.status.is_running()
     }
 }
 
@@ -73,7 +73,7 @@ pub trait StepFunctions: Send + Sync {
     async fn list_executions(
         &self,
         state_machine_arn: &str,
-        status: Option<&str>,
+        status: Option<ExecutionStatus>,
         max_results: i32,
         next_token: Option<&str>,
     ) -> Result<ListPage, SfnError>;
@@ -99,59 +99,4 @@ pub trait StepFunctions: Send + Sync {
         error: &str,
         cause: &str,
     ) -> Result<bool, SfnError>;
-}
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{0}")]
-pub struct StoreError(pub String);
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CancelWrite {
-    /// The flag is set (now or by an earlier request); the time it was first requested.
-    Requested { requested_at: String },
-    /// The record says the job already ended.
-    AlreadyFinal { process_status: String },
-}
-
-#[async_trait]
-pub trait JobStore: Send + Sync {
-    /// The job record as JSON (DynamoDB types flattened), `None` when there is none.
-    async fn get_job(&self, id: &str) -> Result<Option<Map<String, Value>>, StoreError>;
-
-    /// Sets `CancelRequested` unless the record already shows a final status. Creates the record
-    /// (Kind, Pattern, ExecutionArn) when missing: the caller has checked the execution runs.
-    async fn request_cancel(
-        &self,
-        id: &str,
-        pattern: &str,
-        execution_arn: &str,
-        now: &str,
-    ) -> Result<CancelWrite, StoreError>;
-}
-
-/// The existing start routes, called in-process with an API Gateway event (JSON in, JSON out)
-/// so `POST /executions/{machine}` validates and records exactly like them.
-#[async_trait]
-pub trait Starter: Send + Sync {
-    async fn start(&self, request: Value) -> Result<Value, String>;
-}
-
-/// Time as the synchronous start sees it; tests advance it instead of sleeping.
-#[async_trait]
-pub trait Timer: Send + Sync {
-    /// Epoch milliseconds.
-    fn now_ms(&self) -> i64;
-    async fn sleep(&self, d: Duration);
-}
-
-pub struct SystemTimer;
-
-#[async_trait]
-impl Timer for SystemTimer {
-    fn now_ms(&self) -> i64 {
-        chrono::Utc::now().timestamp_millis()
-    }
-    async fn sleep(&self, d: Duration) {
-        tokio::time::sleep(d).await;
-    }
 }

@@ -1,19 +1,20 @@
 //! `{id}` is an execution name (= job id). Names are unique per state machine only, so the job
 //! record's ExecutionArn decides when it names one of ours; otherwise every machine is asked.
 
+use app_core::{Job, JobId, Pattern};
 use futures::future::join_all;
-use serde_json::{Map, Value};
 
 use crate::api::Api;
-use crate::http::{valid_execution_name, ApiError};
-use crate::machines::{execution_arn, Machine};
+use crate::http::ApiError;
+use crate::machines::execution_arn;
 use crate::ports::{ExecutionDetail, SfnError};
 
 pub struct Resolved {
-    pub machine: Machine,
+    pub id: JobId,
+    pub machine: Pattern,
     pub detail: ExecutionDetail,
     /// The job record, without its task token.
-    pub job: Option<Map<String, Value>>,
+    pub job: Option<Job>,
 }
 
 pub fn upstream(e: impl std::fmt::Display) -> ApiError {
@@ -24,26 +25,24 @@ pub fn sfn_upstream(e: SfnError) -> ApiError {
     upstream(e)
 }
 
-pub fn check_name(id: &str) -> Result<(), ApiError> {
-    if valid_execution_name(id) {
-        Ok(())
-    } else {
-        Err(crate::http::invalid(
+/// The id as a job id: a name Step Functions accepts.
+pub fn check_name(id: &str) -> Result<JobId, ApiError> {
+    JobId::parse(id).map_err(|_| {
+        crate::http::invalid(
             "execution id must be 1 to 80 characters without spaces or any of <>{}[]?*\"#%\\^|~`$&,;:/",
-        ))
-    }
+        )
+    })
 }
 
 pub async fn resolve(api: &Api, id: &str) -> Result<Resolved, ApiError> {
-    check_name(id)?;
-    let mut job = api.jobs.get_job(id).await.map_err(upstream)?;
+    let job_id = check_name(id)?;
+    let mut job = api.jobs.get_job(&job_id).await.map_err(upstream)?;
     if let Some(j) = job.as_mut() {
-        j.remove("TaskToken");
+        j.task_token = None;
     }
     let recorded = job
         .as_ref()
-        .and_then(|j| j.get("ExecutionArn"))
-        .and_then(Value::as_str)
+        .and_then(|j| j.execution_arn.as_deref())
         .and_then(|arn| Some((api.cfg.machine_of_execution(arn)?, arn.to_string())));
     if let Some((machine, arn)) = recorded {
         if let Some(detail) = api
@@ -53,17 +52,18 @@ pub async fn resolve(api: &Api, id: &str) -> Result<Resolved, ApiError> {
             .map_err(sfn_upstream)?
         {
             return Ok(Resolved {
+                id: job_id,
                 machine,
                 detail,
                 job,
             });
         }
     }
-    let lookups = Machine::ALL.into_iter().filter_map(|m| {
+    let lookups = Pattern::ALL.into_iter().filter_map(|m| {
         let arn = execution_arn(api.cfg.machine_arn(m), id)?;
         Some(async move { (m, api.sfn.describe_execution(&arn).await) })
     });
-    let mut found: Vec<(Machine, ExecutionDetail)> = Vec::new();
+    let mut found: Vec<(Pattern, ExecutionDetail)> = Vec::new();
     for (m, r) in join_all(lookups).await {
         if let Some(d) = r.map_err(sfn_upstream)? {
             found.push((m, d));
@@ -78,11 +78,12 @@ pub async fn resolve(api: &Api, id: &str) -> Result<Resolved, ApiError> {
     };
     // A record that belongs to another execution of the same name is not this one's.
     let job = job.filter(|j| {
-        j.get("ExecutionArn")
-            .and_then(Value::as_str)
+        j.execution_arn
+            .as_deref()
             .is_none_or(|a| a == detail.execution_arn)
     });
     Ok(Resolved {
+        id: job_id,
         machine,
         detail,
         job,

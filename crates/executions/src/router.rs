@@ -41,10 +41,9 @@ fn method_not_allowed(req: &ApiGatewayProxyRequest, allowed: &str) -> ApiError {
 pub async fn route(
     api: &Api,
     req: &ApiGatewayProxyRequest,
-    payload: &Value,
     lambda_deadline_ms: Option<i64>,
 ) -> ApiGatewayProxyResponse {
-    let result = dispatch(api, req, payload, lambda_deadline_ms).await;
+    let result = dispatch(api, req, lambda_deadline_ms).await;
     match result {
         Ok((status, body)) => json_response(status, &body),
         Err(e) => {
@@ -61,7 +60,6 @@ pub async fn route(
 async fn dispatch(
     api: &Api,
     req: &ApiGatewayProxyRequest,
-    payload: &Value,
     lambda_deadline_ms: Option<i64>,
 ) -> Result<(u16, Value), ApiError> {
     let segs = segments(req).ok_or_else(|| ApiError::not_found("no such route"))?;
@@ -75,7 +73,7 @@ async fn dispatch(
         }
         [id] if m == Method::DELETE => cancel::cancel(api, id, req).await,
         [machine] if m == Method::POST => {
-            let a = start::start(api, machine, req, payload, lambda_deadline_ms).await?;
+            let a = start::start(api, machine, req, lambda_deadline_ms).await?;
             Ok((a.status, a.body))
         }
         [_] => Err(method_not_allowed(req, "GET, DELETE, POST")),

@@ -1,12 +1,13 @@
 //! Step Functions adapter for [`StepFunctions`].
 
+use app_core::ExecutionStatus;
 use async_trait::async_trait;
 use aws_sdk_sfn::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_sfn::operation::describe_execution::DescribeExecutionError;
 use aws_sdk_sfn::operation::get_execution_history::GetExecutionHistoryError;
 use aws_sdk_sfn::operation::list_executions::ListExecutionsError;
 use aws_sdk_sfn::operation::stop_execution::StopExecutionError;
-use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent as SdkEvent};
+use aws_sdk_sfn::types::{ExecutionStatus as SdkStatus, HistoryEvent as SdkEvent};
 use aws_sdk_sfn::Client;
 use aws_smithy_types::DateTime;
 use serde_json::{json, Map, Value};
@@ -31,6 +32,14 @@ fn ms(d: &DateTime) -> i64 {
 
 fn up<E: std::error::Error>(op: &str, e: E) -> SfnError {
     SfnError::Upstream(format!("{op}: {}", DisplayErrorContext(e)))
+}
+
+/// The SDK's status as ours; a status this code does not know is Step Functions answering
+/// something new, which no route can show faithfully.
+fn our_status(op: &str, s: &SdkStatus) -> Result<ExecutionStatus, SfnError> {
+    s.as_str()
+        .parse()
+        .map_err(|_| SfnError::Upstream(format!("{op}: unknown execution status {:?}", s.as_str())))
 }
 
 /// The SDK's accessors return `&str`, `Option<&str>` or numbers depending on whether the
@@ -154,7 +163,7 @@ impl StepFunctions for SfnClient {
     async fn list_executions(
         &self,
         state_machine_arn: &str,
-        status: Option<&str>,
+        status: Option<ExecutionStatus>,
         max_results: i32,
         next_token: Option<&str>,
     ) -> Result<ListPage, SfnError> {
@@ -162,7 +171,7 @@ impl StepFunctions for SfnClient {
             .client
             .list_executions()
             .state_machine_arn(state_machine_arn)
-            .set_status_filter(status.map(ExecutionStatus::from))
+            .set_status_filter(status.map(|s| SdkStatus::from(s.as_str())))
             .max_results(max_results)
             .set_next_token(next_token.map(str::to_string))
             .send()
@@ -179,15 +188,17 @@ impl StepFunctions for SfnClient {
             items: out
                 .executions()
                 .iter()
-                .map(|e| ExecutionSummary {
-                    execution_arn: e.execution_arn().to_string(),
-                    state_machine_arn: e.state_machine_arn().to_string(),
-                    name: e.name().to_string(),
-                    status: e.status().as_str().to_string(),
-                    start_ms: ms(e.start_date()),
-                    stop_ms: e.stop_date().map(ms),
+                .map(|e| {
+                    Ok(ExecutionSummary {
+                        execution_arn: e.execution_arn().to_string(),
+                        state_machine_arn: e.state_machine_arn().to_string(),
+                        name: e.name().to_string(),
+                        status: our_status("ListExecutions", e.status())?,
+                        start_ms: ms(e.start_date()),
+                        stop_ms: e.stop_date().map(ms),
+                    })
                 })
-                .collect(),
+                .collect::<Result<_, SfnError>>()?,
             next_token: out.next_token().map(str::to_string),
         })
     }
@@ -216,7 +227,7 @@ impl StepFunctions for SfnClient {
             execution_arn: out.execution_arn().to_string(),
             state_machine_arn: out.state_machine_arn().to_string(),
             name: out.name().unwrap_or_default().to_string(),
-            status: out.status().as_str().to_string(),
+            status: our_status("DescribeExecution", out.status())?,
             start_ms: ms(out.start_date()),
             stop_ms: out.stop_date().map(ms),
             input: out.input().map(str::to_string),

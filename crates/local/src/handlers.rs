@@ -38,9 +38,7 @@ pub async fn build(
         "send-token" => send_token::json_handler(sdk, env).await,
         "status" => status::json_handler(sdk, env).await,
         "task-callback" => task_callback::json_handler(sdk, env).await,
-        "executions" => {
-            executions::json_handler_with_timer(sdk, env, Arc::new(ClockTimer(clock))).await
-        }
+        "executions" => executions::json_handler_with_clock(sdk, env, clock).await,
         "status-events" => status_events::json_handler(sdk, env).await,
         _ => return None,
     };
@@ -53,25 +51,5 @@ struct Linked(Arc<dyn JsonHandler>);
 impl LambdaHandler for Linked {
     async fn invoke(&self, payload: Value, ctx: Context) -> Result<Value, Diagnostic> {
         self.0.invoke_json(payload, ctx).await
-    }
-}
-
-/// The runtime's clock as the executions handler's timer.
-struct ClockTimer(Arc<dyn Clock>);
-
-#[async_trait::async_trait]
-impl executions::ports::Timer for ClockTimer {
-    fn now_ms(&self) -> i64 {
-        self.0.now().timestamp_millis()
-    }
-
-    async fn sleep(&self, d: std::time::Duration) {
-        let d = chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
-        let until = self
-            .0
-            .now()
-            .checked_add_signed(d)
-            .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
-        self.0.sleep_until(until).await;
     }
 }

@@ -1,49 +1,23 @@
 //! send-wait over an in-memory token store.
 
-use app_core::domain::{parse_rfc3339, JobId, TaskToken};
-use app_core::ports::{TokenStore, Upstream};
-use app_core::{JsonHandler, ManualClock, Task};
-use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use app_core::domain::{parse_rfc3339, JobStatus, TaskToken};
+use app_core::fake::MemoryJobs;
+use app_core::{JsonHandler, ManualClock, Pattern, Task};
 use send_wait::SendWait;
 use serde_json::json;
-use std::sync::Mutex;
 
 const SECRET: &str = "AAAAKgAAAAIAAAAAAAAAAW-the-whole-secret-token";
 
-#[derive(Default)]
-struct FakeStore {
-    stored: Mutex<Vec<(String, String, DateTime<Utc>)>>,
-    fail: bool,
-}
-
-#[async_trait]
-impl TokenStore for FakeStore {
-    async fn store_token(
-        &self,
-        id: &JobId,
-        token: &TaskToken,
-        at: DateTime<Utc>,
-    ) -> Result<(), Upstream> {
-        if self.fail {
-            return Err(Upstream("DynamoDB UpdateItem failed: AccessDenied".into()));
-        }
-        self.stored
-            .lock()
-            .unwrap()
-            .push((id.to_string(), token.expose().into(), at));
-        Ok(())
-    }
-}
-
 const NOW: &str = "2026-03-01T10:00:00Z";
 
-fn handler(fail: bool) -> Task<SendWait<FakeStore, ManualClock>> {
+fn handler(fail: bool) -> Task<SendWait<MemoryJobs, ManualClock>> {
+    let store = if fail {
+        MemoryJobs::failing("AccessDenied")
+    } else {
+        MemoryJobs::new()
+    };
     Task(SendWait::new(
-        FakeStore {
-            fail,
-            ..Default::default()
-        },
+        store,
         ManualClock::new(parse_rfc3339(NOW).unwrap()),
     ))
 }
@@ -61,15 +35,17 @@ async fn stores_token_and_returns_its_hash() {
     let hash = TaskToken::new(SECRET).unwrap().short_hash();
     assert_eq!(out, json!({"jobId": "cb-1", "tokenHash": hash}));
     assert_eq!(hash.len(), 12);
-    let stored = h.0.store().stored.lock().unwrap().clone();
+    let stored = h.0.store().jobs();
+    assert_eq!(stored.len(), 1);
+    let job = &stored[0];
+    assert_eq!(job.id, "cb-1");
+    assert_eq!(job.task_token.as_ref().map(TaskToken::expose), Some(SECRET));
+    assert_eq!(job.process_status, Some(JobStatus::WaitingForCallback));
     assert_eq!(
-        stored,
-        [(
-            "cb-1".to_string(),
-            SECRET.to_string(),
-            parse_rfc3339(NOW).unwrap()
-        )]
+        job.last_updated.as_deref(),
+        Some("2026-03-01T10:00:00.000Z")
     );
+    assert_eq!(job.pattern, Some(Pattern::Callback));
 }
 
 #[tokio::test]
@@ -152,7 +128,7 @@ async fn sample_event_is_understood() {
     let event: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let h = Task(SendWait::new(
-        FakeStore::default(),
+        MemoryJobs::new(),
         ManualClock::new(parse_rfc3339(NOW).unwrap()),
     ));
     let out = h.invoke_json(event, Default::default()).await.unwrap();

@@ -1,9 +1,9 @@
 //! The start routes over in-memory fakes that follow Step Functions' naming rules.
 
 use app_core::domain::{parse_rfc3339, ExecutionName};
+use app_core::fake::MemoryJobs;
 use app_core::ports::{
-    execution_arn, ExecutionStarter, JobRecorder, NewJob, StartError, StartRequest, Started,
-    Upstream,
+    execution_arn, ExecutionStarter, StartError, StartRequest, Started, Upstream,
 };
 use app_core::requests::CallbackMode;
 use app_core::{ApiHandler, ManualClock};
@@ -49,23 +49,6 @@ impl ExecutionStarter for FakeSfn {
     }
 }
 
-#[derive(Default)]
-struct FakeRecorder {
-    jobs: Mutex<Vec<NewJob>>,
-    fail: bool,
-}
-
-#[async_trait]
-impl JobRecorder for FakeRecorder {
-    async fn record_job(&self, job: &NewJob) -> Result<(), Upstream> {
-        if self.fail {
-            return Err(Upstream("denied".into()));
-        }
-        self.jobs.lock().unwrap().push(job.clone());
-        Ok(())
-    }
-}
-
 fn config() -> Config {
     Config {
         jobs_table: "Jobs".into(),
@@ -77,13 +60,13 @@ fn config() -> Config {
     }
 }
 
-type Handler = StartExecution<FakeSfn, FakeRecorder, ManualClock>;
+type Handler = StartExecution<FakeSfn, MemoryJobs, ManualClock>;
 
 fn handler() -> Handler {
-    handler_with(FakeSfn::default(), FakeRecorder::default())
+    handler_with(FakeSfn::default(), MemoryJobs::new())
 }
 
-fn handler_with(sfn: FakeSfn, rec: FakeRecorder) -> Handler {
+fn handler_with(sfn: FakeSfn, rec: MemoryJobs) -> Handler {
     StartExecution::new(
         config(),
         sfn,
@@ -208,11 +191,14 @@ async fn start_job_message_and_record() {
         input,
         json!({"jobId": "job-7", "StartTimestamp": "2026-06-25T17:47:00.000Z"})
     );
-    let jobs = h.ports().1.jobs.lock().unwrap().clone();
+    let jobs = h.ports().1.jobs();
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].id.as_str(), "job-7");
-    assert_eq!(jobs[0].pattern, app_core::Pattern::Waitable);
-    assert_eq!(jobs[0].execution_arn, body["executionArn"]);
+    assert_eq!(jobs[0].pattern, Some(app_core::Pattern::Waitable));
+    assert_eq!(
+        jobs[0].execution_arn.as_deref(),
+        body["executionArn"].as_str()
+    );
 }
 
 #[tokio::test]
@@ -304,7 +290,7 @@ async fn upstream_failure_is_502_not_the_clients_fault() {
             fail: true,
             ..Default::default()
         },
-        FakeRecorder::default(),
+        MemoryJobs::new(),
     );
     let resp = h.handle(post("/callbacks", "{}")).await;
     assert_eq!(resp.status_code, 502);
@@ -313,13 +299,7 @@ async fn upstream_failure_is_502_not_the_clients_fault() {
 
 #[tokio::test]
 async fn record_failure_does_not_fail_the_start() {
-    let h = handler_with(
-        FakeSfn::default(),
-        FakeRecorder {
-            fail: true,
-            ..Default::default()
-        },
-    );
+    let h = handler_with(FakeSfn::default(), MemoryJobs::failing("denied"));
     let resp = h.handle(post("/callbacks", "{}")).await;
     assert_eq!(resp.status_code, 202);
 }
@@ -466,7 +446,7 @@ async fn max_ahead_days_comes_from_config() {
     let h = StartExecution::new(
         c,
         FakeSfn::default(),
-        FakeRecorder::default(),
+        MemoryJobs::new(),
         ManualClock::new(parse_rfc3339(NOW).unwrap()),
     );
     expect_error(
@@ -547,7 +527,7 @@ async fn sample_events_are_understood() {
     let h = Api(StartExecution::new(
         config(),
         FakeSfn::default(),
-        FakeRecorder::default(),
+        MemoryJobs::new(),
         ManualClock::new(parse_rfc3339("2026-11-21T00:00:00Z").unwrap()),
     ));
     let mut seen = 0;

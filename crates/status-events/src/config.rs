@@ -1,30 +1,25 @@
 //! Settings read through a key lookup, so the local runtime can pass the template's variables.
 
 use app_core::config::{optional, required, ConfigError, Env};
+use app_core::Pattern;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub jobs_table: String,
     /// Empty or absent: no notifications.
     pub notify_topic_arn: Option<String>,
-    /// (state machine ARN, Pattern) for each machine of this stack that is configured.
-    pub machines: Vec<(String, &'static str)>,
+    /// (state machine ARN, its pattern) for each machine of this stack that is configured.
+    pub machines: Vec<(String, Pattern)>,
     /// `JOB_RETENTION_DAYS` (1 to 36,500); absent: finished jobs are kept.
     pub retention_days: Option<u32>,
 }
 
-pub const MACHINE_VARS: [(&str, &str); 3] = [
-    ("CALLBACK_STATE_MACHINE_ARN", "callback"),
-    ("WAIT_UNTIL_STATE_MACHINE_ARN", "wait-until"),
-    ("WAITABLE_STATE_MACHINE_ARN", "waitable"),
-];
-
 impl Config {
     pub fn from_lookup(env: &Env) -> Result<Self, ConfigError> {
         let jobs_table = required(env, "JOBS_TABLE")?;
-        let machines = MACHINE_VARS
-            .iter()
-            .filter_map(|(var, pattern)| optional(env, var).map(|arn| (arn, *pattern)))
+        let machines = Pattern::ALL
+            .into_iter()
+            .filter_map(|p| optional(env, p.state_machine_variable()).map(|arn| (arn, p)))
             .collect();
         let retention_days = optional(env, "JOB_RETENTION_DAYS")
             .map(|v| match v.parse::<u32>() {
@@ -60,7 +55,7 @@ mod tests {
         }
         let cfg = Config::from_lookup(&env).unwrap();
         assert_eq!(cfg.notify_topic_arn, None, "blank means off");
-        assert_eq!(cfg.machines, vec![("arn:w".to_string(), "waitable")]);
+        assert_eq!(cfg.machines, vec![("arn:w".to_string(), Pattern::Waitable)]);
         assert_eq!(cfg.retention_days, None);
         let days = |v: &'static str| {
             Config::from_lookup(&move |k: &str| match k {

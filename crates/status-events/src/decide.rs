@@ -4,22 +4,21 @@
 //! two statuses of the same kind the later event timestamp wins. An event equal to what is stored
 //! is a duplicate. This makes the handler idempotent and independent of delivery order.
 
+use app_core::ports::StatusTransition;
+use app_core::{ExecutionStatus, Job, JobStatus, Pattern};
 use chrono::{DateTime, Utc};
 
-use crate::event::{ExecStatus, StatusChange};
-use crate::ports::{JobSnapshot, StatusUpdate};
+use crate::event::StatusChange;
 
 /// Error name the graceful-cancel path of every state machine fails with.
 pub const CANCELLED_ERROR: &str = "Cancelled";
-
-const FINAL_PROCESS_STATUSES: &[&str] = &["COMPLETED", "FAILED", "TIMED_OUT", "CANCELLED"];
 
 /// Causes are stored for reading, not for replay; cap them well under the 400 KB item limit.
 pub const MAX_CAUSE_BYTES: usize = 4096;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    Apply(Box<StatusUpdate>),
+    Apply(Box<StatusTransition>),
     Skip(SkipReason),
 }
 
@@ -38,27 +37,29 @@ pub enum SkipReason {
 /// The status recorded for an event, given what the record says about a cancel request.
 pub fn effective_status(
     ev: &StatusChange,
-    status: ExecStatus,
-    rec: Option<&JobSnapshot>,
-) -> ExecStatus {
+    status: ExecutionStatus,
+    rec: Option<&Job>,
+) -> ExecutionStatus {
     match status {
-        ExecStatus::Failed if ev.error.as_deref() == Some(CANCELLED_ERROR) => ExecStatus::Cancelled,
+        ExecutionStatus::Failed if ev.error.as_deref() == Some(CANCELLED_ERROR) => {
+            ExecutionStatus::Cancelled
+        }
         // A machine whose cancel path ends in Succeed still reports the job as cancelled.
-        ExecStatus::Succeeded | ExecStatus::Failed
+        ExecutionStatus::Succeeded | ExecutionStatus::Failed
             if rec.is_some_and(|r| {
-                r.cancel_requested && r.process_status.as_deref() == Some("CANCELLED")
+                r.cancel_requested && r.process_status == Some(JobStatus::Cancelled)
             }) =>
         {
-            ExecStatus::Cancelled
+            ExecutionStatus::Cancelled
         }
         // A wait that timed out and was caught ends the execution through a Fail state, so Step
         // Functions says FAILED; the job timed out all the same (the machine recorded TIMED_OUT,
         // or nothing caught the task's timeout error).
-        ExecStatus::Failed
+        ExecutionStatus::Failed
             if TIMEOUT_ERRORS.contains(&ev.error.as_deref().unwrap_or(""))
-                || rec.is_some_and(|r| r.process_status.as_deref() == Some("TIMED_OUT")) =>
+                || rec.is_some_and(|r| r.process_status == Some(JobStatus::TimedOut)) =>
         {
-            ExecStatus::TimedOut
+            ExecutionStatus::TimedOut
         }
         s => s,
     }
@@ -67,35 +68,17 @@ pub fn effective_status(
 /// Step Functions' errors for a task that ran past its timeout or heartbeat.
 const TIMEOUT_ERRORS: &[&str] = &["States.Timeout", "States.HeartbeatTimeout"];
 
-/// ProcessStatus value a final execution status implies. ProcessStatus has no ABORTED: a stopped
-/// job is a cancelled job.
-pub fn process_status_for(status: ExecStatus) -> &'static str {
-    match status {
-        ExecStatus::Running => "STARTED",
-        ExecStatus::Succeeded => "COMPLETED",
-        ExecStatus::Failed => "FAILED",
-        ExecStatus::TimedOut => "TIMED_OUT",
-        ExecStatus::Aborted | ExecStatus::Cancelled => "CANCELLED",
-    }
-}
-
-pub fn is_final_process_status(s: &str) -> bool {
-    FINAL_PROCESS_STATUSES.contains(&s)
-}
-
-fn rank(status: &str) -> u8 {
-    if status == "RUNNING" {
+/// Orders the statuses of one execution: any final status beats RUNNING.
+fn rank(status: ExecutionStatus) -> u8 {
+    if status.is_running() {
         0
     } else {
         1
     }
 }
 
-pub fn rfc3339_ms(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
+fn from_epoch_millis(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
 fn truncate(s: &str, max: usize) -> String {
@@ -111,8 +94,8 @@ fn truncate(s: &str, max: usize) -> String {
 
 pub fn decide(
     ev: &StatusChange,
-    rec: Option<&JobSnapshot>,
-    pattern: Option<&'static str>,
+    rec: Option<&Job>,
+    pattern: Option<Pattern>,
     now: DateTime<Utc>,
 ) -> Decision {
     let Some(raw) = ev.status else {
@@ -125,13 +108,10 @@ pub fn decide(
     }
     let status = effective_status(ev, raw, rec);
     let at = ev.at_ms();
-    if let Some((old_status, old_at)) = rec.and_then(|r| {
-        Some((
-            r.execution_status.as_deref()?,
-            r.execution_status_at.unwrap_or(0),
-        ))
-    }) {
-        let new_key = (rank(status.as_str()), at);
+    if let Some((old_status, old_at)) =
+        rec.and_then(|r| Some((r.execution_status?, r.execution_status_at.unwrap_or(0))))
+    {
+        let new_key = (rank(status), at);
         let old_key = (rank(old_status), old_at);
         if new_key == old_key {
             return Decision::Skip(SkipReason::Duplicate);
@@ -140,24 +120,24 @@ pub fn decide(
             return Decision::Skip(SkipReason::Stale);
         }
     }
-    let current_ps = rec.and_then(|r| r.process_status.as_deref());
-    let process_status = match current_ps {
-        Some(ps) if is_final_process_status(ps) => None,
+    // The state machines set the most specific ProcessStatus; a final one stays.
+    let process_status = match rec.and_then(|r| r.process_status) {
+        Some(ps) if ps.is_final() => None,
         Some(_) if !status.is_final() => None,
-        _ => Some(process_status_for(status)),
+        _ => Some(status.job_status()),
     };
-    Decision::Apply(Box::new(StatusUpdate {
+    Decision::Apply(Box::new(StatusTransition {
         execution_status: status,
         execution_status_at: at,
         execution_arn: ev.execution_arn.clone(),
         state_machine_arn: ev.state_machine_arn.clone(),
-        started_at: rfc3339_ms(ev.start_ms),
-        stopped_at: status.is_final().then(|| rfc3339_ms(at)),
+        started_at: from_epoch_millis(ev.start_ms),
+        stopped_at: status.is_final().then(|| from_epoch_millis(at)),
         error: ev.error.as_deref().map(|e| truncate(e, 256)),
         cause: ev.cause.as_deref().map(|c| truncate(c, MAX_CAUSE_BYTES)),
         process_status,
         pattern,
-        last_updated: now.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        last_updated: now,
         remove_task_token: status.is_final(),
         expires_at: None,
     }))
@@ -165,7 +145,7 @@ pub fn decide(
 
 /// When a job whose execution ended at `at_ms` is removed by the table's TTL: `days` after
 /// it ended, in epoch seconds. Jobs still running never expire.
-pub fn expires_at(status: ExecStatus, at_ms: i64, days: Option<u32>) -> Option<i64> {
+pub fn expires_at(status: ExecutionStatus, at_ms: i64, days: Option<u32>) -> Option<i64> {
     let days = i64::from(days?);
     status.is_final().then(|| {
         at_ms
@@ -175,10 +155,10 @@ pub fn expires_at(status: ExecStatus, at_ms: i64, days: Option<u32>) -> Option<i
 }
 
 /// Statuses that someone should hear about. A graceful cancel was asked for, so it is not news.
-pub fn worth_notifying(status: ExecStatus) -> bool {
+pub fn worth_notifying(status: ExecutionStatus) -> bool {
     matches!(
         status,
-        ExecStatus::Failed | ExecStatus::TimedOut | ExecStatus::Aborted
+        ExecutionStatus::Failed | ExecutionStatus::TimedOut | ExecutionStatus::Aborted
     )
 }
 
@@ -190,14 +170,20 @@ mod tests {
     fn only_final_executions_expire_and_only_with_a_retention() {
         let day = 86_400;
         assert_eq!(
-            expires_at(ExecStatus::Succeeded, 1_000_999, Some(1)),
+            expires_at(ExecutionStatus::Succeeded, 1_000_999, Some(1)),
             Some(1_000 + day)
         );
-        assert_eq!(expires_at(ExecStatus::Aborted, 0, Some(90)), Some(90 * day));
-        assert_eq!(expires_at(ExecStatus::Running, 1_000_999, Some(1)), None);
-        assert_eq!(expires_at(ExecStatus::Failed, 1_000_999, None), None);
         assert_eq!(
-            expires_at(ExecStatus::TimedOut, i64::MAX, Some(36_500)),
+            expires_at(ExecutionStatus::Aborted, 0, Some(90)),
+            Some(90 * day)
+        );
+        assert_eq!(
+            expires_at(ExecutionStatus::Running, 1_000_999, Some(1)),
+            None
+        );
+        assert_eq!(expires_at(ExecutionStatus::Failed, 1_000_999, None), None);
+        assert_eq!(
+            expires_at(ExecutionStatus::TimedOut, i64::MAX, Some(36_500)),
             Some(i64::MAX / 1000 + 36_500 * day)
         );
     }
@@ -206,8 +192,8 @@ mod tests {
         StatusChange {
             execution_arn: "arn:aws:states:us-east-1:1:execution:M:j".into(),
             state_machine_arn: "arn:aws:states:us-east-1:1:stateMachine:M".into(),
-            name: "j".into(),
-            status: Some(ExecStatus::Failed),
+            name: app_core::JobId::parse("j").unwrap(),
+            status: Some(ExecutionStatus::Failed),
             raw_status: "FAILED".into(),
             start_ms: 1,
             stop_ms: Some(2),
@@ -218,37 +204,37 @@ mod tests {
         }
     }
 
-    fn record(process_status: &str) -> JobSnapshot {
-        JobSnapshot {
-            execution_status: None,
-            execution_status_at: None,
-            execution_arn: None,
-            process_status: Some(process_status.into()),
-            cancel_requested: false,
-            notified: false,
+    fn record(process_status: JobStatus) -> Job {
+        Job {
+            process_status: Some(process_status),
+            ..Job::default()
         }
     }
 
     #[test]
     fn timeouts_that_end_in_a_fail_state_are_timed_out() {
-        let timed_out = record("TIMED_OUT");
+        let timed_out = record(JobStatus::TimedOut);
         let ev = failed("CallbackTimedOut");
-        let s = effective_status(&ev, ExecStatus::Failed, Some(&timed_out));
-        assert_eq!(s, ExecStatus::TimedOut);
+        let s = effective_status(&ev, ExecutionStatus::Failed, Some(&timed_out));
+        assert_eq!(s, ExecutionStatus::TimedOut);
         let ev = failed("States.HeartbeatTimeout");
         assert_eq!(
-            effective_status(&ev, ExecStatus::Failed, None),
-            ExecStatus::TimedOut
+            effective_status(&ev, ExecutionStatus::Failed, None),
+            ExecutionStatus::TimedOut
         );
         let ev = failed("CallbackFailed");
         assert_eq!(
-            effective_status(&ev, ExecStatus::Failed, Some(&record("FAILED"))),
-            ExecStatus::Failed
+            effective_status(
+                &ev,
+                ExecutionStatus::Failed,
+                Some(&record(JobStatus::Failed))
+            ),
+            ExecutionStatus::Failed
         );
         let ev = failed("Cancelled");
         assert_eq!(
-            effective_status(&ev, ExecStatus::Failed, Some(&timed_out)),
-            ExecStatus::Cancelled,
+            effective_status(&ev, ExecutionStatus::Failed, Some(&timed_out)),
+            ExecutionStatus::Cancelled,
             "the cancel path wins"
         );
     }

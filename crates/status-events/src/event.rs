@@ -1,6 +1,7 @@
 //! The "Step Functions Execution Status Change" event as EventBridge delivers it, read leniently
 //! (unknown fields ignored) but strictly on what the status logic relies on.
 
+use app_core::{ExecutionStatus, JobId};
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -10,55 +11,15 @@ use crate::error::StatusEventError;
 pub const DETAIL_TYPE: &str = "Step Functions Execution Status Change";
 pub const SOURCE: &str = "aws.states";
 
-/// Step Functions execution status as the event reports it, plus the CANCELLED status this
-/// application derives for executions that ended through their graceful-cancel path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExecStatus {
-    Running,
-    Succeeded,
-    Failed,
-    TimedOut,
-    Aborted,
-    Cancelled,
-}
-
-impl ExecStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Running => "RUNNING",
-            Self::Succeeded => "SUCCEEDED",
-            Self::Failed => "FAILED",
-            Self::TimedOut => "TIMED_OUT",
-            Self::Aborted => "ABORTED",
-            Self::Cancelled => "CANCELLED",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "RUNNING" => Self::Running,
-            "SUCCEEDED" => Self::Succeeded,
-            "FAILED" => Self::Failed,
-            "TIMED_OUT" => Self::TimedOut,
-            "ABORTED" => Self::Aborted,
-            "CANCELLED" => Self::Cancelled,
-            _ => return None,
-        })
-    }
-
-    pub fn is_final(self) -> bool {
-        !matches!(self, Self::Running)
-    }
-}
-
 /// The part of the event detail the handler uses. Dates are epoch milliseconds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatusChange {
     pub execution_arn: String,
     pub state_machine_arn: String,
-    pub name: String,
-    /// `None` for statuses this handler deliberately ignores (e.g. `PENDING_REDRIVE`).
-    pub status: Option<ExecStatus>,
+    /// The execution's name: the id of its job.
+    pub name: JobId,
+    /// `None` for statuses this handler deliberately ignores (`PENDING_REDRIVE`).
+    pub status: Option<ExecutionStatus>,
     pub raw_status: String,
     pub start_ms: i64,
     pub stop_ms: Option<i64>,
@@ -88,8 +49,18 @@ struct Detail {
     output: Option<String>,
 }
 
-/// Statuses that exist in the event stream but say nothing about how the execution ended.
-const IGNORED_STATUSES: &[&str] = &["PENDING_REDRIVE"];
+/// The status an event reports, `None` for one that says nothing about how the execution
+/// ended (a pending redrive). `CANCELLED` is this application's, never Step Functions': an
+/// event claiming it is malformed.
+fn reported_status(raw: &str) -> Result<Option<ExecutionStatus>, StatusEventError> {
+    match raw.parse::<ExecutionStatus>() {
+        Ok(ExecutionStatus::PendingRedrive) => Ok(None),
+        Ok(ExecutionStatus::Cancelled) | Err(_) => Err(StatusEventError::InvalidEvent(format!(
+            "unknown status {raw:?}"
+        ))),
+        Ok(status) => Ok(Some(status)),
+    }
+}
 
 impl StatusChange {
     pub fn from_event(event: EventBridgeEvent<Value>) -> Result<Self, StatusEventError> {
@@ -101,27 +72,18 @@ impl StatusChange {
         }
         let d: Detail = serde_json::from_value(event.detail)
             .map_err(|e| StatusEventError::InvalidEvent(format!("detail: {e}")))?;
-        let status = match ExecStatus::parse(&d.status) {
-            // CANCELLED is ours, never Step Functions'; an event claiming it is malformed.
-            Some(ExecStatus::Cancelled) | None
-                if !IGNORED_STATUSES.contains(&d.status.as_str()) =>
-            {
-                return Err(StatusEventError::InvalidEvent(format!(
-                    "unknown status {:?}",
-                    d.status
-                )))
-            }
-            other => other,
-        };
+        let status = reported_status(&d.status)?;
         if d.name.is_empty() || d.execution_arn.is_empty() {
             return Err(StatusEventError::InvalidEvent(
                 "detail.name and detail.executionArn must not be empty".into(),
             ));
         }
+        let name = JobId::parse(&d.name)
+            .map_err(|e| StatusEventError::InvalidEvent(format!("detail.name {e}")))?;
         Ok(Self {
             execution_arn: d.execution_arn,
             state_machine_arn: d.state_machine_arn,
-            name: d.name,
+            name,
             status,
             raw_status: d.status,
             start_ms: d.start_date,

@@ -3,22 +3,23 @@
 
 use std::sync::Arc;
 
-use app_core::Clock;
+use app_core::ports::Upstream;
+use app_core::{Clock, ExecutionStatus, Pattern};
 use serde::Serialize;
 
 use crate::decide::{decide, effective_status, expires_at, worth_notifying, Decision, SkipReason};
 use crate::error::StatusEventError;
-use crate::event::{ExecStatus, StatusChange};
+use crate::event::StatusChange;
 use crate::notify;
-use crate::ports::{Notifier, StatusStore};
+use crate::ports::{Notifier, TrackerStore};
 
 const MAX_ATTEMPTS: usize = 5;
 
 pub struct StatusTracker {
-    pub store: Arc<dyn StatusStore>,
+    pub store: Arc<dyn TrackerStore>,
     pub notifier: Option<Arc<dyn Notifier>>,
-    /// (state machine ARN, Pattern) of this stack's machines; empty accepts every machine.
-    pub machines: Vec<(String, &'static str)>,
+    /// (state machine ARN, its pattern) of this stack's machines; empty accepts every machine.
+    pub machines: Vec<(String, Pattern)>,
     pub clock: Arc<dyn Clock>,
     /// `JOB_RETENTION_DAYS`: how long a finished job stays in the table (`None`: for ever).
     pub retention_days: Option<u32>,
@@ -30,7 +31,7 @@ pub struct Outcome {
     pub job_id: String,
     /// `applied`, `duplicate`, `stale`, `other-execution`, `ignored-status`, `foreign-machine`.
     pub outcome: &'static str,
-    pub status: Option<&'static str>,
+    pub status: Option<ExecutionStatus>,
     pub notified: bool,
 }
 
@@ -44,7 +45,7 @@ fn skip_name(r: SkipReason) -> &'static str {
 }
 
 impl StatusTracker {
-    fn pattern_of(&self, machine_arn: &str) -> Result<Option<&'static str>, ()> {
+    fn pattern_of(&self, machine_arn: &str) -> Result<Option<Pattern>, ()> {
         if self.machines.is_empty() {
             return Ok(None);
         }
@@ -57,7 +58,7 @@ impl StatusTracker {
 
     pub async fn handle(&self, ev: &StatusChange) -> Result<Outcome, StatusEventError> {
         let mut out = Outcome {
-            job_id: ev.name.clone(),
+            job_id: ev.name.to_string(),
             outcome: "applied",
             status: None,
             notified: false,
@@ -67,16 +68,16 @@ impl StatusTracker {
             out.outcome = "foreign-machine";
             return Ok(out);
         };
-        let up = |e: crate::ports::StoreError| StatusEventError::Upstream(e.0);
+        let up = |e: Upstream| StatusEventError::Upstream(e.0);
         for _ in 0..MAX_ATTEMPTS {
-            let rec = self.store.get(&ev.name).await.map_err(up)?;
+            let rec = self.store.get_job(&ev.name).await.map_err(up)?;
             match decide(ev, rec.as_ref(), pattern, self.clock.now()) {
                 Decision::Apply(mut update) => {
                     update.expires_at =
                         expires_at(update.execution_status, ev.at_ms(), self.retention_days);
                     if !self
                         .store
-                        .apply(&ev.name, rec.as_ref(), &update)
+                        .record_transition(&ev.name, rec.as_ref(), &update)
                         .await
                         .map_err(up)?
                     {
@@ -84,7 +85,7 @@ impl StatusTracker {
                         continue;
                     }
                     let status = update.execution_status;
-                    out.status = Some(status.as_str());
+                    out.status = Some(status);
                     tracing::info!(job = %ev.name, status = status.as_str(), "execution status recorded");
                     out.notified = self.notify_once(ev, status, false).await?;
                     return Ok(out);
@@ -96,21 +97,23 @@ impl StatusTracker {
                         // The first delivery may have stored the status but failed to notify.
                         if let (Some(raw), Some(r)) = (ev.status, rec.as_ref()) {
                             let status = effective_status(ev, raw, Some(r));
-                            out.status = Some(status.as_str());
-                            out.notified = self.notify_once(ev, status, r.notified).await?;
+                            out.status = Some(status);
+                            out.notified = self
+                                .notify_once(ev, status, r.notified_at.is_some())
+                                .await?;
                         }
                     }
                     return Ok(out);
                 }
             }
         }
-        Err(StatusEventError::Conflict(ev.name.clone()))
+        Err(StatusEventError::Conflict(ev.name.to_string()))
     }
 
     async fn notify_once(
         &self,
         ev: &StatusChange,
-        status: ExecStatus,
+        status: ExecutionStatus,
         already: bool,
     ) -> Result<bool, StatusEventError> {
         let Some(notifier) = &self.notifier else {
@@ -123,13 +126,8 @@ impl StatusTracker {
             .publish(&notify::subject(ev, status), &notify::message(ev, status))
             .await
             .map_err(|e| StatusEventError::Upstream(e.0))?;
-        let at = self
-            .clock
-            .now()
-            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-            .to_string();
         self.store
-            .mark_notified(&ev.name, &at)
+            .mark_notified(&ev.name, self.clock.now())
             .await
             .map_err(|e| StatusEventError::Upstream(e.0))?;
         Ok(true)

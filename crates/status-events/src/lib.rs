@@ -5,7 +5,6 @@
 
 pub mod config;
 pub mod decide;
-pub mod dynamodb;
 pub mod error;
 pub mod event;
 pub mod handler;
@@ -22,7 +21,7 @@ use serde_json::Value;
 
 pub use config::Config;
 pub use error::StatusEventError;
-pub use event::{status_change_event, ExecStatus, StatusChange, StatusChangeFields};
+pub use event::{status_change_event, StatusChange, StatusChangeFields};
 pub use handler::{Outcome, StatusTracker};
 
 /// The Lambda function: parse, track, answer with what happened (useful in logs and locally).
@@ -62,8 +61,7 @@ pub async fn json_handler(
 
 /// Builds the handler with real clients from a parsed configuration.
 pub fn build(sdk: &aws_config::SdkConfig, cfg: Config) -> Handler {
-    let store =
-        dynamodb::DynamoStatusStore::new(aws_sdk_dynamodb::Client::new(sdk), cfg.jobs_table);
+    let store = app_core::dynamodb::DynamoJobStore::new(sdk, cfg.jobs_table);
     let notifier = cfg.notify_topic_arn.map(|arn| {
         Arc::new(sns::SnsNotifier::new(aws_sdk_sns::Client::new(sdk), arn))
             as Arc<dyn ports::Notifier>

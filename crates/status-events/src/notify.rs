@@ -2,15 +2,17 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::decide::rfc3339_ms;
-use crate::event::{ExecStatus, StatusChange};
+use app_core::domain::format_epoch_millis;
+use app_core::ExecutionStatus;
+
+use crate::event::StatusChange;
 
 /// Larger input/output bodies are left out of the notification (their size is given instead).
 pub const MAX_BODY_BYTES: usize = 4096;
 const MAX_SUBJECT_CHARS: usize = 100;
 
 /// SNS subjects must be printable ASCII, at most 100 characters, without line breaks.
-pub fn subject(ev: &StatusChange, status: ExecStatus) -> String {
+pub fn subject(ev: &StatusChange, status: ExecutionStatus) -> String {
     let raw = format!("Step Functions execution {} {}", status.as_str(), ev.name);
     raw.chars()
         .map(|c| {
@@ -37,14 +39,17 @@ fn body_field(map: &mut Map<String, Value>, key: &str, body: Option<&str>) {
     }
 }
 
-pub fn message(ev: &StatusChange, status: ExecStatus) -> String {
+pub fn message(ev: &StatusChange, status: ExecutionStatus) -> String {
     let mut m = Map::new();
     m.insert("executionArn".into(), json!(ev.execution_arn));
     m.insert("stateMachineArn".into(), json!(ev.state_machine_arn));
     m.insert("name".into(), json!(ev.name));
     m.insert("status".into(), json!(status.as_str()));
-    m.insert("startDate".into(), json!(rfc3339_ms(ev.start_ms)));
-    m.insert("stopDate".into(), json!(ev.stop_ms.map(rfc3339_ms)));
+    m.insert("startDate".into(), json!(format_epoch_millis(ev.start_ms)));
+    m.insert(
+        "stopDate".into(),
+        json!(ev.stop_ms.map(format_epoch_millis)),
+    );
     m.insert("error".into(), json!(ev.error));
     m.insert(
         "cause".into(),

@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use aws_sdk_sns::error::DisplayErrorContext;
 use aws_sdk_sns::Client;
 
-use crate::ports::{Notifier, StoreError};
+use app_core::ports::Upstream;
+
+use crate::ports::Notifier;
 
 pub struct SnsNotifier {
     client: Client,
@@ -22,7 +24,7 @@ impl SnsNotifier {
 
 #[async_trait]
 impl Notifier for SnsNotifier {
-    async fn publish(&self, subject: &str, message: &str) -> Result<(), StoreError> {
+    async fn publish(&self, subject: &str, message: &str) -> Result<(), Upstream> {
         self.client
             .publish()
             .topic_arn(&self.topic_arn)
@@ -30,7 +32,7 @@ impl Notifier for SnsNotifier {
             .message(message)
             .send()
             .await
-            .map_err(|e| StoreError(format!("SNS Publish: {}", DisplayErrorContext(&e))))?;
+            .map_err(|e| Upstream(format!("SNS Publish: {}", DisplayErrorContext(&e))))?;
         Ok(())
     }
 }

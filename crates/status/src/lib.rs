@@ -110,7 +110,7 @@ impl<S: JobReader + JobLister> Status<S> {
     async fn get(&self, raw_id: &str) -> Result<ApiGatewayProxyResponse, Error> {
         let id = JobId::parse(raw_id).map_err(|e| RequestError::invalid("id", e))?;
         match self.store.get_job(&id).await? {
-            Some(job) => Ok(json_response(200, &job)),
+            Some(job) => Ok(json_response(200, &job.detail())),
             None => Err(Error::NotFound(id.to_string())),
         }
     }

@@ -1,52 +1,22 @@
 //! `GET /status` and `GET /jobs/{id}` over an in-memory table with GSI semantics.
 
 use app_core::cursor::{Cursor, JobIndex, PartitionState, Position};
-use app_core::domain::{Job, JobId, TaskToken};
-use app_core::listing::query_in_memory;
-use app_core::ports::{JobLister, JobReader, PartitionPage, PartitionQuery, Upstream};
+use app_core::domain::{Job, Pattern, TaskToken};
+use app_core::fake::MemoryJobs;
+use app_core::ports::PartitionQuery;
 use app_core::ApiHandler;
-use async_trait::async_trait;
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use aws_lambda_events::encodings::Body;
 use serde_json::{json, Value};
 use status::Status;
-use std::sync::Mutex;
-
-#[derive(Default)]
-struct FakeTable {
-    jobs: Vec<Job>,
-    queries: Mutex<Vec<PartitionQuery>>,
-    fail: bool,
-}
-
-#[async_trait]
-impl JobLister for FakeTable {
-    async fn query_partition(&self, q: &PartitionQuery) -> Result<PartitionPage, Upstream> {
-        self.queries.lock().unwrap().push(q.clone());
-        if self.fail {
-            return Err(Upstream("DynamoDB Query failed: throttled".into()));
-        }
-        Ok(query_in_memory(&self.jobs, q))
-    }
-}
-
-#[async_trait]
-impl JobReader for FakeTable {
-    async fn get_job(&self, id: &JobId) -> Result<Option<Job>, Upstream> {
-        if self.fail {
-            return Err(Upstream("DynamoDB GetItem failed".into()));
-        }
-        Ok(self.jobs.iter().find(|j| j.id == id.as_str()).cloned())
-    }
-}
 
 const SECRET: &str = "SECRET-TOKEN-abcdefghijklmnopqrstuvwxyz";
 
 fn job(id: &str, status: &str, updated: &str) -> Job {
     Job {
         id: id.into(),
-        pattern: Some("callback".into()),
-        process_status: Some(status.into()),
+        pattern: Some(Pattern::Callback),
+        process_status: Some(status.parse().unwrap()),
         start_action_at: Some("2026-01-01T00:00:00Z".into()),
         last_updated: Some(updated.into()),
         execution_arn: Some(format!(
@@ -57,17 +27,14 @@ fn job(id: &str, status: &str, updated: &str) -> Job {
     }
 }
 
-fn table() -> FakeTable {
-    FakeTable {
-        jobs: vec![
-            job("a", "COMPLETED", "2026-01-01T00:00:01.000Z"),
-            job("b", "WAITING_FOR_CALLBACK", "2026-01-01T00:00:02.000Z"),
-            job("c", "COMPLETED", "2026-01-01T00:00:03.000Z"),
-            job("d", "STARTED", "2026-01-01T00:00:04.000Z"),
-            job("e", "COMPLETED", "2026-01-01T00:00:05.000Z"),
-        ],
-        ..Default::default()
-    }
+fn table() -> MemoryJobs {
+    MemoryJobs::with_jobs([
+        job("a", "COMPLETED", "2026-01-01T00:00:01.000Z"),
+        job("b", "WAITING_FOR_CALLBACK", "2026-01-01T00:00:02.000Z"),
+        job("c", "COMPLETED", "2026-01-01T00:00:03.000Z"),
+        job("d", "STARTED", "2026-01-01T00:00:04.000Z"),
+        job("e", "COMPLETED", "2026-01-01T00:00:05.000Z"),
+    ])
 }
 
 fn get(path: &str, resource: &str, query: Value, path_params: Value) -> ApiGatewayProxyRequest {
@@ -129,7 +96,7 @@ async fn lists_recent_newest_first_with_summary_fields() {
     assert!(!raw_body(&resp).contains(SECRET));
     // One query per shard of the all-jobs listing, each from its top.
     let q = h_queries(&h);
-    assert_eq!(q.len(), usize::from(app_core::cursor::LIST_SHARDS));
+    assert_eq!(q.len(), usize::from(app_core::schema::LIST_SHARDS));
     assert!(q
         .iter()
         .all(|q| q.index == JobIndex::Recent && q.limit == 20 && q.after.is_none()));
@@ -137,16 +104,16 @@ async fn lists_recent_newest_first_with_summary_fields() {
 
 #[tokio::test]
 async fn recent_listing_pages_across_shards_exactly() {
-    let mut t = FakeTable::default();
+    let t = MemoryJobs::new();
     for i in 0..57 {
-        t.jobs.push(job(
+        t.put(job(
             &format!("job-{i:03}"),
             "STARTED",
             &format!("2026-01-01T00:00:{:02}.000Z", i % 30),
         ));
     }
     let mut want: Vec<(String, String)> = t
-        .jobs
+        .jobs()
         .iter()
         .map(|j| (j.last_updated.clone().unwrap(), j.id.clone()))
         .collect();
@@ -171,8 +138,8 @@ async fn recent_listing_pages_across_shards_exactly() {
     assert_eq!(got, want);
 }
 
-fn h_queries(h: &Status<FakeTable>) -> Vec<PartitionQuery> {
-    h.store().queries.lock().unwrap().clone()
+fn h_queries(h: &Status<MemoryJobs>) -> Vec<PartitionQuery> {
+    h.store().queries()
 }
 
 #[tokio::test]
@@ -222,7 +189,7 @@ async fn status_is_case_insensitive_and_limit_bounds() {
 }
 
 async fn expect(
-    h: &Status<FakeTable>,
+    h: &Status<MemoryJobs>,
     req: ApiGatewayProxyRequest,
     code: i64,
     error: &str,
@@ -358,10 +325,9 @@ async fn unknown_routes_and_upstream_errors() {
     )
     .await;
 
-    let failing = Status::new(FakeTable {
-        fail: true,
-        ..table()
-    });
+    let failing = table();
+    failing.fail_next(usize::MAX, "throttled");
+    let failing = Status::new(failing);
     expect(
         &failing,
         status_req(Value::Null),
@@ -404,8 +370,8 @@ async fn json_handler_needs_its_configuration() {
 #[tokio::test]
 async fn sample_events_are_understood() {
     use app_core::{Api, JsonHandler};
-    let mut t = table();
-    t.jobs.push(job(
+    let t = table();
+    t.put(job(
         "order-1234-ship",
         "COMPLETED",
         "2026-11-20T18:02:11.412Z",

@@ -87,16 +87,16 @@ impl<S: JobReader, T: TaskCallbacks> TaskCallback<S, T> {
             .get_job(id)
             .await?
             .ok_or_else(|| Error::NotFound(id.to_string()))?;
-        match (job.status(), job.task_token) {
+        match (job.process_status, job.task_token) {
             (Some(JobStatus::WaitingForCallback), Some(token)) => Ok(token),
-            (_, token) => Err(Error::NotWaiting {
+            (status, _) => Err(Error::NotWaiting {
                 id: id.to_string(),
-                status: match (job.process_status, token) {
-                    (Some(s), None) if s == JobStatus::WaitingForCallback.as_str() => {
-                        format!("{s}, but no token is stored")
+                status: match status {
+                    Some(JobStatus::WaitingForCallback) => {
+                        format!("{}, but no token is stored", JobStatus::WaitingForCallback)
                     }
-                    (Some(s), _) => s,
-                    (None, _) => "unknown".into(),
+                    Some(s) => s.to_string(),
+                    None => "unknown".into(),
                 },
             }),
         }

@@ -1,8 +1,9 @@
 //! The callback routes over in-memory fakes: token lookup, body validation, and how
 //! Step Functions' answers map to HTTP.
 
-use app_core::domain::{Job, JobId, TaskToken};
-use app_core::ports::{CallbackError, JobReader, TaskCallbacks, Upstream};
+use app_core::domain::{Job, JobStatus, TaskToken};
+use app_core::fake::MemoryJobs;
+use app_core::ports::{CallbackError, TaskCallbacks, Upstream};
 use app_core::ApiHandler;
 use async_trait::async_trait;
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
@@ -12,15 +13,6 @@ use std::sync::Mutex;
 use task_callback::TaskCallback;
 
 const SECRET: &str = "AQCEAAAAKgAAAAMAAAAAAAAAAdSECRETxyz";
-
-struct FakeJobs(Vec<Job>);
-
-#[async_trait]
-impl JobReader for FakeJobs {
-    async fn get_job(&self, id: &JobId) -> Result<Option<Job>, Upstream> {
-        Ok(self.0.iter().find(|j| j.id == id.as_str()).cloned())
-    }
-}
 
 #[derive(Debug, Clone, PartialEq)]
 enum Call {
@@ -72,21 +64,21 @@ impl TaskCallbacks for FakeSfn {
     }
 }
 
-fn jobs() -> FakeJobs {
-    let job = |id: &str, status: &str, token: Option<&str>| Job {
+fn jobs() -> MemoryJobs {
+    let job = |id: &str, status: JobStatus, token: Option<&str>| Job {
         id: id.into(),
-        process_status: Some(status.into()),
+        process_status: Some(status),
         task_token: token.map(|t| TaskToken::new(t).unwrap()),
         ..Job::default()
     };
-    FakeJobs(vec![
-        job("w1", "WAITING_FOR_CALLBACK", Some(SECRET)),
-        job("done", "COMPLETED", None),
-        job("odd", "WAITING_FOR_CALLBACK", None),
+    MemoryJobs::with_jobs([
+        job("w1", JobStatus::WaitingForCallback, Some(SECRET)),
+        job("done", JobStatus::Completed, None),
+        job("odd", JobStatus::WaitingForCallback, None),
     ])
 }
 
-type Handler = TaskCallback<FakeJobs, FakeSfn>;
+type Handler = TaskCallback<MemoryJobs, FakeSfn>;
 
 fn handler(answer: Option<CallbackError>) -> Handler {
     TaskCallback::new(
@@ -383,10 +375,10 @@ async fn json_handler_needs_its_configuration() {
 #[tokio::test]
 async fn sample_events_are_understood() {
     use app_core::{Api, JsonHandler};
-    let mut jobs = jobs();
-    jobs.0.push(Job {
+    let jobs = jobs();
+    jobs.put(Job {
         id: "approve-o-1234".into(),
-        process_status: Some("WAITING_FOR_CALLBACK".into()),
+        process_status: Some(JobStatus::WaitingForCallback),
         task_token: Some(TaskToken::new(SECRET).unwrap()),
         ..Job::default()
     });

@@ -8,9 +8,11 @@ mod status;
 mod time;
 mod token;
 
-pub use job::{Job, JobSummary};
+pub use job::{Job, JobDetail, JobSummary};
 pub use names::{ExecutionName, JobId, NameError};
 pub use pattern::Pattern;
-pub use status::{JobStatus, UnknownStatus};
-pub use time::{format_timestamp, parse_rfc3339, parse_start_at, within_window, TimeError};
+pub use status::{ExecutionStatus, JobStatus, UnknownStatus};
+pub use time::{
+    format_epoch_millis, format_timestamp, parse_rfc3339, parse_start_at, within_window, TimeError,
+};
 pub use token::{TaskToken, TokenError};

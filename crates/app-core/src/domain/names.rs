@@ -1,3 +1,4 @@
+use common::names::{check_name, NameError as StepFunctionsNameError, MAX_NAME_CHARS};
 use std::fmt;
 
 /// Why a name or id was refused.
@@ -13,38 +14,46 @@ pub enum NameError {
 
 /// Execution name chosen by our API (Idempotency-Key header, `name` field or a UUID).
 ///
-/// The rule is stricter than Step Functions' own so that the name is also safe as a
-/// URL path segment and a DynamoDB key without any escaping.
+/// It is a [`JobId`] (Step Functions' rule) whose characters are also limited to ASCII
+/// letters, digits, `-` and `_`, so that the name is safe as a URL path segment and a
+/// DynamoDB key without any escaping.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ExecutionName(String);
+pub struct ExecutionName(JobId);
+
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
 
 impl ExecutionName {
     pub fn parse(raw: &str) -> Result<Self, NameError> {
-        if raw.is_empty() || raw.len() > 80 {
+        // Every accepted name is ASCII, so one of more than 80 bytes is too long whatever
+        // its characters are.
+        if raw.len() > MAX_NAME_CHARS {
             return Err(NameError::Length);
         }
-        if !raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
+        let id = JobId::parse(raw).map_err(|e| match e {
+            NameError::Length => NameError::Length,
+            _ => NameError::Charset,
+        })?;
+        if !raw.bytes().all(is_name_byte) {
             return Err(NameError::Charset);
         }
-        Ok(Self(raw.to_owned()))
+        Ok(Self(id))
     }
 
     /// A fresh random name, for requests that bring neither a key nor a name.
     pub fn random() -> Self {
-        Self(uuid::Uuid::new_v4().to_string())
+        Self(JobId(uuid::Uuid::new_v4().to_string()))
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 }
 
 impl fmt::Display for ExecutionName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
@@ -57,18 +66,13 @@ pub struct JobId(String);
 
 impl JobId {
     pub fn parse(raw: &str) -> Result<Self, NameError> {
-        let chars = raw.chars().count();
-        if chars == 0 || chars > 80 {
-            return Err(NameError::Length);
+        match check_name(raw) {
+            Ok(()) => Ok(Self(raw.to_owned())),
+            Err(StepFunctionsNameError::Empty | StepFunctionsNameError::TooLong) => {
+                Err(NameError::Length)
+            }
+            Err(StepFunctionsNameError::Forbidden) => Err(NameError::Forbidden),
         }
-        const FORBIDDEN: &str = "\"#%\\^|~`$&,;:/<>{}[]?*";
-        if raw
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || FORBIDDEN.contains(c))
-        {
-            return Err(NameError::Forbidden);
-        }
-        Ok(Self(raw.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -78,7 +82,7 @@ impl JobId {
 
 impl From<ExecutionName> for JobId {
     fn from(name: ExecutionName) -> Self {
-        Self(name.0)
+        name.0
     }
 }
 
@@ -110,6 +114,12 @@ mod tests {
         assert_eq!(ExecutionName::parse("a b"), Err(NameError::Charset));
         assert_eq!(ExecutionName::parse("a.b"), Err(NameError::Charset));
         assert_eq!(ExecutionName::parse("é"), Err(NameError::Charset));
+        assert_eq!(ExecutionName::parse("a/b"), Err(NameError::Charset));
+        assert_eq!(
+            ExecutionName::parse(&"é".repeat(41)),
+            Err(NameError::Length),
+            "82 bytes"
+        );
     }
 
     #[test]

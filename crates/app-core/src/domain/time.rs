@@ -37,6 +37,12 @@ pub fn format_timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// [`format_timestamp`] of epoch milliseconds, the unit Step Functions reports dates in; a
+/// value out of range reads as the epoch.
+pub fn format_epoch_millis(ms: i64) -> String {
+    format_timestamp(DateTime::from_timestamp_millis(ms).unwrap_or_default())
+}
+
 /// Refuses instants before `now` or more than `max_ahead_days` after it.
 pub fn within_window(
     at: DateTime<Utc>,
@@ -68,6 +74,11 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(b, c);
         assert_eq!(format_timestamp(a), "2017-11-16T14:33:21.000Z");
+        assert_eq!(
+            format_epoch_millis(1510842801007),
+            "2017-11-16T14:33:21.007Z"
+        );
+        assert_eq!(format_epoch_millis(i64::MAX), "1970-01-01T00:00:00.000Z");
     }
 
     #[test]

@@ -1,6 +1,7 @@
-use super::{attr, item::job_from_item, upstream, DynamoJobStore};
+use super::{item::job_from_item, upstream, DynamoJobStore};
 use crate::domain::{Job, JobId};
 use crate::ports::{JobReader, Upstream};
+use crate::schema::attr;
 use async_trait::async_trait;
 
 #[async_trait]

@@ -1,5 +1,6 @@
-use super::{attr, item::job_from_item, item::s, upstream, DynamoJobStore};
+use super::{item::job_from_item, item::s, upstream, DynamoJobStore};
 use crate::ports::{JobLister, PartitionPage, PartitionQuery, Upstream};
+use crate::schema::attr;
 use async_trait::async_trait;
 use std::collections::HashMap;
 

@@ -1,35 +1,21 @@
-//! DynamoDB adapter for the jobs table (`JobsTable` in docs/contracts.md), one file
-//! per operation.
+//! The one DynamoDB adapter of the Jobs table ([`crate::schema`]): each capability trait of
+//! [`crate::ports`] in its own file, one request each (a conditional write that fails may
+//! read the record once more).
 
+mod cancel;
 mod get;
 mod item;
 mod list;
 mod record;
 mod token;
+mod transition;
 
 pub use item::job_from_item;
 
 use crate::ports::Upstream;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::Client;
-
-/// Attribute names of the table.
-pub mod attr {
-    pub const ID: &str = "Id";
-    /// Hash key of `RecentIndex`: one of `cursor::LIST_SHARDS` values, see `cursor::list_shard_of`.
-    pub const LIST_SHARD: &str = "ListShard";
-    pub const PATTERN: &str = "Pattern";
-    pub const STATUS: &str = "ProcessStatus";
-    pub const START_ACTION_AT: &str = "StartActionAt";
-    pub const LAST_UPDATED: &str = "LastUpdated";
-    pub const EXECUTION_ARN: &str = "ExecutionArn";
-    pub const TASK_TOKEN: &str = "TaskToken";
-    pub const OUTPUT: &str = "Output";
-    pub const ERROR: &str = "Error";
-    pub const CAUSE: &str = "Cause";
-    /// TTL attribute (epoch seconds): when a finished job is deleted.
-    pub const EXPIRES_AT: &str = "ExpiresAt";
-}
 
 #[derive(Debug, Clone)]
 pub struct DynamoJobStore {
@@ -55,8 +41,23 @@ where
     E: std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    Upstream(format!(
-        "DynamoDB {op} failed: {}",
-        DisplayErrorContext(err)
-    ))
+    Upstream::aws("DynamoDB", op, err)
+}
+
+/// Whether a conditional write was refused because its condition did not hold.
+fn condition_failed<R>(err: &SdkError<UpdateItemError, R>) -> bool {
+    err.as_service_error()
+        .is_some_and(|e| e.is_conditional_check_failed_exception())
+}
+
+/// The outcome of a conditional UpdateItem: whether it was written (`false`: its condition
+/// did not hold).
+fn written<T, R: std::fmt::Debug>(
+    result: Result<T, SdkError<UpdateItemError, R>>,
+) -> Result<bool, Upstream> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if condition_failed(&e) => Ok(false),
+        Err(e) => Err(upstream("UpdateItem", &e)),
+    }
 }

@@ -1,7 +1,7 @@
-use super::{attr, item::s, upstream, DynamoJobStore};
-use crate::cursor::list_shard_of;
+use super::{item::s, upstream, DynamoJobStore};
 use crate::domain::{format_timestamp, JobStatus};
 use crate::ports::{JobRecorder, NewJob, Upstream};
+use crate::schema::{attr, list_shard_of};
 use async_trait::async_trait;
 
 #[async_trait]

@@ -1,12 +1,13 @@
 //! `DELETE /executions/{id}`: graceful cancel (a flag the state machines read at their next
 //! state change) or, with `?force=true`, StopExecution at once.
 
+use app_core::domain::format_epoch_millis;
+use app_core::ports::{CancelRequest, CancelWrite};
 use aws_lambda_events::apigw::ApiGatewayProxyRequest;
 use serde_json::{json, Value};
 
 use crate::api::Api;
-use crate::http::{only_params, query_bool, rfc3339_ms, ApiError};
-use crate::ports::CancelWrite;
+use crate::http::{only_params, query_bool, ApiError};
 use crate::resolve::{resolve, sfn_upstream, upstream};
 
 /// Error name both cancel paths end with, so the status tracker and users can recognise them.
@@ -16,7 +17,7 @@ pub fn force_cause(id: &str) -> String {
     format!("Stopped by DELETE /executions/{id}?force=true")
 }
 
-fn already_ended(id: &str, status: &str) -> ApiError {
+fn already_ended(id: &str, status: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         409,
         "AlreadyFinished",
@@ -35,7 +36,7 @@ pub async fn cancel(
     let r = resolve(api, id).await?;
     let d = &r.detail;
     if !d.is_running() {
-        return Err(already_ended(id, &d.status));
+        return Err(already_ended(id, d.status));
     }
     if force {
         let stopped = api
@@ -61,28 +62,28 @@ pub async fn cancel(
             json!({
                 "executionArn": after.execution_arn,
                 "jobId": after.name,
-                "machine": r.machine.slug(),
+                "machine": r.machine.as_str(),
                 "status": after.status,
-                "stopDate": after.stop_ms.map(rfc3339_ms),
+                "stopDate": after.stop_ms.map(format_epoch_millis),
                 "error": after.error,
                 "cause": after.cause,
                 "forced": true,
             }),
         ));
     }
-    let now = rfc3339_ms(api.timer.now_ms());
-    match api
-        .jobs
-        .request_cancel(id, r.machine.slug(), &d.execution_arn, &now)
-        .await
-        .map_err(upstream)?
-    {
+    let request = CancelRequest {
+        id: r.id.clone(),
+        pattern: r.machine,
+        execution_arn: d.execution_arn.clone(),
+        at: api.clock.now(),
+    };
+    match api.jobs.request_cancel(&request).await.map_err(upstream)? {
         CancelWrite::Requested { requested_at } => Ok((
             202,
             json!({
                 "executionArn": d.execution_arn,
                 "jobId": d.name,
-                "machine": r.machine.slug(),
+                "machine": r.machine.as_str(),
                 "status": d.status,
                 "cancelRequested": true,
                 "cancelRequestedAt": requested_at,
@@ -91,6 +92,6 @@ pub async fn cancel(
                 ),
             }),
         )),
-        CancelWrite::AlreadyFinal { process_status } => Err(already_ended(id, &process_status)),
+        CancelWrite::AlreadyEnded { status } => Err(already_ended(id, status)),
     }
 }

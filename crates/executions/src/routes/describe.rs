@@ -1,9 +1,10 @@
 //! `GET /executions/{id}`: one view of an execution joining Step Functions and the job record.
 
+use app_core::domain::format_epoch_millis;
 use serde_json::{json, Map, Value};
 
 use crate::api::Api;
-use crate::http::{parse_doc, rfc3339_ms, ApiError};
+use crate::http::{parse_doc, ApiError};
 use crate::ports::ExecutionDetail;
 use crate::resolve::{resolve, sfn_upstream};
 
@@ -14,15 +15,15 @@ pub fn execution_json(api: &Api, d: &ExecutionDetail) -> Map<String, Value> {
     let machine = api
         .cfg
         .machine_of_arn(&d.state_machine_arn)
-        .map(|m| m.slug());
+        .map(|m| m.as_str());
     let mut m = Map::new();
     m.insert("executionArn".into(), json!(d.execution_arn));
     m.insert("jobId".into(), json!(d.name));
     m.insert("machine".into(), json!(machine));
     m.insert("stateMachineArn".into(), json!(d.state_machine_arn));
     m.insert("status".into(), json!(d.status));
-    m.insert("startDate".into(), json!(rfc3339_ms(d.start_ms)));
-    m.insert("stopDate".into(), json!(d.stop_ms.map(rfc3339_ms)));
+    m.insert("startDate".into(), json!(format_epoch_millis(d.start_ms)));
+    m.insert("stopDate".into(), json!(d.stop_ms.map(format_epoch_millis)));
     m.insert("input".into(), parse_doc(d.input.as_deref()));
     m.insert("output".into(), parse_doc(d.output.as_deref()));
     m.insert("error".into(), json!(d.error));
@@ -56,16 +57,8 @@ pub async fn describe(api: &Api, id: &str) -> Result<Value, ApiError> {
         "currentState".into(),
         json!(current_state(api, &r.detail).await?),
     );
-    let cancel_requested = r
-        .job
-        .as_ref()
-        .and_then(|j| j.get("CancelRequested"))
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+    let cancel_requested = r.job.as_ref().is_some_and(|j| j.cancel_requested);
     m.insert("cancelRequested".into(), json!(cancel_requested));
-    m.insert(
-        "job".into(),
-        r.job.map(Value::Object).unwrap_or(Value::Null),
-    );
+    m.insert("job".into(), json!(r.job));
     Ok(Value::Object(m))
 }

@@ -1,12 +1,13 @@
 //! `GET /executions/{id}/history?limit=&next=&reverse=`: the execution's events, paginated by
 //! Step Functions' own token wrapped in a cursor bound to the execution and order.
 
+use app_core::domain::format_epoch_millis;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::api::Api;
 use crate::cursor;
-use crate::http::{only_params, query_bool, query_int, query_one, rfc3339_ms, ApiError};
+use crate::http::{only_params, query_bool, query_int, query_one, ApiError};
 use crate::ports::{HistoryEvent, SfnError};
 use crate::resolve::{resolve, sfn_upstream};
 use aws_lambda_events::apigw::ApiGatewayProxyRequest;
@@ -74,7 +75,7 @@ pub fn event_json(e: &HistoryEvent) -> Value {
     json!({
         "id": e.id,
         "previousEventId": e.previous_event_id,
-        "timestamp": rfc3339_ms(e.timestamp_ms),
+        "timestamp": format_epoch_millis(e.timestamp_ms),
         "type": e.event_type,
         "state": state,
         "details": details,

@@ -12,28 +12,20 @@
 use std::cmp::Reverse;
 use std::collections::VecDeque;
 
+use app_core::domain::format_epoch_millis;
+use app_core::{ExecutionStatus, Pattern};
 use aws_lambda_events::apigw::ApiGatewayProxyRequest;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::api::Api;
 use crate::cursor;
-use crate::http::{only_params, query_int, query_one, rfc3339_ms, ApiError};
-use crate::machines::Machine;
+use crate::http::{only_params, query_int, query_one, ApiError};
 use crate::ports::{ExecutionSummary, SfnError};
 use crate::resolve::sfn_upstream;
 
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;
-/// Step Functions' own statuses; CANCELLED is this application's reading of a FAILED execution.
-pub const STATUSES: [&str; 6] = [
-    "RUNNING",
-    "SUCCEEDED",
-    "FAILED",
-    "TIMED_OUT",
-    "ABORTED",
-    "PENDING_REDRIVE",
-];
 /// Bounds the Step Functions calls one request may make (empty pages with tokens).
 const MAX_FETCHES: usize = 12;
 
@@ -84,7 +76,7 @@ fn key(e: &ExecutionSummary) -> Key {
 }
 
 struct Source {
-    machine: Machine,
+    machine: Pattern,
     arn: String,
     page_token: Option<String>,
     buffer: VecDeque<ExecutionSummary>,
@@ -92,13 +84,13 @@ struct Source {
     done: bool,
 }
 
-fn parse_machines(raw: Option<&str>) -> Result<Vec<Machine>, ApiError> {
+fn parse_machines(raw: Option<&str>) -> Result<Vec<Pattern>, ApiError> {
     let Some(raw) = raw.filter(|r| !r.trim().is_empty()) else {
-        return Ok(Machine::ALL.to_vec());
+        return Ok(Pattern::ALL.to_vec());
     };
     let mut out = Vec::new();
     for part in raw.split(',').map(str::trim) {
-        let m = Machine::from_slug(part).ok_or_else(|| {
+        let m = Pattern::parse(part).ok_or_else(|| {
             ApiError::new(
                 400,
                 "UnknownMachine",
@@ -109,29 +101,33 @@ fn parse_machines(raw: Option<&str>) -> Result<Vec<Machine>, ApiError> {
             out.push(m);
         }
     }
-    out.sort_by_key(|m| Machine::ALL.iter().position(|x| x == m));
+    out.sort_by_key(|m| Pattern::ALL.iter().position(|x| x == m));
     Ok(out)
 }
 
-fn parse_status(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+/// A status Step Functions filters by; CANCELLED is this application's reading of a FAILED
+/// execution, so it is not one.
+fn parse_status(raw: Option<&str>) -> Result<Option<ExecutionStatus>, ApiError> {
     let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
         return Ok(None);
     };
     let up = raw.to_ascii_uppercase();
-    if STATUSES.contains(&up.as_str()) {
-        Ok(Some(up))
-    } else {
-        Err(crate::http::invalid(format!(
+    match ExecutionStatus::step_functions().find(|s| s.as_str() == up) {
+        Some(status) => Ok(Some(status)),
+        None => Err(crate::http::invalid(format!(
             "query parameter `status` must be one of {} (a graceful cancel shows as FAILED with error Cancelled)",
-            STATUSES.join(", ")
-        )))
+            ExecutionStatus::step_functions()
+                .map(ExecutionStatus::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
     }
 }
 
 async fn fetch(
     api: &Api,
     src: &mut Source,
-    status: Option<&str>,
+    status: Option<ExecutionStatus>,
     limit: i32,
     after: Option<&After>,
 ) -> Result<(), ApiError> {
@@ -170,7 +166,7 @@ pub async fn list(api: &Api, req: &ApiGatewayProxyRequest) -> Result<Value, ApiE
         let (page_token, done) = match &cur {
             None => (None, false),
             Some(c) => {
-                let p = c.p.iter().find(|p| p.m == m.slug()).ok_or_else(|| {
+                let p = c.p.iter().find(|p| p.m == m.as_str()).ok_or_else(|| {
                     cursor::invalid_cursor("it was made for other `machine` filters")
                 })?;
                 if let Some(t) = &p.t {
@@ -194,7 +190,7 @@ pub async fn list(api: &Api, req: &ApiGatewayProxyRequest) -> Result<Value, ApiE
                 "it was made for other `machine` filters",
             ));
         }
-        if c.s != status {
+        if c.s.as_deref() != status.map(ExecutionStatus::as_str) {
             return Err(cursor::invalid_cursor(
                 "it was made for another `status` filter",
             ));
@@ -207,7 +203,7 @@ pub async fn list(api: &Api, req: &ApiGatewayProxyRequest) -> Result<Value, ApiE
 
     let mut fetches = 0usize;
     for src in sources.iter_mut().filter(|s| !s.done) {
-        fetch(api, src, status.as_deref(), limit_i32, after.as_ref()).await?;
+        fetch(api, src, status, limit_i32, after.as_ref()).await?;
         fetches += 1;
     }
     let mut out: Vec<ExecutionSummary> = Vec::new();
@@ -225,7 +221,7 @@ pub async fn list(api: &Api, req: &ApiGatewayProxyRequest) -> Result<Value, ApiE
                     }
                     Some(t) => {
                         src.page_token = Some(t);
-                        fetch(api, src, status.as_deref(), limit_i32, after.as_ref()).await?;
+                        fetch(api, src, status, limit_i32, after.as_ref()).await?;
                         fetches += 1;
                     }
                 }
@@ -251,19 +247,19 @@ pub async fn list(api: &Api, req: &ApiGatewayProxyRequest) -> Result<Value, ApiE
         .map(|s| {
             if !s.buffer.is_empty() {
                 Pos {
-                    m: s.machine.slug().into(),
+                    m: s.machine.as_str().into(),
                     t: s.page_token.clone(),
                     d: false,
                 }
             } else if let Some(t) = &s.next_token {
                 Pos {
-                    m: s.machine.slug().into(),
+                    m: s.machine.as_str().into(),
                     t: Some(t.clone()),
                     d: false,
                 }
             } else {
                 Pos {
-                    m: s.machine.slug().into(),
+                    m: s.machine.as_str().into(),
                     t: None,
                     d: s.done || s.next_token.is_none(),
                 }
@@ -283,7 +279,7 @@ pub async fn list(api: &Api, req: &ApiGatewayProxyRequest) -> Result<Value, ApiE
                     .map(|e| arn_hash(&e.execution_arn)),
             );
             Some(cursor::encode(&ListCursor {
-                s: status.clone(),
+                s: status.map(|s| s.as_str().to_owned()),
                 p: positions,
                 k: key(last),
                 r: returned,
@@ -296,7 +292,7 @@ pub async fn list(api: &Api, req: &ApiGatewayProxyRequest) -> Result<Value, ApiE
                 returned: Vec::new(),
             });
             Some(cursor::encode(&ListCursor {
-                s: status.clone(),
+                s: status.map(|s| s.as_str().to_owned()),
                 p: positions,
                 k: (a.start_ms, String::new()),
                 r: a.returned,
@@ -310,10 +306,10 @@ pub async fn list(api: &Api, req: &ApiGatewayProxyRequest) -> Result<Value, ApiE
             json!({
                 "executionArn": e.execution_arn,
                 "jobId": e.name,
-                "machine": api.cfg.machine_of_arn(&e.state_machine_arn).map(|m| m.slug()),
+                "machine": api.cfg.machine_of_arn(&e.state_machine_arn).map(|m| m.as_str()),
                 "status": e.status,
-                "startDate": rfc3339_ms(e.start_ms),
-                "stopDate": e.stop_ms.map(rfc3339_ms),
+                "startDate": format_epoch_millis(e.start_ms),
+                "stopDate": e.stop_ms.map(format_epoch_millis),
             })
         })
         .collect();

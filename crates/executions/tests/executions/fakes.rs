@@ -1,13 +1,19 @@
-//! In-memory Step Functions, job table, start route and clock for the route tests.
+//! In-memory Step Functions and a driver of the manual clock for the route tests. The Jobs
+//! table is app-core's in-memory one; starting goes through app-core's start service, whose
+//! executions start in the in-memory Step Functions.
 
-#![allow(dead_code)]
-
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::Duration;
 
+use app_core::fake::MemoryJobs;
+use app_core::ports::{ExecutionStarter, StartError, StartRequest, Started};
+use app_core::requests::CallbackMode;
+use app_core::start::{JobStarter, StartConfig};
+use app_core::{Clock, ExecutionStatus, ManualClock};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use executions::ports::*;
 use executions::{Api, Config};
 use serde_json::{json, Map, Value};
@@ -22,6 +28,10 @@ pub fn exec_arn(machine: &str, name: &str) -> String {
     format!("{REGION_ACCT}:execution:{machine}:{name}")
 }
 
+pub fn at_ms(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap()
+}
+
 pub fn config() -> Config {
     Config {
         jobs_table: "Jobs".into(),
@@ -31,24 +41,48 @@ pub fn config() -> Config {
     }
 }
 
+pub fn start_config() -> StartConfig {
+    StartConfig {
+        jobs_table: "Jobs".into(),
+        wait_until_arn: machine_arn("WaitUntil"),
+        waitable_arn: machine_arn("Waitable"),
+        callback_arn: machine_arn("Callback"),
+        callback_mode: CallbackMode::External,
+        max_ahead_days: 365,
+    }
+}
+
 #[derive(Clone)]
 pub struct FakeExecution {
     pub detail: ExecutionDetail,
     pub history: Vec<HistoryEvent>,
-    /// When set, the execution reports SUCCEEDED with this output once the clock passes it.
-    pub finishes_at: Option<(i64, String, Option<String>)>,
+    /// When set, the execution reports this status and output once the clock passes the time.
+    pub finishes_at: Option<(i64, ExecutionStatus, Option<String>)>,
 }
 
-#[derive(Default)]
 pub struct FakeSfn {
     pub executions: Mutex<Vec<FakeExecution>>,
     pub calls: Mutex<Vec<String>>,
     pub stops: Mutex<Vec<(String, String, String)>>,
-    pub now: Arc<AtomicI64>,
+    pub clock: ManualClock,
     pub fail: Mutex<bool>,
 }
 
 impl FakeSfn {
+    pub fn new(clock: ManualClock) -> Self {
+        Self {
+            executions: Mutex::default(),
+            calls: Mutex::default(),
+            stops: Mutex::default(),
+            clock,
+            fail: Mutex::new(false),
+        }
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.clock.now().timestamp_millis()
+    }
+
     pub fn add(&self, machine: &str, name: &str, status: &str, start_ms: i64) {
         self.add_full(machine, name, status, start_ms, None, vec![]);
     }
@@ -59,7 +93,7 @@ impl FakeSfn {
         name: &str,
         status: &str,
         start_ms: i64,
-        finishes_at: Option<(i64, String, Option<String>)>,
+        finishes_at: Option<(i64, ExecutionStatus, Option<String>)>,
         history: Vec<HistoryEvent>,
     ) {
         let final_ = status != "RUNNING";
@@ -68,7 +102,7 @@ impl FakeSfn {
                 execution_arn: exec_arn(machine, name),
                 state_machine_arn: machine_arn(machine),
                 name: name.into(),
-                status: status.into(),
+                status: status.parse().unwrap(),
                 start_ms,
                 stop_ms: final_.then_some(start_ms + 1000),
                 input: Some(json!({"jobId": name}).to_string()),
@@ -81,11 +115,22 @@ impl FakeSfn {
         });
     }
 
+    /// The execution of this ARN, as DescribeExecution would show it now.
+    pub fn find(&self, arn: &str) -> Option<ExecutionDetail> {
+        self.tick();
+        self.executions
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|e| e.detail.execution_arn == arn)
+            .map(|e| e.detail.clone())
+    }
+
     fn tick(&self) {
-        let now = self.now.load(Ordering::SeqCst);
+        let now = self.now_ms();
         for e in self.executions.lock().unwrap().iter_mut() {
             if let Some((at, status, output)) = e.finishes_at.clone() {
-                if now >= at && e.detail.status == "RUNNING" {
+                if now >= at && e.detail.status == ExecutionStatus::Running {
                     e.detail.status = status;
                     e.detail.stop_ms = Some(at);
                     e.detail.output = output;
@@ -131,7 +176,7 @@ impl StepFunctions for FakeSfn {
     async fn list_executions(
         &self,
         state_machine_arn: &str,
-        status: Option<&str>,
+        status: Option<ExecutionStatus>,
         max_results: i32,
         next_token: Option<&str>,
     ) -> Result<ListPage, SfnError> {
@@ -150,7 +195,7 @@ impl StepFunctions for FakeSfn {
                 execution_arn: e.detail.execution_arn.clone(),
                 state_machine_arn: e.detail.state_machine_arn.clone(),
                 name: e.detail.name.clone(),
-                status: e.detail.status.clone(),
+                status: e.detail.status,
                 start_ms: e.detail.start_ms,
                 stop_ms: e.detail.stop_ms,
             })
@@ -167,15 +212,8 @@ impl StepFunctions for FakeSfn {
 
     async fn describe_execution(&self, arn: &str) -> Result<Option<ExecutionDetail>, SfnError> {
         self.check_fail()?;
-        self.tick();
         self.log(format!("describe {arn}"));
-        Ok(self
-            .executions
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|e| e.detail.execution_arn == arn)
-            .map(|e| e.detail.clone()))
+        Ok(self.find(arn))
     }
 
     async fn get_execution_history(
@@ -215,13 +253,13 @@ impl StepFunctions for FakeSfn {
             .lock()
             .unwrap()
             .push((arn.into(), error.into(), cause.into()));
-        let now = self.now.load(Ordering::SeqCst);
+        let now = self.now_ms();
         let mut ex = self.executions.lock().unwrap();
         let Some(e) = ex.iter_mut().find(|e| e.detail.execution_arn == arn) else {
             return Ok(false);
         };
-        if e.detail.status == "RUNNING" {
-            e.detail.status = "ABORTED".into();
+        if e.detail.status == ExecutionStatus::Running {
+            e.detail.status = ExecutionStatus::Aborted;
             e.detail.stop_ms = Some(now);
             e.detail.error = Some(error.into());
             e.detail.cause = Some(cause.into());
@@ -230,187 +268,102 @@ impl StepFunctions for FakeSfn {
     }
 }
 
-#[derive(Default)]
-pub struct FakeJobs {
-    pub items: Mutex<HashMap<String, Map<String, Value>>>,
-}
-
-impl FakeJobs {
-    pub fn put(&self, id: &str, v: Value) {
-        let Value::Object(mut m) = v else { panic!() };
-        m.insert("Id".into(), json!(id));
-        self.items.lock().unwrap().insert(id.into(), m);
-    }
-    pub fn get(&self, id: &str) -> Option<Map<String, Value>> {
-        self.items.lock().unwrap().get(id).cloned()
-    }
-}
-
-#[async_trait]
-impl JobStore for FakeJobs {
-    async fn get_job(&self, id: &str) -> Result<Option<Map<String, Value>>, StoreError> {
-        Ok(self.get(id))
-    }
-
-    async fn request_cancel(
-        &self,
-        id: &str,
-        pattern: &str,
-        arn: &str,
-        now: &str,
-    ) -> Result<CancelWrite, StoreError> {
-        let mut items = self.items.lock().unwrap();
-        if let Some(m) = items.get(id) {
-            let ps = m.get("ProcessStatus").and_then(Value::as_str).unwrap_or("");
-            let es = m
-                .get("ExecutionStatus")
-                .and_then(Value::as_str)
-                .unwrap_or("RUNNING");
-            if ["COMPLETED", "FAILED", "TIMED_OUT", "CANCELLED"].contains(&ps) || es != "RUNNING" {
-                let status = if es != "RUNNING" { es } else { ps };
-                return Ok(CancelWrite::AlreadyFinal {
-                    process_status: status.into(),
-                });
-            }
-        }
-        let m = items.entry(id.into()).or_insert_with(|| {
-            let mut m = Map::new();
-            m.insert("Id".into(), json!(id));
-            m
-        });
-        m.insert("CancelRequested".into(), json!(true));
-        m.entry("CancelRequestedAt").or_insert(json!(now));
-        m.insert("LastUpdated".into(), json!(now));
-        m.entry("ListShard")
-            .or_insert(json!(app_core::cursor::list_shard_of(id)));
-        m.entry("Pattern").or_insert(json!(pattern));
-        m.entry("ExecutionArn").or_insert(json!(arn));
-        m.entry("ProcessStatus").or_insert(json!("STARTED"));
-        Ok(CancelWrite::Requested {
-            requested_at: m["CancelRequestedAt"].as_str().unwrap_or_default().into(),
-        })
-    }
-}
-
-/// Stands in for the start-execution handler: refuses bodies without `"ok": true`, otherwise
-/// starts an execution in the fake Step Functions that finishes `run_ms` later.
-pub struct FakeStarter {
+/// StartExecution over the in-memory Step Functions, with its naming rule: the same name and
+/// input while the execution runs is that execution; otherwise the name is taken. A started
+/// execution finishes `run_ms` later when that is set, else runs until changed.
+pub struct FakeStarts {
     pub sfn: Arc<FakeSfn>,
-    pub requests: Mutex<Vec<Value>>,
+    pub requests: Mutex<Vec<StartRequest>>,
     pub run_ms: Mutex<Option<i64>>,
 }
 
 #[async_trait]
-impl Starter for FakeStarter {
-    async fn start(&self, request: Value) -> Result<Value, String> {
+impl ExecutionStarter for FakeStarts {
+    async fn start_execution(&self, request: &StartRequest) -> Result<Started, StartError> {
         self.requests.lock().unwrap().push(request.clone());
-        let body: Value = request
-            .get("body")
-            .and_then(Value::as_str)
-            .and_then(|b| serde_json::from_str(b).ok())
-            .unwrap_or(Value::Null);
-        if body.get("ok") != Some(&json!(true)) {
-            return Ok(json!({
-                "statusCode": 400,
-                "headers": {"content-type": "application/json"},
-                "body": json!({"error": "MissingField", "message": "field `ok` is required"}).to_string(),
-            }));
-        }
-        let machine = match request["path"].as_str() {
-            Some("/callbacks") => "Callback",
-            Some("/start") => "WaitUntil",
-            Some("/jobs") => "Waitable",
-            other => return Err(format!("unexpected route {other:?}")),
-        };
-        let name = body
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or("sync-1")
+        let machine = request
+            .state_machine_arn
+            .rsplit(':')
+            .next()
+            .unwrap_or_default()
             .to_string();
-        let now = self.sfn.now.load(Ordering::SeqCst);
+        let arn = exec_arn(&machine, request.name.as_str());
+        if let Some(existing) = self.sfn.find(&arn) {
+            let same = existing.input.as_deref() == Some(request.input.as_str());
+            return match existing.status {
+                ExecutionStatus::Running if same => Ok(Started {
+                    execution_arn: arn,
+                    start_date: at_ms(existing.start_ms),
+                }),
+                _ => Err(StartError::AlreadyExists),
+            };
+        }
+        let now = self.sfn.now_ms();
         let run = *self.run_ms.lock().unwrap();
         self.sfn.add_full(
-            machine,
-            &name,
+            &machine,
+            request.name.as_str(),
             "RUNNING",
             now,
             run.map(|r| {
                 (
                     now + r,
-                    "SUCCEEDED".to_string(),
+                    ExecutionStatus::Succeeded,
                     Some(r#"{"answer":42}"#.to_string()),
                 )
             }),
             vec![],
         );
-        Ok(json!({
-            "statusCode": 202,
-            "body": json!({
-                "executionArn": exec_arn(machine, &name),
-                "jobId": name,
-                "startDate": "2026-01-01T00:00:00.000Z",
-                "statusUrl": format!("https://api.example/Prod/jobs/{name}"),
-                "message": "started",
-            }).to_string(),
-        }))
-    }
-}
-
-pub struct FakeTimer {
-    pub now: Arc<AtomicI64>,
-    pub sleeps: Mutex<Vec<Duration>>,
-}
-
-#[async_trait]
-impl Timer for FakeTimer {
-    fn now_ms(&self) -> i64 {
-        self.now.load(Ordering::SeqCst)
-    }
-    async fn sleep(&self, d: Duration) {
-        self.sleeps.lock().unwrap().push(d);
-        self.now
-            .fetch_add(i64::try_from(d.as_millis()).unwrap(), Ordering::SeqCst);
+        if let Some(e) = self.sfn.executions.lock().unwrap().last_mut() {
+            e.detail.input = Some(request.input.clone());
+        }
+        Ok(Started {
+            execution_arn: arn,
+            start_date: at_ms(now),
+        })
     }
 }
 
 pub struct World {
     pub sfn: Arc<FakeSfn>,
-    pub jobs: Arc<FakeJobs>,
-    pub starter: Arc<FakeStarter>,
-    pub timer: Arc<FakeTimer>,
+    pub jobs: Arc<MemoryJobs>,
+    pub starts: Arc<FakeStarts>,
+    pub clock: ManualClock,
+    /// How long each wait of the handler on the clock lasted, in order.
+    pub sleeps: Mutex<Vec<Duration>>,
     pub handler: executions::Handler,
 }
 
 pub fn world() -> World {
-    let now = Arc::new(AtomicI64::new(T0 + 3_600_000));
-    let sfn = Arc::new(FakeSfn {
-        now: now.clone(),
-        ..Default::default()
-    });
-    let jobs = Arc::new(FakeJobs::default());
-    let starter = Arc::new(FakeStarter {
+    let clock = ManualClock::new(at_ms(T0 + 3_600_000));
+    let sfn = Arc::new(FakeSfn::new(clock.clone()));
+    let jobs = Arc::new(MemoryJobs::new());
+    let starts = Arc::new(FakeStarts {
         sfn: sfn.clone(),
         requests: Mutex::new(vec![]),
         run_ms: Mutex::new(None),
     });
-    let timer = Arc::new(FakeTimer {
-        now,
-        sleeps: Mutex::new(vec![]),
-    });
+    let starter = JobStarter::new(
+        start_config(),
+        starts.clone(),
+        jobs.clone(),
+        Arc::new(clock.clone()),
+    );
     let handler = executions::Handler {
         api: Api {
             cfg: config(),
             sfn: sfn.clone(),
             jobs: jobs.clone(),
-            starter: starter.clone(),
-            timer: timer.clone(),
+            starter: Arc::new(starter),
+            clock: Arc::new(clock.clone()),
         },
     };
     World {
         sfn,
         jobs,
-        starter,
-        timer,
+        starts,
+        clock,
+        sleeps: Mutex::new(vec![]),
         handler,
     }
 }
@@ -438,7 +391,7 @@ pub fn request(method: &str, path: &str, query: &[(&str, &str)], body: Option<&s
         "resource": resource,
         "path": path,
         "httpMethod": method,
-        "headers": {"Host": "api.example", "x-api-key": "k", "Idempotency-Key": "idem-1"},
+        "headers": {"Host": "api.example", "x-api-key": "k"},
         "multiValueHeaders": {},
         "queryStringParameters": if q.is_empty() { Value::Null } else { Value::Object(q) },
         "multiValueQueryStringParameters": if mq.is_empty() { Value::Null } else { Value::Object(mq) },
@@ -455,12 +408,36 @@ pub struct Resp {
     pub body: Value,
 }
 
-pub async fn call(w: &World, req: Value) -> Resp {
-    let out = w
-        .handler
-        .invoke_json(req, None)
+/// Runs `fut` to its end, moving the manual clock to the next deadline whenever the handler
+/// waits on it (and noting how long each wait was): the time a request spends waiting is
+/// simulated, never slept.
+pub async fn drive<F: Future>(w: &World, fut: F) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    for _ in 0..10_000 {
+        if let Poll::Ready(out) = futures::poll!(fut.as_mut()) {
+            return out;
+        }
+        match w.clock.next_deadline() {
+            Some(t) => {
+                let waited = (t - w.clock.now()).to_std().unwrap_or_default();
+                w.sleeps.lock().unwrap().push(waited);
+                w.clock.set(t);
+            }
+            None => tokio::task::yield_now().await,
+        }
+    }
+    panic!("the request neither ended nor waited on the clock");
+}
+
+/// The answer to `req` with the Lambda deadline `deadline_ms` (epoch ms), if any.
+pub async fn invoke(w: &World, req: Value, deadline_ms: Option<i64>) -> Value {
+    drive(w, w.handler.invoke_json(req, deadline_ms))
         .await
-        .expect("handler answers");
+        .expect("handler answers")
+}
+
+pub async fn call(w: &World, req: Value) -> Resp {
+    let out = invoke(w, req, None).await;
     let body = out["body"]
         .as_str()
         .map(|b| serde_json::from_str(b).expect("JSON body"))

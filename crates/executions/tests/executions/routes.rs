@@ -1,10 +1,9 @@
-mod fakes;
-
 use std::time::Duration;
 
-use executions::ports::Timer;
-use fakes::*;
+use app_core::{Clock, ExecutionStatus, JobStatus, Pattern};
 use serde_json::{json, Value};
+
+use crate::fakes::*;
 
 fn names(r: &Resp) -> Vec<String> {
     r.body["items"]
@@ -251,10 +250,12 @@ async fn describe_joins_execution_current_state_and_job_without_token() {
             ev(5, 4, "TaskScheduled", json!({"resourceType": "lambda"})),
         ],
     );
-    w.jobs.put(
-        "job-1",
-        json!({"ProcessStatus": "WAITING_FOR_CALLBACK", "TaskToken": "SECRET", "ExecutionArn": exec_arn("Callback", "job-1")}),
-    );
+    w.jobs
+        .put_attributes(
+            "job-1",
+            json!({"ProcessStatus": "WAITING_FOR_CALLBACK", "TaskToken": "SECRET", "ExecutionArn": exec_arn("Callback", "job-1")}),
+        )
+        .unwrap();
     let r = call(&w, request("GET", "/executions/job-1", &[], None)).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let b = &r.body;
@@ -295,17 +296,21 @@ async fn describe_prefers_the_execution_the_job_record_names() {
     w.sfn.add("Waitable", "twin", "RUNNING", T0);
     let r = call(&w, request("GET", "/executions/twin", &[], None)).await;
     assert_eq!(r.body["machine"], "callback", "newest without a record");
-    w.jobs.put(
-        "twin",
-        json!({"ExecutionArn": exec_arn("Waitable", "twin")}),
-    );
+    w.jobs
+        .put_attributes(
+            "twin",
+            json!({"ExecutionArn": exec_arn("Waitable", "twin")}),
+        )
+        .unwrap();
     let r = call(&w, request("GET", "/executions/twin", &[], None)).await;
     assert_eq!(r.body["machine"], "waitable");
     // A record pointing outside this stack is not trusted.
-    w.jobs.put(
-        "twin",
-        json!({"ExecutionArn": "arn:aws:states:us-east-1:999999999999:execution:Other:twin"}),
-    );
+    w.jobs
+        .put_attributes(
+            "twin",
+            json!({"ExecutionArn": "arn:aws:states:us-east-1:999999999999:execution:Other:twin"}),
+        )
+        .unwrap();
     let r = call(&w, request("GET", "/executions/twin", &[], None)).await;
     assert_eq!(r.body["machine"], "callback");
     assert_eq!(
@@ -437,17 +442,19 @@ async fn history_paginates_redacts_tokens_and_binds_cursor() {
 async fn graceful_cancel_records_the_request_once() {
     let w = world();
     w.sfn.add("WaitUntil", "g", "RUNNING", T0);
-    w.jobs.put(
-        "g",
-        json!({"ProcessStatus": "SCHEDULED", "Pattern": "wait-until"}),
-    );
+    w.jobs
+        .put_attributes(
+            "g",
+            json!({"ProcessStatus": "SCHEDULED", "Pattern": "wait-until"}),
+        )
+        .unwrap();
     let r = call(&w, request("DELETE", "/executions/g", &[], None)).await;
     assert_eq!(r.status, 202, "{}", r.body);
     assert_eq!(r.body["cancelRequested"], true);
     assert_eq!(r.body["status"], "RUNNING");
     let at = r.body["cancelRequestedAt"].clone();
     assert_eq!(at, "2026-01-01T01:00:00.000Z");
-    let job = w.jobs.get("g").unwrap();
+    let job = w.jobs.attributes("g").unwrap();
     assert_eq!(job["CancelRequested"], true);
     assert_eq!(
         job["ProcessStatus"], "SCHEDULED",
@@ -459,7 +466,7 @@ async fn graceful_cancel_records_the_request_once() {
         "graceful cancel does not stop the execution"
     );
 
-    w.timer.sleep(Duration::from_secs(5)).await;
+    w.clock.advance(Duration::from_secs(5));
     let again = call(&w, request("DELETE", "/executions/g", &[], None)).await;
     assert_eq!(again.status, 202);
     assert_eq!(
@@ -480,7 +487,7 @@ async fn graceful_cancel_of_running_execution_without_record_creates_it() {
     )
     .await;
     assert_eq!(r.status, 202);
-    let job = w.jobs.get("console").unwrap();
+    let job = w.jobs.attributes("console").unwrap();
     assert_eq!(job["Pattern"], "callback");
     assert_eq!(job["ExecutionArn"], exec_arn("Callback", "console"));
 }
@@ -490,7 +497,9 @@ async fn cancel_of_finished_work_is_a_conflict() {
     let w = world();
     w.sfn.add("Waitable", "done", "SUCCEEDED", T0);
     w.sfn.add("Waitable", "marked", "RUNNING", T0);
-    w.jobs.put("marked", json!({"ProcessStatus": "COMPLETED"}));
+    w.jobs
+        .put_attributes("marked", json!({"ProcessStatus": "COMPLETED"}))
+        .unwrap();
     for (path, q) in [
         ("/executions/done", vec![]),
         ("/executions/done", vec![("force", "true")]),
@@ -533,78 +542,81 @@ async fn force_stop_calls_stop_execution_at_once() {
     assert_eq!(bad.status, 400);
 }
 
+/// A start request of `machine` named `name`, valid for the start routes at the tests' time.
+fn start_body(machine: &str, name: &str) -> String {
+    match machine {
+        "callback" => json!({"name": name}),
+        "waitable" => json!({"StartTimestamp": "2026-01-01T02:00:00Z", "name": name}),
+        _ => json!({"taskName": "t", "startAt": "2026-01-01T02:00:00Z", "name": name}),
+    }
+    .to_string()
+}
+
+/// `POST /executions/{machine}` with `query` and a valid body naming the execution `name`.
+fn start_request(machine: &str, query: &[(&str, &str)], name: &str) -> Value {
+    let path = format!("/executions/{machine}");
+    request("POST", &path, query, Some(&start_body(machine, name)))
+}
+
 #[tokio::test]
 async fn sync_start_without_wait_is_the_start_routes_answer() {
     let w = world();
-    let r = call(
-        &w,
-        request(
-            "POST",
-            "/executions/callback",
-            &[],
-            Some(r#"{"ok":true,"name":"s0"}"#),
-        ),
-    )
-    .await;
-    assert_eq!(r.status, 202);
-    assert_eq!(r.body["jobId"], "s0");
-    let fwd = w.starter.requests.lock().unwrap()[0].clone();
-    assert_eq!(fwd["path"], "/callbacks");
-    assert_eq!(fwd["resource"], "/callbacks");
-    assert_eq!(fwd["queryStringParameters"], Value::Null);
+    let mut req = start_request("callback", &[], "s0");
+    req["headers"]["Idempotency-Key"] = json!("idem-1");
+    let r = call(&w, req).await;
+    assert_eq!(r.status, 202, "{}", r.body);
     assert_eq!(
-        fwd["headers"]["Idempotency-Key"], "idem-1",
-        "headers reach the start route"
+        r.body["jobId"], "idem-1",
+        "the Idempotency-Key header names the execution, as on the start routes"
     );
-    assert_eq!(fwd["body"], r#"{"ok":true,"name":"s0"}"#);
+    assert_eq!(r.body["executionArn"], exec_arn("Callback", "idem-1"));
+    assert_eq!(r.body["statusUrl"], "https://api.example/Prod/jobs/idem-1");
+    assert_eq!(r.body["startDate"], "2026-01-01T01:00:00.000Z");
+    let started = w.starts.requests.lock().unwrap()[0].clone();
+    assert_eq!(started.state_machine_arn, machine_arn("Callback"));
+    let input: Value = serde_json::from_str(&started.input).unwrap();
+    assert_eq!(
+        input,
+        json!({"jobId": "idem-1", "mode": "external", "input": {}})
+    );
+    let job = w.jobs.job("idem-1").expect("the job is recorded");
+    assert_eq!(job.pattern, Some(Pattern::Callback));
+    assert_eq!(job.process_status, Some(JobStatus::Scheduled));
     assert_eq!(w.sfn.count("describe"), 0);
 }
 
 #[tokio::test]
 async fn sync_start_answers_with_output_when_done_in_time() {
     let w = world();
-    *w.starter.run_ms.lock().unwrap() = Some(1500);
-    let r = call(
-        &w,
-        request(
-            "POST",
-            "/executions/waitable",
-            &[("wait", "5")],
-            Some(r#"{"ok":true,"name":"s1"}"#),
-        ),
-    )
-    .await;
+    *w.starts.run_ms.lock().unwrap() = Some(1500);
+    let r = call(&w, start_request("waitable", &[("wait", "5")], "s1")).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["status"], "SUCCEEDED");
     assert_eq!(r.body["output"], json!({"answer": 42}));
     assert_eq!(r.body["executionArn"], exec_arn("Waitable", "s1"));
     assert_eq!(r.body["machine"], "waitable");
-    assert_eq!(w.starter.requests.lock().unwrap()[0]["path"], "/jobs");
-    let slept: Duration = w.timer.sleeps.lock().unwrap().iter().sum();
+    assert_eq!(
+        w.starts.requests.lock().unwrap()[0].state_machine_arn,
+        machine_arn("Waitable")
+    );
+    let slept: Duration = w.sleeps.lock().unwrap().iter().sum();
     assert!(
         slept >= Duration::from_millis(1500) && slept < Duration::from_millis(3000),
         "{slept:?}"
     );
+    assert_eq!(r.body["waitedMs"], json!(slept.as_millis()));
 }
 
 #[tokio::test]
 async fn sync_start_gives_202_when_not_done_in_time() {
     let w = world();
-    let r = call(
-        &w,
-        request(
-            "POST",
-            "/executions/wait-until",
-            &[("wait", "2")],
-            Some(r#"{"ok":true,"name":"s2"}"#),
-        ),
-    )
-    .await;
+    let r = call(&w, start_request("wait-until", &[("wait", "2")], "s2")).await;
     assert_eq!(r.status, 202, "{}", r.body);
     assert_eq!(r.body["status"], "RUNNING");
     assert_eq!(r.body["executionArn"], exec_arn("WaitUntil", "s2"));
     assert_eq!(r.body["statusUrl"], "https://api.example/Prod/jobs/s2");
-    let sleeps = w.timer.sleeps.lock().unwrap().clone();
+    assert_eq!(r.body["waitedMs"], 2000);
+    let sleeps = w.sleeps.lock().unwrap().clone();
     let slept: Duration = sleeps.iter().sum();
     assert_eq!(
         slept,
@@ -623,35 +635,29 @@ async fn sync_start_gives_202_when_not_done_in_time() {
 #[tokio::test]
 async fn sync_start_stops_waiting_before_the_lambda_deadline() {
     let w = world();
-    let now = w.timer.now.load(std::sync::atomic::Ordering::SeqCst);
-    let out = w
-        .handler
-        .invoke_json(
-            request(
-                "POST",
-                "/executions/callback",
-                &[("wait", "60")],
-                Some(r#"{"ok":true}"#),
-            ),
-            Some(now + 10_000),
-        )
-        .await
-        .unwrap();
+    let now = w.clock.now().timestamp_millis();
+    let out = invoke(
+        &w,
+        start_request("callback", &[("wait", "60")], "s3"),
+        Some(now + 10_000),
+    )
+    .await;
     assert_eq!(out["statusCode"], 202);
-    let slept: Duration = w.timer.sleeps.lock().unwrap().iter().sum();
+    let slept: Duration = w.sleeps.lock().unwrap().iter().sum();
     assert!(slept <= Duration::from_millis(8_500), "{slept:?}");
 }
 
 #[tokio::test]
 async fn sync_start_reports_failures_like_a_synchronous_invoke() {
     let w = world();
+    let body = start_body("callback", "sf");
     let r = call(
         &w,
         request(
             "POST",
             "/executions/callback",
             &[("wait", "3")],
-            Some(r#"{"ok":true,"name":"sf"}"#),
+            Some(&body),
         ),
     )
     .await;
@@ -660,7 +666,7 @@ async fn sync_start_reports_failures_like_a_synchronous_invoke() {
     {
         let mut ex = w.sfn.executions.lock().unwrap();
         let e = ex.iter_mut().find(|e| e.detail.name == "sf").unwrap();
-        e.detail.status = "FAILED".into();
+        e.detail.status = ExecutionStatus::Failed;
         e.detail.error = Some("RandomFailure".into());
     }
     // Repeating the start (same idempotency) now finds it ended.
@@ -670,7 +676,7 @@ async fn sync_start_reports_failures_like_a_synchronous_invoke() {
             "POST",
             "/executions/callback",
             &[("wait", "3")],
-            Some(r#"{"ok":true,"name":"sf"}"#),
+            Some(&body),
         ),
     )
     .await;
@@ -682,14 +688,15 @@ async fn sync_start_reports_failures_like_a_synchronous_invoke() {
 #[tokio::test]
 async fn sync_start_rejects_bad_input() {
     let w = world();
-    for (wait, _) in [("61", ()), ("-1", ()), ("1.5", ()), ("soon", ())] {
+    let body = start_body("callback", "never");
+    for wait in ["61", "-1", "1.5", "soon"] {
         let r = call(
             &w,
             request(
                 "POST",
                 "/executions/callback",
                 &[("wait", wait)],
-                Some(r#"{"ok":true}"#),
+                Some(&body),
             ),
         )
         .await;
@@ -697,10 +704,14 @@ async fn sync_start_rejects_bad_input() {
         assert_eq!(r.body["error"], "InvalidField");
         assert!(r.body["message"].as_str().unwrap().contains("wait"));
     }
+    assert!(
+        w.starts.requests.lock().unwrap().is_empty() && w.jobs.jobs().is_empty(),
+        "requests with a bad query never reach the start service"
+    );
     let r = call(&w, request("POST", "/executions/lambda", &[], Some("{}"))).await;
     assert_eq!(r.status, 404);
     assert_eq!(r.body["error"], "UnknownMachine");
-    // The start route's own validation answers unchanged.
+    // The start routes' own validation answers unchanged.
     let r = call(
         &w,
         request("POST", "/executions/waitable", &[("wait", "5")], Some("{}")),
@@ -708,10 +719,11 @@ async fn sync_start_rejects_bad_input() {
     .await;
     assert_eq!(r.status, 400);
     assert_eq!(r.body["error"], "MissingField");
-    assert!(
-        w.starter.requests.lock().unwrap().len() == 1,
-        "requests with a bad query never reach the start route"
-    );
+    assert!(r.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("StartTimestamp"));
+    assert!(w.starts.requests.lock().unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -1,21 +1,21 @@
-//! The synchronous start through the real start-execution handler (AWS calls mocked): the
-//! rewritten request must be routed, validated and answered exactly like the start routes.
-
-mod fakes;
+//! The synchronous start over app-core's start service and its AWS adapters (AWS calls
+//! mocked): the request is validated, started, recorded and answered like the start routes.
 
 use std::sync::Arc;
 
 use app_core::dynamodb::DynamoJobStore;
 use app_core::sfn::SfnClient as CoreSfn;
+use app_core::start::{JobStarter, StartConfig};
 use app_core::ManualClock;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 use aws_sdk_sfn::operation::start_execution::StartExecutionOutput;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use aws_smithy_types::DateTime;
 use chrono::{TimeZone, Utc};
-use executions::{Api, Handler, InProcessStarter};
-use fakes::*;
+use executions::{Api, Handler};
 use serde_json::json;
+
+use crate::fakes::*;
 
 fn handler(sfn_rules: &[&aws_smithy_mocks::Rule], w: &World) -> Handler {
     let sfn = mock_client!(aws_sdk_sfn, RuleMode::MatchAny, sfn_rules);
@@ -32,20 +32,21 @@ fn handler(sfn_rules: &[&aws_smithy_mocks::Rule], w: &World) -> Handler {
             _ => return None,
         })
     };
-    let start_cfg = start_execution::Config::from_lookup(&env).unwrap();
-    let start = start_execution::StartExecution::new(
-        start_cfg,
-        CoreSfn::from_client(sfn),
-        DynamoJobStore::from_client(ddb, "Jobs"),
-        ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 1, 1, 0, 0).unwrap()),
+    let start = JobStarter::new(
+        StartConfig::from_lookup(&env).unwrap(),
+        Arc::new(CoreSfn::from_client(sfn)),
+        Arc::new(DynamoJobStore::from_client(ddb, "Jobs")),
+        Arc::new(ManualClock::new(
+            Utc.with_ymd_and_hms(2026, 1, 1, 1, 0, 0).unwrap(),
+        )),
     );
     Handler {
         api: Api {
             cfg: config(),
             sfn: w.sfn.clone(),
             jobs: w.jobs.clone(),
-            starter: Arc::new(InProcessStarter(Arc::new(app_core::Api(start)))),
-            timer: w.timer.clone(),
+            starter: Arc::new(start),
+            clock: Arc::new(w.clock.clone()),
         },
     }
 }
@@ -68,17 +69,13 @@ async fn waitable_start_goes_through_the_jobs_route_and_waits_for_the_result() {
         });
     let h = handler(&[&start], &w);
     let body = json!({"StartTimestamp": "2026-01-01T02:00:00Z", "name": "sync-a"}).to_string();
-    let mut req = request(
+    let req = request(
         "POST",
         "/executions/waitable",
         &[("wait", "10")],
         Some(&body),
     );
-    req["headers"]
-        .as_object_mut()
-        .unwrap()
-        .remove("Idempotency-Key");
-    let out = h.invoke_json(req, None).await.unwrap();
+    let out = drive(&w, h.invoke_json(req, None)).await.unwrap();
     let b: serde_json::Value = serde_json::from_str(out["body"].as_str().unwrap()).unwrap();
     assert_eq!(out["statusCode"], 200, "{b}");
     assert_eq!(b["status"], "SUCCEEDED");
@@ -108,7 +105,7 @@ async fn start_route_validation_answers_unchanged() {
             &[("wait", "5")],
             Some(&body.to_string()),
         );
-        let out = h.invoke_json(req, None).await.unwrap();
+        let out = drive(&w, h.invoke_json(req, None)).await.unwrap();
         let b: serde_json::Value = serde_json::from_str(out["body"].as_str().unwrap()).unwrap();
         assert_eq!(out["statusCode"], 400, "{machine}: {b}");
         assert!(b["error"].is_string() && b["message"].is_string(), "{b}");
