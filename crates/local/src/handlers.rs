@@ -5,10 +5,6 @@ use std::sync::Arc;
 
 use app_core::{ConfigError, Env, JsonHandler};
 use asl::Clock;
-use lambda_runtime::{Context, Diagnostic};
-use serde_json::Value;
-
-use crate::lambda::LambdaHandler;
 
 /// The bins this runtime links, for error messages.
 pub const LINKED: &[&str] = &[
@@ -30,7 +26,7 @@ pub async fn build(
     sdk: &aws_config::SdkConfig,
     env: &Env,
     clock: Arc<dyn Clock>,
-) -> Option<Result<Arc<dyn LambdaHandler>, ConfigError>> {
+) -> Option<Result<Arc<dyn JsonHandler>, ConfigError>> {
     let h = match binary {
         "start-execution" => start_execution::json_handler(sdk, env).await,
         "send-email" => send_email::json_handler(sdk, env).await,
@@ -42,14 +38,5 @@ pub async fn build(
         "status-events" => status_events::json_handler(sdk, env).await,
         _ => return None,
     };
-    Some(h.map(|h| Arc::new(Linked(h)) as Arc<dyn LambdaHandler>))
-}
-
-struct Linked(Arc<dyn JsonHandler>);
-
-#[async_trait::async_trait]
-impl LambdaHandler for Linked {
-    async fn invoke(&self, payload: Value, ctx: Context) -> Result<Value, Diagnostic> {
-        self.0.invoke_json(payload, ctx).await
-    }
+    Some(h)
 }

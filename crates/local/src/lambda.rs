@@ -5,16 +5,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use app_core::JsonHandler;
 use lambda_runtime::{Context, Diagnostic};
 use serde_json::Value;
 
 use crate::template::FunctionDef;
-
-/// Something that handles a Lambda event: the handler crates' `JsonHandler`s, or test fakes.
-#[async_trait::async_trait]
-pub trait LambdaHandler: Send + Sync {
-    async fn invoke(&self, payload: Value, ctx: Context) -> Result<Value, Diagnostic>;
-}
 
 /// Why an invocation produced no result.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -45,7 +40,7 @@ impl InvokeError {
 
 pub struct Function {
     pub def: FunctionDef,
-    pub handler: Arc<dyn LambdaHandler>,
+    pub handler: Arc<dyn JsonHandler>,
 }
 
 /// Every function of the application, by each name Lambda accepts.
@@ -60,7 +55,7 @@ impl LambdaRegistry {
         Self::default()
     }
 
-    pub fn insert(&mut self, def: FunctionDef, handler: Arc<dyn LambdaHandler>) {
+    pub fn insert(&mut self, def: FunctionDef, handler: Arc<dyn JsonHandler>) {
         let i = self.functions.len();
         for key in [def.arn.clone(), def.name.clone(), def.logical_id.clone()] {
             self.index.entry(key).or_insert(i);
@@ -103,7 +98,7 @@ impl Function {
         let ctx = self.context(timeout);
         let request_id = ctx.request_id.clone();
         tracing::debug!(function = %self.def.logical_id, request_id = %request_id, "invoke");
-        match tokio::time::timeout(timeout, self.handler.invoke(payload, ctx)).await {
+        match tokio::time::timeout(timeout, self.handler.invoke_json(payload, ctx)).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(d)) => {
                 tracing::info!(function = %self.def.logical_id, request_id = %request_id, error_type = %d.error_type, "function error");
@@ -145,19 +140,19 @@ impl Function {
 pub struct FnHandler<F>(pub F);
 
 #[async_trait::async_trait]
-impl<F, Fut> LambdaHandler for FnHandler<F>
+impl<F, Fut> JsonHandler for FnHandler<F>
 where
     F: Fn(Value, Context) -> Fut + Send + Sync,
     Fut: std::future::Future<Output = Result<Value, Diagnostic>> + Send,
 {
-    async fn invoke(&self, payload: Value, ctx: Context) -> Result<Value, Diagnostic> {
+    async fn invoke_json(&self, payload: Value, ctx: Context) -> Result<Value, Diagnostic> {
         (self.0)(payload, ctx).await
     }
 }
 
 /// A handler that always fails with `error_type` and `message` (unit tests).
 #[cfg(test)]
-pub(crate) fn failing(error_type: &str, message: &str) -> Arc<dyn LambdaHandler> {
+pub(crate) fn failing(error_type: &str, message: &str) -> Arc<dyn JsonHandler> {
     let d = Diagnostic {
         error_type: error_type.into(),
         error_message: message.into(),

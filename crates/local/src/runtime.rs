@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::apigw::{ApiGateway, Route};
-use crate::lambda::{LambdaHandler, LambdaRegistry};
+use crate::lambda::LambdaRegistry;
 use crate::resources::LocalResources;
 use crate::template::{self, Application, LoadOptions};
 
@@ -53,7 +53,7 @@ pub struct Options {
     /// Print one line per transition on stdout.
     pub print_transitions: bool,
     /// Replace linked handlers by bin name (tests inject failures this way).
-    pub handler_overrides: HashMap<String, Arc<dyn LambdaHandler>>,
+    pub handler_overrides: HashMap<String, Arc<dyn app_core::JsonHandler>>,
     /// How often DynamoDB's TTL deletes expired items (`--ttl-sweep-seconds`).
     pub ttl_sweep: std::time::Duration,
     /// How long ended executions are kept (`None`: for ever). Default 90 days, as AWS.

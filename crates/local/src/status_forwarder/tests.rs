@@ -46,7 +46,7 @@ fn change(machine: &str, name: &str, status: &str, stop: Option<i64>) -> Executi
 
 type Seen = Arc<Mutex<Vec<Value>>>;
 
-fn recorder(seen: Seen, fail_first: usize) -> Arc<dyn crate::lambda::LambdaHandler> {
+fn recorder(seen: Seen, fail_first: usize) -> Arc<dyn app_core::JsonHandler> {
     let calls = Arc::new(AtomicU64::new(0));
     Arc::new(FnHandler(move |p: Value, _c: Context| {
         let seen = seen.clone();
