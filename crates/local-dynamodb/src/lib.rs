@@ -21,7 +21,7 @@ use parking_lot::RwLock;
 use serde_json::Value;
 
 pub use error::DynamoError;
-pub use http::{into_response, TARGET_PREFIX};
+pub use http::TARGET_PREFIX;
 pub use ops::create_table::TemplateOutcome;
 use persist::{Log, PersistError, Record};
 use table::Table;
@@ -234,6 +234,6 @@ impl Dynamo {
 
     /// The AWS JSON 1.0 endpoint: `POST /` with `X-Amz-Target: DynamoDB_20120810.<Operation>`.
     pub fn router(self: Arc<Self>) -> axum::Router {
-        http::router(self)
+        aws_json::router(self)
     }
 }
