@@ -21,6 +21,7 @@ mod paging;
 mod req;
 mod resources;
 mod service;
+pub mod standalone;
 
 pub use error::SfnError;
 pub use http::TARGET_PREFIX;
