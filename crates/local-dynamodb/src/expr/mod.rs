@@ -289,35 +289,40 @@ impl ExprContext {
     /// Called after every expression of the request was parsed.
     pub fn check_all_used(&self) -> Result<(), DynamoError> {
         if let Some(names) = &self.names {
-            let used = self.used_names.borrow();
-            let unused: Vec<&str> = names
-                .keys()
-                .filter(|k| !used.contains(*k))
-                .map(String::as_str)
-                .collect();
-            if !unused.is_empty() {
-                return Err(DynamoError::validation(format!(
-                    "Value provided in ExpressionAttributeNames unused in expressions: keys: {{{}}}",
-                    unused.join(", ")
-                )));
-            }
+            refuse_unused(
+                "ExpressionAttributeNames",
+                names.keys(),
+                &self.used_names.borrow(),
+            )?;
         }
         if let Some(values) = &self.values {
-            let used = self.used_values.borrow();
-            let unused: Vec<&str> = values
-                .keys()
-                .filter(|k| !used.contains(*k))
-                .map(String::as_str)
-                .collect();
-            if !unused.is_empty() {
-                return Err(DynamoError::validation(format!(
-                    "Value provided in ExpressionAttributeValues unused in expressions: keys: {{{}}}",
-                    unused.join(", ")
-                )));
-            }
+            refuse_unused(
+                "ExpressionAttributeValues",
+                values.keys(),
+                &self.used_values.borrow(),
+            )?;
         }
         Ok(())
     }
+}
+
+/// Refuses placeholders of `member` that no expression used, naming them as DynamoDB does.
+fn refuse_unused<'k>(
+    member: &str,
+    declared: impl Iterator<Item = &'k String>,
+    used: &BTreeSet<String>,
+) -> Result<(), DynamoError> {
+    let unused: Vec<&str> = declared
+        .filter(|k| !used.contains(*k))
+        .map(String::as_str)
+        .collect();
+    if unused.is_empty() {
+        return Ok(());
+    }
+    Err(DynamoError::validation(format!(
+        "Value provided in {member} unused in expressions: keys: {{{}}}",
+        unused.join(", ")
+    )))
 }
 
 fn first_invalid_key(v: &Value) -> Option<String> {

@@ -16,10 +16,12 @@ pub mod scan;
 pub mod update_item;
 pub mod update_time_to_live;
 
-use serde_json::{Map, Value};
+use parking_lot::{RwLock, RwLockWriteGuard};
+use serde_json::{json, Map, Value};
 
 use crate::error::DynamoError;
 use crate::expr::{self, eval_condition, opt_str, parse_condition, ExprContext, Path};
+use crate::table::Table;
 use crate::value::{item_to_json, Item};
 use crate::Dynamo;
 
@@ -68,6 +70,24 @@ pub fn table_name(body: &Value) -> Result<&str, DynamoError> {
     let name = opt_str(body, "TableName")?.ok_or_else(|| null_member("tableName"))?;
     check_name(name)?;
     Ok(name)
+}
+
+/// The table locked for a write, unless it was deleted since it was looked up.
+pub fn lock_live(table: &RwLock<Table>) -> Result<RwLockWriteGuard<'_, Table>, DynamoError> {
+    let t = table.write();
+    if t.deleted {
+        return Err(DynamoError::not_found());
+    }
+    Ok(t)
+}
+
+/// `RequestItems` of a batch: table name -> that table's requests.
+pub fn request_items(body: &Value) -> Result<&Map<String, Value>, DynamoError> {
+    body.get("RequestItems")
+        .filter(|v| !v.is_null())
+        .ok_or_else(|| null_member("requestItems"))?
+        .as_object()
+        .ok_or_else(|| DynamoError::Serialization("RequestItems must be a map".into()))
 }
 
 /// `ConsistentRead`: absent, null or a boolean.
@@ -131,6 +151,44 @@ pub fn return_old_on_failure(body: &Value) -> Result<bool, DynamoError> {
         Some(other) => Err(DynamoError::validation(format!(
             "1 validation error detected: Value '{other}' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]"
         ))),
+    }
+}
+
+/// What PutItem and DeleteItem read besides the item or key: the condition and what to return.
+pub struct ConditionalWrite {
+    pub condition: Option<expr::Cond>,
+    pub return_values: ReturnValues,
+    /// Whether a failed condition returns the old item.
+    pub return_old_on_failure: bool,
+}
+
+impl ConditionalWrite {
+    pub fn parse(body: &Value) -> Result<ConditionalWrite, DynamoError> {
+        let ctx = ExprContext::from_request(body)?;
+        let cond = condition(body, &ctx)?;
+        if cond.is_none() {
+            ctx.check_names_without_expressions()?;
+            ctx.check_values_without_expressions(&["ConditionExpression"])?;
+        }
+        ctx.check_all_used()?;
+        Ok(ConditionalWrite {
+            condition: cond,
+            return_values: return_values(body, false)?,
+            return_old_on_failure: return_old_on_failure(body)?,
+        })
+    }
+
+    /// Checks the condition against the item the write replaces (or removes).
+    pub fn check(&self, old: Option<&Item>) -> Result<(), DynamoError> {
+        check_condition(self.condition.as_ref(), old, self.return_old_on_failure)
+    }
+
+    /// The reply: the old item when `ReturnValues` is `ALL_OLD`.
+    pub fn reply(&self, old: Option<Item>) -> Value {
+        match self.return_values {
+            ReturnValues::AllOld => with_attributes(old),
+            _ => json!({}),
+        }
     }
 }
 

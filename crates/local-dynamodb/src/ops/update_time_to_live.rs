@@ -47,10 +47,7 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
         ));
     }
     let table = d.table(name)?;
-    let mut t = table.write();
-    if t.deleted {
-        return Err(DynamoError::not_found());
-    }
+    let mut t = super::lock_live(&table)?;
     match (&t.def.ttl_attribute, enabled) {
         (Some(current), _) if current != attribute => {
             return Err(DynamoError::validation(
