@@ -1,6 +1,5 @@
 //! Test harness: the router on 127.0.0.1:0 in-process, a ManualClock, fake task resources,
 //! an `aws-sdk-sfn` client and the real aws CLI.
-#![allow(dead_code)]
 
 use asl::{ManualClock, TaskCall, TaskError, TaskResources};
 use chrono::{DateTime, Utc};
@@ -95,6 +94,11 @@ pub fn t0() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z")
         .unwrap()
         .with_timezone(&Utc)
+}
+
+/// `t0()` plus `seconds`.
+pub fn t0_plus(seconds: i64) -> DateTime<Utc> {
+    t0() + chrono::Duration::seconds(seconds)
 }
 
 impl Harness {
@@ -206,6 +210,21 @@ impl Harness {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         panic!("the engine never slept on the clock");
+    }
+
+    /// Waits until the earliest sleep on the clock ends at `at`: a Wait, timeout or heartbeat
+    /// is armed for exactly that time.
+    pub async fn armed_until(&self, at: DateTime<Utc>) {
+        for _ in 0..500 {
+            if self.clock.next_deadline() == Some(at) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        panic!(
+            "no sleep armed until {at} (earliest: {:?})",
+            self.clock.next_deadline()
+        );
     }
 
     pub async fn history_types(&self, exec: &str) -> Vec<String> {

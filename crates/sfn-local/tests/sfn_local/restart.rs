@@ -1,9 +1,7 @@
 //! Persistence: a service dropped without a clean shutdown of its executions, then built
 //! again on the same state directory, lists, describes and finishes them as before.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::sync::Arc;
@@ -89,9 +87,9 @@ async fn executions_survive_a_restart_and_resume() {
     assert_eq!(h2.describe(&waiting).await["status"], "RUNNING");
 
     // The Wait fires at its original time (started at t0, 60 s).
-    h2.sleeping(1).await;
+    h2.armed_until(t0_plus(60)).await;
     clock.advance(Duration::from_secs(39));
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(clock.next_deadline(), Some(t0_plus(60)));
     assert_eq!(h2.describe(&waiting).await["status"], "RUNNING");
     clock.advance(Duration::from_secs(1));
     let d = h2.finished(&waiting).await;
