@@ -111,6 +111,16 @@ impl Harness {
         .await
     }
 
+    /// A service journaling to `state_dir` on `clock`, with fresh fake resources.
+    pub async fn start_in(state_dir: &std::path::Path, clock: ManualClock) -> Harness {
+        Harness::start_with(
+            Some(state_dir.to_path_buf()),
+            clock,
+            Arc::new(FakeResources::default()),
+        )
+        .await
+    }
+
     pub async fn start_with(
         state_dir: Option<PathBuf>,
         clock: ManualClock,
@@ -227,19 +237,28 @@ impl Harness {
         );
     }
 
-    pub async fn history_types(&self, exec: &str) -> Vec<String> {
+    /// The execution's history events (up to 1000).
+    pub async fn history(&self, exec: &str) -> Vec<Value> {
         let h = self
             .call(
                 "GetExecutionHistory",
                 json!({"executionArn": exec, "maxResults": 1000}),
             )
             .await;
-        h["events"]
-            .as_array()
-            .unwrap()
+        h["events"].as_array().unwrap().clone()
+    }
+
+    pub async fn history_types(&self, exec: &str) -> Vec<String> {
+        let events = self.history(exec).await;
+        events
             .iter()
             .map(|e| e["type"].as_str().unwrap().to_string())
             .collect()
+    }
+
+    pub async fn history_ids(&self, exec: &str) -> Vec<u64> {
+        let events = self.history(exec).await;
+        events.iter().map(|e| e["id"].as_u64().unwrap()).collect()
     }
 }
 
