@@ -61,6 +61,10 @@ async fn wire_errors_have_aws_types() {
     assert_eq!(v["__type"], "SerializationException");
     let (_, _, v) = post(&h, Some("AWSStepFunctions.ListExecutions"), r#"{"stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:x", "maxResults": 0, "statusFilter": "DONE"}"#).await;
     assert_eq!(v["__type"], "ValidationException");
+    assert_eq!(
+        v["message"],
+        "1 validation error detected: Value 'DONE' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE]"
+    );
     let (_, _, v) = post(
         &h,
         Some("AWSStepFunctions.SendTaskSuccess"),
