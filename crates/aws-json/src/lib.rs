@@ -22,6 +22,7 @@ pub use reply::Reply;
 pub use serve::{router, Dialect, Refusal, Service};
 
 use axum::http::HeaderMap;
+use serde_json::Value;
 
 /// The content type of every request and reply.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
@@ -43,10 +44,26 @@ pub fn operation<'h>(headers: &'h HeaderMap, prefix: &str) -> Option<&'h str> {
     target(headers).strip_prefix(prefix)
 }
 
+/// A member of an operation's input. Absent and `null` mean the same in AWS JSON 1.0 (SDKs
+/// may send `null` for a member left unset), so both are `None`.
+pub fn member<'a>(input: &'a Value, name: &str) -> Option<&'a Value> {
+    input.get(name).filter(|v| !v.is_null())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
+    use serde_json::json;
+
+    #[test]
+    fn a_null_member_is_an_absent_one() {
+        let input = json!({"a": 1, "b": null});
+        assert_eq!(member(&input, "a"), Some(&json!(1)));
+        assert_eq!(member(&input, "b"), None);
+        assert_eq!(member(&input, "c"), None);
+        assert_eq!(member(&json!([1]), "a"), None);
+    }
 
     #[test]
     fn the_target_names_service_and_operation() {

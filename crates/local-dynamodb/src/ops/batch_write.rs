@@ -46,8 +46,8 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
         let mut seen = BTreeSet::new();
         let mut writes = Vec::new();
         for w in list {
-            let put = w.get("PutRequest").filter(|v| !v.is_null());
-            let del = w.get("DeleteRequest").filter(|v| !v.is_null());
+            let put = aws_json::member(w, "PutRequest");
+            let del = aws_json::member(w, "DeleteRequest");
             let write = match (put, del) {
                 (Some(p), None) => {
                     let item = item_from_json(p.get("Item").ok_or_else(|| null_member("item"))?)?;

@@ -16,11 +16,12 @@ pub mod scan;
 pub mod update_item;
 pub mod update_time_to_live;
 
+use aws_json::member;
 use parking_lot::{RwLock, RwLockWriteGuard};
 use serde_json::{json, Map, Value};
 
 use crate::error::DynamoError;
-use crate::expr::{self, eval_condition, opt_str, parse_condition, ExprContext, Path};
+use crate::expr::{self, eval_condition, opt_str, parse_condition, wrong_type, ExprContext, Path};
 use crate::table::Table;
 use crate::value::{item_to_json, Item};
 use crate::Dynamo;
@@ -83,8 +84,7 @@ pub fn lock_live(table: &RwLock<Table>) -> Result<RwLockWriteGuard<'_, Table>, D
 
 /// `RequestItems` of a batch: table name -> that table's requests.
 pub fn request_items(body: &Value) -> Result<&Map<String, Value>, DynamoError> {
-    body.get("RequestItems")
-        .filter(|v| !v.is_null())
+    member(body, "RequestItems")
         .ok_or_else(|| null_member("requestItems"))?
         .as_object()
         .ok_or_else(|| DynamoError::Serialization("RequestItems must be a map".into()))
@@ -92,8 +92,8 @@ pub fn request_items(body: &Value) -> Result<&Map<String, Value>, DynamoError> {
 
 /// `ConsistentRead`: absent, null or a boolean.
 pub fn consistent_read(body: &Value) -> Result<bool, DynamoError> {
-    match body.get("ConsistentRead") {
-        None | Some(Value::Null) => Ok(false),
+    match member(body, "ConsistentRead") {
+        None => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
         Some(other) => Err(DynamoError::validation(format!(
             "1 validation error detected: Value '{other}' at 'consistentRead' failed to satisfy constraint: Member must be a boolean"
@@ -104,7 +104,7 @@ pub fn consistent_read(body: &Value) -> Result<bool, DynamoError> {
 /// Pre-expression parameters are not implemented; refusing them beats silently ignoring them.
 pub fn reject_legacy(body: &Value, fields: &[&str]) -> Result<(), DynamoError> {
     for f in fields {
-        if body.get(*f).is_some_and(|v| !v.is_null()) {
+        if member(body, f).is_some() {
             return Err(DynamoError::validation(format!(
                 "The legacy parameter {f} is not supported by this local DynamoDB; use expressions instead"
             )));
@@ -235,17 +235,12 @@ pub fn with_attributes(item: Option<Item>) -> Value {
 }
 
 /// Reads an optional positive integer field such as `Limit`.
-pub fn opt_limit(body: &Value, field: &str, lower: &str) -> Result<Option<usize>, DynamoError> {
-    match body.get(field) {
-        None | Some(Value::Null) => Ok(None),
+pub fn opt_limit(body: &Value, field: &str) -> Result<Option<usize>, DynamoError> {
+    match member(body, field) {
+        None => Ok(None),
         Some(v) => {
-            let n = v.as_i64().ok_or_else(|| {
-                DynamoError::Serialization(format!(
-                    "Unexpected value type in payload: {field} must be a number"
-                ))
-            })?;
+            let n = v.as_i64().ok_or_else(|| wrong_type(field, "a number"))?;
             if n < 1 {
-                let _ = lower;
                 return Err(DynamoError::validation(format!(
                     "{field} must be greater than or equal to 1"
                 )));

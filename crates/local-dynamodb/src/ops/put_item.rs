@@ -11,9 +11,7 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
     let name = table_name(body)?;
     reject_legacy(body, &["Expected", "ConditionalOperator"])?;
     let table = d.table(name)?;
-    let item_json = body
-        .get("Item")
-        .filter(|v| !v.is_null())
+    let item_json = aws_json::member(body, "Item")
         .ok_or_else(|| DynamoError::validation("Item to put in PutItem cannot be null"))?;
     let item = item_from_json(item_json)?;
     let write = ConditionalWrite::parse(body)?;
