@@ -63,7 +63,7 @@ fn unknown_operation(target: &str) -> Response {
     } else {
         format!("Unknown operation {target}: this endpoint serves AWSStepFunctions.* and DynamoDB_20120810.*")
     };
-    Reply::PLAIN.error(&Refusal {
+    Reply::PLAIN.error(&EndpointRefusal {
         status: StatusCode::BAD_REQUEST,
         type_name: "com.amazon.coral.service#UnknownOperationException".into(),
         message,
@@ -73,13 +73,13 @@ fn unknown_operation(target: &str) -> Response {
 /// A request the endpoint answers itself, before (or instead of) any service: in the
 /// services' error shape, so SDKs report it like any other AWS error.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
+pub struct EndpointRefusal {
     pub status: StatusCode,
     pub type_name: String,
     pub message: String,
 }
 
-impl AwsError for Refusal {
+impl AwsError for EndpointRefusal {
     fn type_name(&self) -> &str {
         &self.type_name
     }

@@ -54,7 +54,7 @@ fn refusal(dialect: Dialect, status: StatusCode, kind: &str, message: &str) -> R
                 .insert("content-type", HeaderValue::from_static("application/json"));
             r
         }
-        Dialect::Aws => aws_json::Reply::PLAIN.error(&crate::aws_endpoint::Refusal {
+        Dialect::Aws => aws_json::Reply::PLAIN.error(&crate::aws_endpoint::EndpointRefusal {
             status,
             type_name: format!("{kind}Exception"),
             message: message.to_string(),

@@ -73,7 +73,7 @@ pub fn table_name(body: &Value) -> Result<&str, DynamoError> {
     Ok(name)
 }
 
-/// The table locked for a write, unless it was deleted since it was looked up.
+/// The table locked for a write; a table deleted after its lookup is not found.
 pub fn lock_live(table: &RwLock<Table>) -> Result<RwLockWriteGuard<'_, Table>, DynamoError> {
     let t = table.write();
     if t.deleted {
