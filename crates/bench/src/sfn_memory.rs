@@ -4,62 +4,17 @@
 //! and executions that have ended (a two-state Pass machine).
 
 use crate::table::Row;
+use aws_json::client::Client;
 use futures::StreamExt;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
+use sfn_local::standalone::Standalone;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-struct Endpoint {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Endpoint {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spawn(release: &Path) -> Result<Endpoint, String> {
+fn spawn(release: &Path) -> Result<Standalone, String> {
     let bin = release.join("sfn-local");
-    let mut child = Command::new(&bin)
-        .args(["--port", "0", "--in-memory"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
-    let mut line = String::new();
-    let out = child.stdout.take().ok_or("no stdout")?;
-    BufReader::new(out)
-        .read_line(&mut line)
-        .map_err(|e| e.to_string())?;
-    let url = line
-        .trim()
-        .strip_prefix("sfn-local listening on ")
-        .ok_or_else(|| format!("unexpected first line {line:?}"))?
-        .to_string();
-    Ok(Endpoint { child, url })
-}
-
-async fn call(http: &reqwest::Client, url: &str, op: &str, body: Value) -> Result<Value, String> {
-    let r = http
-        .post(url)
-        .header("content-type", "application/x-amz-json-1.0")
-        .header("x-amz-target", format!("AWSStepFunctions.{op}"))
-        .body(body.to_string())
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let ok = r.status().is_success();
-    let v: Value = r.json().await.map_err(|e| e.to_string())?;
-    if ok {
-        Ok(v)
-    } else {
-        Err(v.to_string())
-    }
+    Standalone::spawn(&bin, ["--port", "0", "--in-memory"])
+        .map_err(|e| format!("cannot run {}: {e}", bin.display()))
 }
 
 fn rss_kb(pid: u32) -> Option<f64> {
@@ -72,26 +27,24 @@ fn rss_kb(pid: u32) -> Option<f64> {
 /// have reached the state the figure is about).
 async fn per_execution(release: &Path, definition: Value, n: usize) -> Result<f64, String> {
     let ep = spawn(release)?;
-    let http = reqwest::Client::new();
-    let m = call(
-        &http,
-        &ep.url,
-        "CreateStateMachine",
-        json!({"name": "m", "definition": definition.to_string(), "roleArn": "arn:aws:iam::123456789012:role/bench"}),
-    )
-    .await?;
+    let client = Client::new(&ep.url, sfn_local::TARGET_PREFIX);
+    let m = client
+        .call(
+            "CreateStateMachine",
+            &json!({"name": "m", "definition": definition.to_string(), "roleArn": "arn:aws:iam::123456789012:role/bench"}),
+        )
+        .await?;
     let arn = m["stateMachineArn"].as_str().ok_or("no ARN")?.to_string();
     let start = |i: usize, prefix: &'static str| {
-        let (http, url, arn) = (http.clone(), ep.url.clone(), arn.clone());
+        let (client, arn) = (client.clone(), arn.clone());
         async move {
             let input = json!({"jobId": format!("{prefix}-{i}"), "at": "2030-01-01T00:00:00Z"});
-            call(
-                &http,
-                &url,
-                "StartExecution",
-                json!({"stateMachineArn": arn, "name": format!("{prefix}-{i}"), "input": input.to_string()}),
-            )
-            .await
+            client
+                .call(
+                    "StartExecution",
+                    &json!({"stateMachineArn": arn, "name": format!("{prefix}-{i}"), "input": input.to_string()}),
+                )
+                .await
         }
     };
     // Warm-up: allocator arenas, connection pools and buffers reach their steady size.

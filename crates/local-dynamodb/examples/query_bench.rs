@@ -7,20 +7,15 @@ use std::time::Instant;
 use local_dynamodb::Dynamo;
 use serde_json::json;
 
+/// The `Jobs` table with its `RecentIndex` (the persistence tests use it too).
+const JOBS_TABLE: &str = include_str!("../tests/local_dynamodb/jobs_table.json");
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for n in [1_000usize, 100_000] {
         let d = Dynamo::open(None)?;
-        d.handle(
-            "CreateTable",
-            json!({"TableName": "Jobs", "KeySchema": [{"AttributeName": "Id", "KeyType": "HASH"}],
-                "AttributeDefinitions": [{"AttributeName": "Id", "AttributeType": "S"}, {"AttributeName": "Kind", "AttributeType": "S"},
-                    {"AttributeName": "LastUpdated", "AttributeType": "S"}],
-                "BillingMode": "PAY_PER_REQUEST",
-                "GlobalSecondaryIndexes": [{"IndexName": "RecentIndex", "KeySchema": [{"AttributeName": "Kind", "KeyType": "HASH"},
-                    {"AttributeName": "LastUpdated", "KeyType": "RANGE"}], "Projection": {"ProjectionType": "ALL"}}]}),
-        )
-        .await?;
+        d.handle("CreateTable", serde_json::from_str(JOBS_TABLE)?)
+            .await?;
         for i in 0..n {
             d.handle(
                 "PutItem",

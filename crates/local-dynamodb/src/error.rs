@@ -1,5 +1,6 @@
 //! DynamoDB errors as the service reports them: an `__type` the SDKs match on and a message.
 
+use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 
 /// Errors of the DynamoDB API; every variant becomes an HTTP 400 with AWS's `__type`.
@@ -77,9 +78,23 @@ impl DynamoError {
             _ => 400,
         }
     }
+}
 
-    /// The JSON body. Both `message` (AWS) and `Message` (DynamoDB Local) are sent: SDKs read either.
-    pub fn to_body(&self) -> Value {
+impl aws_json::AwsError for DynamoError {
+    fn type_name(&self) -> &str {
+        DynamoError::type_name(self)
+    }
+
+    fn message(&self) -> String {
+        DynamoError::message(self)
+    }
+
+    fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.http_status()).unwrap_or(StatusCode::BAD_REQUEST)
+    }
+
+    /// Both `message` (AWS) and `Message` (DynamoDB Local) are sent: SDKs read either.
+    fn body(&self) -> Value {
         let mut body = json!({
             "__type": self.type_name(),
             "message": self.message(),

@@ -21,7 +21,7 @@ use parking_lot::RwLock;
 use serde_json::Value;
 
 pub use error::DynamoError;
-pub use http::{into_response, TARGET_PREFIX};
+pub use http::TARGET_PREFIX;
 pub use ops::create_table::TemplateOutcome;
 use persist::{Log, PersistError, Record};
 use table::Table;
@@ -148,6 +148,36 @@ impl Dynamo {
         }
     }
 
+    /// Logs, then stores `item` under `key` in `t`; returns the item it replaced.
+    pub(crate) fn put_logged(
+        &self,
+        t: &mut Table,
+        key: table::PrimaryKey,
+        item: value::Item,
+    ) -> Result<Option<value::Item>, DynamoError> {
+        self.persist(Record::Put {
+            table: t.def.name.clone(),
+            item: Value::Object(item_to_json(&item)),
+        })?;
+        Ok(t.put(key, item))
+    }
+
+    /// Logs, then removes the item under `key` from `t` when there is one; returns it.
+    pub(crate) fn delete_logged(
+        &self,
+        t: &mut Table,
+        key: &table::PrimaryKey,
+    ) -> Result<Option<value::Item>, DynamoError> {
+        if t.get(key).is_none() {
+            return Ok(None);
+        }
+        self.persist(Record::Delete {
+            table: t.def.name.clone(),
+            key: Value::Object(item_to_json(&t.def.key_item(key))),
+        })?;
+        Ok(t.remove(key))
+    }
+
     pub(crate) fn table(&self, name: &str) -> Result<Arc<RwLock<Table>>, DynamoError> {
         self.tables
             .read()
@@ -195,12 +225,7 @@ impl Dynamo {
                 if !still {
                     continue;
                 }
-                let key_json = Value::Object(item_to_json(&t.def.key_item(&key)));
-                self.persist(Record::Delete {
-                    table: t.def.name.clone(),
-                    key: key_json,
-                })?;
-                t.remove(&key);
+                self.delete_logged(&mut t, &key)?;
                 deleted += 1;
             }
         }
@@ -234,6 +259,6 @@ impl Dynamo {
 
     /// The AWS JSON 1.0 endpoint: `POST /` with `X-Amz-Target: DynamoDB_20120810.<Operation>`.
     pub fn router(self: Arc<Self>) -> axum::Router {
-        http::router(self)
+        aws_json::router(self)
     }
 }

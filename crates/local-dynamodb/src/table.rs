@@ -130,28 +130,7 @@ impl TableDef {
 
     /// Extracts and checks the primary key of a full item (PutItem, BatchWrite puts).
     pub fn key_of_item(&self, item: &Item) -> Result<PrimaryKey, DynamoError> {
-        let get = |name: &str| -> Result<KeyVal, DynamoError> {
-            let v = item.get(name).ok_or_else(|| {
-                DynamoError::validation("One of the required keys was not given a value")
-            })?;
-            let expected = self.attr_type(name).unwrap_or("S");
-            let kv = KeyVal::from_attr(v)
-                .filter(|k| k.type_name() == expected)
-                .ok_or_else(|| {
-                    DynamoError::validation(
-                        "One or more parameter values were invalid: Type mismatch for key",
-                    )
-                })?;
-            check_not_empty(name, &kv)?;
-            check_key_size(&kv, self.key.range.as_deref() == Some(name))?;
-            Ok(kv)
-        };
-        let h = get(&self.key.hash)?;
-        let r = match &self.key.range {
-            Some(r) => Some(get(r)?),
-            None => None,
-        };
-        Ok((h, r))
+        self.primary_key(item, "One of the required keys was not given a value")
     }
 
     /// Parses a `Key` parameter: exactly the key attributes with the right types.
@@ -170,33 +149,39 @@ impl TableDef {
                 "The number of conditions on the keys is invalid",
             ));
         }
+        let mismatch = "The provided key element does not match the schema";
         if !self.key.names().all(|n| item.contains_key(n)) {
-            return Err(DynamoError::validation(
-                "The provided key element does not match the schema",
-            ));
+            return Err(DynamoError::validation(mismatch));
         }
-        let get = |name: &str| -> Result<KeyVal, DynamoError> {
-            let v = item.get(name).ok_or_else(|| {
-                DynamoError::validation("The provided key element does not match the schema")
-            })?;
-            let expected = self.attr_type(name).unwrap_or("S");
-            let kv = KeyVal::from_attr(v)
-                .filter(|k| k.type_name() == expected)
-                .ok_or_else(|| {
-                    DynamoError::validation(
-                        "One or more parameter values were invalid: Type mismatch for key",
-                    )
-                })?;
-            check_not_empty(name, &kv)?;
-            check_key_size(&kv, self.key.range.as_deref() == Some(name))?;
-            Ok(kv)
-        };
-        let h = get(&self.key.hash)?;
+        self.primary_key(item, mismatch)
+    }
+
+    /// The hash and range key values of `item`; `missing` is the message when one is absent.
+    fn primary_key(&self, item: &Item, missing: &str) -> Result<PrimaryKey, DynamoError> {
+        let h = self.key_value(item, &self.key.hash, missing)?;
         let r = match &self.key.range {
-            Some(r) => Some(get(r)?),
+            Some(r) => Some(self.key_value(item, r, missing)?),
             None => None,
         };
         Ok((h, r))
+    }
+
+    /// One key attribute of `item`, of its declared type, not empty and within the key size.
+    fn key_value(&self, item: &Item, name: &str, missing: &str) -> Result<KeyVal, DynamoError> {
+        let v = item
+            .get(name)
+            .ok_or_else(|| DynamoError::validation(missing))?;
+        let expected = self.attr_type(name).unwrap_or("S");
+        let kv = KeyVal::from_attr(v)
+            .filter(|k| k.type_name() == expected)
+            .ok_or_else(|| {
+                DynamoError::validation(
+                    "One or more parameter values were invalid: Type mismatch for key",
+                )
+            })?;
+        check_not_empty(name, &kv)?;
+        check_key_size(&kv, self.key.range.as_deref() == Some(name))?;
+        Ok(kv)
     }
 
     /// Index key of an item, or None when the item lacks an index key attribute (sparse index).

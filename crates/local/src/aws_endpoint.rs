@@ -2,14 +2,12 @@
 //! `AWS_ENDPOINT_URL` serves the aws CLI and every SDK. The service is chosen by the
 //! `X-Amz-Target` prefix; signatures are accepted unchecked (credentials are local).
 
+use aws_json::{AwsError, Reply};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, Request, StatusCode};
 use axum::response::Response;
 use tower::ServiceExt;
-
-const SFN_PREFIX: &str = "AWSStepFunctions.";
-const DYNAMODB_PREFIX: &str = "DynamoDB_20120810.";
 
 #[derive(Clone)]
 struct Services {
@@ -28,12 +26,7 @@ pub fn router(sfn: axum::Router, dynamodb: axum::Router, console: axum::Router) 
 }
 
 async fn dispatch(State(s): State<Services>, req: Request<Body>) -> Response {
-    let target = req
-        .headers()
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let target = aws_json::target(req.headers()).to_string();
     let browser = req
         .headers()
         .get("accept")
@@ -50,9 +43,9 @@ async fn dispatch(State(s): State<Services>, req: Request<Body>) -> Response {
             .insert("location", HeaderValue::from_static("/console/"));
         return r;
     }
-    let service = if target.starts_with(SFN_PREFIX) {
+    let service = if target.starts_with(sfn_local::TARGET_PREFIX) {
         s.sfn
-    } else if target.starts_with(DYNAMODB_PREFIX) {
+    } else if target.starts_with(local_dynamodb::TARGET_PREFIX) {
         s.dynamodb
     } else {
         return unknown_operation(&target);
@@ -70,15 +63,32 @@ fn unknown_operation(target: &str) -> Response {
     } else {
         format!("Unknown operation {target}: this endpoint serves AWSStepFunctions.* and DynamoDB_20120810.*")
     };
-    let body = serde_json::json!({
-        "__type": "com.amazon.coral.service#UnknownOperationException",
-        "message": message,
-    });
-    let mut r = Response::new(Body::from(body.to_string()));
-    *r.status_mut() = StatusCode::BAD_REQUEST;
-    r.headers_mut().insert(
-        "content-type",
-        HeaderValue::from_static("application/x-amz-json-1.0"),
-    );
-    r
+    Reply::PLAIN.error(&EndpointRefusal {
+        status: StatusCode::BAD_REQUEST,
+        type_name: "com.amazon.coral.service#UnknownOperationException".into(),
+        message,
+    })
+}
+
+/// A request the endpoint answers itself, before (or instead of) any service: in the
+/// services' error shape, so SDKs report it like any other AWS error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointRefusal {
+    pub status: StatusCode,
+    pub type_name: String,
+    pub message: String,
+}
+
+impl AwsError for EndpointRefusal {
+    fn type_name(&self) -> &str {
+        &self.type_name
+    }
+
+    fn message(&self) -> String {
+        self.message.clone()
+    }
+
+    fn status(&self) -> StatusCode {
+        self.status
+    }
 }

@@ -46,20 +46,20 @@ pub enum Dialect {
 }
 
 fn refusal(dialect: Dialect, status: StatusCode, kind: &str, message: &str) -> Response {
-    let (body, content_type) = match dialect {
-        Dialect::Api => (
-            serde_json::json!({"error": kind, "message": message}),
-            "application/json",
-        ),
-        Dialect::Aws => (
-            serde_json::json!({"__type": format!("{kind}Exception"), "message": message}),
-            "application/x-amz-json-1.0",
-        ),
-    };
-    let mut r = (status, body.to_string()).into_response();
-    r.headers_mut()
-        .insert("content-type", HeaderValue::from_static(content_type));
-    r
+    match dialect {
+        Dialect::Api => {
+            let body = serde_json::json!({"error": kind, "message": message});
+            let mut r = (status, body.to_string()).into_response();
+            r.headers_mut()
+                .insert("content-type", HeaderValue::from_static("application/json"));
+            r
+        }
+        Dialect::Aws => aws_json::Reply::PLAIN.error(&crate::aws_endpoint::EndpointRefusal {
+            status,
+            type_name: format!("{kind}Exception"),
+            message: message.to_string(),
+        }),
+    }
 }
 
 /// Reads the whole body within the deadline before the request is routed.

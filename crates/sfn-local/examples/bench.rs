@@ -5,10 +5,10 @@
 //! `cargo build --release -p sfn-local && cargo run --release -p sfn-local --example bench`
 //! (`SFN_LOCAL_BIN` overrides the binary; `BENCH_EXECUTIONS` the executions per row).
 
-use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
+use aws_json::client::Client;
+use serde_json::json;
+use sfn_local::standalone::Standalone;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn binary() -> PathBuf {
@@ -23,33 +23,18 @@ fn binary() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("sfn-local"))
 }
 
-/// Spawns the binary; returns it, its URL, time to the "listening" line and time until a
-/// TCP connection succeeds.
-fn spawn() -> Result<(Child, String, Duration, Duration), String> {
+/// Spawns the binary; returns it, time to the "listening" line and time until a TCP
+/// connection succeeds.
+fn spawn() -> Result<(Standalone, Duration, Duration), String> {
     let t = Instant::now();
-    let mut child = Command::new(binary())
-        .args(["--port", "0", "--in-memory"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| {
-            format!(
-                "cannot run {}: {e} (build it first: cargo build --release -p sfn-local)",
-                binary().display()
-            )
-        })?;
-    let stdout = child.stdout.take().ok_or("no stdout")?;
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .map_err(|e| e.to_string())?;
+    let running = Standalone::spawn(&binary(), ["--port", "0", "--in-memory"]).map_err(|e| {
+        format!(
+            "cannot run {}: {e} (build it first: cargo build --release -p sfn-local)",
+            binary().display()
+        )
+    })?;
     let printed = t.elapsed();
-    let url = line
-        .trim()
-        .strip_prefix("sfn-local listening on ")
-        .ok_or(format!("unexpected line {line:?}"))?
-        .to_string();
-    let addr = url.trim_start_matches("http://").to_string();
+    let addr = running.url.trim_start_matches("http://").to_string();
     loop {
         if std::net::TcpStream::connect(&addr).is_ok() {
             break;
@@ -59,56 +44,32 @@ fn spawn() -> Result<(Child, String, Duration, Duration), String> {
         }
         std::thread::sleep(Duration::from_micros(200));
     }
-    Ok((child, url, printed, t.elapsed()))
+    Ok((running, printed, t.elapsed()))
 }
 
-async fn call(
-    client: &reqwest::Client,
-    url: &str,
-    op: &str,
-    body: &Value,
-) -> Result<Value, String> {
-    let resp = client
-        .post(url)
-        .header("content-type", "application/x-amz-json-1.0")
-        .header("x-amz-target", format!("AWSStepFunctions.{op}"))
-        .body(body.to_string())
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let ok = resp.status().is_success();
-    let v: Value = resp.json().await.map_err(|e| e.to_string())?;
-    if ok {
-        Ok(v)
-    } else {
-        Err(v.to_string())
-    }
+fn client(url: &str) -> Client {
+    Client::new(url, sfn_local::TARGET_PREFIX)
 }
 
 async fn client_loop(url: String, machine: String, n: usize) -> Result<Vec<Duration>, String> {
-    let client = reqwest::Client::new();
+    let client = client(&url);
     let mut lat = Vec::with_capacity(n);
     for _ in 0..n {
         let t = Instant::now();
-        let e = call(
-            &client,
-            &url,
-            "StartExecution",
-            &json!({"stateMachineArn": machine, "input": "{\"x\":1}"}),
-        )
-        .await?;
+        let e = client
+            .call(
+                "StartExecution",
+                &json!({"stateMachineArn": machine, "input": "{\"x\":1}"}),
+            )
+            .await?;
         let arn = e["executionArn"]
             .as_str()
             .ok_or("no executionArn")?
             .to_string();
         loop {
-            let d = call(
-                &client,
-                &url,
-                "DescribeExecution",
-                &json!({"executionArn": arn}),
-            )
-            .await?;
+            let d = client
+                .call("DescribeExecution", &json!({"executionArn": arn}))
+                .await?;
             if d["status"] != "RUNNING" {
                 break;
             }
@@ -131,11 +92,9 @@ async fn main() -> Result<(), String> {
     println!("{:>4} {:>14} {:>14}", "run", "line (ms)", "connect (ms)");
     let mut connects = Vec::new();
     for i in 0..10 {
-        let (mut child, _, printed, connected) = spawn()?;
+        let (_running, printed, connected) = spawn()?;
         println!("{:>4} {:>14.2} {:>14.2}", i + 1, ms(printed), ms(connected));
         connects.push(connected);
-        let _ = child.kill();
-        let _ = child.wait();
     }
     connects.sort();
     println!(
@@ -147,13 +106,13 @@ async fn main() -> Result<(), String> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2000);
-    let (mut child, url, _, _) = spawn()?;
-    let client = reqwest::Client::new();
+    let (running, _, _) = spawn()?;
+    let url = running.url.clone();
     let def = json!({"StartAt": "A", "States": {
         "A": {"Type": "Pass", "Next": "B"},
         "B": {"Type": "Pass", "Result": 1, "ResultPath": "$.b", "Next": "C"},
         "C": {"Type": "Pass", "End": true}}});
-    let m = call(&client, &url, "CreateStateMachine", &json!({"name": "Bench", "definition": def.to_string(), "roleArn": "arn:aws:iam::123456789012:role/bench"})).await?;
+    let m = client(&url).call("CreateStateMachine", &json!({"name": "Bench", "definition": def.to_string(), "roleArn": "arn:aws:iam::123456789012:role/bench"})).await?;
     let machine = m["stateMachineArn"].as_str().ok_or("no arn")?.to_string();
     println!();
     println!("StartExecution + completion, 3-state Pass machine, {total} executions per row");
@@ -183,7 +142,5 @@ async fn main() -> Result<(), String> {
             elapsed.as_secs_f64()
         );
     }
-    let _ = child.kill();
-    let _ = child.wait();
     Ok(())
 }

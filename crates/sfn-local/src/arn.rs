@@ -1,38 +1,25 @@
 //! ARNs and names as the Step Functions API reference constrains them.
 
 use crate::error::SfnError;
+use common::NameError;
 
-/// Characters the API reference forbids in state machine and execution names.
-const FORBIDDEN: &[char] = &[
-    '<', '>', '{', '}', '[', ']', '?', '*', '"', '#', '%', '\\', '^', '|', '~', '`', '$', '&', ',',
-    ';', ':', '/',
-];
-
-/// Names: 1..=80 characters, no whitespace, brackets, wildcards, listed punctuation or
-/// control characters.
+/// Checks a state machine or execution name against [`common::check_name`], worded as AWS
+/// words it: a length out of bounds is a `ValidationException` on `member`, a forbidden
+/// character an `InvalidName`.
 pub fn validate_name(name: &str, member: &str) -> Result<(), SfnError> {
-    let len = name.chars().count();
-    if len == 0 {
-        return Err(SfnError::constraint(
-            &format!("'{name}'"),
-            member,
-            "Member must have length greater than or equal to 1",
-        ));
-    }
-    if len > 80 {
-        return Err(SfnError::constraint(
-            &format!("'{name}'"),
-            member,
-            "Member must have length less than or equal to 80",
-        ));
-    }
-    let bad = name
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || FORBIDDEN.contains(&c));
-    if bad {
-        return Err(SfnError::InvalidName(format!("Invalid Name: '{name}'")));
-    }
-    Ok(())
+    let length_constraint = match common::check_name(name) {
+        Ok(()) => return Ok(()),
+        Err(NameError::Forbidden) => {
+            return Err(SfnError::InvalidName(format!("Invalid Name: '{name}'")))
+        }
+        Err(NameError::Empty) => "Member must have length greater than or equal to 1",
+        Err(NameError::TooLong) => "Member must have length less than or equal to 80",
+    };
+    Err(SfnError::constraint(
+        &format!("'{name}'"),
+        member,
+        length_constraint,
+    ))
 }
 
 /// Where this service lives: every ARN it issues or accepts carries these.
@@ -161,6 +148,20 @@ mod tests {
             Err("ValidationException")
         );
         assert!(validate_name(&"x".repeat(80), "name").is_ok());
+    }
+
+    #[test]
+    fn name_errors_have_the_aws_wording() {
+        let message = |name: &str| validate_name(name, "name").unwrap_err().message();
+        assert_eq!(
+            message(""),
+            "1 validation error detected: Value '' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 1"
+        );
+        assert_eq!(
+            message(&"x".repeat(81)),
+            format!("1 validation error detected: Value '{}' at 'name' failed to satisfy constraint: Member must have length less than or equal to 80", "x".repeat(81))
+        );
+        assert_eq!(message("a/b"), "Invalid Name: 'a/b'");
     }
 
     #[test]

@@ -47,6 +47,9 @@ pub enum SfnError {
     ResourceNotFound(String),
     #[error("{0}")]
     Internal(String),
+    /// The request body is over the size the service reads (HTTP 413).
+    #[error("{0}")]
+    RequestEntityTooLarge(String),
 }
 
 impl SfnError {
@@ -74,6 +77,7 @@ impl SfnError {
             SfnError::TaskTimedOut(_) => "TaskTimedOut",
             SfnError::ResourceNotFound(_) => "ResourceNotFound",
             SfnError::Internal(_) => "InternalFailure",
+            SfnError::RequestEntityTooLarge(_) => "RequestEntityTooLargeException",
         }
     }
 
@@ -85,13 +89,9 @@ impl SfnError {
     pub fn status(&self) -> StatusCode {
         match self {
             SfnError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            SfnError::RequestEntityTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             _ => StatusCode::BAD_REQUEST,
         }
-    }
-
-    /// The JSON 1.0 error body.
-    pub fn to_body(&self) -> serde_json::Value {
-        serde_json::json!({ "__type": self.type_name(), "message": self.message() })
     }
 
     /// AWS's wording for a constraint on one request member.
@@ -103,6 +103,20 @@ impl SfnError {
 
     pub(crate) fn null(member: &str) -> SfnError {
         SfnError::constraint("null", member, "Member must not be null")
+    }
+}
+
+impl aws_json::AwsError for SfnError {
+    fn type_name(&self) -> &str {
+        SfnError::type_name(self)
+    }
+
+    fn message(&self) -> String {
+        SfnError::message(self)
+    }
+
+    fn status(&self) -> StatusCode {
+        SfnError::status(self)
     }
 }
 

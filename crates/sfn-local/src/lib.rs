@@ -21,9 +21,10 @@ mod paging;
 mod req;
 mod resources;
 mod service;
+pub mod standalone;
 
 pub use error::SfnError;
-pub use http::{operation, router};
+pub use http::TARGET_PREFIX;
 pub use model::MachineType;
 pub use notify::{ExecutionStatusChange, IncludedDetails, Transition};
 pub use ops::MachineSpec;
@@ -36,7 +37,7 @@ use std::sync::Arc;
 impl SfnService {
     /// The JSON 1.0 router for this service.
     pub fn router(self: Arc<Self>) -> axum::Router {
-        http::router(self)
+        aws_json::router(self)
     }
 
     /// Creates a machine (idempotent for identical content); returns its ARN.

@@ -59,7 +59,7 @@ async fn main() -> std::process::ExitCode {
         }
     };
     let local = listener.local_addr().map(|a| a.to_string()).unwrap_or(addr);
-    println!("sfn-local listening on http://{local}");
+    println!("{}http://{local}", sfn_local::standalone::LISTENING);
     let app = svc.clone().router();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async {

@@ -2,25 +2,26 @@
 //! could not be deserialized), a missing required member a `ValidationException`.
 
 use crate::error::SfnError;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+/// An operation's input, known to be a JSON object.
 pub struct Req<'a> {
-    body: &'a Map<String, Value>,
+    body: &'a Value,
 }
 
 impl<'a> Req<'a> {
     pub fn new(body: &'a Value) -> Result<Req<'a>, SfnError> {
-        match body {
-            Value::Object(m) => Ok(Req { body: m }),
-            _ => Err(SfnError::Serialization(
+        if !body.is_object() {
+            return Err(SfnError::Serialization(
                 "Start of structure or map found where not expected".into(),
-            )),
+            ));
         }
+        Ok(Req { body })
     }
 
     pub fn opt_str(&self, member: &str) -> Result<Option<&'a str>, SfnError> {
-        match self.body.get(member) {
-            None | Some(Value::Null) => Ok(None),
+        match self.opt_value(member) {
+            None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
             Some(_) => Err(SfnError::Serialization(format!(
                 "Expected a string for member '{member}'"
@@ -61,8 +62,8 @@ impl<'a> Req<'a> {
     }
 
     pub fn opt_bool(&self, member: &str) -> Result<Option<bool>, SfnError> {
-        match self.body.get(member) {
-            None | Some(Value::Null) => Ok(None),
+        match self.opt_value(member) {
+            None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
             Some(_) => Err(SfnError::Serialization(format!(
                 "Expected a boolean for member '{member}'"
@@ -71,8 +72,8 @@ impl<'a> Req<'a> {
     }
 
     pub fn opt_i64(&self, member: &str) -> Result<Option<i64>, SfnError> {
-        match self.body.get(member) {
-            None | Some(Value::Null) => Ok(None),
+        match self.opt_value(member) {
+            None => Ok(None),
             Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| {
                 SfnError::Serialization(format!("Expected an integer for member '{member}'"))
             }),
@@ -83,7 +84,7 @@ impl<'a> Req<'a> {
     }
 
     pub fn opt_value(&self, member: &str) -> Option<&'a Value> {
-        self.body.get(member).filter(|v| !v.is_null())
+        aws_json::member(self.body, member)
     }
 
     /// `maxResults`: 0 (or absent) means the default page size of 100.

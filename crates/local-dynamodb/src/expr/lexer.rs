@@ -1,5 +1,7 @@
 //! Tokenizer shared by all expression kinds.
 
+use super::CmpOp;
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Tok {
     Ident(String),
@@ -12,12 +14,8 @@ pub enum Tok {
     RBracket,
     Comma,
     Dot,
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
+    /// A comparator: `=`, `<>`, `<`, `<=`, `>`, `>=`.
+    Cmp(CmpOp),
     Plus,
     Minus,
     Eof,
@@ -69,7 +67,7 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, LexError> {
             ']' => Some(Tok::RBracket),
             ',' => Some(Tok::Comma),
             '.' => Some(Tok::Dot),
-            '=' => Some(Tok::Eq),
+            '=' => Some(Tok::Cmp(CmpOp::Eq)),
             '+' => Some(Tok::Plus),
             '-' => Some(Tok::Minus),
             _ => None,
@@ -86,15 +84,15 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, LexError> {
         match c {
             '<' | '>' => {
                 let next = chars.get(i + 1).map(|(_, c)| *c);
-                let (tok, len) = match (c, next) {
-                    ('<', Some('=')) => (Tok::Le, 2),
-                    ('<', Some('>')) => (Tok::Ne, 2),
-                    ('<', _) => (Tok::Lt, 1),
-                    ('>', Some('=')) => (Tok::Ge, 2),
-                    _ => (Tok::Gt, 1),
+                let (op, len) = match (c, next) {
+                    ('<', Some('=')) => (CmpOp::Le, 2),
+                    ('<', Some('>')) => (CmpOp::Ne, 2),
+                    ('<', _) => (CmpOp::Lt, 1),
+                    ('>', Some('=')) => (CmpOp::Ge, 2),
+                    _ => (CmpOp::Gt, 1),
                 };
                 out.push(Token {
-                    tok,
+                    tok: Tok::Cmp(op),
                     start: pos,
                     end: end_of(i + len),
                 });

@@ -11,6 +11,7 @@ mod update;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
+use aws_json::member;
 use serde_json::Value;
 
 use crate::error::DynamoError;
@@ -167,8 +168,8 @@ pub struct ExprContext {
 
 impl ExprContext {
     pub fn from_request(body: &Value) -> Result<Self, DynamoError> {
-        let names = match body.get("ExpressionAttributeNames") {
-            None | Some(Value::Null) => None,
+        let names = match member(body, "ExpressionAttributeNames") {
+            None => None,
             Some(Value::Object(m)) => {
                 if m.is_empty() {
                     return Err(DynamoError::validation(
@@ -197,8 +198,8 @@ impl ExprContext {
                 ))
             }
         };
-        let values = match body.get("ExpressionAttributeValues") {
-            None | Some(Value::Null) => None,
+        let values = match member(body, "ExpressionAttributeValues") {
+            None => None,
             Some(v) => {
                 if let Some(bad) = v
                     .as_object()
@@ -289,35 +290,40 @@ impl ExprContext {
     /// Called after every expression of the request was parsed.
     pub fn check_all_used(&self) -> Result<(), DynamoError> {
         if let Some(names) = &self.names {
-            let used = self.used_names.borrow();
-            let unused: Vec<&str> = names
-                .keys()
-                .filter(|k| !used.contains(*k))
-                .map(String::as_str)
-                .collect();
-            if !unused.is_empty() {
-                return Err(DynamoError::validation(format!(
-                    "Value provided in ExpressionAttributeNames unused in expressions: keys: {{{}}}",
-                    unused.join(", ")
-                )));
-            }
+            refuse_unused(
+                "ExpressionAttributeNames",
+                names.keys(),
+                &self.used_names.borrow(),
+            )?;
         }
         if let Some(values) = &self.values {
-            let used = self.used_values.borrow();
-            let unused: Vec<&str> = values
-                .keys()
-                .filter(|k| !used.contains(*k))
-                .map(String::as_str)
-                .collect();
-            if !unused.is_empty() {
-                return Err(DynamoError::validation(format!(
-                    "Value provided in ExpressionAttributeValues unused in expressions: keys: {{{}}}",
-                    unused.join(", ")
-                )));
-            }
+            refuse_unused(
+                "ExpressionAttributeValues",
+                values.keys(),
+                &self.used_values.borrow(),
+            )?;
         }
         Ok(())
     }
+}
+
+/// Refuses placeholders of `member` that no expression used, naming them as DynamoDB does.
+fn refuse_unused<'k>(
+    member: &str,
+    declared: impl Iterator<Item = &'k String>,
+    used: &BTreeSet<String>,
+) -> Result<(), DynamoError> {
+    let unused: Vec<&str> = declared
+        .filter(|k| !used.contains(*k))
+        .map(String::as_str)
+        .collect();
+    if unused.is_empty() {
+        return Ok(());
+    }
+    Err(DynamoError::validation(format!(
+        "Value provided in {member} unused in expressions: keys: {{{}}}",
+        unused.join(", ")
+    )))
 }
 
 fn first_invalid_key(v: &Value) -> Option<String> {
@@ -329,11 +335,25 @@ fn first_invalid_key(v: &Value) -> Option<String> {
 
 /// Reads an optional string field of the request.
 pub fn opt_str<'a>(body: &'a Value, field: &str) -> Result<Option<&'a str>, DynamoError> {
-    match body.get(field) {
-        None | Some(Value::Null) => Ok(None),
+    match member(body, field) {
+        None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(DynamoError::Serialization(format!(
-            "Unexpected value type in payload: {field} must be a string"
-        ))),
+        Some(_) => Err(wrong_type(field, "a string")),
     }
+}
+
+/// Reads an optional boolean field of the request.
+pub fn opt_bool(body: &Value, field: &str) -> Result<Option<bool>, DynamoError> {
+    match member(body, field) {
+        None => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(wrong_type(field, "a boolean")),
+    }
+}
+
+/// A field of another JSON type than its shape says: the body cannot be deserialized.
+pub fn wrong_type(field: &str, expected: &str) -> DynamoError {
+    DynamoError::Serialization(format!(
+        "Unexpected value type in payload: {field} must be {expected}"
+    ))
 }

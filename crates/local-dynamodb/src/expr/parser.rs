@@ -283,12 +283,7 @@ impl<'a> Parser<'a> {
         let starts_with_size = matches!(self.peek(), Tok::Ident(n) if n == "size");
         let left = self.operand()?;
         let op = match self.peek() {
-            Tok::Eq => Some(CmpOp::Eq),
-            Tok::Ne => Some(CmpOp::Ne),
-            Tok::Lt => Some(CmpOp::Lt),
-            Tok::Le => Some(CmpOp::Le),
-            Tok::Gt => Some(CmpOp::Gt),
-            Tok::Ge => Some(CmpOp::Ge),
+            Tok::Cmp(op) => Some(*op),
             _ => None,
         };
         if let Some(op) = op {
@@ -432,7 +427,7 @@ impl<'a> Parser<'a> {
                 match clause {
                     "SET" => {
                         let p = self.path()?;
-                        self.expect(Tok::Eq)?;
+                        self.expect(Tok::Cmp(CmpOp::Eq))?;
                         let v = self.set_value()?;
                         u.set.push((p, v));
                     }

@@ -4,19 +4,14 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Map, Value};
 
-use super::{check_name, null_member, projection, reject_legacy};
+use super::get_item::ItemProjection;
+use super::{check_name, null_member, reject_legacy, request_items};
 use crate::error::DynamoError;
-use crate::expr::{project, ExprContext};
 use crate::value::{item_from_json, item_to_json};
 use crate::Dynamo;
 
 pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
-    let req = body
-        .get("RequestItems")
-        .filter(|v| !v.is_null())
-        .ok_or_else(|| null_member("requestItems"))?
-        .as_object()
-        .ok_or_else(|| DynamoError::Serialization("RequestItems must be a map".into()))?;
+    let req = request_items(body)?;
     if req.is_empty() {
         return Err(DynamoError::validation(
             "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1",
@@ -45,12 +40,7 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
                 "1 validation error detected: Value '[]' at 'requestItems.member.keys' failed to satisfy constraint: Member must have length greater than or equal to 1",
             ));
         }
-        let ctx = ExprContext::from_request(spec)?;
-        let proj = projection(spec, &ctx)?;
-        if proj.is_none() {
-            ctx.check_names_without_expressions()?;
-        }
-        ctx.check_all_used()?;
+        let proj = ItemProjection::parse(spec)?;
         let table = d.table(name)?;
         let t = table.read();
         let mut seen = BTreeSet::new();
@@ -63,11 +53,7 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
                 ));
             }
             if let Some(item) = t.get(&key) {
-                let item = match &proj {
-                    Some(p) => project(item, p),
-                    None => item.clone(),
-                };
-                found.push(Value::Object(item_to_json(&item)));
+                found.push(Value::Object(item_to_json(&proj.apply(item))));
             }
         }
         responses.insert(name.clone(), Value::Array(found));

@@ -5,11 +5,10 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
 
-use super::{check_name, null_member};
+use super::{check_name, lock_live, null_member, request_items};
 use crate::error::DynamoError;
-use crate::persist::Record;
 use crate::table::PrimaryKey;
-use crate::value::{item_from_json, item_to_json, Item};
+use crate::value::{item_from_json, Item};
 use crate::Dynamo;
 
 enum Write {
@@ -18,12 +17,7 @@ enum Write {
 }
 
 pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
-    let req = body
-        .get("RequestItems")
-        .filter(|v| !v.is_null())
-        .ok_or_else(|| null_member("requestItems"))?
-        .as_object()
-        .ok_or_else(|| DynamoError::Serialization("RequestItems must be a map".into()))?;
+    let req = request_items(body)?;
     let total: usize = req.values().map(|v| v.as_array().map_or(0, Vec::len)).sum();
     if req.is_empty() {
         return Err(DynamoError::validation(
@@ -52,8 +46,8 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
         let mut seen = BTreeSet::new();
         let mut writes = Vec::new();
         for w in list {
-            let put = w.get("PutRequest").filter(|v| !v.is_null());
-            let del = w.get("DeleteRequest").filter(|v| !v.is_null());
+            let put = aws_json::member(w, "PutRequest");
+            let del = aws_json::member(w, "DeleteRequest");
             let write = match (put, del) {
                 (Some(p), None) => {
                     let item = item_from_json(p.get("Item").ok_or_else(|| null_member("item"))?)?;
@@ -79,33 +73,15 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
             writes.push(write);
         }
         drop(t);
-        plan.push((name.clone(), table, writes));
+        plan.push((table, writes));
     }
-    for (name, table, writes) in plan {
-        let mut t = table.write();
-        if t.deleted {
-            return Err(DynamoError::not_found());
-        }
+    for (table, writes) in plan {
+        let mut t = lock_live(&table)?;
         for w in writes {
             match w {
-                Write::Put(key, item) => {
-                    d.persist(Record::Put {
-                        table: name.clone(),
-                        item: Value::Object(item_to_json(&item)),
-                    })?;
-                    t.put(key, item);
-                }
-                Write::Delete(key) => {
-                    if t.get(&key).is_some() {
-                        let key_json = Value::Object(item_to_json(&t.def.key_item(&key)));
-                        d.persist(Record::Delete {
-                            table: name.clone(),
-                            key: key_json,
-                        })?;
-                        t.remove(&key);
-                    }
-                }
-            }
+                Write::Put(key, item) => d.put_logged(&mut t, key, item)?,
+                Write::Delete(key) => d.delete_logged(&mut t, &key)?,
+            };
         }
     }
     Ok(json!({ "UnprocessedItems": {} }))

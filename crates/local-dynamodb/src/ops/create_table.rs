@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use super::{check_name, null_member};
 use crate::error::DynamoError;
+use crate::expr::opt_str;
 use crate::persist::Record;
 use crate::table::{IndexDef, KeySchema, ProjectionKind, Table, TableDef};
 use crate::Dynamo;
@@ -21,14 +22,9 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// A required string field; `lower` names it in the null refusal.
 fn str_field<'a>(v: &'a Value, field: &str, lower: &str) -> Result<&'a str, DynamoError> {
-    match v.get(field) {
-        Some(Value::String(s)) => Ok(s),
-        None | Some(Value::Null) => Err(null_member(lower)),
-        Some(_) => Err(DynamoError::Serialization(format!(
-            "Unexpected value type in payload: {field} must be a string"
-        ))),
-    }
+    opt_str(v, field)?.ok_or_else(|| null_member(lower))
 }
 
 /// Accepts numbers or numeric strings (CloudFormation templates use both).
@@ -41,7 +37,7 @@ fn capacity(v: Option<&Value>) -> Option<u64> {
 }
 
 fn throughput(v: Option<&Value>) -> Result<Option<(u64, u64)>, DynamoError> {
-    let Some(pt) = v.filter(|v| !v.is_null()) else {
+    let Some(pt) = v else {
         return Ok(None);
     };
     match (capacity(pt.get("ReadCapacityUnits")), capacity(pt.get("WriteCapacityUnits"))) {
@@ -100,7 +96,7 @@ fn key_schema(v: Option<&Value>, for_table: bool) -> Result<KeySchema, DynamoErr
 }
 
 fn projection(v: Option<&Value>) -> Result<ProjectionKind, DynamoError> {
-    let Some(p) = v.filter(|v| !v.is_null()) else {
+    let Some(p) = v else {
         return Err(null_member("projection"));
     };
     let non_key: Option<Vec<String>> =
@@ -165,7 +161,7 @@ pub fn parse_definition(
         .get("BillingMode")
         .and_then(Value::as_str)
         .or(default_billing);
-    let table_tp = throughput(body.get("ProvisionedThroughput"))?;
+    let table_tp = throughput(aws_json::member(body, "ProvisionedThroughput"))?;
     let pay_per_request = match (billing, table_tp) {
         (Some("PAY_PER_REQUEST"), None) => true,
         // DynamoDB Local accepts (and ignores) throughput with on-demand billing; so do we.
@@ -186,7 +182,7 @@ pub fn parse_definition(
         ("GlobalSecondaryIndexes", false),
         ("LocalSecondaryIndexes", true),
     ] {
-        let Some(list) = body.get(field).filter(|v| !v.is_null()) else {
+        let Some(list) = aws_json::member(body, field) else {
             continue;
         };
         let list = list.as_array().ok_or_else(|| {
@@ -222,7 +218,7 @@ pub fn parse_definition(
             let tp = if local || pay_per_request {
                 None
             } else {
-                Some(throughput(idx.get("ProvisionedThroughput"))?.ok_or_else(|| {
+                Some(throughput(aws_json::member(idx, "ProvisionedThroughput"))?.ok_or_else(|| {
                     DynamoError::validation(format!(
                         "One or more parameter values were invalid: ProvisionedThroughput must be specified for index: {iname}"
                     ))
@@ -231,7 +227,7 @@ pub fn parse_definition(
             indexes.push(IndexDef {
                 name: iname.to_string(),
                 key: ikey,
-                projection: projection(idx.get("Projection"))?,
+                projection: projection(aws_json::member(idx, "Projection"))?,
                 local,
                 throughput: tp,
             });
@@ -262,7 +258,7 @@ pub fn parse_definition(
             "The number of attributes in key schema must match the number of attributes defined in attribute definitions.",
         ));
     }
-    let ttl_attribute = ttl_spec(body.get("TimeToLiveSpecification"))?;
+    let ttl_attribute = ttl_spec(aws_json::member(body, "TimeToLiveSpecification"))?;
     let created_ms = body
         .get("CreationDateTimeMs")
         .and_then(Value::as_i64)
@@ -285,7 +281,7 @@ pub fn parse_definition(
 
 /// A CloudFormation `TimeToLiveSpecification` (or the log's copy): the attribute when enabled.
 fn ttl_spec(v: Option<&Value>) -> Result<Option<String>, DynamoError> {
-    let Some(spec) = v.filter(|v| !v.is_null()) else {
+    let Some(spec) = v else {
         return Ok(None);
     };
     let enabled = match spec.get("Enabled") {

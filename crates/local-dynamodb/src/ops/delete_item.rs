@@ -1,48 +1,19 @@
 //! DeleteItem, optionally under a condition.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::{
-    check_condition, condition, reject_legacy, return_old_on_failure, return_values, table_name,
-    with_attributes, ReturnValues,
-};
+use super::{lock_live, reject_legacy, table_name, ConditionalWrite};
 use crate::error::DynamoError;
-use crate::expr::ExprContext;
-use crate::persist::Record;
-use crate::value::item_to_json;
 use crate::Dynamo;
 
 pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
     let name = table_name(body)?;
     reject_legacy(body, &["Expected", "ConditionalOperator"])?;
-    let ctx = ExprContext::from_request(body)?;
-    let cond = condition(body, &ctx)?;
-    if cond.is_none() {
-        ctx.check_names_without_expressions()?;
-        ctx.check_values_without_expressions(&["ConditionExpression"])?;
-    }
-    ctx.check_all_used()?;
-    let rv = return_values(body, false)?;
-    let return_old = return_old_on_failure(body)?;
+    let write = ConditionalWrite::parse(body)?;
     let table = d.table(name)?;
-    let mut t = table.write();
-    if t.deleted {
-        return Err(DynamoError::not_found());
-    }
+    let mut t = lock_live(&table)?;
     let key = t.def.key_from_param(body.get("Key"))?;
-    check_condition(cond.as_ref(), t.get(&key), return_old)?;
-    let old = if t.get(&key).is_some() {
-        let key_json = Value::Object(item_to_json(&t.def.key_item(&key)));
-        d.persist(Record::Delete {
-            table: name.to_string(),
-            key: key_json,
-        })?;
-        t.remove(&key)
-    } else {
-        None
-    };
-    Ok(match rv {
-        ReturnValues::AllOld => with_attributes(old),
-        _ => json!({}),
-    })
+    write.check(t.get(&key))?;
+    let old = d.delete_logged(&mut t, &key)?;
+    Ok(write.reply(old))
 }

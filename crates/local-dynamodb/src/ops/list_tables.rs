@@ -10,7 +10,7 @@ use crate::expr::opt_str;
 use crate::Dynamo;
 
 pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
-    let limit = opt_limit(body, "Limit", "limit")?.unwrap_or(100);
+    let limit = opt_limit(body, "Limit")?.unwrap_or(100);
     if limit > 100 {
         return Err(DynamoError::validation(format!(
             "1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 100"

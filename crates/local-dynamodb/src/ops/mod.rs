@@ -16,10 +16,13 @@ pub mod scan;
 pub mod update_item;
 pub mod update_time_to_live;
 
-use serde_json::{Map, Value};
+use aws_json::member;
+use parking_lot::{RwLock, RwLockWriteGuard};
+use serde_json::{json, Map, Value};
 
 use crate::error::DynamoError;
-use crate::expr::{self, eval_condition, opt_str, parse_condition, ExprContext, Path};
+use crate::expr::{self, eval_condition, opt_str, parse_condition, wrong_type, ExprContext, Path};
+use crate::table::Table;
 use crate::value::{item_to_json, Item};
 use crate::Dynamo;
 
@@ -70,10 +73,27 @@ pub fn table_name(body: &Value) -> Result<&str, DynamoError> {
     Ok(name)
 }
 
+/// The table locked for a write; a table deleted after its lookup is not found.
+pub fn lock_live(table: &RwLock<Table>) -> Result<RwLockWriteGuard<'_, Table>, DynamoError> {
+    let t = table.write();
+    if t.deleted {
+        return Err(DynamoError::not_found());
+    }
+    Ok(t)
+}
+
+/// `RequestItems` of a batch: table name -> that table's requests.
+pub fn request_items(body: &Value) -> Result<&Map<String, Value>, DynamoError> {
+    member(body, "RequestItems")
+        .ok_or_else(|| null_member("requestItems"))?
+        .as_object()
+        .ok_or_else(|| DynamoError::Serialization("RequestItems must be a map".into()))
+}
+
 /// `ConsistentRead`: absent, null or a boolean.
 pub fn consistent_read(body: &Value) -> Result<bool, DynamoError> {
-    match body.get("ConsistentRead") {
-        None | Some(Value::Null) => Ok(false),
+    match member(body, "ConsistentRead") {
+        None => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
         Some(other) => Err(DynamoError::validation(format!(
             "1 validation error detected: Value '{other}' at 'consistentRead' failed to satisfy constraint: Member must be a boolean"
@@ -84,7 +104,7 @@ pub fn consistent_read(body: &Value) -> Result<bool, DynamoError> {
 /// Pre-expression parameters are not implemented; refusing them beats silently ignoring them.
 pub fn reject_legacy(body: &Value, fields: &[&str]) -> Result<(), DynamoError> {
     for f in fields {
-        if body.get(*f).is_some_and(|v| !v.is_null()) {
+        if member(body, f).is_some() {
             return Err(DynamoError::validation(format!(
                 "The legacy parameter {f} is not supported by this local DynamoDB; use expressions instead"
             )));
@@ -134,6 +154,44 @@ pub fn return_old_on_failure(body: &Value) -> Result<bool, DynamoError> {
     }
 }
 
+/// What PutItem and DeleteItem read besides the item or key: the condition and what to return.
+pub struct ConditionalWrite {
+    pub condition: Option<expr::Cond>,
+    pub return_values: ReturnValues,
+    /// Whether a failed condition returns the old item.
+    pub return_old_on_failure: bool,
+}
+
+impl ConditionalWrite {
+    pub fn parse(body: &Value) -> Result<ConditionalWrite, DynamoError> {
+        let ctx = ExprContext::from_request(body)?;
+        let cond = condition(body, &ctx)?;
+        if cond.is_none() {
+            ctx.check_names_without_expressions()?;
+            ctx.check_values_without_expressions(&["ConditionExpression"])?;
+        }
+        ctx.check_all_used()?;
+        Ok(ConditionalWrite {
+            condition: cond,
+            return_values: return_values(body, false)?,
+            return_old_on_failure: return_old_on_failure(body)?,
+        })
+    }
+
+    /// Checks the condition against the item the write replaces (or removes).
+    pub fn check(&self, old: Option<&Item>) -> Result<(), DynamoError> {
+        check_condition(self.condition.as_ref(), old, self.return_old_on_failure)
+    }
+
+    /// The reply: the old item when `ReturnValues` is `ALL_OLD`.
+    pub fn reply(&self, old: Option<Item>) -> Value {
+        match self.return_values {
+            ReturnValues::AllOld => with_attributes(old),
+            _ => json!({}),
+        }
+    }
+}
+
 /// Parses the optional ConditionExpression of a write.
 pub fn condition(body: &Value, ctx: &ExprContext) -> Result<Option<expr::Cond>, DynamoError> {
     opt_str(body, "ConditionExpression")?
@@ -177,17 +235,12 @@ pub fn with_attributes(item: Option<Item>) -> Value {
 }
 
 /// Reads an optional positive integer field such as `Limit`.
-pub fn opt_limit(body: &Value, field: &str, lower: &str) -> Result<Option<usize>, DynamoError> {
-    match body.get(field) {
-        None | Some(Value::Null) => Ok(None),
+pub fn opt_limit(body: &Value, field: &str) -> Result<Option<usize>, DynamoError> {
+    match member(body, field) {
+        None => Ok(None),
         Some(v) => {
-            let n = v.as_i64().ok_or_else(|| {
-                DynamoError::Serialization(format!(
-                    "Unexpected value type in payload: {field} must be a number"
-                ))
-            })?;
+            let n = v.as_i64().ok_or_else(|| wrong_type(field, "a number"))?;
             if n < 1 {
-                let _ = lower;
                 return Err(DynamoError::validation(format!(
                     "{field} must be greater than or equal to 1"
                 )));

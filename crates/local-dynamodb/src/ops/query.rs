@@ -3,6 +3,7 @@
 
 use std::ops::Bound;
 
+use aws_json::member;
 use serde_json::Value;
 
 use super::read::{self, max_lower, min_upper, nonempty, start_key, StartKey};
@@ -233,12 +234,10 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
         ],
     )?;
     let ctx = ExprContext::from_request(body)?;
-    if body
-        .get("KeyConditionExpression")
-        .is_none_or(Value::is_null)
-        && body.get("FilterExpression").is_none_or(Value::is_null)
+    if member(body, "KeyConditionExpression").is_none()
+        && member(body, "FilterExpression").is_none()
     {
-        if body.get("ProjectionExpression").is_none_or(Value::is_null) {
+        if member(body, "ProjectionExpression").is_none() {
             ctx.check_names_without_expressions()?;
         }
         ctx.check_values_without_expressions(&["FilterExpression", "KeyConditionExpression"])?;

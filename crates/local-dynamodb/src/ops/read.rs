@@ -51,7 +51,7 @@ pub fn params(body: &Value, t: &Table, ctx: &ExprContext) -> Result<ReadParams, 
         }
         None => None,
     };
-    let limit = opt_limit(body, "Limit", "limit")?;
+    let limit = opt_limit(body, "Limit")?;
     let filter = opt_str(body, "FilterExpression")?
         .map(|s| parse_condition(s, ctx, "FilterExpression"))
         .transpose()?;
@@ -131,7 +131,7 @@ pub fn start_key(
     t: &Table,
     index: Option<&IndexDef>,
 ) -> Result<Option<StartKey>, DynamoError> {
-    let Some(v) = body.get("ExclusiveStartKey").filter(|v| !v.is_null()) else {
+    let Some(v) = aws_json::member(body, "ExclusiveStartKey") else {
         return Ok(None);
     };
     let item = item_from_json(v)?;

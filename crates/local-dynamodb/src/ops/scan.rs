@@ -101,7 +101,7 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
 
 /// `(Segment, TotalSegments)` of a parallel scan.
 fn segment(body: &Value) -> Result<Option<(u64, u64)>, DynamoError> {
-    let get = |f: &str| body.get(f).filter(|v| !v.is_null());
+    let get = |f: &str| aws_json::member(body, f);
     match (get("Segment"), get("TotalSegments")) {
         (None, None) => Ok(None),
         (Some(s), Some(t)) => {

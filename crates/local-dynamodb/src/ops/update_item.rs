@@ -4,14 +4,13 @@
 use serde_json::{json, Value};
 
 use super::{
-    check_condition, condition, reject_legacy, return_old_on_failure, return_values, table_name,
-    with_attributes, ReturnValues,
+    check_condition, condition, lock_live, reject_legacy, return_old_on_failure, return_values,
+    table_name, with_attributes, ReturnValues,
 };
 use crate::error::DynamoError;
 use crate::expr::{apply_update, opt_str, parse_update, project, ExprContext, Path, PathElem};
-use crate::persist::Record;
 use crate::table::MAX_ITEM_SIZE;
-use crate::value::{item_size, item_to_json};
+use crate::value::item_size;
 use crate::Dynamo;
 
 pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
@@ -35,10 +34,7 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
     let rv = return_values(body, true)?;
     let return_old = return_old_on_failure(body)?;
     let table = d.table(name)?;
-    let mut t = table.write();
-    if t.deleted {
-        return Err(DynamoError::not_found());
-    }
+    let mut t = lock_live(&table)?;
     let key = t.def.key_from_param(body.get("Key"))?;
     if let Some(u) = &update {
         for p in u.paths() {
@@ -64,11 +60,7 @@ pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
         ));
     }
     t.validate_item(&new)?;
-    d.persist(Record::Put {
-        table: name.to_string(),
-        item: Value::Object(item_to_json(&new)),
-    })?;
-    t.put(key, new.clone());
+    d.put_logged(&mut t, key, new.clone())?;
     // Like DynamoDB Local, UPDATED_* return whole top-level attributes that the update touched.
     let mut paths: Vec<Path> = Vec::new();
     for p in update.as_ref().map(|u| u.paths()).unwrap_or_default() {

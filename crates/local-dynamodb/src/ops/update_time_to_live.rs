@@ -5,52 +5,29 @@ use serde_json::{json, Value};
 
 use super::{null_member, table_name};
 use crate::error::DynamoError;
+use crate::expr::{opt_bool, opt_str, wrong_type};
 use crate::persist::Record;
 use crate::Dynamo;
 
 pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
     let name = table_name(body)?;
-    let spec = body
-        .get("TimeToLiveSpecification")
-        .filter(|v| !v.is_null())
+    let spec = aws_json::member(body, "TimeToLiveSpecification")
         .ok_or_else(|| DynamoError::validation("TimeToLiveSpecification cannot be null"))?;
     if !spec.is_object() {
-        return Err(DynamoError::Serialization(
-            "Unexpected value type in payload: TimeToLiveSpecification must be a structure".into(),
-        ));
+        return Err(wrong_type("TimeToLiveSpecification", "a structure"));
     }
-    let enabled = match spec.get("Enabled") {
-        Some(Value::Bool(b)) => *b,
-        None | Some(Value::Null) => return Err(null_member("timeToLiveSpecification.enabled")),
-        Some(_) => {
-            return Err(DynamoError::Serialization(
-                "Unexpected value type in payload: Enabled must be a boolean".into(),
-            ))
-        }
-    };
-    let attribute = match spec.get("AttributeName") {
-        Some(Value::String(s)) => s.as_str(),
-        None | Some(Value::Null) => {
-            return Err(DynamoError::validation(
-                "AttributeName cannot be null when time to live is being enabled",
-            ))
-        }
-        Some(_) => {
-            return Err(DynamoError::Serialization(
-                "Unexpected value type in payload: AttributeName must be a string".into(),
-            ))
-        }
-    };
+    let enabled =
+        opt_bool(spec, "Enabled")?.ok_or_else(|| null_member("timeToLiveSpecification.enabled"))?;
+    let attribute = opt_str(spec, "AttributeName")?.ok_or_else(|| {
+        DynamoError::validation("AttributeName cannot be null when time to live is being enabled")
+    })?;
     if !(1..=255).contains(&attribute.len()) {
         return Err(DynamoError::validation(
             "Names of key attributes and attributes projected into an index must be between 1 and 255 characters, inclusive",
         ));
     }
     let table = d.table(name)?;
-    let mut t = table.write();
-    if t.deleted {
-        return Err(DynamoError::not_found());
-    }
+    let mut t = super::lock_live(&table)?;
     match (&t.def.ttl_attribute, enabled) {
         (Some(current), _) if current != attribute => {
             return Err(DynamoError::validation(

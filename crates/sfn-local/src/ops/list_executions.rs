@@ -6,6 +6,7 @@ use crate::req::Req;
 use crate::service::Core;
 use serde_json::{json, Value};
 
+/// The values of `statusFilter`, in the order AWS lists them.
 const STATUSES: &[&str] = &[
     "RUNNING",
     "SUCCEEDED",
@@ -31,7 +32,10 @@ pub(crate) fn run(core: &Core, body: &Value) -> Result<Value, SfnError> {
             return Err(SfnError::constraint(
                 &format!("'{f}'"),
                 "statusFilter",
-                "Member must satisfy enum value set: [RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE]",
+                &format!(
+                    "Member must satisfy enum value set: [{}]",
+                    STATUSES.join(", ")
+                ),
             ));
         }
     }

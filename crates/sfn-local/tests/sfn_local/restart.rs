@@ -1,9 +1,7 @@
 //! Persistence: a service dropped without a clean shutdown of its executions, then built
 //! again on the same state directory, lists, describes and finishes them as before.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::sync::Arc;
@@ -33,12 +31,7 @@ async fn snapshot(h: &Harness, machines: &[&str]) -> Vec<Value> {
 async fn executions_survive_a_restart_and_resume() {
     let dir = tempfile::tempdir().unwrap();
     let clock = asl::ManualClock::new(t0());
-    let h = Harness::start_with(
-        Some(dir.path().to_path_buf()),
-        clock.clone(),
-        Arc::new(FakeResources::default()),
-    )
-    .await;
+    let h = Harness::start_in(dir.path(), clock.clone()).await;
     let quick = h.create("Quick", &pass3()).await;
     let waits = h.create("Waits", &wait_machine(60)).await;
     let cb = h.create("Callback", &callback_machine(None)).await;
@@ -89,9 +82,9 @@ async fn executions_survive_a_restart_and_resume() {
     assert_eq!(h2.describe(&waiting).await["status"], "RUNNING");
 
     // The Wait fires at its original time (started at t0, 60 s).
-    h2.sleeping(1).await;
+    h2.armed_until(t0_plus(60)).await;
     clock.advance(Duration::from_secs(39));
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(clock.next_deadline(), Some(t0_plus(60)));
     assert_eq!(h2.describe(&waiting).await["status"], "RUNNING");
     clock.advance(Duration::from_secs(1));
     let d = h2.finished(&waiting).await;
@@ -121,15 +114,7 @@ async fn executions_survive_a_restart_and_resume() {
 
     // Event ids continue without gaps across the restart.
     for e in [&waiting, &pending] {
-        let hist = h2
-            .call("GetExecutionHistory", json!({"executionArn": e}))
-            .await;
-        let ids: Vec<u64> = hist["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["id"].as_u64().unwrap())
-            .collect();
+        let ids = h2.history_ids(e).await;
         assert_eq!(ids, (1..=ids.len() as u64).collect::<Vec<_>>());
     }
     // New work after the restart does not collide with old sequence numbers.
@@ -139,12 +124,7 @@ async fn executions_survive_a_restart_and_resume() {
     h2.stop();
 
     // A third start sees all of it, nothing lost.
-    let h3 = Harness::start_with(
-        Some(dir.path().to_path_buf()),
-        clock.clone(),
-        Arc::new(FakeResources::default()),
-    )
-    .await;
+    let h3 = Harness::start_in(dir.path(), clock.clone()).await;
     assert_eq!(snapshot(&h3, &[&quick, &waits, &cb]).await, final_state);
     let names: Vec<String> = h3
         .call("ListExecutions", json!({"stateMachineArn": quick}))
@@ -162,12 +142,7 @@ async fn executions_survive_a_restart_and_resume() {
 async fn machine_updates_and_deletes_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let clock = asl::ManualClock::new(t0());
-    let h = Harness::start_with(
-        Some(dir.path().to_path_buf()),
-        clock.clone(),
-        Arc::new(FakeResources::default()),
-    )
-    .await;
+    let h = Harness::start_in(dir.path(), clock.clone()).await;
     let a = h.create("A", &pass3()).await;
     let b = h.create("B", &pass3()).await;
     let old = h.start_exec(&a, "old", json!({})).await;
@@ -182,12 +157,7 @@ async fn machine_updates_and_deletes_survive_a_restart() {
         .await;
     h.stop();
 
-    let h2 = Harness::start_with(
-        Some(dir.path().to_path_buf()),
-        clock,
-        Arc::new(FakeResources::default()),
-    )
-    .await;
+    let h2 = Harness::start_in(dir.path(), clock).await;
     let d = h2
         .call("DescribeStateMachine", json!({"stateMachineArn": a}))
         .await;
@@ -260,16 +230,7 @@ async fn long_waits_park_and_come_back_with_a_seamless_history() {
             "ExecutionSucceeded"
         ]
     );
-    let hist = h
-        .call("GetExecutionHistory", json!({"executionArn": done}))
-        .await;
-    let ids: Vec<u64> = hist["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].as_u64().unwrap())
-        .collect();
-    assert_eq!(ids, [1, 2, 3, 4, 5, 6]);
+    assert_eq!(h.history_ids(&done).await, [1, 2, 3, 4, 5, 6]);
 }
 
 /// Ended executions are kept for the retention period (90 days by default, as on AWS),
@@ -280,12 +241,7 @@ async fn ended_executions_go_after_the_retention_period_and_the_journal_shrinks(
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("journal.jsonl");
     let clock = asl::ManualClock::new(t0());
-    let h = Harness::start_with(
-        Some(dir.path().to_path_buf()),
-        clock.clone(),
-        Arc::new(FakeResources::default()),
-    )
-    .await;
+    let h = Harness::start_in(dir.path(), clock.clone()).await;
     let quick = h.create("Quick", &pass3()).await;
     let old: Vec<String> = {
         let mut v = Vec::new();
@@ -337,12 +293,7 @@ async fn ended_executions_go_after_the_retention_period_and_the_journal_shrinks(
     h.stop();
     // A restart 60 days later also drops what expired while it was down.
     clock.advance(Duration::from_secs(60 * 86_400));
-    let h = Harness::start_with(
-        Some(dir.path().to_path_buf()),
-        clock.clone(),
-        Arc::new(FakeResources::default()),
-    )
-    .await;
+    let h = Harness::start_in(dir.path(), clock.clone()).await;
     let r = h
         .svc
         .handle("DescribeExecution", json!({"executionArn": recent}))

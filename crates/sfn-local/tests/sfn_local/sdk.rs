@@ -1,10 +1,8 @@
 //! Every operation through `aws-sdk-sfn` against the in-process endpoint.
 
-mod common;
-
+use crate::harness::*;
 use aws_sdk_sfn::error::ProvideErrorMetadata;
 use aws_sdk_sfn::types::{ExecutionStatus, StateMachineType};
-use common::*;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -407,9 +405,13 @@ async fn wait_fires_on_the_injected_clock() {
     let h = Harness::start().await;
     let m = h.create("W", &wait_machine(30)).await;
     let e = h.start_exec(&m, "w1", json!({})).await;
-    h.sleeping(1).await;
+    h.armed_until(t0_plus(30)).await;
     h.clock.advance(Duration::from_secs(29));
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(
+        h.clock.next_deadline(),
+        Some(t0_plus(30)),
+        "29 s in, the Wait is still armed for its end"
+    );
     assert_eq!(h.describe(&e).await["status"], "RUNNING");
     h.clock.advance(Duration::from_secs(1));
     let d = h.finished(&e).await;
@@ -712,7 +714,8 @@ async fn heartbeats_keep_a_task_alive_until_they_stop() {
         h.clock.advance(Duration::from_secs(8));
         c.send_task_heartbeat().task_token(&t).send().await.unwrap();
     }
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    // The task's timer, due at the last advance, is armed again: the heartbeats kept it alive.
+    h.sleeping(1).await;
     assert_eq!(h.describe(&e).await["status"], "RUNNING");
     h.clock.advance(Duration::from_secs(11));
     let d = h.finished(&e).await;

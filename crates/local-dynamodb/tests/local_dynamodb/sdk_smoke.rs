@@ -198,6 +198,58 @@ async fn raw_protocol_errors_and_large_batches() {
         v["__type"],
         "com.amazonaws.dynamodb.v20120810#SerializationException"
     );
+    assert!(v["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Malformed JSON request body: "));
+    assert_eq!(v["message"], v["Message"]);
+
+    // Replies carry a DynamoDB Local style request id, and no x-amzn-ErrorType.
+    let r = send(Some("DynamoDB_20120810.ListTables"), "{}".into())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let id = r.headers()["x-amzn-requestid"].to_str().unwrap();
+    assert!(id.starts_with("LOCALDDB") && id.len() == 28, "{id}");
+    let r = send(Some("DynamoDB_20120810.ListTables"), "".into())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.headers().get("x-amzn-errortype").is_none());
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        v["__type"], "com.amazonaws.dynamodb.v20120810#SerializationException",
+        "an empty body is not JSON"
+    );
+    let r = http
+        .get(format!("http://{addr}/"))
+        .header("X-Amz-Target", "DynamoDB_20120810.ListTables")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        v["__type"],
+        "com.amazonaws.dynamodb.v20120810#UnknownOperationException"
+    );
+    assert_eq!(v["message"], "An unknown operation was requested.");
+    let r = send(
+        Some("DynamoDB_20120810.BatchWriteItem"),
+        " ".repeat(16 * 1024 * 1024 + 1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 413);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({
+            "__type": "com.amazonaws.dynamodb.v20120810#RequestEntityTooLarge",
+            "message": "Request size exceeded 16777216 bytes",
+            "Message": "Request size exceeded 16777216 bytes",
+        })
+    );
 
     // 25 items of ~300 KB: a 7.5 MB request, which DynamoDB accepts.
     let create = r#"{"TableName":"Big","KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],

@@ -1,8 +1,6 @@
 //! The AWS JSON 1.0 wire details that SDKs rely on, checked with raw HTTP.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 
 async fn post(h: &Harness, target: Option<&str>, body: &str) -> (u16, String, Value) {
@@ -63,6 +61,10 @@ async fn wire_errors_have_aws_types() {
     assert_eq!(v["__type"], "SerializationException");
     let (_, _, v) = post(&h, Some("AWSStepFunctions.ListExecutions"), r#"{"stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:x", "maxResults": 0, "statusFilter": "DONE"}"#).await;
     assert_eq!(v["__type"], "ValidationException");
+    assert_eq!(
+        v["message"],
+        "1 validation error detected: Value 'DONE' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE]"
+    );
     let (_, _, v) = post(
         &h,
         Some("AWSStepFunctions.SendTaskSuccess"),
@@ -145,5 +147,97 @@ async fn describe_lists_the_variables_jsonpath_states_read() {
     assert_eq!(
         d["variableReferences"],
         json!({"CheckAnswer": ["answer", "guess"], "WrongAnswer": ["answer"]})
+    );
+}
+
+/// The headers SDKs read, and the refusals made before any operation runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wire_headers_and_refusals() {
+    let h = Harness::start().await;
+    let http = reqwest::Client::new();
+    let header = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    let post = |target: &str, body: String| {
+        http.post(format!("{}/", h.url))
+            .header("x-amz-target", target)
+            .body(body)
+            .send()
+    };
+
+    let r = post("AWSStepFunctions.ListStateMachines", "{}".into())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let id = header(&r, "x-amzn-requestid").expect("a request id");
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    assert_eq!(header(&r, "x-amzn-errortype"), None);
+
+    let r = post("AWSStepFunctions.Frobnicate", "{}".into())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(header(&r, "x-amzn-requestid").is_some());
+    assert_eq!(
+        header(&r, "x-amzn-errortype").as_deref(),
+        Some("UnknownOperationException")
+    );
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        v,
+        json!({"__type": "UnknownOperationException",
+            "message": "Operation AWSStepFunctions.Frobnicate is not supported by this service"})
+    );
+
+    let r = post("DynamoDB_20120810.ListTables", "{}".into())
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        v["message"],
+        "Unknown operation: X-Amz-Target 'DynamoDB_20120810.ListTables' is not AWSStepFunctions.<Operation>"
+    );
+
+    let r = http
+        .get(format!("{}/", h.url))
+        .header("x-amz-target", "AWSStepFunctions.ListStateMachines")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        v,
+        json!({"__type": "UnknownOperationException",
+            "message": "GET is not supported: send POST / with an X-Amz-Target header"})
+    );
+
+    let r = post("AWSStepFunctions.ListStateMachines", "{not json".into())
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert!(v["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("The request body is not valid JSON: "));
+
+    let r = post(
+        "AWSStepFunctions.StartExecution",
+        " ".repeat(8 * 1024 * 1024 + 1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 413);
+    assert_eq!(
+        header(&r, "x-amzn-errortype").as_deref(),
+        Some("RequestEntityTooLargeException")
+    );
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        v,
+        json!({"__type": "RequestEntityTooLargeException",
+            "message": "Request size exceeded 8388608 bytes"})
     );
 }

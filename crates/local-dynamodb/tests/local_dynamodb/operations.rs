@@ -283,7 +283,7 @@ async fn protocol_level_errors() {
         e.message(),
         "Item size has exceeded the maximum allowed size"
     );
-    let body = e.to_body();
+    let body = aws_json::AwsError::body(&e);
     assert_eq!(
         body["__type"],
         "com.amazon.coral.validate#ValidationException"

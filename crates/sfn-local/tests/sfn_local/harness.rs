@@ -1,6 +1,5 @@
 //! Test harness: the router on 127.0.0.1:0 in-process, a ManualClock, fake task resources,
 //! an `aws-sdk-sfn` client and the real aws CLI.
-#![allow(dead_code)]
 
 use asl::{ManualClock, TaskCall, TaskError, TaskResources};
 use chrono::{DateTime, Utc};
@@ -97,11 +96,26 @@ pub fn t0() -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
+/// `t0()` plus `seconds`.
+pub fn t0_plus(seconds: i64) -> DateTime<Utc> {
+    t0() + chrono::Duration::seconds(seconds)
+}
+
 impl Harness {
     pub async fn start() -> Harness {
         Harness::start_with(
             None,
             ManualClock::new(t0()),
+            Arc::new(FakeResources::default()),
+        )
+        .await
+    }
+
+    /// A service journaling to `state_dir` on `clock`, with fresh fake resources.
+    pub async fn start_in(state_dir: &std::path::Path, clock: ManualClock) -> Harness {
+        Harness::start_with(
+            Some(state_dir.to_path_buf()),
+            clock,
             Arc::new(FakeResources::default()),
         )
         .await
@@ -208,19 +222,43 @@ impl Harness {
         panic!("the engine never slept on the clock");
     }
 
-    pub async fn history_types(&self, exec: &str) -> Vec<String> {
+    /// Waits until the earliest sleep on the clock ends at `at`: a Wait, timeout or heartbeat
+    /// is armed for exactly that time.
+    pub async fn armed_until(&self, at: DateTime<Utc>) {
+        for _ in 0..500 {
+            if self.clock.next_deadline() == Some(at) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        panic!(
+            "no sleep armed until {at} (earliest: {:?})",
+            self.clock.next_deadline()
+        );
+    }
+
+    /// The execution's history events (up to 1000).
+    pub async fn history(&self, exec: &str) -> Vec<Value> {
         let h = self
             .call(
                 "GetExecutionHistory",
                 json!({"executionArn": exec, "maxResults": 1000}),
             )
             .await;
-        h["events"]
-            .as_array()
-            .unwrap()
+        h["events"].as_array().unwrap().clone()
+    }
+
+    pub async fn history_types(&self, exec: &str) -> Vec<String> {
+        let events = self.history(exec).await;
+        events
             .iter()
             .map(|e| e["type"].as_str().unwrap().to_string())
             .collect()
+    }
+
+    pub async fn history_ids(&self, exec: &str) -> Vec<u64> {
+        let events = self.history(exec).await;
+        events.iter().map(|e| e["id"].as_u64().unwrap()).collect()
     }
 }
 

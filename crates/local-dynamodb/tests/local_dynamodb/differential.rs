@@ -1,13 +1,12 @@
 //! Differential tests: the same raw JSON requests against DynamoDB Local (Java) and our server,
-//! responses compared after the minimal normalisation documented in `common/mod.rs`.
+//! responses compared after the minimal normalisation documented in `harness.rs`.
 //! Each test uses its own table names, so the tests share the two servers safely.
 
-mod common;
-
-use common::{create, diff, s, u};
+use crate::harness::{self, create, diff, s, u};
 use serde_json::json;
 
 #[tokio::test]
+#[ignore = "needs Java (DynamoDB Local); scripts/test.sh runs it (--include-ignored)"]
 async fn create_describe_list_delete() {
     diff(vec![
         s("CreateTable", json!({
@@ -47,6 +46,7 @@ async fn create_describe_list_delete() {
 }
 
 #[tokio::test]
+#[ignore = "needs Java (DynamoDB Local); scripts/test.sh runs it (--include-ignored)"]
 async fn create_table_errors() {
     let base = |extra: serde_json::Value| {
         let mut v = json!({"TableName": "cte_t", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
@@ -77,6 +77,7 @@ async fn create_table_errors() {
 }
 
 #[tokio::test]
+#[ignore = "needs Java (DynamoDB Local); scripts/test.sh runs it (--include-ignored)"]
 async fn list_tables_pagination() {
     diff(vec![
         create("ltp_a", None),
@@ -100,6 +101,7 @@ async fn list_tables_pagination() {
 }
 
 #[tokio::test]
+#[ignore = "needs Java (DynamoDB Local); scripts/test.sh runs it (--include-ignored)"]
 async fn attribute_values_and_numbers() {
     diff(vec![
         create("avn_t", Some("N")),
@@ -133,6 +135,7 @@ async fn attribute_values_and_numbers() {
 }
 
 #[tokio::test]
+#[ignore = "needs Java (DynamoDB Local); scripts/test.sh runs it (--include-ignored)"]
 async fn put_delete_conditions_and_return_values() {
     diff(vec![
         create("pdc_t", None),
@@ -163,6 +166,7 @@ async fn put_delete_conditions_and_return_values() {
 }
 
 #[tokio::test]
+#[ignore = "needs Java (DynamoDB Local); scripts/test.sh runs it (--include-ignored)"]
 async fn condition_expression_features() {
     let item = json!({"pk": {"S": "c"}, "s": {"S": "hello"}, "n": {"N": "10"}, "l": {"L": [{"S": "x"}, {"N": "2"}]},
         "m": {"M": {"deep": {"M": {"v": {"N": "7"}}}}}, "ss": {"SS": ["a", "b"]}, "b": {"B": "AAEC"}, "t": {"BOOL": false}});
@@ -244,6 +248,7 @@ async fn condition_expression_features() {
 }
 
 #[tokio::test]
+#[ignore = "needs Java (DynamoDB Local); scripts/test.sh runs it (--include-ignored)"]
 async fn update_expressions() {
     let upd = |expr: &str, values: serde_json::Value, rv: &str| {
         let mut body = json!({"TableName": "upd_t", "Key": {"pk": {"S": "u"}}, "UpdateExpression": expr, "ReturnValues": rv});
@@ -284,7 +289,7 @@ async fn update_expressions() {
     .await;
 }
 
-fn query_fixture(name: &str) -> Vec<common::Step> {
+fn query_fixture(name: &str) -> Vec<harness::Step> {
     let mut steps = vec![s(
         "CreateTable",
         json!({
@@ -313,6 +318,7 @@ fn query_fixture(name: &str) -> Vec<common::Step> {
 }
 
 #[tokio::test]
+#[ignore = "needs Java (DynamoDB Local); scripts/test.sh runs it (--include-ignored)"]
 async fn query_table() {
     let t = "qt_t";
     let q = |extra: serde_json::Value| {
@@ -359,6 +365,7 @@ async fn query_table() {
 }
 
 #[tokio::test]
+#[ignore = "needs Java (DynamoDB Local); scripts/test.sh runs it (--include-ignored)"]
 async fn query_gsi() {
     let t = "qg_t";
     let q = |extra: serde_json::Value| {
@@ -392,6 +399,7 @@ async fn query_gsi() {
 }
 
 #[tokio::test]
+#[ignore = "needs Java (DynamoDB Local); scripts/test.sh runs it (--include-ignored)"]
 async fn scan_filter_projection() {
     let t = "sfp_t";
     let mut steps = query_fixture(t);
@@ -408,6 +416,7 @@ async fn scan_filter_projection() {
 }
 
 #[tokio::test]
+#[ignore = "needs Java (DynamoDB Local); scripts/test.sh runs it (--include-ignored)"]
 async fn batch_operations() {
     let t = "bat_t";
     let puts: Vec<_> = (0..5).map(|i| json!({"PutRequest": {"Item": {"pk": {"S": format!("k{i}")}, "v": {"N": format!("{i}")}}}})).collect();
@@ -434,6 +443,7 @@ async fn batch_operations() {
 }
 
 #[tokio::test]
+#[ignore = "needs Java (DynamoDB Local); scripts/test.sh runs it (--include-ignored)"]
 async fn protocol_errors() {
     diff(vec![
         s("NoSuchOperation", json!({})),
@@ -451,6 +461,7 @@ async fn protocol_errors() {
 }
 
 #[tokio::test]
+#[ignore = "needs Java (DynamoDB Local); scripts/test.sh runs it (--include-ignored)"]
 async fn paging_and_binary_keys() {
     let t = "pgb_t";
     let mut steps = vec![create(t, Some("B")), create("pgb_big", Some("N"))];
@@ -488,6 +499,7 @@ async fn paging_and_binary_keys() {
 }
 
 #[tokio::test]
+#[ignore = "needs Java (DynamoDB Local); scripts/test.sh runs it (--include-ignored)"]
 async fn projections_and_return_values_on_documents() {
     let t = "prd_t";
     diff(vec![
@@ -526,6 +538,7 @@ async fn projections_and_return_values_on_documents() {
 }
 
 #[tokio::test]
+#[ignore = "needs Java (DynamoDB Local); scripts/test.sh runs it (--include-ignored)"]
 async fn query_index_projection_and_filters_on_keys() {
     let t = "qip_t";
     let q = |extra: serde_json::Value| {
@@ -560,6 +573,7 @@ async fn query_index_projection_and_filters_on_keys() {
 }
 
 #[tokio::test]
+#[ignore = "needs Java (DynamoDB Local); scripts/test.sh runs it (--include-ignored)"]
 async fn misc_errors() {
     let t = "mer_t";
     let keys: Vec<_> = (0..101)
@@ -613,6 +627,7 @@ async fn misc_errors() {
 }
 
 #[tokio::test]
+#[ignore = "needs Java (DynamoDB Local); scripts/test.sh runs it (--include-ignored)"]
 async fn more_expression_features_and_reserved_words() {
     let t = "mef_t";
     let upd = |expr: &str, cond: Option<&str>, values: serde_json::Value, rv: &str| {
@@ -684,6 +699,7 @@ async fn more_expression_features_and_reserved_words() {
 }
 
 #[tokio::test]
+#[ignore = "needs Java (DynamoDB Local); scripts/test.sh runs it (--include-ignored)"]
 async fn time_to_live_settings() {
     let spec = |enabled: bool, name: &str| json!({"TableName": "ttl_t", "TimeToLiveSpecification": {"Enabled": enabled, "AttributeName": name}});
     diff(vec![
@@ -709,6 +725,7 @@ async fn time_to_live_settings() {
 }
 
 #[tokio::test]
+#[ignore = "needs Java (DynamoDB Local); scripts/test.sh runs it (--include-ignored)"]
 async fn what_dynamodb_refuses_in_values_and_keys() {
     let long = |n: usize, c: char| std::iter::repeat_n(c, n).collect::<String>();
     let put =

@@ -1,46 +1,29 @@
 //! The standalone binary: it prints one line when listening, and a SIGKILL loses nothing.
 
+use aws_json::client::Client;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use sfn_local::standalone::Standalone;
+use std::path::Path;
 use std::time::Duration;
 
-struct Running {
-    child: Child,
-    url: String,
-}
-
-fn spawn(state_dir: &std::path::Path) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sfn-local"))
-        .args(["--port", "0", "--state-dir"])
-        .arg(state_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn sfn-local");
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("sfn-local listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-        .to_string();
-    Running { child, url }
+fn spawn(state_dir: &std::path::Path) -> Standalone {
+    Standalone::spawn(
+        Path::new(env!("CARGO_BIN_EXE_sfn-local")),
+        [
+            "--port".as_ref(),
+            "0".as_ref(),
+            "--state-dir".as_ref(),
+            state_dir.as_os_str(),
+        ],
+    )
+    .expect("spawn sfn-local")
 }
 
 async fn call(url: &str, op: &str, body: Value) -> Value {
-    reqwest::Client::new()
-        .post(url)
-        .header("content-type", "application/x-amz-json-1.0")
-        .header("x-amz-target", format!("AWSStepFunctions.{op}"))
-        .body(body.to_string())
-        .send()
+    Client::new(url, sfn_local::TARGET_PREFIX)
+        .call(op, &body)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+        .unwrap_or_else(|e| panic!("{op}: {e}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -61,8 +44,9 @@ async fn killed_binary_resumes_its_executions() {
     let e = e["executionArn"].as_str().unwrap().to_string();
     p.child.kill().unwrap(); // SIGKILL
     p.child.wait().unwrap();
+    drop(p);
 
-    let mut p2 = spawn(dir.path());
+    let p2 = spawn(dir.path());
     let mut d = Value::Null;
     for _ in 0..300 {
         d = call(&p2.url, "DescribeExecution", json!({"executionArn": e})).await;
@@ -94,6 +78,4 @@ async fn killed_binary_resumes_its_executions() {
     );
     let waited = d["stopDate"].as_f64().unwrap() - d["startDate"].as_f64().unwrap();
     assert!(waited >= 1.0, "the wait kept its original target: {waited}");
-    p2.child.kill().unwrap();
-    p2.child.wait().unwrap();
 }

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
+use aws_json::client::Client;
 use local_dynamodb::Dynamo;
 use serde_json::{json, Value};
 
@@ -12,18 +13,13 @@ fn log_path(dir: &Path) -> std::path::PathBuf {
     dir.join("dynamodb.log.jsonl")
 }
 
+/// CreateTable of a `Jobs` table whose `RecentIndex` lists jobs newest first (shared with
+/// the query bench).
+const JOBS_TABLE: &str = include_str!("jobs_table.json");
+
 async fn setup(d: &Dynamo) {
-    d.handle(
-        "CreateTable",
-        json!({"TableName": "Jobs", "KeySchema": [{"AttributeName": "Id", "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": "Id", "AttributeType": "S"}, {"AttributeName": "Kind", "AttributeType": "S"},
-                {"AttributeName": "LastUpdated", "AttributeType": "S"}],
-            "BillingMode": "PAY_PER_REQUEST",
-            "GlobalSecondaryIndexes": [{"IndexName": "RecentIndex", "KeySchema": [{"AttributeName": "Kind", "KeyType": "HASH"},
-                {"AttributeName": "LastUpdated", "KeyType": "RANGE"}], "Projection": {"ProjectionType": "ALL"}}]}),
-    )
-    .await
-    .unwrap();
+    let table: Value = serde_json::from_str(JOBS_TABLE).unwrap();
+    d.handle("CreateTable", table).await.unwrap();
 }
 
 async fn put(d: &Dynamo, id: &str, ts: &str) {
@@ -150,16 +146,13 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn call(port: u16, op: &str, body: Value) -> Result<Value, reqwest::Error> {
-    reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{port}/"))
-        .header("X-Amz-Target", format!("DynamoDB_20120810.{op}"))
-        .header("Content-Type", "application/x-amz-json-1.0")
-        .body(body.to_string())
-        .send()
-        .await?
-        .json()
-        .await
+async fn call(port: u16, op: &str, body: Value) -> Result<Value, String> {
+    Client::new(
+        format!("http://127.0.0.1:{port}/"),
+        local_dynamodb::TARGET_PREFIX,
+    )
+    .call(op, &body)
+    .await
 }
 
 async fn wait_ready(port: u16) {

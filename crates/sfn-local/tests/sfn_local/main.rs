@@ -1,0 +1,15 @@
+//! The Step Functions endpoint's integration tests, one test binary. Most run the router
+//! in-process on a `ManualClock` (see `harness`):
+//!
+//! * `sdk`: every operation through `aws-sdk-sfn`;
+//! * `protocol`: the AWS JSON 1.0 wire details, with raw HTTP;
+//! * `restart`: executions resumed from the journal after a restart;
+//! * `binary`: the standalone binary, SIGKILLed and started again;
+//! * `cli`: the real aws CLI; ignored unless it is installed (`--include-ignored`).
+
+mod binary;
+mod cli;
+mod harness;
+mod protocol;
+mod restart;
+mod sdk;
