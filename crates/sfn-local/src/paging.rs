@@ -3,8 +3,6 @@
 //! items arrive and a token from another listing is refused as `InvalidToken`.
 
 use crate::error::SfnError;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize)]
@@ -16,8 +14,10 @@ struct Token {
 }
 
 pub fn encode(scope: &str, last_key: u64) -> String {
-    let json = serde_json::json!({ "s": scope, "k": last_key }).to_string();
-    URL_SAFE_NO_PAD.encode(json)
+    common::cursor::encode(&Token {
+        s: scope.to_string(),
+        k: last_key,
+    })
 }
 
 /// The cursor of a token issued for `scope`; `None` when there is no token.
@@ -33,8 +33,7 @@ pub fn decode(token: Option<&str>, scope: &str) -> Result<Option<u64>, SfnError>
             "Member must have length less than or equal to 1024",
         ));
     }
-    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| bad())?;
-    let t: Token = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    let t: Token = common::cursor::decode(token).map_err(|_| bad())?;
     if t.s != scope {
         return Err(bad());
     }
