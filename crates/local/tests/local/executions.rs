@@ -61,9 +61,10 @@ async fn drive(app: &App, mut call: JoinHandle<(u16, Value)>, max_secs: u64) -> 
 /// Lets the handler wake, ask Step Functions (real in-process I/O) and go back to sleep on
 /// the clock: polls until it sleeps again (as many sleepers as before the second passed) or
 /// has answered. An execution that ended takes its own timer with it, so the count may not
-/// come back: the wait is bounded (50 ms of real time).
+/// come back: the wait is bounded (1 s of real time, far more than the in-process calls take
+/// even on a loaded machine, so simulated time never runs ahead of them).
 async fn handler_settles(app: &App, call: &JoinHandle<(u16, Value)>, asleep: usize) {
-    for _ in 0..10 {
+    for _ in 0..200 {
         if call.is_finished() || app.clock.sleepers() >= asleep {
             return;
         }
