@@ -1,7 +1,11 @@
 //! Running executions: the public handle types and the engine entry points.
 
+mod fan_out;
+mod flow;
 mod resume;
+mod retry;
 mod run;
+mod states;
 mod task_state;
 mod tokens;
 
