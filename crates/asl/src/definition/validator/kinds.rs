@@ -63,90 +63,102 @@ impl Validator {
         who: &str,
         index: &HashMap<Arc<str>, usize>,
     ) -> Option<Kind> {
-        Some({
-            let mut choices = Vec::new();
-            match obj.get("Choices").and_then(Value::as_array) {
-                Some(a) if !a.is_empty() => {
-                    for (i, r) in a.iter().enumerate() {
-                        let rl = format!("{sloc}/Choices[{i}]");
-                        let lang = self.cur_lang;
-                        let (test, assign, output) = match (lang, r.as_object()) {
-                            (Lang::Jsonata, Some(o)) => {
-                                for k in o.keys() {
-                                    if !["Condition", "Next", "Assign", "Output", "Comment"]
-                                        .contains(&k.as_str())
-                                    {
-                                        self.err(SCHEMA, rl.clone(), format!("The QueryLanguage is set to 'JSONata', but field '{k}' is only supported for the 'JSONPath' QueryLanguage"));
-                                    }
-                                }
-                                let test = match o.get("Condition") {
-                                    Some(c) => Some(ChoiceTest::Condition(self.ata(
-                                        c,
-                                        &format!("{rl}/Condition"),
-                                        "Condition",
-                                    ))),
-                                    None => {
-                                        self.err(
-                                            SCHEMA,
-                                            rl.clone(),
-                                            format!("{who}: every JSONata choice rule needs 'Condition'"),
-                                        );
-                                        None
-                                    }
-                                };
-                                let output = o
-                                    .get("Output")
-                                    .map(|x| self.ata(x, &format!("{rl}/Output"), "Output"));
-                                (test, o.get("Assign"), output)
-                            }
-                            _ => {
-                                let mut errs = Vec::new();
-                                let stripped = match r.as_object() {
-                                    Some(o) if o.contains_key("Assign") => {
-                                        let mut o = o.clone();
-                                        o.remove("Assign");
-                                        Value::Object(o)
-                                    }
-                                    _ => r.clone(),
-                                };
-                                let rule = choice::compile(&stripped, &rl, &mut errs);
-                                for (l, m) in errs {
-                                    self.err(SCHEMA, l, format!("{who}: {m}"));
-                                }
-                                (rule.map(ChoiceTest::Rule), r.get("Assign"), None)
-                            }
-                        };
-                        let assign = assign.and_then(|x| {
-                            self.assign(x, &format!("{rl}/Assign"), who, lang, Access::default())
-                        });
-                        let next = match r.get("Next") {
-                            Some(n) => self.target(n, &format!("{rl}/Next"), who, "Next", index),
-                            None => {
-                                self.err(SCHEMA, rl.clone(), "These fields are required: [Next]");
-                                None
-                            }
-                        };
-                        if let (Some(test), Some(next)) = (test, next) {
-                            choices.push(ChoiceRule {
-                                test,
-                                next,
-                                assign,
-                                output,
-                            });
-                        }
-                    }
+        let mut choices = Vec::new();
+        match obj.get("Choices").and_then(Value::as_array) {
+            Some(a) if !a.is_empty() => {
+                for (i, r) in a.iter().enumerate() {
+                    let rl = format!("{sloc}/Choices[{i}]");
+                    choices.extend(self.choice_rule(r, &rl, who, index));
                 }
-                _ => self.err(
-                    SCHEMA,
-                    format!("{sloc}/Choices"),
-                    format!("{who}: 'Choices' must be a non-empty array"),
-                ),
             }
-            let default = obj
-                .get("Default")
-                .and_then(|d| self.target(d, &format!("{sloc}/Default"), who, "Default", index));
-            Kind::Choice { choices, default }
+            _ => self.err(
+                SCHEMA,
+                format!("{sloc}/Choices"),
+                format!("{who}: 'Choices' must be a non-empty array"),
+            ),
+        }
+        let default = obj
+            .get("Default")
+            .and_then(|d| self.target(d, &format!("{sloc}/Default"), who, "Default", index));
+        Some(Kind::Choice { choices, default })
+    }
+
+    /// One rule of `Choices` (at `rl`): its test in the state's query language, its
+    /// Assign, Output and target.
+    fn choice_rule(
+        &mut self,
+        r: &Value,
+        rl: &str,
+        who: &str,
+        index: &HashMap<Arc<str>, usize>,
+    ) -> Option<ChoiceRule> {
+        let lang = self.cur_lang;
+        let (test, output) = match (lang, r.as_object()) {
+            (Lang::Jsonata, Some(o)) => self.jsonata_choice_test(o, rl, who),
+            _ => (self.jsonpath_choice_test(r, rl, who), None),
+        };
+        let assign = r
+            .get("Assign")
+            .and_then(|x| self.assign(x, &format!("{rl}/Assign"), who, lang, Access::default()));
+        let next = match r.get("Next") {
+            Some(n) => self.target(n, &format!("{rl}/Next"), who, "Next", index),
+            None => {
+                self.err(SCHEMA, rl, "These fields are required: [Next]");
+                None
+            }
+        };
+        Some(ChoiceRule {
+            test: test?,
+            next: next?,
+            assign,
+            output,
         })
+    }
+
+    /// A JSONata rule: its `Condition` (required) and `Output`.
+    fn jsonata_choice_test(
+        &mut self,
+        o: &Map<String, Value>,
+        rl: &str,
+        who: &str,
+    ) -> (Option<ChoiceTest>, Option<crate::jsonata::Template>) {
+        const FIELDS: [&str; 5] = ["Condition", "Next", "Assign", "Output", "Comment"];
+        for k in o.keys().filter(|k| !FIELDS.contains(&k.as_str())) {
+            self.err(SCHEMA, rl, format!("The QueryLanguage is set to 'JSONata', but field '{k}' is only supported for the 'JSONPath' QueryLanguage"));
+        }
+        let test = match o.get("Condition") {
+            Some(c) => {
+                let t = self.ata(c, &format!("{rl}/Condition"), "Condition");
+                Some(ChoiceTest::Condition(t))
+            }
+            None => {
+                let msg = format!("{who}: every JSONata choice rule needs 'Condition'");
+                self.err(SCHEMA, rl, msg);
+                None
+            }
+        };
+        let output = o
+            .get("Output")
+            .map(|x| self.ata(x, &format!("{rl}/Output"), "Output"));
+        (test, output)
+    }
+
+    /// A JSONPath rule (its `Assign` aside), compiled by [`choice::compile`].
+    fn jsonpath_choice_test(&mut self, r: &Value, rl: &str, who: &str) -> Option<ChoiceTest> {
+        let mut errs = Vec::new();
+        let stripped = match r.as_object() {
+            Some(o) if o.contains_key("Assign") => {
+                let mut o = o.clone();
+                o.remove("Assign");
+                Value::Object(o)
+            }
+            _ => r.clone(),
+        };
+        let rule = choice::compile(&stripped, rl, &mut errs);
+        for (l, m) in errs {
+            self.err(SCHEMA, l, format!("{who}: {m}"));
+        }
+        rule.map(ChoiceTest::Rule)
     }
 
     pub(super) fn wait_kind(
