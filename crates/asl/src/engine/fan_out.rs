@@ -1,11 +1,12 @@
 //! Parallel and Map states: one attempt runs branches (or one item processor per item)
 //! as nested machines, each writing its events after the attempt's `…StateStarted`.
 
-use super::flow::{apply_io, ata_typed, ata_value, query_error, shown};
+use super::flow::{apply_io, ata_typed, ata_value, query_error};
 use super::run::{AttemptCtx, Exec};
 use crate::definition::{IoPath, Lang, Machine, MapSpec, Secs, State};
 use crate::fault::Fault;
 use crate::history::{EventDetails, EventType, MapIterationDetails, MapStartedDetails};
+use crate::intrinsics::to_text;
 use crate::jsonata::States;
 use crate::paths::{Env, Path, Vars};
 use serde_json::{json, Value};
@@ -66,7 +67,7 @@ fn max_concurrency_at(p: &Path, eff: &Value, env: &Env) -> Result<usize, Fault> 
         Some(c) => Ok(usize::try_from(c).unwrap_or(usize::MAX)),
         None => Err(Fault::runtime(format!(
             "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {}",
-            shown(&v),
+            to_text(&v),
             p.text
         ))),
     }

@@ -12,14 +12,6 @@ use std::sync::Arc;
 /// The variables a state assigned, if it has an `Assign`.
 pub(crate) type Assigned = Option<Map<String, Value>>;
 
-/// A value as AWS shows it in an error: a string without its quotes, anything else as JSON.
-pub(crate) fn shown(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// `States.QueryEvaluationError` with the cause AWS writes: which state (and the id of
 /// its Entered event), then what went wrong.
 pub(crate) fn query_error(st: &State, env: &Env, location: Option<&str>, what: String) -> Fault {

@@ -1,10 +1,11 @@
 //! The states that run in one step: Pass, Succeed, Fail, Choice and Wait. Task, Parallel
 //! and Map run attempts under their Retry and Catch fields (`retry.rs`).
 
-use super::flow::{apply_io, ata_typed, ata_value, eval_assign, query_error, shown, store};
+use super::flow::{apply_io, ata_typed, ata_value, eval_assign, query_error, store};
 use super::run::{Entered, Exec, TaskResume, Transition};
 use crate::definition::{ChoiceTest, Kind, Lang, State, Text, WaitSpec};
 use crate::fault::Fault;
+use crate::intrinsics::to_text;
 use crate::jsonata::{self, States};
 use crate::paths::{Env, Path, Vars};
 use chrono::{DateTime, Utc};
@@ -252,7 +253,7 @@ fn fail_fault(
             Some(Text::Expr(e)) => e.eval_as(input, env, &format!("{field}Path"))?,
             Some(Text::Ata(t)) => ata_on(st, env, t, field, input)?,
         };
-        Ok(shown(&v))
+        Ok(to_text(&v))
     };
     Ok(Fault::new(text(error, "Error")?, text(cause, "Cause")?))
 }
@@ -282,7 +283,7 @@ fn wait_target(
             match v.as_str().and_then(crate::choice::parse_timestamp) {
                 Some(t) => t.with_timezone(&Utc),
                 None => {
-                    let what = format!("The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {}", shown(&v));
+                    let what = format!("The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {}", to_text(&v));
                     return Err(query_error(st, env, Some("Timestamp"), what));
                 }
             }
@@ -308,12 +309,12 @@ fn seconds_path_target(
         (Some(_), _) => Err(Fault::runtime(format!(
             "The SecondsPath parameter references a negative value: {} == {}",
             p.text,
-            shown(&v)
+            to_text(&v)
         ))),
         _ => Err(Fault::runtime(format!(
             "The SecondsPath parameter cannot be parsed as a long value: {} == {}",
             p.text,
-            shown(&v)
+            to_text(&v)
         ))),
     }
 }
@@ -331,7 +332,7 @@ fn timestamp_path_target(p: &Path, eff: &Arc<Value>, env: &Env) -> Result<DateTi
         None => Err(Fault::runtime(format!(
             "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {}",
             p.text,
-            shown(&v)
+            to_text(&v)
         ))),
     }
 }

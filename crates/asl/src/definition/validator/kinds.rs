@@ -242,100 +242,116 @@ impl Validator {
         parameters: &Option<Template>,
     ) -> Option<Kind> {
         let lang = self.cur_lang;
-        Some({
-            let (field, proc_v) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
-                (Some(p), None) => ("ItemProcessor", Some(p)),
-                (None, Some(p)) => ("Iterator", Some(p)),
-                (Some(_), Some(_)) => {
-                    self.err(
-                        SCHEMA,
-                        format!("{sloc}/Iterator"),
-                        format!("{who}: use either 'ItemProcessor' or 'Iterator', not both"),
-                    );
-                    ("ItemProcessor", None)
-                }
-                (None, None) => {
-                    self.err(
-                        SCHEMA,
-                        sloc.to_string(),
-                        "These fields are required: [ItemProcessor]",
-                    );
-                    ("ItemProcessor", None)
-                }
-            };
-            let processor = proc_v.and_then(|p| self.machine(p, &format!("{sloc}/{field}"), false));
-            if obj.contains_key("ItemSelector") && obj.contains_key("Parameters") {
+        let processor = self.map_processor(obj, sloc, who);
+        if obj.contains_key("ItemSelector") && obj.contains_key("Parameters") {
+            self.err(
+                SCHEMA,
+                format!("{sloc}/Parameters"),
+                format!("{who}: use either 'ItemSelector' or 'Parameters', not both"),
+            );
+        }
+        let items_path = match obj.get("ItemsPath") {
+            None => IoPath::Root,
+            Some(p) => self
+                .path(p, &format!("{sloc}/ItemsPath"), who, "ItemsPath")
+                .map(IoPath::Path)
+                .unwrap_or(IoPath::Root),
+        };
+        // The item processor's states may have changed it.
+        self.cur_lang = lang;
+        let items = obj
+            .get("Items")
+            .map(|x| self.ata(x, &format!("{sloc}/Items"), "Items"));
+        let max_concurrency = self.max_concurrency(obj, sloc, who);
+        // Parameters on a Map is the legacy name of ItemSelector.
+        let (item_selector, item_selector_ata) = match (lang, obj.get("ItemSelector")) {
+            (Lang::Jsonata, Some(p)) => (
+                None,
+                Some(self.ata(p, &format!("{sloc}/ItemSelector"), "ItemSelector")),
+            ),
+            (_, p) => (
+                p.map(|p| self.template(p, &format!("{sloc}/ItemSelector"))),
+                None,
+            ),
+        };
+        let item_selector = item_selector.or_else(|| parameters.clone());
+        let processor = processor?;
+        let unsupported = ["ItemReader", "ResultWriter", "ItemBatcher"]
+            .into_iter()
+            .find(|f| obj.contains_key(*f));
+        Some(Kind::Map(MapSpec {
+            processor: Arc::new(processor),
+            items_path,
+            item_selector,
+            items,
+            item_selector_ata,
+            max_concurrency,
+            unsupported,
+        }))
+    }
+
+    /// The machine each item runs: `ItemProcessor`, or its legacy name `Iterator`.
+    fn map_processor(
+        &mut self,
+        obj: &Map<String, Value>,
+        sloc: &str,
+        who: &str,
+    ) -> Option<Machine> {
+        let (field, proc_v) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
+            (Some(p), None) => ("ItemProcessor", Some(p)),
+            (None, Some(p)) => ("Iterator", Some(p)),
+            (Some(_), Some(_)) => {
                 self.err(
                     SCHEMA,
-                    format!("{sloc}/Parameters"),
-                    format!("{who}: use either 'ItemSelector' or 'Parameters', not both"),
+                    format!("{sloc}/Iterator"),
+                    format!("{who}: use either 'ItemProcessor' or 'Iterator', not both"),
                 );
+                ("ItemProcessor", None)
             }
-            let items_path = match obj.get("ItemsPath") {
-                None => IoPath::Root,
-                Some(p) => self
-                    .path(p, &format!("{sloc}/ItemsPath"), who, "ItemsPath")
-                    .map(IoPath::Path)
-                    .unwrap_or(IoPath::Root),
-            };
-            self.cur_lang = lang;
-            let items = obj
-                .get("Items")
-                .map(|x| self.ata(x, &format!("{sloc}/Items"), "Items"));
-            let max_concurrency = match (obj.get("MaxConcurrency"), obj.get("MaxConcurrencyPath")) {
-                (Some(v @ Value::String(_)), None) if lang == Lang::Jsonata => Some(Secs::Ata(
-                    self.ata(v, &format!("{sloc}/MaxConcurrency"), "MaxConcurrency"),
-                )),
-                (Some(_), Some(_)) => {
-                    self.err(SCHEMA, format!("{sloc}/MaxConcurrency"), format!("{who}: only one of 'MaxConcurrency' and 'MaxConcurrencyPath' is allowed"));
-                    None
+            (None, None) => {
+                self.err(
+                    SCHEMA,
+                    sloc.to_string(),
+                    "These fields are required: [ItemProcessor]",
+                );
+                ("ItemProcessor", None)
+            }
+        };
+        proc_v.and_then(|p| self.machine(p, &format!("{sloc}/{field}"), false))
+    }
+
+    /// `MaxConcurrency` (a non-negative integer, or a JSONata expression) or
+    /// `MaxConcurrencyPath`.
+    fn max_concurrency(&mut self, obj: &Map<String, Value>, sloc: &str, who: &str) -> Option<Secs> {
+        let field_loc = format!("{sloc}/MaxConcurrency");
+        match (obj.get("MaxConcurrency"), obj.get("MaxConcurrencyPath")) {
+            (Some(v @ Value::String(_)), None) if self.cur_lang == Lang::Jsonata => {
+                Some(Secs::Ata(self.ata(v, &field_loc, "MaxConcurrency")))
+            }
+            (Some(_), Some(_)) => {
+                self.err(
+                    SCHEMA,
+                    field_loc,
+                    format!(
+                        "{who}: only one of 'MaxConcurrency' and 'MaxConcurrencyPath' is allowed"
+                    ),
+                );
+                None
+            }
+            (Some(v), None) => {
+                let n = v.as_u64();
+                if n.is_none() {
+                    let msg = format!("{who}: 'MaxConcurrency' must be a non-negative integer");
+                    self.err(SCHEMA, field_loc, msg);
                 }
-                (Some(v), None) => match v.as_u64() {
-                    Some(n) => Some(Secs::Fixed(n)),
-                    None => {
-                        self.err(
-                            SCHEMA,
-                            format!("{sloc}/MaxConcurrency"),
-                            format!("{who}: 'MaxConcurrency' must be a non-negative integer"),
-                        );
-                        None
-                    }
-                },
-                (None, Some(p)) => self
-                    .path(
-                        p,
-                        &format!("{sloc}/MaxConcurrencyPath"),
-                        who,
-                        "MaxConcurrencyPath",
-                    )
-                    .map(Secs::Path),
-                (None, None) => None,
-            };
-            // Parameters on a Map is the legacy name of ItemSelector.
-            let (item_selector, item_selector_ata) = match (lang, obj.get("ItemSelector")) {
-                (Lang::Jsonata, Some(p)) => (
-                    None,
-                    Some(self.ata(p, &format!("{sloc}/ItemSelector"), "ItemSelector")),
-                ),
-                (_, p) => (
-                    p.map(|p| self.template(p, &format!("{sloc}/ItemSelector"))),
-                    None,
-                ),
-            };
-            let item_selector = item_selector.or_else(|| parameters.clone());
-            let processor = processor?;
-            let unsupported = ["ItemReader", "ResultWriter", "ItemBatcher"]
-                .into_iter()
-                .find(|f| obj.contains_key(*f));
-            Kind::Map(MapSpec {
-                processor: Arc::new(processor),
-                items_path,
-                item_selector,
-                items,
-                item_selector_ata,
-                max_concurrency,
-                unsupported,
-            })
-        })
+                n.map(Secs::Fixed)
+            }
+            (None, Some(p)) => {
+                let loc = format!("{sloc}/MaxConcurrencyPath");
+                self.path(p, &loc, who, "MaxConcurrencyPath")
+                    .map(Secs::Path)
+            }
+            (None, None) => None,
+        }
     }
 }
