@@ -5,6 +5,7 @@
 //! bounded in time, depth and sequence length, and runs where it cannot hold up other
 //! executions (a blocking section on a multi-threaded runtime).
 
+use crate::template::compile_items;
 use jsonata_core::ast::AstNode;
 use jsonata_core::evaluator::{Context, Evaluator, EvaluatorError, EvaluatorOptions};
 use jsonata_core::parser::{Lexer, Token};
@@ -388,6 +389,10 @@ pub(crate) fn type_name(v: &Value) -> &'static str {
 }
 
 impl Template {
+    fn is_literal(&self) -> bool {
+        matches!(self, Template::Literal(_))
+    }
+
     /// `errs` receives (location, refusal) for every malformed expression.
     pub fn compile(v: &Value, loc: &str, errs: &mut Vec<(String, Refused)>) -> Template {
         match v {
@@ -411,22 +416,16 @@ impl Template {
                     .iter()
                     .map(|(k, x)| (k.clone(), Template::compile(x, &format!("{loc}/{k}"), errs)))
                     .collect();
-                if items.iter().all(|(_, t)| matches!(t, Template::Literal(_))) {
+                if items.iter().all(|(_, t)| t.is_literal()) {
                     Template::Literal(v.clone())
                 } else {
                     Template::Object(items)
                 }
             }
             Value::Array(a) => {
-                let items: Vec<Template> = a
-                    .iter()
-                    .enumerate()
-                    .map(|(i, x)| Template::compile(x, &format!("{loc}[{i}]"), errs))
-                    .collect();
-                if items.iter().all(|t| matches!(t, Template::Literal(_))) {
-                    Template::Literal(v.clone())
-                } else {
-                    Template::Array(items)
+                match compile_items(a, loc, errs, Template::compile, Template::is_literal) {
+                    Some(items) => Template::Array(items),
+                    None => Template::Literal(v.clone()),
                 }
             }
             other => Template::Literal(other.clone()),

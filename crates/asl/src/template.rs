@@ -27,6 +27,24 @@ pub(crate) fn compile_expr(s: &str) -> Result<Template, String> {
     }
 }
 
+/// The items of an array template, each compiled at `loc[i]`; None when no item has
+/// anything to evaluate (the array is then kept as plain JSON). Payload templates and
+/// JSONata field values both compile arrays so.
+pub(crate) fn compile_items<T, E>(
+    a: &[Value],
+    loc: &str,
+    errs: &mut E,
+    compile: impl Fn(&Value, &str, &mut E) -> T,
+    is_literal: impl Fn(&T) -> bool,
+) -> Option<Vec<T>> {
+    let items: Vec<T> = a
+        .iter()
+        .enumerate()
+        .map(|(i, x)| compile(x, &format!("{loc}[{i}]"), errs))
+        .collect();
+    (!items.iter().all(is_literal)).then_some(items)
+}
+
 impl Template {
     /// `errs` receives (location suffix, message) for every bad `.$` entry.
     pub fn compile(v: &Value, loc: &str, errs: &mut Vec<(String, String)>) -> Template {
@@ -52,7 +70,7 @@ impl Template {
                         out.push((name.to_string(), t));
                     } else {
                         let t = Template::compile(v, &l, errs);
-                        dynamic |= !matches!(t, Template::Literal(_));
+                        dynamic |= !t.is_literal();
                         out.push((k.clone(), t));
                     }
                 }
@@ -63,19 +81,17 @@ impl Template {
                 }
             }
             Value::Array(a) => {
-                let items: Vec<Template> = a
-                    .iter()
-                    .enumerate()
-                    .map(|(i, x)| Template::compile(x, &format!("{loc}[{i}]"), errs))
-                    .collect();
-                if items.iter().all(|t| matches!(t, Template::Literal(_))) {
-                    Template::Literal(v.clone())
-                } else {
-                    Template::Array(items)
+                match compile_items(a, loc, errs, Template::compile, Template::is_literal) {
+                    Some(items) => Template::Array(items),
+                    None => Template::Literal(v.clone()),
                 }
             }
             other => Template::Literal(other.clone()),
         }
+    }
+
+    fn is_literal(&self) -> bool {
+        matches!(self, Template::Literal(_))
     }
 
     /// Whether evaluation may read the context object (so callers build it only then).

@@ -324,21 +324,11 @@ impl Validator {
     /// `MaxConcurrencyPath`.
     fn max_concurrency(&mut self, obj: &Map<String, Value>, sloc: &str, who: &str) -> Option<Secs> {
         let field_loc = format!("{sloc}/MaxConcurrency");
-        match (obj.get("MaxConcurrency"), obj.get("MaxConcurrencyPath")) {
-            (Some(v @ Value::String(_)), None) if self.cur_lang == Lang::Jsonata => {
+        match self.field_or_path(obj, "MaxConcurrency", sloc, who) {
+            Given::Value(v @ Value::String(_)) if self.cur_lang == Lang::Jsonata => {
                 Some(Secs::Ata(self.ata(v, &field_loc, "MaxConcurrency")))
             }
-            (Some(_), Some(_)) => {
-                self.err(
-                    SCHEMA,
-                    field_loc,
-                    format!(
-                        "{who}: only one of 'MaxConcurrency' and 'MaxConcurrencyPath' is allowed"
-                    ),
-                );
-                None
-            }
-            (Some(v), None) => {
+            Given::Value(v) => {
                 let n = v.as_u64();
                 if n.is_none() {
                     let msg = format!("{who}: 'MaxConcurrency' must be a non-negative integer");
@@ -346,12 +336,11 @@ impl Validator {
                 }
                 n.map(Secs::Fixed)
             }
-            (None, Some(p)) => {
-                let loc = format!("{sloc}/MaxConcurrencyPath");
-                self.path(p, &loc, who, "MaxConcurrencyPath")
-                    .map(Secs::Path)
+            Given::Path(p, path_field) => {
+                let loc = format!("{sloc}/{path_field}");
+                self.path(p, &loc, who, &path_field).map(Secs::Path)
             }
-            (None, None) => None,
+            Given::Neither => None,
         }
     }
 }

@@ -65,6 +65,14 @@ pub(super) struct Access {
     pub error_output: bool,
 }
 
+/// A field that can be given as a value (`Seconds`) or as a path (`SecondsPath`).
+enum Given<'v> {
+    Value(&'v Value),
+    /// The path's value and the path field's name.
+    Path(&'v Value, String),
+    Neither,
+}
+
 struct Validator {
     diags: Vec<Diagnostic>,
     /// Every state name seen so far with its location: names are unique in the whole
@@ -262,13 +270,15 @@ impl Validator {
         }
     }
 
-    fn secs_field(
+    /// Which of `field` and `{field}Path` the state has; both is an error (and counts
+    /// as neither).
+    fn field_or_path<'v>(
         &mut self,
-        obj: &Map<String, Value>,
+        obj: &'v Map<String, Value>,
         field: &str,
         sloc: &str,
         who: &str,
-    ) -> Option<Secs> {
+    ) -> Given<'v> {
         let path_field = format!("{field}Path");
         match (obj.get(field), obj.get(&path_field)) {
             (Some(_), Some(_)) => {
@@ -277,18 +287,32 @@ impl Validator {
                     format!("{sloc}/{field}"),
                     format!("{who}: only one of '{field}' and '{path_field}' is allowed"),
                 );
-                None
+                Given::Neither
             }
-            (Some(v), None) if self.cur_lang == Lang::Jsonata && v.is_string() => {
+            (Some(v), None) => Given::Value(v),
+            (None, Some(p)) => Given::Path(p, path_field),
+            (None, None) => Given::Neither,
+        }
+    }
+
+    fn secs_field(
+        &mut self,
+        obj: &Map<String, Value>,
+        field: &str,
+        sloc: &str,
+        who: &str,
+    ) -> Option<Secs> {
+        match self.field_or_path(obj, field, sloc, who) {
+            Given::Value(v) if self.cur_lang == Lang::Jsonata && v.is_string() => {
                 Some(Secs::Ata(self.ata(v, &format!("{sloc}/{field}"), field)))
             }
-            (Some(v), None) => self
+            Given::Value(v) => self
                 .seconds(v, &format!("{sloc}/{field}"), who, field, 1)
                 .map(Secs::Fixed),
-            (None, Some(p)) => self
+            Given::Path(p, path_field) => self
                 .path(p, &format!("{sloc}/{path_field}"), who, &path_field)
                 .map(Secs::Path),
-            (None, None) => None,
+            Given::Neither => None,
         }
     }
 
@@ -299,24 +323,15 @@ impl Validator {
         sloc: &str,
         who: &str,
     ) -> Option<Text> {
-        let path_field = format!("{field}Path");
-        match (obj.get(field), obj.get(&path_field)) {
-            (Some(_), Some(_)) => {
-                self.err(
-                    SCHEMA,
-                    format!("{sloc}/{field}"),
-                    format!("{who}: only one of '{field}' and '{path_field}' is allowed"),
-                );
-                None
-            }
-            (Some(v @ Value::String(s)), None) => Some(
+        match self.field_or_path(obj, field, sloc, who) {
+            Given::Value(v @ Value::String(s)) => Some(
                 if self.cur_lang == Lang::Jsonata && crate::jsonata::inner(s).is_some() {
                     Text::Ata(self.ata(v, &format!("{sloc}/{field}"), field))
                 } else {
                     Text::Lit(s.clone())
                 },
             ),
-            (Some(_), None) => {
+            Given::Value(_) => {
                 self.err(
                     SCHEMA,
                     format!("{sloc}/{field}"),
@@ -324,7 +339,7 @@ impl Validator {
                 );
                 None
             }
-            (None, Some(p)) => {
+            Given::Path(p, path_field) => {
                 match p.as_str().map(compile_expr) {
                     Some(Ok(t)) => Some(Text::Expr(t)),
                     _ => {
@@ -333,7 +348,7 @@ impl Validator {
                     }
                 }
             }
-            (None, None) => None,
+            Given::Neither => None,
         }
     }
 }

@@ -3,56 +3,105 @@
 
 use super::*;
 
-/// The fields a state type takes in JSONata (besides `Type`, `Comment`, `QueryLanguage`).
-fn allowed_jsonata_fields(t: &str) -> Option<&'static [&'static str]> {
+/// The fields a state type takes besides `Type`, `Comment` and `QueryLanguage`: in both
+/// query languages, in JSONPath only, in JSONata only.
+type TypeFields = (
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+/// The fields of a state type (None for an unknown type).
+fn type_fields(t: &str) -> Option<TypeFields> {
     Some(match t {
-        "Pass" => &["Next", "End", "Output", "Assign"],
-        "Task" => &[
-            "Next",
-            "End",
-            "Resource",
-            "Arguments",
-            "Output",
-            "Assign",
-            "Retry",
-            "Catch",
-            "TimeoutSeconds",
-            "HeartbeatSeconds",
-            "Credentials",
-        ],
-        "Choice" => &["Choices", "Default", "Output", "Assign"],
-        "Wait" => &["Next", "End", "Seconds", "Timestamp", "Output", "Assign"],
-        "Succeed" => &["Output"],
-        "Fail" => &["Error", "Cause"],
-        "Parallel" => &[
-            "Next",
-            "End",
-            "Branches",
-            "Arguments",
-            "Output",
-            "Assign",
-            "Retry",
-            "Catch",
-        ],
-        "Map" => &[
-            "Next",
-            "End",
-            "Items",
-            "ItemSelector",
-            "ItemProcessor",
-            "Iterator",
-            "MaxConcurrency",
-            "ToleratedFailurePercentage",
-            "ToleratedFailureCount",
-            "Label",
-            "ItemReader",
-            "ResultWriter",
-            "ItemBatcher",
-            "Output",
-            "Assign",
-            "Retry",
-            "Catch",
-        ],
+        "Pass" => (
+            &["Next", "End", "Assign"],
+            &[
+                "InputPath",
+                "OutputPath",
+                "ResultPath",
+                "Parameters",
+                "Result",
+            ],
+            &["Output"],
+        ),
+        "Task" => (
+            &[
+                "Next",
+                "End",
+                "Assign",
+                "Resource",
+                "Retry",
+                "Catch",
+                "TimeoutSeconds",
+                "HeartbeatSeconds",
+                "Credentials",
+            ],
+            &[
+                "InputPath",
+                "OutputPath",
+                "ResultPath",
+                "Parameters",
+                "ResultSelector",
+                "TimeoutSecondsPath",
+                "HeartbeatSecondsPath",
+            ],
+            &["Arguments", "Output"],
+        ),
+        "Choice" => (
+            &["Choices", "Default", "Assign"],
+            &["InputPath", "OutputPath"],
+            &["Output"],
+        ),
+        "Wait" => (
+            &["Next", "End", "Assign", "Seconds", "Timestamp"],
+            &["InputPath", "OutputPath", "SecondsPath", "TimestampPath"],
+            &["Output"],
+        ),
+        "Succeed" => (&[], &["InputPath", "OutputPath"], &["Output"]),
+        "Fail" => (&["Error", "Cause"], &["ErrorPath", "CausePath"], &[]),
+        "Parallel" => (
+            &["Next", "End", "Assign", "Retry", "Catch", "Branches"],
+            &[
+                "InputPath",
+                "OutputPath",
+                "ResultPath",
+                "Parameters",
+                "ResultSelector",
+            ],
+            &["Arguments", "Output"],
+        ),
+        "Map" => (
+            &[
+                "Next",
+                "End",
+                "Assign",
+                "Retry",
+                "Catch",
+                "ItemSelector",
+                "ItemProcessor",
+                "Iterator",
+                "MaxConcurrency",
+                "ToleratedFailurePercentage",
+                "ToleratedFailureCount",
+                "Label",
+                "ItemReader",
+                "ResultWriter",
+                "ItemBatcher",
+            ],
+            &[
+                "InputPath",
+                "OutputPath",
+                "ResultPath",
+                "Parameters",
+                "ResultSelector",
+                "ItemsPath",
+                "MaxConcurrencyPath",
+                "ToleratedFailurePercentagePath",
+                "ToleratedFailureCountPath",
+            ],
+            &["Items", "Output"],
+        ),
         _ => return None,
     })
 }
@@ -79,93 +128,6 @@ const JSONPATH_ONLY: &[&str] = &[
 
 /// Fields that only JSONata states take.
 const JSONATA_ONLY: &[&str] = &["Arguments", "Output", "Items", "Condition"];
-
-fn allowed_fields(t: &str) -> Option<&'static [&'static str]> {
-    Some(match t {
-        "Pass" => &[
-            "Next",
-            "Assign",
-            "End",
-            "InputPath",
-            "OutputPath",
-            "ResultPath",
-            "Parameters",
-            "Result",
-        ],
-        "Task" => &[
-            "Next",
-            "Assign",
-            "End",
-            "InputPath",
-            "OutputPath",
-            "ResultPath",
-            "Parameters",
-            "ResultSelector",
-            "Retry",
-            "Catch",
-            "Resource",
-            "TimeoutSeconds",
-            "TimeoutSecondsPath",
-            "HeartbeatSeconds",
-            "HeartbeatSecondsPath",
-            "Credentials",
-        ],
-        "Choice" => &["InputPath", "OutputPath", "Choices", "Default", "Assign"],
-        "Wait" => &[
-            "Next",
-            "Assign",
-            "End",
-            "InputPath",
-            "OutputPath",
-            "Seconds",
-            "Timestamp",
-            "SecondsPath",
-            "TimestampPath",
-        ],
-        "Succeed" => &["InputPath", "OutputPath"],
-        "Fail" => &["Error", "Cause", "ErrorPath", "CausePath"],
-        "Parallel" => &[
-            "Next",
-            "Assign",
-            "End",
-            "InputPath",
-            "OutputPath",
-            "ResultPath",
-            "Parameters",
-            "ResultSelector",
-            "Retry",
-            "Catch",
-            "Branches",
-        ],
-        "Map" => &[
-            "Next",
-            "Assign",
-            "End",
-            "InputPath",
-            "OutputPath",
-            "ResultPath",
-            "Parameters",
-            "ResultSelector",
-            "Retry",
-            "Catch",
-            "ItemsPath",
-            "ItemSelector",
-            "ItemProcessor",
-            "Iterator",
-            "MaxConcurrency",
-            "MaxConcurrencyPath",
-            "ToleratedFailurePercentage",
-            "ToleratedFailureCount",
-            "ToleratedFailurePercentagePath",
-            "ToleratedFailureCountPath",
-            "Label",
-            "ItemReader",
-            "ResultWriter",
-            "ItemBatcher",
-        ],
-        _ => return None,
-    })
-}
 
 /// For a field the state's query language does not take but the other one does: (the
 /// language set, the language the field belongs to).
@@ -302,17 +264,20 @@ impl Validator {
         lang: Lang,
         sloc: &str,
     ) -> Option<()> {
-        let allowed = match lang {
-            Lang::JsonPath => allowed_fields(ty),
-            Lang::Jsonata => allowed_jsonata_fields(ty),
-        };
-        let Some(allowed) = allowed else {
+        let Some((both, jsonpath, jsonata)) = type_fields(ty) else {
             self.err(SCHEMA, format!("{sloc}/Type"), BAD_TYPE);
             return None;
         };
+        let own = match lang {
+            Lang::JsonPath => jsonpath,
+            Lang::Jsonata => jsonata,
+        };
         let always = ["Type", "Comment", "QueryLanguage"];
         for k in obj.keys() {
-            if always.contains(&k.as_str()) || allowed.contains(&k.as_str()) {
+            if [&always[..], both, own]
+                .iter()
+                .any(|l| l.contains(&k.as_str()))
+            {
                 continue;
             }
             let msg = match only_in_other_language(k, lang) {
