@@ -1,28 +1,15 @@
 //! Engine behaviour outside the table: resuming from history, clocks, handles, tokens.
 
+use crate::common::{exec_info, t0, Recorder};
 use asl::{
     Clock, Engine, EventDetails, EventType, ExecutionInfo, ExecutionStatus, HistoryEvent,
-    ManualClock, Observer, Outcome, StateMachine, SystemClock, TaskCall, TaskError, TaskResources,
+    ManualClock, Outcome, StateMachine, SystemClock, TaskCall, TaskError, TaskResources,
     TokenError,
 };
-use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-#[derive(Default)]
-struct Recorder(Mutex<Vec<HistoryEvent>>);
-impl Observer for Recorder {
-    fn on_event(&self, _arn: &str, e: &HistoryEvent) {
-        self.0.lock().unwrap().push(e.clone());
-    }
-}
-impl Recorder {
-    fn events(&self) -> Vec<HistoryEvent> {
-        self.0.lock().unwrap().clone()
-    }
-}
 
 /// Answers `{"n": calls so far}`; remembers tokens.
 #[derive(Default)]
@@ -41,19 +28,8 @@ impl TaskResources for Counting {
     }
 }
 
-fn t0() -> DateTime<Utc> {
-    "2024-01-01T00:00:00Z".parse().unwrap()
-}
-
 fn info() -> ExecutionInfo {
-    ExecutionInfo {
-        execution_arn: "arn:aws:states:us-east-1:123456789012:execution:M:e".into(),
-        name: "e".into(),
-        state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:M".into(),
-        state_machine_name: "M".into(),
-        start_time: t0(),
-        role_arn: None,
-    }
+    exec_info("M", "e", None)
 }
 
 async fn settle() {
@@ -494,7 +470,7 @@ async fn a_panic_fails_the_execution_with_states_runtime() {
         r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:f","End":true}}}"#,
     )
     .unwrap();
-    let engine = Engine::new(Arc::new(SystemClock), Arc::new(Panicking));
+    let engine = Engine::new(Arc::new(ManualClock::new(t0())), Arc::new(Panicking));
     let rec = Arc::new(Recorder::default());
     let h = engine.start(&m, info(), json!("boom"), rec.clone());
     match tokio::time::timeout(Duration::from_secs(5), h.outcome()).await {
