@@ -157,87 +157,100 @@ impl<'a> Parser<'a> {
         Ok(Call { name, func, args })
     }
 
+    /// One argument: a string literal, a path, a number, `true`/`false`/`null`, or a
+    /// nested call.
     fn arg(&mut self) -> Result<Arg, String> {
         self.ws();
         let rest = &self.s[self.i..];
-        match self.peek() {
-            Some('\'') => {
-                let mut raw = String::new();
-                let mut it = rest.char_indices().skip(1);
-                while let Some((k, c)) = it.next() {
-                    match c {
-                        '\\' => {
-                            let Some((_, n)) = it.next() else {
-                                return Err("unterminated string literal".into());
-                            };
-                            // The only escapes an intrinsic string has: \' \{ \} \\.
-                            if !matches!(n, '\'' | '{' | '}' | '\\') {
-                                return Err(format!("illegal escape sequence '\\{n}'"));
-                            }
-                            raw.push('\\');
-                            raw.push(n);
-                        }
-                        '\'' => {
-                            self.i += k + 1;
-                            return Ok(Arg::Str { raw });
-                        }
-                        c => raw.push(c),
-                    }
-                }
-                Err("unterminated string literal".into())
-            }
-            Some('$') => {
-                let mut depth = 0i32;
-                let mut end = rest.len();
-                let mut quote: Option<char> = None;
-                for (k, c) in rest.char_indices() {
-                    match (quote, c) {
-                        (Some(q), c) if c == q => quote = None,
-                        (Some(_), _) => {}
-                        (None, '\'' | '"') => quote = Some(c),
-                        (None, '[') => depth += 1,
-                        (None, ']') => depth -= 1,
-                        (None, ',' | ')') if depth <= 0 => {
-                            end = k;
-                            break;
-                        }
-                        _ => {}
-                    }
-                }
-                let text = rest[..end].trim_end();
-                let p = Path::parse(text).ok_or_else(|| format!("invalid path '{text}'"))?;
-                self.i += end;
-                Ok(Arg::Path(p))
-            }
-            Some(c) if c.is_ascii_digit() || c == '-' => {
-                let end = rest
-                    .find(|ch: char| {
-                        !(ch.is_ascii_digit() || matches!(ch, '-' | '+' | '.' | 'e' | 'E'))
-                    })
-                    .unwrap_or(rest.len());
-                let n: serde_json::Number = serde_json::from_str(&rest[..end])
-                    .map_err(|_| format!("invalid number '{}'", &rest[..end]))?;
-                self.i += end;
-                Ok(Arg::Lit(Value::Number(n)))
-            }
+        let (arg, used) = match self.peek() {
+            Some('\'') => string_arg(rest)?,
+            Some('$') => path_arg(rest)?,
+            Some(c) if c.is_ascii_digit() || c == '-' => number_arg(rest)?,
             _ => {
-                for (word, v) in [
-                    ("true", Value::Bool(true)),
-                    ("false", Value::Bool(false)),
-                    ("null", Value::Null),
-                ] {
-                    if rest.starts_with(word) {
-                        self.i += word.len();
-                        return Ok(Arg::Lit(v));
-                    }
-                }
-                if rest.starts_with("States.") {
+                if let Some((arg, used)) = word_arg(rest) {
+                    (arg, used)
+                } else if rest.starts_with("States.") {
                     return Ok(Arg::Call(Box::new(self.call()?)));
+                } else {
+                    return Err(format!("unexpected argument at '{rest}'"));
                 }
-                Err(format!("unexpected argument at '{rest}'"))
             }
+        };
+        self.i += used;
+        Ok(arg)
+    }
+}
+
+/// A string literal at the start of `rest` (which opens with its quote), kept raw (its
+/// escapes are read when it is used); with the length it takes.
+fn string_arg(rest: &str) -> Result<(Arg, usize), String> {
+    let mut raw = String::new();
+    let mut it = rest.char_indices().skip(1);
+    while let Some((k, c)) = it.next() {
+        match c {
+            '\\' => {
+                let Some((_, n)) = it.next() else {
+                    return Err("unterminated string literal".into());
+                };
+                // The only escapes an intrinsic string has: \' \{ \} \\.
+                if !matches!(n, '\'' | '{' | '}' | '\\') {
+                    return Err(format!("illegal escape sequence '\\{n}'"));
+                }
+                raw.push('\\');
+                raw.push(n);
+            }
+            '\'' => return Ok((Arg::Str { raw }, k + 1)),
+            c => raw.push(c),
         }
     }
+    Err("unterminated string literal".into())
+}
+
+/// A path at the start of `rest`: up to the `,` or `)` that ends the argument (not one
+/// inside brackets or quotes).
+fn path_arg(rest: &str) -> Result<(Arg, usize), String> {
+    let mut depth = 0i32;
+    let mut end = rest.len();
+    let mut quote: Option<char> = None;
+    for (k, c) in rest.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '[') => depth += 1,
+            (None, ']') => depth -= 1,
+            (None, ',' | ')') if depth <= 0 => {
+                end = k;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let text = rest[..end].trim_end();
+    let p = Path::parse(text).ok_or_else(|| format!("invalid path '{text}'"))?;
+    Ok((Arg::Path(p), end))
+}
+
+/// A JSON number at the start of `rest`.
+fn number_arg(rest: &str) -> Result<(Arg, usize), String> {
+    let end = rest
+        .find(|ch: char| !(ch.is_ascii_digit() || matches!(ch, '-' | '+' | '.' | 'e' | 'E')))
+        .unwrap_or(rest.len());
+    let n: serde_json::Number = serde_json::from_str(&rest[..end])
+        .map_err(|_| format!("invalid number '{}'", &rest[..end]))?;
+    Ok((Arg::Lit(Value::Number(n)), end))
+}
+
+/// `true`, `false` or `null` at the start of `rest`.
+fn word_arg(rest: &str) -> Option<(Arg, usize)> {
+    [
+        ("true", Value::Bool(true)),
+        ("false", Value::Bool(false)),
+        ("null", Value::Null),
+    ]
+    .into_iter()
+    .find(|(word, _)| rest.starts_with(word))
+    .map(|(word, v)| (Arg::Lit(v), word.len()))
 }
 
 fn arity(min: usize, max: usize) -> String {

@@ -80,7 +80,6 @@ struct Reads {
 }
 
 fn walk(node: &AstNode, top: bool, r: &mut Reads, depth: usize) {
-    use jsonata_core::ast::Stage;
     if depth > 500 {
         return;
     }
@@ -94,25 +93,7 @@ fn walk(node: &AstNode, top: bool, r: &mut Reads, depth: usize) {
         AstNode::Name(n) => note_top(n.clone(), r),
         AstNode::Variable(v) if v.is_empty() => note_top("$".into(), r),
         AstNode::ParentVariable(_) => note_top("$$".into(), r),
-        AstNode::Path { steps } => {
-            if let (Some(AstNode::Variable(v)), Some(AstNode::Name(n))) = (
-                steps.first().map(|s| &s.node),
-                steps.get(1).map(|s| &s.node),
-            ) {
-                if v == "states" {
-                    r.result |= n == "result";
-                    r.error_output |= n == "errorOutput";
-                }
-            }
-            for (i, st) in steps.iter().enumerate() {
-                walk(&st.node, top && i == 0, r, d);
-                for stage in &st.stages {
-                    if let Stage::Filter(f) = stage {
-                        walk(f, false, r, d);
-                    }
-                }
-            }
-        }
+        AstNode::Path { steps } => walk_path(steps, top, r, d),
         AstNode::Binary { lhs, rhs, .. } => {
             walk(lhs, top, r, d);
             walk(rhs, top, r, d);
@@ -167,6 +148,29 @@ fn walk(node: &AstNode, top: bool, r: &mut Reads, depth: usize) {
             }
         }
         _ => {}
+    }
+}
+
+/// A path: `$states.result` / `$states.errorOutput` are what it reads of `$states`; only
+/// its first step reads the input it is applied to.
+fn walk_path(steps: &[jsonata_core::ast::PathStep], top: bool, r: &mut Reads, d: usize) {
+    use jsonata_core::ast::Stage;
+    if let (Some(AstNode::Variable(v)), Some(AstNode::Name(n))) = (
+        steps.first().map(|s| &s.node),
+        steps.get(1).map(|s| &s.node),
+    ) {
+        if v == "states" {
+            r.result |= n == "result";
+            r.error_output |= n == "errorOutput";
+        }
+    }
+    for (i, st) in steps.iter().enumerate() {
+        walk(&st.node, top && i == 0, r, d);
+        for stage in &st.stages {
+            if let Stage::Filter(f) = stage {
+                walk(f, false, r, d);
+            }
+        }
     }
 }
 
