@@ -113,7 +113,7 @@ pub(crate) fn check_assigned(
             "variables whose values together exceed the maximum of {VARIABLE_BYTES} bytes for one Assign"
         )));
     }
-    // The scope after this Assign, counted without building it: what is held now plus what
+    // The scope after this Assign, counted without building it: what the scope holds plus what
     // is assigned (an overwritten variable counts twice, erring on the safe side).
     if json_size(&**vars, ALL_VARIABLES_BYTES) + together > ALL_VARIABLES_BYTES {
         return Err(too_big(format!(

@@ -209,7 +209,7 @@ impl TaskReplay {
         use EventType::*;
         match (&e.event_type, &e.details) {
             (TaskScheduled | LambdaFunctionScheduled, _) => {
-                // A new attempt: the failure before it was retried.
+                // A new attempt: a retrier took the failure before it.
                 if let Some(Err(f)) = self.last.take() {
                     if let Some(ri) = st.retrier_for(&f) {
                         self.counts[ri] += 1;

@@ -104,7 +104,7 @@ enum Start {
         input: Arc<Value>,
         first: Option<Box<(Entered, TaskResume)>>,
     },
-    /// The resumed state was the last one: the machine's output.
+    /// The resumed state is the machine's last: its output is the machine's.
     Ended(Arc<Value>),
 }
 

@@ -291,7 +291,7 @@ fn wait_target(
     })
 }
 
-/// `SecondsPath`: a non-negative whole number of seconds after the state was entered.
+/// `SecondsPath`: a non-negative whole number of seconds after the state's entry.
 fn seconds_path_target(
     p: &Path,
     eff: &Arc<Value>,
