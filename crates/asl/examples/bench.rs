@@ -104,6 +104,9 @@ async fn run_many(
     )
 }
 
+/// One line of the printed table: the figure, its value, its target.
+type Row = (String, String, String);
+
 fn main() {
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -117,76 +120,129 @@ fn main() {
         }
     };
     rt.block_on(async {
-        let mut rows: Vec<(String, String, String)> = Vec::new();
         // Memory first, while the heap is still small (freed memory is not returned to the OS).
         let sys = Engine::new(Arc::new(SystemClock), Arc::new(NoTasks));
-        // Memory with 100,000 executions waiting (system clock, history recorded).
-        let long_wait = StateMachine::parse(r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Next":"W"},"W":{"Type":"Wait","Seconds":3600,"End":true}}}"#)
-            .expect("bench definition");
-        let before = rss_mb();
-        let rec = Arc::new(Recorder::default());
-        let mut handles = Vec::with_capacity(100_000);
-        for i in 0..100_000 {
-            handles.push(sys.start(&long_wait, info(i), json!({"job": i}), if std::env::var_os("BENCH_NOOP").is_some() { Arc::new(asl::NoopObserver) as Arc<dyn Observer> } else { rec.clone() }));
-        }
-        for _ in 0..200 {
-            tokio::task::yield_now().await;
-            if handles.last().and_then(|h| h.current_state()).as_deref() == Some("W") {
-                break;
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        let waiting = handles.iter().filter(|h| h.current_state().as_deref() == Some("W")).count();
-        let after = rss_mb();
-        rows.push((format!("RSS with {waiting} executions waiting, MB (process total)"), format!("{after:.0} (+{:.0} over {before:.0})", after - before), "< 300".into()));
-        for h in &handles {
-            h.stop(None, None);
-        }
-        for h in handles {
-            h.outcome().await;
-        }
-        drop(rec);
-
+        let mut rows = vec![waiting_memory(&sys).await];
         let engine = Engine::new(Arc::new(SystemClock), Arc::new(NoTasks));
-
-        let pass = StateMachine::parse(
-            r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Result":{"b":1},"ResultPath":"$.b","Next":"C"},"C":{"Type":"Pass","End":true}}}"#,
-        )
-        .expect("bench definition");
-        let _ = run_many(&engine, &pass, 10_000, json!({"a": 1}), Arc::new(Recorder::default())).await;
-        let rec = Arc::new(Recorder::default());
-        let n = 200_000;
-        let (rate, cpu_rate) = run_many(&engine, &pass, n, json!({"a": 1}), rec.clone()).await;
-        let events = rec.len();
-        drop(rec);
-        rows.push(("3-state Pass machine, executions/s (history recorded)".into(), format!("{rate:.0} wall, {cpu_rate:.0} per 2 CPU-s ({events} events)"), ">= 50000".into()));
-
-        let map = StateMachine::parse(
-            r#"{"StartAt":"M","States":{"M":{"Type":"Map","End":true,"ItemsPath":"$.items","ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}}}}"#,
-        )
-        .expect("bench definition");
-        let items: Vec<Value> = (0..100).map(|i| json!({"i": i})).collect();
-        let rec = Arc::new(Recorder::default());
-        let (rate, cpu_rate) = run_many(&engine, &map, 2_000, json!({"items": items}), rec.clone()).await;
-        drop(rec);
-        rows.push(("Map of 100 items, executions/s (history recorded)".into(), format!("{rate:.0} wall, {cpu_rate:.0} per 2 CPU-s"), "(figure)".into()));
-
-        // Real Wait precision with the system clock.
-        let wait = StateMachine::parse(r#"{"StartAt":"W","States":{"W":{"Type":"Wait","TimestampPath":"$.t","End":true}}}"#)
-            .expect("bench definition");
-        let mut worst = 0i64;
-        for i in 0..10 {
-            let target = chrono::Utc::now() + chrono::Duration::milliseconds(150);
-            let h = sys.start(&wait, info(i), json!({"t": target.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)}), Arc::new(asl::NoopObserver));
-            h.outcome().await;
-            worst = worst.max((chrono::Utc::now() - target).num_milliseconds());
-        }
-        rows.push(("real Wait: worst lateness over 10 waits, ms".into(), worst.to_string(), "<= 50".into()));
-
+        rows.push(pass_throughput(&engine).await);
+        rows.push(map_throughput(&engine).await);
+        rows.push(wait_precision(&sys).await);
         println!("{:<62} | {:>44} | target", "figure", "value");
         println!("{}", "-".repeat(110));
         for (a, b, c) in rows {
             println!("{a:<62} | {b:>44} | {c}");
         }
     });
+}
+
+/// Memory with 100,000 executions waiting (system clock, history recorded).
+async fn waiting_memory(sys: &Engine) -> Row {
+    let long_wait = StateMachine::parse(r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Next":"W"},"W":{"Type":"Wait","Seconds":3600,"End":true}}}"#)
+        .expect("bench definition");
+    let before = rss_mb();
+    let rec = Arc::new(Recorder::default());
+    // Without history, each execution gets its own NoopObserver (counted in the figure).
+    let noop = std::env::var_os("BENCH_NOOP").is_some();
+    let observer = || -> Arc<dyn Observer> {
+        if noop {
+            Arc::new(asl::NoopObserver)
+        } else {
+            rec.clone()
+        }
+    };
+    let mut handles = Vec::with_capacity(100_000);
+    for i in 0..100_000 {
+        handles.push(sys.start(&long_wait, info(i), json!({"job": i}), observer()));
+    }
+    for _ in 0..200 {
+        tokio::task::yield_now().await;
+        if handles.last().and_then(|h| h.current_state()).as_deref() == Some("W") {
+            break;
+        }
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let waiting = handles
+        .iter()
+        .filter(|h| h.current_state().as_deref() == Some("W"))
+        .count();
+    let after = rss_mb();
+    let row = (
+        format!("RSS with {waiting} executions waiting, MB (process total)"),
+        format!("{after:.0} (+{:.0} over {before:.0})", after - before),
+        "< 300".into(),
+    );
+    for h in &handles {
+        h.stop(None, None);
+    }
+    for h in handles {
+        h.outcome().await;
+    }
+    row
+}
+
+/// Executions per second of a 3-state Pass machine, after a warm-up.
+async fn pass_throughput(engine: &Engine) -> Row {
+    let pass = StateMachine::parse(
+        r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Result":{"b":1},"ResultPath":"$.b","Next":"C"},"C":{"Type":"Pass","End":true}}}"#,
+    )
+    .expect("bench definition");
+    let _ = run_many(
+        engine,
+        &pass,
+        10_000,
+        json!({"a": 1}),
+        Arc::new(Recorder::default()),
+    )
+    .await;
+    let rec = Arc::new(Recorder::default());
+    let n = 200_000;
+    let (rate, cpu_rate) = run_many(engine, &pass, n, json!({"a": 1}), rec.clone()).await;
+    let events = rec.len();
+    (
+        "3-state Pass machine, executions/s (history recorded)".into(),
+        format!("{rate:.0} wall, {cpu_rate:.0} per 2 CPU-s ({events} events)"),
+        ">= 50000".into(),
+    )
+}
+
+/// Executions per second of a Map state over 100 items.
+async fn map_throughput(engine: &Engine) -> Row {
+    let map = StateMachine::parse(
+        r#"{"StartAt":"M","States":{"M":{"Type":"Map","End":true,"ItemsPath":"$.items","ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}}}}"#,
+    )
+    .expect("bench definition");
+    let items: Vec<Value> = (0..100).map(|i| json!({"i": i})).collect();
+    let rec = Arc::new(Recorder::default());
+    let (rate, cpu_rate) =
+        run_many(engine, &map, 2_000, json!({"items": items}), rec.clone()).await;
+    (
+        "Map of 100 items, executions/s (history recorded)".into(),
+        format!("{rate:.0} wall, {cpu_rate:.0} per 2 CPU-s"),
+        "(figure)".into(),
+    )
+}
+
+/// Real Wait precision with the system clock: the worst lateness over 10 waits.
+async fn wait_precision(sys: &Engine) -> Row {
+    let wait = StateMachine::parse(
+        r#"{"StartAt":"W","States":{"W":{"Type":"Wait","TimestampPath":"$.t","End":true}}}"#,
+    )
+    .expect("bench definition");
+    let mut worst = 0i64;
+    for i in 0..10 {
+        let target = chrono::Utc::now() + chrono::Duration::milliseconds(150);
+        let h = sys.start(
+            &wait,
+            info(i),
+            json!({"t": target.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)}),
+            Arc::new(asl::NoopObserver),
+        );
+        h.outcome().await;
+        worst = worst.max((chrono::Utc::now() - target).num_milliseconds());
+    }
+    (
+        "real Wait: worst lateness over 10 waits, ms".into(),
+        worst.to_string(),
+        "<= 50".into(),
+    )
 }

@@ -3,7 +3,7 @@
 use crate::fault::Fault;
 use crate::paths::{Env, Path};
 use chrono::{DateTime, FixedOffset};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -104,96 +104,9 @@ pub(crate) fn compile(v: &Value, loc: &str, errs: &mut Vec<(String, String)>) ->
     let mut found: Vec<Rule> = Vec::new();
     let mut ops = 0;
     for (k, val) in m {
-        let l = format!("{loc}/{k}");
-        match k.as_str() {
-            "Next" | "Comment" | "Variable" => {}
-            "And" | "Or" => {
-                ops += 1;
-                match val.as_array() {
-                    Some(a) if !a.is_empty() => {
-                        let rules: Vec<Rule> = a
-                            .iter()
-                            .enumerate()
-                            .filter_map(|(i, r)| compile_nested(r, &format!("{l}/{i}"), errs))
-                            .collect();
-                        found.push(if k == "And" {
-                            Rule::And(rules)
-                        } else {
-                            Rule::Or(rules)
-                        });
-                    }
-                    _ => errs.push((l, format!("'{k}' must be a non-empty array of rules"))),
-                }
-            }
-            "Not" => {
-                ops += 1;
-                if let Some(r) = compile_nested(val, &l, errs) {
-                    found.push(Rule::Not(Box::new(r)));
-                }
-            }
-            name => {
-                let (base, is_path) = match name.strip_suffix("Path") {
-                    Some(b) => (b, true),
-                    None => (name, false),
-                };
-                if let Some(&(_, kind, cmp)) = COMPARATORS.iter().find(|(n, ..)| *n == base) {
-                    ops += 1;
-                    if is_path && cmp == Cmp::Matches {
-                        errs.push((l, format!("'{name}' is not a valid comparison operator")));
-                        continue;
-                    }
-                    let operand = if is_path {
-                        match val.as_str().and_then(Path::parse) {
-                            Some(p) => Operand::Path(p),
-                            None => {
-                                errs.push((
-                                    l,
-                                    format!("the value of '{name}' must be a valid JSONPath"),
-                                ));
-                                continue;
-                            }
-                        }
-                    } else {
-                        let ok = match kind {
-                            Kind::Str => val.is_string(),
-                            Kind::Num => val.is_number(),
-                            Kind::Bool => val.is_boolean(),
-                            Kind::Time => val.as_str().and_then(parse_timestamp).is_some(),
-                        };
-                        if !ok {
-                            let want = match kind {
-                                Kind::Str => "a string",
-                                Kind::Num => "a number",
-                                Kind::Bool => "a boolean",
-                                Kind::Time => "an RFC 3339 timestamp string",
-                            };
-                            errs.push((l, format!("the value of '{name}' must be {want}")));
-                            continue;
-                        }
-                        Operand::Lit(val.clone())
-                    };
-                    if let Some(var) = variable(m, loc, errs) {
-                        found.push(Rule::Compare {
-                            var,
-                            kind,
-                            cmp,
-                            operand,
-                        });
-                    }
-                } else if let Some(&(_, test)) = TESTS.iter().find(|(n, _)| *n == name) {
-                    ops += 1;
-                    let Some(expect) = val.as_bool() else {
-                        errs.push((l, format!("the value of '{name}' must be a boolean")));
-                        continue;
-                    };
-                    if let Some(var) = variable(m, loc, errs) {
-                        found.push(Rule::Test { var, test, expect });
-                    }
-                } else {
-                    errs.push((l, format!("'{name}' is not a valid Choice rule field")));
-                }
-            }
-        }
+        let (is_op, rule) = compile_field(m, loc, k, val, errs);
+        ops += usize::from(is_op);
+        found.extend(rule);
     }
     if ops != 1 {
         errs.push((
@@ -212,6 +125,136 @@ pub(crate) fn compile(v: &Value, loc: &str, errs: &mut Vec<(String, String)>) ->
         ));
     }
     found.pop()
+}
+
+/// What one field of a rule object contributes: whether it is an operator (a rule has
+/// exactly one), and the rule it makes when it is a valid one.
+fn compile_field(
+    m: &Map<String, Value>,
+    loc: &str,
+    k: &str,
+    val: &Value,
+    errs: &mut Vec<(String, String)>,
+) -> (bool, Option<Rule>) {
+    let l = format!("{loc}/{k}");
+    match k {
+        "Next" | "Comment" | "Variable" => (false, None),
+        "And" | "Or" => (true, compile_list(k, val, &l, errs)),
+        "Not" => (
+            true,
+            compile_nested(val, &l, errs).map(|r| Rule::Not(Box::new(r))),
+        ),
+        name => {
+            if let Some(made) = compile_comparison(m, loc, name, val, errs) {
+                return (true, made);
+            }
+            if let Some(&(_, test)) = TESTS.iter().find(|(n, _)| *n == name) {
+                let Some(expect) = val.as_bool() else {
+                    errs.push((l, format!("the value of '{name}' must be a boolean")));
+                    return (true, None);
+                };
+                let rule = variable(m, loc, errs).map(|var| Rule::Test { var, test, expect });
+                return (true, rule);
+            }
+            errs.push((l, format!("'{name}' is not a valid Choice rule field")));
+            (false, None)
+        }
+    }
+}
+
+/// `And` / `Or` (at `l`): a non-empty array of nested rules.
+fn compile_list(k: &str, val: &Value, l: &str, errs: &mut Vec<(String, String)>) -> Option<Rule> {
+    let Some(a) = val.as_array().filter(|a| !a.is_empty()) else {
+        errs.push((
+            l.to_string(),
+            format!("'{k}' must be a non-empty array of rules"),
+        ));
+        return None;
+    };
+    let rules: Vec<Rule> = a
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| compile_nested(r, &format!("{l}/{i}"), errs))
+        .collect();
+    Some(if k == "And" {
+        Rule::And(rules)
+    } else {
+        Rule::Or(rules)
+    })
+}
+
+/// A comparison (`StringEquals`, `NumericLessThanPath` ...): None if `name` is not one;
+/// otherwise the rule, when its operand and `Variable` are valid.
+fn compile_comparison(
+    m: &Map<String, Value>,
+    loc: &str,
+    name: &str,
+    val: &Value,
+    errs: &mut Vec<(String, String)>,
+) -> Option<Option<Rule>> {
+    let (base, is_path) = match name.strip_suffix("Path") {
+        Some(b) => (b, true),
+        None => (name, false),
+    };
+    let &(_, kind, cmp) = COMPARATORS.iter().find(|(n, ..)| *n == base)?;
+    let l = format!("{loc}/{name}");
+    if is_path && cmp == Cmp::Matches {
+        errs.push((l, format!("'{name}' is not a valid comparison operator")));
+        return Some(None);
+    }
+    let operand = match is_path {
+        true => path_operand(name, val, l, errs),
+        false => literal_operand(name, kind, val, l, errs),
+    };
+    let Some(operand) = operand else {
+        return Some(None);
+    };
+    Some(variable(m, loc, errs).map(|var| Rule::Compare {
+        var,
+        kind,
+        cmp,
+        operand,
+    }))
+}
+
+/// The operand of a `…Path` comparison: a JSONPath.
+fn path_operand(
+    name: &str,
+    val: &Value,
+    l: String,
+    errs: &mut Vec<(String, String)>,
+) -> Option<Operand> {
+    match val.as_str().and_then(Path::parse) {
+        Some(p) => Some(Operand::Path(p)),
+        None => {
+            errs.push((l, format!("the value of '{name}' must be a valid JSONPath")));
+            None
+        }
+    }
+}
+
+/// The literal operand of a comparison: of the comparison's type.
+fn literal_operand(
+    name: &str,
+    kind: Kind,
+    val: &Value,
+    l: String,
+    errs: &mut Vec<(String, String)>,
+) -> Option<Operand> {
+    let (ok, want) = match kind {
+        Kind::Str => (val.is_string(), "a string"),
+        Kind::Num => (val.is_number(), "a number"),
+        Kind::Bool => (val.is_boolean(), "a boolean"),
+        Kind::Time => (
+            val.as_str().and_then(parse_timestamp).is_some(),
+            "an RFC 3339 timestamp string",
+        ),
+    };
+    if !ok {
+        errs.push((l, format!("the value of '{name}' must be {want}")));
+        return None;
+    }
+    Some(Operand::Lit(val.clone()))
 }
 
 fn compile_nested(v: &Value, loc: &str, errs: &mut Vec<(String, String)>) -> Option<Rule> {

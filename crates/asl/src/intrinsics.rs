@@ -157,87 +157,100 @@ impl<'a> Parser<'a> {
         Ok(Call { name, func, args })
     }
 
+    /// One argument: a string literal, a path, a number, `true`/`false`/`null`, or a
+    /// nested call.
     fn arg(&mut self) -> Result<Arg, String> {
         self.ws();
         let rest = &self.s[self.i..];
-        match self.peek() {
-            Some('\'') => {
-                let mut raw = String::new();
-                let mut it = rest.char_indices().skip(1);
-                while let Some((k, c)) = it.next() {
-                    match c {
-                        '\\' => {
-                            let Some((_, n)) = it.next() else {
-                                return Err("unterminated string literal".into());
-                            };
-                            // The only escapes an intrinsic string has: \' \{ \} \\.
-                            if !matches!(n, '\'' | '{' | '}' | '\\') {
-                                return Err(format!("illegal escape sequence '\\{n}'"));
-                            }
-                            raw.push('\\');
-                            raw.push(n);
-                        }
-                        '\'' => {
-                            self.i += k + 1;
-                            return Ok(Arg::Str { raw });
-                        }
-                        c => raw.push(c),
-                    }
-                }
-                Err("unterminated string literal".into())
-            }
-            Some('$') => {
-                let mut depth = 0i32;
-                let mut end = rest.len();
-                let mut quote: Option<char> = None;
-                for (k, c) in rest.char_indices() {
-                    match (quote, c) {
-                        (Some(q), c) if c == q => quote = None,
-                        (Some(_), _) => {}
-                        (None, '\'' | '"') => quote = Some(c),
-                        (None, '[') => depth += 1,
-                        (None, ']') => depth -= 1,
-                        (None, ',' | ')') if depth <= 0 => {
-                            end = k;
-                            break;
-                        }
-                        _ => {}
-                    }
-                }
-                let text = rest[..end].trim_end();
-                let p = Path::parse(text).ok_or_else(|| format!("invalid path '{text}'"))?;
-                self.i += end;
-                Ok(Arg::Path(p))
-            }
-            Some(c) if c.is_ascii_digit() || c == '-' => {
-                let end = rest
-                    .find(|ch: char| {
-                        !(ch.is_ascii_digit() || matches!(ch, '-' | '+' | '.' | 'e' | 'E'))
-                    })
-                    .unwrap_or(rest.len());
-                let n: serde_json::Number = serde_json::from_str(&rest[..end])
-                    .map_err(|_| format!("invalid number '{}'", &rest[..end]))?;
-                self.i += end;
-                Ok(Arg::Lit(Value::Number(n)))
-            }
+        let (arg, used) = match self.peek() {
+            Some('\'') => string_arg(rest)?,
+            Some('$') => path_arg(rest)?,
+            Some(c) if c.is_ascii_digit() || c == '-' => number_arg(rest)?,
             _ => {
-                for (word, v) in [
-                    ("true", Value::Bool(true)),
-                    ("false", Value::Bool(false)),
-                    ("null", Value::Null),
-                ] {
-                    if rest.starts_with(word) {
-                        self.i += word.len();
-                        return Ok(Arg::Lit(v));
-                    }
-                }
-                if rest.starts_with("States.") {
+                if let Some((arg, used)) = word_arg(rest) {
+                    (arg, used)
+                } else if rest.starts_with("States.") {
                     return Ok(Arg::Call(Box::new(self.call()?)));
+                } else {
+                    return Err(format!("unexpected argument at '{rest}'"));
                 }
-                Err(format!("unexpected argument at '{rest}'"))
             }
+        };
+        self.i += used;
+        Ok(arg)
+    }
+}
+
+/// A string literal at the start of `rest` (which opens with its quote), kept raw (its
+/// escapes are read when it is used); with the length it takes.
+fn string_arg(rest: &str) -> Result<(Arg, usize), String> {
+    let mut raw = String::new();
+    let mut it = rest.char_indices().skip(1);
+    while let Some((k, c)) = it.next() {
+        match c {
+            '\\' => {
+                let Some((_, n)) = it.next() else {
+                    return Err("unterminated string literal".into());
+                };
+                // The only escapes an intrinsic string has: \' \{ \} \\.
+                if !matches!(n, '\'' | '{' | '}' | '\\') {
+                    return Err(format!("illegal escape sequence '\\{n}'"));
+                }
+                raw.push('\\');
+                raw.push(n);
+            }
+            '\'' => return Ok((Arg::Str { raw }, k + 1)),
+            c => raw.push(c),
         }
     }
+    Err("unterminated string literal".into())
+}
+
+/// A path at the start of `rest`: up to the `,` or `)` that ends the argument (not one
+/// inside brackets or quotes).
+fn path_arg(rest: &str) -> Result<(Arg, usize), String> {
+    let mut depth = 0i32;
+    let mut end = rest.len();
+    let mut quote: Option<char> = None;
+    for (k, c) in rest.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '[') => depth += 1,
+            (None, ']') => depth -= 1,
+            (None, ',' | ')') if depth <= 0 => {
+                end = k;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let text = rest[..end].trim_end();
+    let p = Path::parse(text).ok_or_else(|| format!("invalid path '{text}'"))?;
+    Ok((Arg::Path(p), end))
+}
+
+/// A JSON number at the start of `rest`.
+fn number_arg(rest: &str) -> Result<(Arg, usize), String> {
+    let end = rest
+        .find(|ch: char| !(ch.is_ascii_digit() || matches!(ch, '-' | '+' | '.' | 'e' | 'E')))
+        .unwrap_or(rest.len());
+    let n: serde_json::Number = serde_json::from_str(&rest[..end])
+        .map_err(|_| format!("invalid number '{}'", &rest[..end]))?;
+    Ok((Arg::Lit(Value::Number(n)), end))
+}
+
+/// `true`, `false` or `null` at the start of `rest`.
+fn word_arg(rest: &str) -> Option<(Arg, usize)> {
+    [
+        ("true", Value::Bool(true)),
+        ("false", Value::Bool(false)),
+        ("null", Value::Null),
+    ]
+    .into_iter()
+    .find(|(word, _)| rest.starts_with(word))
+    .map(|(word, v)| (Arg::Lit(v), word.len()))
 }
 
 fn arity(min: usize, max: usize) -> String {
@@ -331,7 +344,8 @@ fn as_arr<'v>(v: &'v Value, what: &str, f: &str) -> Result<&'v Vec<Value>, Fault
         .ok_or_else(|| Fault::intrinsic(format!("{f}: {what} must be an array, got {v}")))
 }
 
-fn to_text(v: &Value) -> String {
+/// A value as text: a string as it is, anything else as JSON.
+pub(crate) fn to_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -341,7 +355,44 @@ fn to_text(v: &Value) -> String {
 impl Call {
     pub fn eval(&self, input: &Value, env: &Env) -> Result<Value, Fault> {
         let f = self.name.as_str();
-        // States.Format needs the raw template text, everything else the values.
+        let vals = self.arg_values(input, env)?;
+        use Func::*;
+        match self.func {
+            Format => format(&self.format_template(&vals[0], f)?, &vals[1..]),
+            StringToJson => string_to_json(f, &vals),
+            JsonToString => Ok(Value::String(vals[0].to_string())),
+            Array => Ok(Value::Array(vals)),
+            ArrayPartition => array_partition(f, &vals),
+            ArrayContains => {
+                let a = as_arr(&vals[0], "the first argument", f)?;
+                Ok(Value::Bool(a.contains(&vals[1])))
+            }
+            ArrayRange => array_range(f, &vals),
+            ArrayGetItem => array_get_item(f, &vals),
+            ArrayLength => Ok(Value::from(as_arr(&vals[0], "the argument", f)?.len())),
+            ArrayUnique => array_unique(f, &vals),
+            Base64Encode => {
+                let s = as_str(&vals[0], "the argument", f)?;
+                Ok(Value::String(
+                    base64::engine::general_purpose::STANDARD.encode(s),
+                ))
+            }
+            Base64Decode => base64_decode(f, &vals),
+            Hash => {
+                let data = to_text(&vals[0]);
+                let algo = as_str(&vals[1], "the algorithm", f)?;
+                hash(&data, algo).map(Value::String)
+            }
+            JsonMerge => json_merge(f, &vals),
+            MathRandom => math_random(f, &vals),
+            MathAdd => math_add(f, &vals),
+            StringSplit => string_split(f, &vals),
+            Uuid => Ok(Value::String(uuid::Uuid::new_v4().to_string())),
+        }
+    }
+
+    /// The arguments' values, in order (nested calls evaluated first).
+    fn arg_values(&self, input: &Value, env: &Env) -> Result<Vec<Value>, Fault> {
         let mut vals = Vec::with_capacity(self.args.len());
         for a in &self.args {
             vals.push(match a {
@@ -356,169 +407,160 @@ impl Call {
                 Arg::Call(c) => c.eval(input, env)?,
             });
         }
-        use Func::*;
-        match self.func {
-            Format => {
-                let template = match &self.args[0] {
-                    Arg::Str { raw } => raw.clone(),
-                    _ => {
-                        let s = as_str(&vals[0], "the template", f)?;
-                        s.replace('\\', "\\\\")
-                    }
-                };
-                format(&template, &vals[1..])
-            }
-            StringToJson => {
-                let s = as_str(&vals[0], "the argument", f)?;
-                // An empty or blank string is null, as on AWS.
-                if s.trim().is_empty() {
-                    return Ok(Value::Null);
-                }
-                parse_json_text(s).map_err(|e| Fault::intrinsic(format!("{f}: invalid JSON: {e}")))
-            }
-            JsonToString => Ok(Value::String(vals[0].to_string())),
-            Array => Ok(Value::Array(vals)),
-            ArrayPartition => {
-                let a = as_arr(&vals[0], "the first argument", f)?;
-                let n = as_int(&vals[1], "the chunk size", f)?;
-                if n <= 0 {
-                    return Err(Fault::intrinsic(format!(
-                        "{f}: the chunk size must be positive"
-                    )));
-                }
-                Ok(Value::Array(
-                    a.chunks(n as usize)
-                        .map(|c| Value::Array(c.to_vec()))
-                        .collect(),
-                ))
-            }
-            ArrayContains => {
-                let a = as_arr(&vals[0], "the first argument", f)?;
-                Ok(Value::Bool(a.contains(&vals[1])))
-            }
-            ArrayRange => {
-                let start = as_int(&vals[0], "the start", f)?;
-                let end = as_int(&vals[1], "the end", f)?;
-                let step = as_int(&vals[2], "the step", f)?;
-                if step == 0 {
-                    return Err(Fault::intrinsic(format!("{f}: the step must not be 0")));
-                }
-                let mut out = Vec::new();
-                let mut x = start;
-                while (step > 0 && x <= end) || (step < 0 && x >= end) {
-                    if out.len() >= 1000 {
-                        return Err(Fault::intrinsic(format!(
-                            "{f}: the range has more than 1000 items"
-                        )));
-                    }
-                    out.push(Value::from(x));
-                    match x.checked_add(step) {
-                        Some(n) => x = n,
-                        None => break,
-                    }
-                }
-                Ok(Value::Array(out))
-            }
-            ArrayGetItem => {
-                let a = as_arr(&vals[0], "the first argument", f)?;
-                let i = as_int(&vals[1], "the index", f)?;
-                usize::try_from(i)
-                    .ok()
-                    .and_then(|i| a.get(i))
-                    .cloned()
-                    .ok_or_else(|| Fault::intrinsic(format!("{f}: index {i} is out of bounds")))
-            }
-            ArrayLength => Ok(Value::from(as_arr(&vals[0], "the argument", f)?.len())),
-            ArrayUnique => {
-                let a = as_arr(&vals[0], "the argument", f)?;
-                let mut out: Vec<Value> = Vec::new();
-                for v in a {
-                    if !out.contains(v) {
-                        out.push(v.clone());
-                    }
-                }
-                Ok(Value::Array(out))
-            }
-            Base64Encode => {
-                let s = as_str(&vals[0], "the argument", f)?;
-                Ok(Value::String(
-                    base64::engine::general_purpose::STANDARD.encode(s),
-                ))
-            }
-            Base64Decode => {
-                let s = as_str(&vals[0], "the argument", f)?;
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(s)
-                    .map_err(|e| Fault::intrinsic(format!("{f}: invalid base64: {e}")))?;
-                String::from_utf8(bytes)
-                    .map(Value::String)
-                    .map_err(|_| Fault::intrinsic(format!("{f}: the decoded data is not UTF-8")))
-            }
-            Hash => {
-                let data = to_text(&vals[0]);
-                let algo = as_str(&vals[1], "the algorithm", f)?;
-                hash(&data, algo).map(Value::String)
-            }
-            JsonMerge => {
-                let a = vals[0].as_object().ok_or_else(|| {
-                    Fault::intrinsic(format!("{f}: the first argument must be an object"))
-                })?;
-                let b = vals[1].as_object().ok_or_else(|| {
-                    Fault::intrinsic(format!("{f}: the second argument must be an object"))
-                })?;
-                if vals[2] != Value::Bool(false) {
-                    return Err(Fault::intrinsic(format!(
-                        "{f}: only shallow merge (false) is supported"
-                    )));
-                }
-                let mut out: Map<String, Value> = a.clone();
-                for (k, v) in b {
-                    out.insert(k.clone(), v.clone());
-                }
-                Ok(Value::Object(out))
-            }
-            MathRandom => {
-                use rand::Rng;
-                // Non-integer bounds are rounded, as Java's Math.round rounds them.
-                let start = java_round(&vals[0], "the start", f)?;
-                let end = java_round(&vals[1], "the end", f)?;
-                if end <= start {
-                    return Err(Fault::intrinsic(format!(
-                        "{f}: the end must be greater than the start"
-                    )));
-                }
-                let span = i32::try_from(end - start)
-                    .map_err(|_| Fault::intrinsic(format!("{f}: the range is larger than 2^31")))?;
-                let n = match vals.get(2) {
-                    Some(seed) => {
-                        let seed = java_round(seed, "the seed", f)?;
-                        i64::from(crate::java_random::JavaRandom::new(seed).next_int(span))
-                    }
-                    None => i64::from(rand::rng().random_range(0..span)),
-                };
-                Ok(Value::from(start + n))
-            }
-            MathAdd => {
-                // Each argument is rounded on its own (Java's Math.round), then added.
-                let a = java_round(&vals[0], "the first argument", f)?;
-                let b = java_round(&vals[1], "the second argument", f)?;
-                a.checked_add(b)
-                    .map(Value::from)
-                    .ok_or_else(|| Fault::intrinsic(format!("{f}: overflow")))
-            }
-            StringSplit => {
-                let s = as_str(&vals[0], "the string", f)?;
-                let d = as_str(&vals[1], "the delimiters", f)?;
-                Ok(Value::Array(
-                    s.split(|c| d.contains(c))
-                        .filter(|p| !p.is_empty())
-                        .map(|p| Value::String(p.to_string()))
-                        .collect(),
-                ))
-            }
-            Uuid => Ok(Value::String(uuid::Uuid::new_v4().to_string())),
+        Ok(vals)
+    }
+
+    /// States.Format's template: the raw text of a literal (its escapes are read while
+    /// formatting), or the value of a path or call with its backslashes escaped.
+    fn format_template(&self, first: &Value, f: &str) -> Result<String, Fault> {
+        match &self.args[0] {
+            Arg::Str { raw } => Ok(raw.clone()),
+            _ => Ok(as_str(first, "the template", f)?.replace('\\', "\\\\")),
         }
     }
+}
+
+fn string_to_json(f: &str, vals: &[Value]) -> Result<Value, Fault> {
+    let s = as_str(&vals[0], "the argument", f)?;
+    // An empty or blank string is null, as on AWS.
+    if s.trim().is_empty() {
+        return Ok(Value::Null);
+    }
+    parse_json_text(s).map_err(|e| Fault::intrinsic(format!("{f}: invalid JSON: {e}")))
+}
+
+fn array_partition(f: &str, vals: &[Value]) -> Result<Value, Fault> {
+    let a = as_arr(&vals[0], "the first argument", f)?;
+    let n = as_int(&vals[1], "the chunk size", f)?;
+    if n <= 0 {
+        return Err(Fault::intrinsic(format!(
+            "{f}: the chunk size must be positive"
+        )));
+    }
+    Ok(Value::Array(
+        a.chunks(n as usize)
+            .map(|c| Value::Array(c.to_vec()))
+            .collect(),
+    ))
+}
+
+/// States.ArrayRange: start to end (inclusive) by step, at most 1000 items.
+fn array_range(f: &str, vals: &[Value]) -> Result<Value, Fault> {
+    let start = as_int(&vals[0], "the start", f)?;
+    let end = as_int(&vals[1], "the end", f)?;
+    let step = as_int(&vals[2], "the step", f)?;
+    if step == 0 {
+        return Err(Fault::intrinsic(format!("{f}: the step must not be 0")));
+    }
+    let mut out = Vec::new();
+    let mut x = start;
+    while (step > 0 && x <= end) || (step < 0 && x >= end) {
+        if out.len() >= 1000 {
+            return Err(Fault::intrinsic(format!(
+                "{f}: the range has more than 1000 items"
+            )));
+        }
+        out.push(Value::from(x));
+        match x.checked_add(step) {
+            Some(n) => x = n,
+            None => break,
+        }
+    }
+    Ok(Value::Array(out))
+}
+
+fn array_get_item(f: &str, vals: &[Value]) -> Result<Value, Fault> {
+    let a = as_arr(&vals[0], "the first argument", f)?;
+    let i = as_int(&vals[1], "the index", f)?;
+    usize::try_from(i)
+        .ok()
+        .and_then(|i| a.get(i))
+        .cloned()
+        .ok_or_else(|| Fault::intrinsic(format!("{f}: index {i} is out of bounds")))
+}
+
+fn array_unique(f: &str, vals: &[Value]) -> Result<Value, Fault> {
+    let a = as_arr(&vals[0], "the argument", f)?;
+    let mut out: Vec<Value> = Vec::new();
+    for v in a {
+        if !out.contains(v) {
+            out.push(v.clone());
+        }
+    }
+    Ok(Value::Array(out))
+}
+
+fn base64_decode(f: &str, vals: &[Value]) -> Result<Value, Fault> {
+    let s = as_str(&vals[0], "the argument", f)?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .map_err(|e| Fault::intrinsic(format!("{f}: invalid base64: {e}")))?;
+    String::from_utf8(bytes)
+        .map(Value::String)
+        .map_err(|_| Fault::intrinsic(format!("{f}: the decoded data is not UTF-8")))
+}
+
+/// States.JsonMerge: the second object's keys over the first's (shallow merge only).
+fn json_merge(f: &str, vals: &[Value]) -> Result<Value, Fault> {
+    let a = vals[0]
+        .as_object()
+        .ok_or_else(|| Fault::intrinsic(format!("{f}: the first argument must be an object")))?;
+    let b = vals[1]
+        .as_object()
+        .ok_or_else(|| Fault::intrinsic(format!("{f}: the second argument must be an object")))?;
+    if vals[2] != Value::Bool(false) {
+        return Err(Fault::intrinsic(format!(
+            "{f}: only shallow merge (false) is supported"
+        )));
+    }
+    let mut out: Map<String, Value> = a.clone();
+    for (k, v) in b {
+        out.insert(k.clone(), v.clone());
+    }
+    Ok(Value::Object(out))
+}
+
+/// States.MathRandom: start (inclusive) to end (exclusive); with a seed, the number
+/// java.util.Random gives. Non-integer bounds are rounded, as Java's Math.round rounds them.
+fn math_random(f: &str, vals: &[Value]) -> Result<Value, Fault> {
+    use rand::Rng;
+    let start = java_round(&vals[0], "the start", f)?;
+    let end = java_round(&vals[1], "the end", f)?;
+    if end <= start {
+        return Err(Fault::intrinsic(format!(
+            "{f}: the end must be greater than the start"
+        )));
+    }
+    let span = i32::try_from(end - start)
+        .map_err(|_| Fault::intrinsic(format!("{f}: the range is larger than 2^31")))?;
+    let n = match vals.get(2) {
+        Some(seed) => {
+            let seed = java_round(seed, "the seed", f)?;
+            i64::from(crate::java_random::JavaRandom::new(seed).next_int(span))
+        }
+        None => i64::from(rand::rng().random_range(0..span)),
+    };
+    Ok(Value::from(start + n))
+}
+
+/// States.MathAdd: each argument rounded on its own (Java's Math.round), then added.
+fn math_add(f: &str, vals: &[Value]) -> Result<Value, Fault> {
+    let a = java_round(&vals[0], "the first argument", f)?;
+    let b = java_round(&vals[1], "the second argument", f)?;
+    a.checked_add(b)
+        .map(Value::from)
+        .ok_or_else(|| Fault::intrinsic(format!("{f}: overflow")))
+}
+
+fn string_split(f: &str, vals: &[Value]) -> Result<Value, Fault> {
+    let s = as_str(&vals[0], "the string", f)?;
+    let d = as_str(&vals[1], "the delimiters", f)?;
+    Ok(Value::Array(
+        s.split(|c| d.contains(c))
+            .filter(|p| !p.is_empty())
+            .map(|p| Value::String(p.to_string()))
+            .collect(),
+    ))
 }
 
 /// How States.Format prints a value: strings as they are, objects and arrays the way

@@ -5,6 +5,7 @@
 //! bounded in time, depth and sequence length, and runs where it cannot hold up other
 //! executions (a blocking section on a multi-threaded runtime).
 
+use crate::template::compile_items;
 use jsonata_core::ast::AstNode;
 use jsonata_core::evaluator::{Context, Evaluator, EvaluatorError, EvaluatorOptions};
 use jsonata_core::parser::{Lexer, Token};
@@ -79,7 +80,6 @@ struct Reads {
 }
 
 fn walk(node: &AstNode, top: bool, r: &mut Reads, depth: usize) {
-    use jsonata_core::ast::Stage;
     if depth > 500 {
         return;
     }
@@ -93,25 +93,7 @@ fn walk(node: &AstNode, top: bool, r: &mut Reads, depth: usize) {
         AstNode::Name(n) => note_top(n.clone(), r),
         AstNode::Variable(v) if v.is_empty() => note_top("$".into(), r),
         AstNode::ParentVariable(_) => note_top("$$".into(), r),
-        AstNode::Path { steps } => {
-            if let (Some(AstNode::Variable(v)), Some(AstNode::Name(n))) = (
-                steps.first().map(|s| &s.node),
-                steps.get(1).map(|s| &s.node),
-            ) {
-                if v == "states" {
-                    r.result |= n == "result";
-                    r.error_output |= n == "errorOutput";
-                }
-            }
-            for (i, st) in steps.iter().enumerate() {
-                walk(&st.node, top && i == 0, r, d);
-                for stage in &st.stages {
-                    if let Stage::Filter(f) = stage {
-                        walk(f, false, r, d);
-                    }
-                }
-            }
-        }
+        AstNode::Path { steps } => walk_path(steps, top, r, d),
         AstNode::Binary { lhs, rhs, .. } => {
             walk(lhs, top, r, d);
             walk(rhs, top, r, d);
@@ -166,6 +148,29 @@ fn walk(node: &AstNode, top: bool, r: &mut Reads, depth: usize) {
             }
         }
         _ => {}
+    }
+}
+
+/// A path: `$states.result` / `$states.errorOutput` are what it reads of `$states`; only
+/// its first step reads the input it is applied to.
+fn walk_path(steps: &[jsonata_core::ast::PathStep], top: bool, r: &mut Reads, d: usize) {
+    use jsonata_core::ast::Stage;
+    if let (Some(AstNode::Variable(v)), Some(AstNode::Name(n))) = (
+        steps.first().map(|s| &s.node),
+        steps.get(1).map(|s| &s.node),
+    ) {
+        if v == "states" {
+            r.result |= n == "result";
+            r.error_output |= n == "errorOutput";
+        }
+    }
+    for (i, st) in steps.iter().enumerate() {
+        walk(&st.node, top && i == 0, r, d);
+        for stage in &st.stages {
+            if let Stage::Filter(f) = stage {
+                walk(f, false, r, d);
+            }
+        }
     }
 }
 
@@ -388,6 +393,10 @@ pub(crate) fn type_name(v: &Value) -> &'static str {
 }
 
 impl Template {
+    fn is_literal(&self) -> bool {
+        matches!(self, Template::Literal(_))
+    }
+
     /// `errs` receives (location, refusal) for every malformed expression.
     pub fn compile(v: &Value, loc: &str, errs: &mut Vec<(String, Refused)>) -> Template {
         match v {
@@ -411,22 +420,16 @@ impl Template {
                     .iter()
                     .map(|(k, x)| (k.clone(), Template::compile(x, &format!("{loc}/{k}"), errs)))
                     .collect();
-                if items.iter().all(|(_, t)| matches!(t, Template::Literal(_))) {
+                if items.iter().all(|(_, t)| t.is_literal()) {
                     Template::Literal(v.clone())
                 } else {
                     Template::Object(items)
                 }
             }
             Value::Array(a) => {
-                let items: Vec<Template> = a
-                    .iter()
-                    .enumerate()
-                    .map(|(i, x)| Template::compile(x, &format!("{loc}[{i}]"), errs))
-                    .collect();
-                if items.iter().all(|t| matches!(t, Template::Literal(_))) {
-                    Template::Literal(v.clone())
-                } else {
-                    Template::Array(items)
+                match compile_items(a, loc, errs, Template::compile, Template::is_literal) {
+                    Some(items) => Template::Array(items),
+                    None => Template::Literal(v.clone()),
                 }
             }
             other => Template::Literal(other.clone()),
@@ -672,77 +675,10 @@ fn finite(v: Option<&JValue>, f: &str, which: &str) -> Result<f64, EvaluatorErro
 
 /// The Step Functions additions to the JSONata library.
 fn register_functions(ev: &mut Evaluator) -> Result<(), EvaluatorError> {
-    ev.register_fn("partition", |args: &[JValue]| {
-        let items = match args.first() {
-            Some(JValue::Array(a)) => a.iter().cloned().collect::<Vec<_>>(),
-            Some(JValue::Undefined) | None => return Ok(JValue::Undefined),
-            Some(other) => vec![other.clone()],
-        };
-        let size = finite(args.get(1), "partition", "size")?.floor();
-        if size < 1.0 || size.fract() != 0.0 {
-            return Err(arg_error("partition", "'size' must be a positive integer"));
-        }
-        let size = size as usize;
-        Ok(JValue::array(
-            items
-                .chunks(size)
-                .map(|c| JValue::array(c.to_vec()))
-                .collect(),
-        ))
-    })?;
-    ev.register_fn("range", |args: &[JValue]| {
-        // Integer parameters are rounded down, as Step Functions documents.
-        let start = finite(args.first(), "range", "start")?.floor();
-        let end = finite(args.get(1), "range", "end")?.floor();
-        let step = finite(args.get(2), "range", "step")?.floor();
-        if step == 0.0 {
-            return Ok(JValue::array(Vec::new()));
-        }
-        let count = ((end - start) / step).floor();
-        if count >= 1000.0 {
-            return Err(EvaluatorError::EvaluationError(
-                "$range: the range has more than 1000 items".into(),
-            ));
-        }
-        let mut out = Vec::new();
-        if count >= 0.0 {
-            for i in 0..=(count as usize) {
-                out.push(JValue::Number(start + step * i as f64));
-            }
-        }
-        // A one-item sequence is its item, as JSONata sequences collapse.
-        Ok(match out.len() {
-            1 => out.remove(0),
-            _ => JValue::array(out),
-        })
-    })?;
-    ev.register_fn("hash", |args: &[JValue]| {
-        let data = match args.first() {
-            Some(JValue::String(s)) => s.to_string(),
-            Some(JValue::Undefined) | None => return Ok(JValue::Undefined),
-            _ => return Err(arg_error("hash", "'data' must be a string")),
-        };
-        let algo = match args.get(1) {
-            Some(JValue::String(s)) => s.to_string(),
-            _ => return Err(arg_error("hash", "'algorithm' must be a string")),
-        };
-        crate::intrinsics::hash_hex(&data, &algo)
-            .map(JValue::from)
-            .ok_or_else(|| {
-                EvaluatorError::EvaluationError(format!(
-                    "$hash: unsupported algorithm '{algo}' (MD5, SHA-1, SHA-256, SHA-384, SHA-512)"
-                ))
-            })
-    })?;
-    ev.register_fn_override("random", |args: &[JValue]| {
-        Ok(JValue::Number(match args.first() {
-            None | Some(JValue::Undefined) => rand::random::<f64>(),
-            Some(JValue::Number(n)) if n.is_finite() => {
-                crate::java_random::JavaRandom::new(n.floor() as i64).next_double()
-            }
-            _ => return Err(arg_error("random", "'seed' must be an integer")),
-        }))
-    })?;
+    ev.register_fn("partition", sf_partition)?;
+    ev.register_fn("range", sf_range)?;
+    ev.register_fn("hash", sf_hash)?;
+    ev.register_fn_override("random", sf_random)?;
     // Step Functions does not offer $eval.
     ev.register_fn_override("eval", |_args: &[JValue]| {
         Err(EvaluatorError::TypeError(
@@ -752,18 +688,100 @@ fn register_functions(ev: &mut Evaluator) -> Result<(), EvaluatorError> {
     ev.register_fn("uuid", |_args: &[JValue]| {
         Ok(JValue::from(uuid::Uuid::new_v4().to_string()))
     })?;
-    ev.register_fn("parse", |args: &[JValue]| {
-        let text = match args.first() {
-            Some(JValue::String(s)) => s.to_string(),
-            Some(JValue::Undefined) | None => return Ok(JValue::Undefined),
-            _ => return Err(arg_error("parse", "'json' must be a string")),
-        };
-        let v: Value = crate::intrinsics::parse_json_text(&text).map_err(|e| {
-            EvaluatorError::EvaluationError(format!("$parse: the string is not valid JSON: {e}"))
-        })?;
-        Ok(to_jvalue(&v))
-    })?;
+    ev.register_fn("parse", sf_parse)?;
     Ok(())
+}
+
+/// `$partition(array, size)`: the array in chunks of `size`.
+fn sf_partition(args: &[JValue]) -> Result<JValue, EvaluatorError> {
+    let items = match args.first() {
+        Some(JValue::Array(a)) => a.iter().cloned().collect::<Vec<_>>(),
+        Some(JValue::Undefined) | None => return Ok(JValue::Undefined),
+        Some(other) => vec![other.clone()],
+    };
+    let size = finite(args.get(1), "partition", "size")?.floor();
+    if size < 1.0 || size.fract() != 0.0 {
+        return Err(arg_error("partition", "'size' must be a positive integer"));
+    }
+    let size = size as usize;
+    Ok(JValue::array(
+        items
+            .chunks(size)
+            .map(|c| JValue::array(c.to_vec()))
+            .collect(),
+    ))
+}
+
+/// `$range(start, end, step)`: at most 1000 numbers. Integer parameters are rounded
+/// down, as Step Functions documents.
+fn sf_range(args: &[JValue]) -> Result<JValue, EvaluatorError> {
+    let start = finite(args.first(), "range", "start")?.floor();
+    let end = finite(args.get(1), "range", "end")?.floor();
+    let step = finite(args.get(2), "range", "step")?.floor();
+    if step == 0.0 {
+        return Ok(JValue::array(Vec::new()));
+    }
+    let count = ((end - start) / step).floor();
+    if count >= 1000.0 {
+        return Err(EvaluatorError::EvaluationError(
+            "$range: the range has more than 1000 items".into(),
+        ));
+    }
+    let mut out = Vec::new();
+    if count >= 0.0 {
+        for i in 0..=(count as usize) {
+            out.push(JValue::Number(start + step * i as f64));
+        }
+    }
+    // A one-item sequence is its item, as JSONata sequences collapse.
+    Ok(match out.len() {
+        1 => out.remove(0),
+        _ => JValue::array(out),
+    })
+}
+
+/// `$hash(data, algorithm)`: the digest as hex.
+fn sf_hash(args: &[JValue]) -> Result<JValue, EvaluatorError> {
+    let data = match args.first() {
+        Some(JValue::String(s)) => s.to_string(),
+        Some(JValue::Undefined) | None => return Ok(JValue::Undefined),
+        _ => return Err(arg_error("hash", "'data' must be a string")),
+    };
+    let algo = match args.get(1) {
+        Some(JValue::String(s)) => s.to_string(),
+        _ => return Err(arg_error("hash", "'algorithm' must be a string")),
+    };
+    crate::intrinsics::hash_hex(&data, &algo)
+        .map(JValue::from)
+        .ok_or_else(|| {
+            EvaluatorError::EvaluationError(format!(
+                "$hash: unsupported algorithm '{algo}' (MD5, SHA-1, SHA-256, SHA-384, SHA-512)"
+            ))
+        })
+}
+
+/// `$random([seed])`: with a seed, the number java.util.Random gives.
+fn sf_random(args: &[JValue]) -> Result<JValue, EvaluatorError> {
+    Ok(JValue::Number(match args.first() {
+        None | Some(JValue::Undefined) => rand::random::<f64>(),
+        Some(JValue::Number(n)) if n.is_finite() => {
+            crate::java_random::JavaRandom::new(n.floor() as i64).next_double()
+        }
+        _ => return Err(arg_error("random", "'seed' must be an integer")),
+    }))
+}
+
+/// `$parse(json)`: the value the JSON text holds.
+fn sf_parse(args: &[JValue]) -> Result<JValue, EvaluatorError> {
+    let text = match args.first() {
+        Some(JValue::String(s)) => s.to_string(),
+        Some(JValue::Undefined) | None => return Ok(JValue::Undefined),
+        _ => return Err(arg_error("parse", "'json' must be a string")),
+    };
+    let v: Value = crate::intrinsics::parse_json_text(&text).map_err(|e| {
+        EvaluatorError::EvaluationError(format!("$parse: the string is not valid JSON: {e}"))
+    })?;
+    Ok(to_jvalue(&v))
 }
 
 #[cfg(test)]

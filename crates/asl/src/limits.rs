@@ -17,6 +17,12 @@ pub(crate) const HISTORY_EVENTS: u64 = 25_000;
 /// back (serde_json's limit) and what a recursive walk handles on any stack.
 pub(crate) const NESTING: usize = 120;
 
+/// The cause of `States.DataLimitExceeded` for a state or task result over
+/// [`PAYLOAD_BYTES`], naming the state or the task's resource.
+pub(crate) fn result_too_large(who: &str) -> String {
+    format!("The state/task '{who}' returned a result with a size exceeding the maximum number of bytes service limit.")
+}
+
 /// Whether `v` nests arrays and objects deeper than [`NESTING`]. Iterative, so any
 /// depth is safe to check.
 pub(crate) fn too_deep(v: &Value) -> bool {

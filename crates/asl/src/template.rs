@@ -27,55 +27,88 @@ pub(crate) fn compile_expr(s: &str) -> Result<Template, String> {
     }
 }
 
+/// The items of an array template, each compiled at `loc[i]`; None when no item has
+/// anything to evaluate (the array is then kept as plain JSON). Payload templates and
+/// JSONata field values both compile arrays so.
+pub(crate) fn compile_items<T, E>(
+    a: &[Value],
+    loc: &str,
+    errs: &mut E,
+    compile: impl Fn(&Value, &str, &mut E) -> T,
+    is_literal: impl Fn(&T) -> bool,
+) -> Option<Vec<T>> {
+    let items: Vec<T> = a
+        .iter()
+        .enumerate()
+        .map(|(i, x)| compile(x, &format!("{loc}[{i}]"), errs))
+        .collect();
+    (!items.iter().all(is_literal)).then_some(items)
+}
+
+/// An object template: a `name.$` key takes a path or an intrinsic call (the output key is
+/// `name`); other values are templates themselves. The object as it is when nothing in it
+/// is to be evaluated.
+fn compile_object(
+    v: &Value,
+    m: &Map<String, Value>,
+    loc: &str,
+    errs: &mut Vec<(String, String)>,
+) -> Template {
+    let mut dynamic = false;
+    let mut out = Vec::with_capacity(m.len());
+    for (k, x) in m {
+        let l = format!("{loc}/{k}");
+        let entry = match k.strip_suffix(".$") {
+            Some(name) => (name.to_string(), compile_dollar_field(k, x, loc, l, errs)),
+            None => (k.clone(), Template::compile(x, &l, errs)),
+        };
+        dynamic |= k.ends_with(".$") || !entry.1.is_literal();
+        out.push(entry);
+    }
+    if dynamic {
+        Template::Object(out)
+    } else {
+        Template::Literal(v.clone())
+    }
+}
+
+/// The value of a `name.$` key (at `l`, in the object at `loc`): a string holding a path
+/// or an intrinsic call.
+fn compile_dollar_field(
+    k: &str,
+    x: &Value,
+    loc: &str,
+    l: String,
+    errs: &mut Vec<(String, String)>,
+) -> Template {
+    let Some(s) = x.as_str() else {
+        errs.push((l, format!("the value for the field '{k}' must be a STRING")));
+        return Template::Literal(Value::Null);
+    };
+    compile_expr(s).unwrap_or_else(|_| {
+        // AWS's words, located at the object that holds the field.
+        errs.push((loc.to_string(), format!("The value for the field '{k}' must be a valid JSONPath or a valid intrinsic function call")));
+        Template::Literal(Value::Null)
+    })
+}
+
 impl Template {
     /// `errs` receives (location suffix, message) for every bad `.$` entry.
     pub fn compile(v: &Value, loc: &str, errs: &mut Vec<(String, String)>) -> Template {
         match v {
-            Value::Object(m) => {
-                let mut dynamic = false;
-                let mut out = Vec::with_capacity(m.len());
-                for (k, v) in m {
-                    let l = format!("{loc}/{k}");
-                    if let Some(name) = k.strip_suffix(".$") {
-                        dynamic = true;
-                        let t = match v.as_str() {
-                            Some(s) => compile_expr(s).unwrap_or_else(|_| {
-                                // AWS's words, located at the object that holds the field.
-                                errs.push((loc.to_string(), format!("The value for the field '{k}' must be a valid JSONPath or a valid intrinsic function call")));
-                                Template::Literal(Value::Null)
-                            }),
-                            None => {
-                                errs.push((l, format!("the value for the field '{k}' must be a STRING")));
-                                Template::Literal(Value::Null)
-                            }
-                        };
-                        out.push((name.to_string(), t));
-                    } else {
-                        let t = Template::compile(v, &l, errs);
-                        dynamic |= !matches!(t, Template::Literal(_));
-                        out.push((k.clone(), t));
-                    }
-                }
-                if dynamic {
-                    Template::Object(out)
-                } else {
-                    Template::Literal(v.clone())
-                }
-            }
+            Value::Object(m) => compile_object(v, m, loc, errs),
             Value::Array(a) => {
-                let items: Vec<Template> = a
-                    .iter()
-                    .enumerate()
-                    .map(|(i, x)| Template::compile(x, &format!("{loc}[{i}]"), errs))
-                    .collect();
-                if items.iter().all(|t| matches!(t, Template::Literal(_))) {
-                    Template::Literal(v.clone())
-                } else {
-                    Template::Array(items)
+                match compile_items(a, loc, errs, Template::compile, Template::is_literal) {
+                    Some(items) => Template::Array(items),
+                    None => Template::Literal(v.clone()),
                 }
             }
             other => Template::Literal(other.clone()),
         }
+    }
+
+    fn is_literal(&self) -> bool {
+        matches!(self, Template::Literal(_))
     }
 
     /// Whether evaluation may read the context object (so callers build it only then).

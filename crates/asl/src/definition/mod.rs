@@ -174,6 +174,22 @@ pub(crate) struct State {
     pub assign: Option<Assign>,
 }
 
+impl State {
+    /// The index of the first retrier whose `ErrorEquals` matches `f`.
+    pub(crate) fn retrier_for(&self, f: &crate::fault::Fault) -> Option<usize> {
+        self.retry
+            .iter()
+            .position(|r| r.errors.iter().any(|e| f.matches(e)))
+    }
+
+    /// The first catcher whose `ErrorEquals` matches `f`.
+    pub(crate) fn catcher_for(&self, f: &crate::fault::Fault) -> Option<&Catcher> {
+        self.catch
+            .iter()
+            .find(|c| c.errors.iter().any(|e| f.matches(e)))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Machine {
     pub start: usize,

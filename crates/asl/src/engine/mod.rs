@@ -1,7 +1,11 @@
 //! Running executions: the public handle types and the engine entry points.
 
+mod fan_out;
+mod flow;
 mod resume;
+mod retry;
 mod run;
+mod states;
 mod task_state;
 mod tokens;
 
@@ -51,6 +55,19 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The error and cause of an execution that did not succeed (none for one that did).
+    fn error_details(&self) -> ErrorDetails {
+        match self {
+            Outcome::Failed { error, cause }
+            | Outcome::Aborted { error, cause }
+            | Outcome::TimedOut { error, cause } => ErrorDetails {
+                error: error.clone(),
+                cause: cause.clone(),
+            },
+            Outcome::Succeeded(_) => ErrorDetails::default(),
+        }
+    }
+
     pub fn status(&self) -> ExecutionStatus {
         match self {
             Outcome::Succeeded(_) => ExecutionStatus::Succeeded,
@@ -374,6 +391,8 @@ enum End {
     TimedOut,
 }
 
+/// Runs an execution to its end and records how it ended (unless it parks): the machine
+/// runs until it ends, is stopped, or reaches the execution's timeout.
 async fn drive(
     ex: Arc<run::Exec>,
     machine: Arc<crate::definition::Machine>,
@@ -382,35 +401,10 @@ async fn drive(
     at: Option<run::ResumeAt>,
 ) {
     let mut vars = crate::paths::Vars::default();
-    let timeout_at = machine.timeout_seconds.map(|s| {
-        crate::clock::plus_seconds(ex.info.start_time, i64::try_from(s).unwrap_or(i64::MAX))
-    });
-    let end = {
-        // A panic anywhere in the run (engine or task code) fails this execution alone, with
-        // `States.Runtime`, instead of leaving it RUNNING with nobody to finish it.
-        let run = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
-            ex.run_machine(&machine, input, &mut prev, true, at, &mut vars),
-        ));
-        let run = async {
-            match run.await {
-                Ok(r) => r,
-                Err(panic) => Err(Fault::runtime(format!(
-                    "An internal error ended the execution: {}",
-                    panic_text(panic.as_ref())
-                ))),
-            }
-        };
-        let timer = async {
-            match timeout_at {
-                Some(t) => ex.engine.clock.sleep_until(t).await,
-                None => futures::future::pending::<()>().await,
-            }
-        };
-        tokio::select! {
-            r = run => End::Done(r),
-            _ = ex.shared.stop.notified() => End::Stopped,
-            _ = timer => End::TimedOut,
-        }
+    let end = tokio::select! {
+        r = run_caught(&ex, &machine, input, &mut prev, at, &mut vars) => End::Done(r),
+        _ = ex.shared.stop.notified() => End::Stopped,
+        _ = execution_timeout(&ex, &machine) => End::TimedOut,
     };
     if let End::Done(Err(f)) = &end {
         if let Some(until) = f.park {
@@ -419,75 +413,116 @@ async fn drive(
             return;
         }
     }
+    let outcome = record_end(&ex, &machine, end, &mut prev);
+    ex.shared.finish(outcome);
+}
+
+/// The run of the machine. A panic anywhere in it (engine or task code) fails this
+/// execution alone, with `States.Runtime`, instead of leaving it RUNNING with nobody to
+/// finish it. Not an `async fn`: the machine's boxed future is made here, so the
+/// future returned holds only its pointer (a waiting execution stays small).
+fn run_caught<'a>(
+    ex: &'a run::Exec,
+    machine: &'a Arc<crate::definition::Machine>,
+    input: Arc<Value>,
+    prev: &'a mut u64,
+    at: Option<run::ResumeAt>,
+    vars: &'a mut crate::paths::Vars,
+) -> impl std::future::Future<Output = Result<Arc<Value>, Fault>> + 'a {
+    let run = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
+        ex.run_machine(machine, input, prev, true, at, vars),
+    ));
+    async move {
+        match run.await {
+            Ok(r) => r,
+            Err(panic) => Err(Fault::runtime(format!(
+                "An internal error ended the execution: {}",
+                panic_text(panic.as_ref())
+            ))),
+        }
+    }
+}
+
+/// Ends when the execution's `TimeoutSeconds` have passed since its start (never
+/// without one).
+async fn execution_timeout(ex: &run::Exec, machine: &crate::definition::Machine) {
+    let timeout_at = machine.timeout_seconds.map(|s| {
+        crate::clock::plus_seconds(ex.info.start_time, i64::try_from(s).unwrap_or(i64::MAX))
+    });
+    match timeout_at {
+        Some(t) => ex.engine.clock.sleep_until(t).await,
+        None => futures::future::pending::<()>().await,
+    }
+}
+
+/// Records the execution's last event (`ExecutionSucceeded`, `…Failed`, `…Aborted` or
+/// `…TimedOut`) and gives its outcome.
+fn record_end(
+    ex: &run::Exec,
+    machine: &crate::definition::Machine,
+    end: End,
+    prev: &mut u64,
+) -> Outcome {
     let last_state = lock(&ex.shared.current).take();
-    let outcome = match end {
+    let (ty, wrap, outcome): (EventType, fn(ErrorDetails) -> EventDetails, Outcome) = match end {
         End::Done(Ok(v)) => {
-            ex.emit(
-                &mut prev,
-                EventType::ExecutionSucceeded,
-                Some(EventDetails::ExecutionSucceeded(OutputDetails {
-                    output: v.clone(),
-                    output_details: PayloadDetails::default(),
-                })),
-            );
-            Outcome::Succeeded(Arc::unwrap_or_clone(v))
+            let details = EventDetails::ExecutionSucceeded(OutputDetails {
+                output: v.clone(),
+                output_details: PayloadDetails::default(),
+            });
+            ex.emit(prev, EventType::ExecutionSucceeded, Some(details));
+            return Outcome::Succeeded(Arc::unwrap_or_clone(v));
         }
         End::Done(Err(f)) => {
             let (error, cause) = (none_if_empty(f.error), none_if_empty(f.cause));
-            ex.emit(
-                &mut prev,
+            let outcome = Outcome::Failed { error, cause };
+            (
                 EventType::ExecutionFailed,
-                Some(EventDetails::ExecutionFailed(ErrorDetails {
-                    error: error.clone(),
-                    cause: cause.clone(),
-                })),
-            );
-            Outcome::Failed { error, cause }
+                EventDetails::ExecutionFailed,
+                outcome,
+            )
         }
         End::Stopped => {
             let (error, cause) = lock(&ex.shared.stop_reason).take().unwrap_or((None, None));
             // As on AWS, the state that was running is closed with its `...Aborted` event.
-            let aborted = last_state
-                .and_then(|n| machine.index.get(&n).map(|&i| &machine.states[i].kind))
-                .and_then(|k| match k {
-                    crate::definition::Kind::Task(_) => Some(EventType::TaskStateAborted),
-                    crate::definition::Kind::Wait(_) => Some(EventType::WaitStateAborted),
-                    crate::definition::Kind::Parallel { .. } => {
-                        Some(EventType::ParallelStateAborted)
-                    }
-                    crate::definition::Kind::Map(_) => Some(EventType::MapStateAborted),
-                    _ => None,
-                });
-            if let Some(t) = aborted {
-                ex.emit(&mut prev, t, None);
+            if let Some(t) = last_state.and_then(|n| aborted_event(machine, &n)) {
+                ex.emit(prev, t, None);
             }
-            ex.emit(
-                &mut prev,
+            let outcome = Outcome::Aborted { error, cause };
+            (
                 EventType::ExecutionAborted,
-                Some(EventDetails::ExecutionAborted(ErrorDetails {
-                    error: error.clone(),
-                    cause: cause.clone(),
-                })),
-            );
-            Outcome::Aborted { error, cause }
+                EventDetails::ExecutionAborted,
+                outcome,
+            )
         }
         End::TimedOut => {
             let (error, cause) = (
                 Some(crate::fault::TIMEOUT.to_string()),
                 Some("The execution timed out".to_string()),
             );
-            ex.emit(
-                &mut prev,
+            let outcome = Outcome::TimedOut { error, cause };
+            (
                 EventType::ExecutionTimedOut,
-                Some(EventDetails::ExecutionTimedOut(ErrorDetails {
-                    error: error.clone(),
-                    cause: cause.clone(),
-                })),
-            );
-            Outcome::TimedOut { error, cause }
+                EventDetails::ExecutionTimedOut,
+                outcome,
+            )
         }
     };
-    ex.shared.finish(outcome);
+    ex.emit(prev, ty, Some(wrap(outcome.error_details())));
+    outcome
+}
+
+/// The `…StateAborted` event that closes the named state when the execution stops in it.
+fn aborted_event(machine: &crate::definition::Machine, name: &str) -> Option<EventType> {
+    use crate::definition::Kind;
+    let &i = machine.index.get(name)?;
+    match &machine.states[i].kind {
+        Kind::Task(_) => Some(EventType::TaskStateAborted),
+        Kind::Wait(_) => Some(EventType::WaitStateAborted),
+        Kind::Parallel { .. } => Some(EventType::ParallelStateAborted),
+        Kind::Map(_) => Some(EventType::MapStateAborted),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -1,42 +1,160 @@
-//! One attempt of a Task state: Scheduled -> Started -> Succeeded/Failed/TimedOut.
+//! One attempt of a Task state, in three steps a reader can follow:
+//!
+//! 1. [`Exec::prepare_task`] evaluates the fields (parameters, timeouts, credentials)
+//!    before anything is recorded, so a bad field fails the state without task events;
+//! 2. [`Exec::schedule_task`] records `…Scheduled` and `…Started` and registers the task
+//!    token of a callback task;
+//! 3. [`Exec::wait_task`] invokes the resource and waits for its answer, a timeout or a
+//!    missed heartbeat; [`Exec::finish_task`] records how the attempt ended.
 
-use super::run::{Entered, Exec};
-use super::tokens::{EndReason, Tokens};
+use super::run::{AttemptCtx, Exec};
+use super::tokens::{Answer, EndReason, Registration, Tokens};
 use crate::definition::{Lang, Secs, State, TaskSpec};
 use crate::fault::{Fault, HEARTBEAT, TIMEOUT};
 use crate::history::*;
-use crate::paths::{Env, Vars};
+use crate::paths::Env;
 use crate::task::{IntegrationPattern, TaskCall, TaskError};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use std::sync::atomic::Ordering;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+use tokio::sync::oneshot::Receiver;
 
-/// How the resource shows up in history: optimized integrations as `resourceType`/`resource`,
-/// plain Lambda function ARNs as LambdaFunction* events.
-enum Shape {
-    Task {
-        resource_type: String,
-        resource: String,
-    },
-    Lambda,
+/// How the resource shows up in history: optimized integrations as `resourceType`/`resource`
+/// (`Task*` events), plain Lambda function ARNs as `LambdaFunction*` events.
+struct Shape {
+    /// A plain Lambda function ARN.
+    lambda: bool,
+    /// `resourceType` of `Task*` events; empty for a plain Lambda function.
+    resource_type: String,
+    /// `resource` of `Task*` events; the whole ARN for a plain Lambda function.
+    resource: String,
 }
 
-fn shape(t: &TaskSpec) -> Shape {
-    if let Some(rest) = t.resource.strip_prefix("arn:aws:states:::") {
-        let (ty, res) = rest.split_once(':').unwrap_or((rest, ""));
-        return Shape::Task {
-            resource_type: ty.to_string(),
-            resource: res.to_string(),
+impl Shape {
+    fn of(t: &TaskSpec) -> Shape {
+        if let Some(rest) = t.resource.strip_prefix("arn:aws:states:::") {
+            let (ty, res) = rest.split_once(':').unwrap_or((rest, ""));
+            return Shape {
+                lambda: false,
+                resource_type: ty.to_string(),
+                resource: res.to_string(),
+            };
+        }
+        let parts: Vec<&str> = t.resource.split(':').collect();
+        let lambda = parts.get(2) == Some(&"lambda") && parts.get(5) == Some(&"function");
+        let resource_type = match lambda {
+            true => "",
+            false => parts.get(2).copied().unwrap_or(""),
         };
+        Shape {
+            lambda,
+            resource_type: resource_type.to_string(),
+            resource: t.resource.clone(),
+        }
     }
-    let parts: Vec<&str> = t.resource.split(':').collect();
-    if parts.get(2) == Some(&"lambda") && parts.get(5) == Some(&"function") {
-        return Shape::Lambda;
+
+    /// The name a result over the payload limit is reported under: the resource type of
+    /// an optimized integration, the function ARN of a plain Lambda function.
+    fn reported_name(&self) -> &str {
+        match self.lambda {
+            true => &self.resource,
+            false => &self.resource_type,
+        }
     }
-    Shape::Task {
-        resource_type: parts.get(2).copied().unwrap_or("").to_string(),
-        resource: t.resource.clone(),
+
+    fn output_details(&self, output: Arc<Value>) -> Box<TaskOutputDetails> {
+        Box::new(TaskOutputDetails {
+            resource_type: self.resource_type.clone(),
+            resource: self.resource.clone(),
+            output,
+            output_details: PayloadDetails::default(),
+        })
+    }
+}
+
+/// One Task attempt with its fields evaluated: what the steps after preparation share.
+struct TaskAttempt<'a> {
+    st: &'a State,
+    spec: &'a TaskSpec,
+    shape: Shape,
+    /// Id of the attempt's `…Scheduled` event (recorded already, or next to be).
+    scheduled_id: u64,
+    /// When the attempt started: its timeout and first heartbeat deadline count from here.
+    started_at: DateTime<Utc>,
+    /// A resumed execution re-attaches to a callback task a previous process started:
+    /// nothing is recorded or invoked again, only the token's answer is awaited.
+    reattached: bool,
+    token_key: String,
+    /// The task token (`.waitForTaskToken` only).
+    token: Option<String>,
+    params: Arc<Value>,
+    timeout: Option<u64>,
+    heartbeat: Option<u64>,
+    credentials: Option<Value>,
+    retry_count: u32,
+}
+
+impl TaskAttempt<'_> {
+    /// The call handed to [`crate::TaskResources::invoke`].
+    fn call(&self, execution_arn: &str) -> TaskCall {
+        TaskCall {
+            resource: self.spec.resource.clone(),
+            base_resource: self.spec.base.clone(),
+            pattern: self.spec.pattern,
+            parameters: (*self.params).clone(),
+            task_token: self.token.clone(),
+            execution_arn: execution_arn.to_string(),
+            state_name: self.st.name.to_string(),
+            timeout_seconds: self.timeout,
+            heartbeat_seconds: self.heartbeat,
+            credentials: self.credentials.clone(),
+            retry_count: self.retry_count,
+        }
+    }
+
+    /// The deadlines the attempt races against; heartbeats count for callback tasks only.
+    fn deadlines(&self, reg: Option<&Registration>) -> Deadlines {
+        let timeout_at = self
+            .timeout
+            .map(|s| crate::clock::plus_seconds(self.started_at, secs_i64(s)));
+        let heartbeat = match (self.token.is_some(), self.heartbeat, reg) {
+            (true, Some(h), Some(r)) => Some((h, r.last_heartbeat_ms.clone())),
+            _ => None,
+        };
+        Deadlines {
+            timeout_at,
+            heartbeat,
+        }
+    }
+}
+
+fn secs_i64(s: u64) -> i64 {
+    i64::try_from(s).unwrap_or(i64::MAX)
+}
+
+/// How the wait for a Task's answer ended.
+enum Ending {
+    Done(Result<Value, TaskError>),
+    Timeout,
+    Heartbeat,
+}
+
+/// The deadlines a running attempt races against.
+struct Deadlines {
+    timeout_at: Option<DateTime<Utc>>,
+    /// `HeartbeatSeconds` and the time (ms) of the last heartbeat, which the token
+    /// registry moves on as heartbeats arrive.
+    heartbeat: Option<(u64, Arc<AtomicI64>)>,
+}
+
+impl Deadlines {
+    fn heartbeat_at(&self) -> Option<DateTime<Utc>> {
+        let (h, last) = self.heartbeat.as_ref()?;
+        DateTime::<Utc>::from_timestamp_millis(last.load(Ordering::Relaxed))
+            .map(|t| crate::clock::plus_seconds(t, secs_i64(*h)))
     }
 }
 
@@ -68,290 +186,262 @@ impl Exec {
             ))),
         }
     }
-}
 
-enum Ending {
-    Done(Result<Value, TaskError>),
-    Timeout,
-    Heartbeat,
-}
-
-impl Exec {
-    #[allow(clippy::too_many_arguments)]
+    /// One attempt of a Task state. `reattach` names the `TaskScheduled` event and
+    /// `TaskStarted` time of a callback task a resumed execution waits on again.
     pub(crate) async fn task_attempt(
         &self,
-        st: &State,
+        at: AttemptCtx<'_>,
         t: &TaskSpec,
-        input: &Arc<Value>,
         prev: &mut u64,
-        entered: Entered,
-        retry_count: u32,
         reattach: Option<(u64, DateTime<Utc>)>,
-        vars: &Vars,
     ) -> Result<Value, Fault> {
-        let wftt = t.pattern == IntegrationPattern::WaitForTaskToken;
-        let shape = shape(t);
-        let (sched_id, started_at, token_key) = match reattach {
-            Some((id, at)) => (id, at, Tokens::key(&self.info.execution_arn, id)),
-            None => {
-                let id = self.next_id.load(Ordering::Relaxed);
-                (
-                    id,
-                    self.engine.clock.now(),
-                    Tokens::key(&self.info.execution_arn, id),
-                )
-            }
+        let attempt = self.prepare_task(at, t, reattach)?;
+        let mut reg = self.schedule_task(prev, &attempt);
+        let ending = self.wait_task(prev, &attempt, reg.as_mut()).await;
+        self.finish_task(prev, &attempt, ending, reg.as_mut())
+    }
+
+    /// Evaluates the attempt's fields (input, parameters, timeouts, credentials) with
+    /// the context object it sees, its task token included.
+    fn prepare_task<'a>(
+        &self,
+        at: AttemptCtx<'a>,
+        t: &'a TaskSpec,
+        reattach: Option<(u64, DateTime<Utc>)>,
+    ) -> Result<TaskAttempt<'a>, Fault> {
+        let st = at.st;
+        let shape = Shape::of(t);
+        let (scheduled_id, started_at) = match reattach {
+            Some((id, started)) => (id, started),
+            None => (
+                self.next_id.load(Ordering::Relaxed),
+                self.engine.clock.now(),
+            ),
         };
-        let token = wftt.then(|| self.tokens().token_for(&token_key));
-        let env = self.env(st, entered, retry_count, token.as_deref(), vars);
+        let token_key = Tokens::key(&self.info.execution_arn, scheduled_id);
+        let token = (t.pattern == IntegrationPattern::WaitForTaskToken)
+            .then(|| self.tokens().token_for(&token_key));
+        let env = self.env(st, at.entered, at.retry, token.as_deref(), at.vars);
         let eff = match st.lang {
-            Lang::JsonPath => super::run::apply_io(&st.input_path, input, &env)?,
-            Lang::Jsonata => input.clone(),
+            Lang::JsonPath => super::flow::apply_io(&st.input_path, at.input, &env)?,
+            Lang::Jsonata => at.input.clone(),
         };
-        let params = self.effective_input(st, input, &env)?;
+        let params = self.effective_input(st, at.input, &env)?;
         let timeout = self.secs(st, &t.timeout, &eff, &env, "TimeoutSeconds")?;
         let heartbeat = self.secs(st, &t.heartbeat, &eff, &env, "HeartbeatSeconds")?;
         let credentials = match &t.credentials {
             Some(c) => Some(c.eval(&eff, &env)?),
             None => None,
         };
-        if reattach.is_none() {
-            let id = match &shape {
-                Shape::Task {
-                    resource_type,
-                    resource,
-                } => self.emit(
-                    prev,
-                    EventType::TaskScheduled,
-                    Some(EventDetails::TaskScheduled(Box::new(
-                        TaskScheduledDetails {
-                            resource_type: resource_type.clone(),
-                            resource: resource.clone(),
-                            region: super::region_of(&self.info.execution_arn),
-                            parameters: params.clone(),
-                            timeout_in_seconds: timeout,
-                            heartbeat_in_seconds: heartbeat,
-                        },
-                    ))),
-                ),
-                Shape::Lambda => self.emit(
-                    prev,
-                    EventType::LambdaFunctionScheduled,
-                    Some(EventDetails::LambdaFunctionScheduled(Box::new(
-                        LambdaScheduledDetails {
-                            resource: t.resource.clone(),
-                            input: params.clone(),
-                            input_details: PayloadDetails::default(),
-                            timeout_in_seconds: timeout,
-                        },
-                    ))),
-                ),
-            };
-            debug_assert_eq!(id, sched_id);
-        }
-        // Register before invoking: the resource may answer before `invoke` returns.
-        let mut reg = wftt.then(|| {
-            self.tokens()
-                .register(token_key, started_at.timestamp_millis())
-        });
-        if reattach.is_none() {
-            match &shape {
-                Shape::Task {
-                    resource_type,
-                    resource,
-                } => self.emit(
-                    prev,
-                    EventType::TaskStarted,
-                    Some(EventDetails::TaskStarted(TaskStartedDetails {
-                        resource_type: resource_type.clone(),
-                        resource: resource.clone(),
-                    })),
-                ),
-                Shape::Lambda => self.emit(prev, EventType::LambdaFunctionStarted, None),
-            };
-        }
-        let call = TaskCall {
-            resource: t.resource.clone(),
-            base_resource: t.base.clone(),
-            pattern: t.pattern,
-            parameters: (*params).clone(),
-            task_token: token.clone(),
-            execution_arn: self.info.execution_arn.clone(),
-            state_name: st.name.to_string(),
-            timeout_seconds: timeout,
-            heartbeat_seconds: heartbeat,
+        Ok(TaskAttempt {
+            st,
+            spec: t,
+            shape,
+            scheduled_id,
+            started_at,
+            reattached: reattach.is_some(),
+            token_key,
+            token,
+            params,
+            timeout,
+            heartbeat,
             credentials,
-            retry_count,
+            retry_count: at.retry,
+        })
+    }
+
+    /// Records `…Scheduled`, registers the task token (before invoking: the resource may
+    /// answer before `invoke` returns) and records `…Started`. A re-attached attempt
+    /// records nothing; its token is registered again.
+    fn schedule_task(&self, prev: &mut u64, a: &TaskAttempt<'_>) -> Option<Registration> {
+        if !a.reattached {
+            let id = self.record_scheduled(prev, a);
+            debug_assert_eq!(id, a.scheduled_id);
+        }
+        let reg = a.token.as_ref().map(|_| {
+            self.tokens()
+                .register(a.token_key.clone(), a.started_at.timestamp_millis())
+        });
+        if !a.reattached {
+            self.record_started(prev, &a.shape);
+        }
+        reg
+    }
+
+    fn record_scheduled(&self, prev: &mut u64, a: &TaskAttempt<'_>) -> u64 {
+        let (ty, details) = match a.shape.lambda {
+            false => (
+                EventType::TaskScheduled,
+                EventDetails::TaskScheduled(Box::new(TaskScheduledDetails {
+                    resource_type: a.shape.resource_type.clone(),
+                    resource: a.shape.resource.clone(),
+                    region: super::region_of(&self.info.execution_arn),
+                    parameters: a.params.clone(),
+                    timeout_in_seconds: a.timeout,
+                    heartbeat_in_seconds: a.heartbeat,
+                })),
+            ),
+            true => (
+                EventType::LambdaFunctionScheduled,
+                EventDetails::LambdaFunctionScheduled(Box::new(LambdaScheduledDetails {
+                    resource: a.spec.resource.clone(),
+                    input: a.params.clone(),
+                    input_details: PayloadDetails::default(),
+                    timeout_in_seconds: a.timeout,
+                })),
+            ),
         };
-        let timeout_at = timeout
-            .map(|s| crate::clock::plus_seconds(started_at, i64::try_from(s).unwrap_or(i64::MAX)));
-        let hb = if wftt { heartbeat } else { None };
-        let last_hb = reg.as_ref().map(|r| r.last_heartbeat_ms.clone());
-        let (rt, rs) = match &shape {
-            Shape::Task {
-                resource_type,
-                resource,
-            } => (resource_type.clone(), resource.clone()),
-            Shape::Lambda => (String::new(), t.resource.clone()),
+        self.emit(prev, ty, Some(details))
+    }
+
+    fn record_started(&self, prev: &mut u64, shape: &Shape) {
+        match shape.lambda {
+            false => self.emit(
+                prev,
+                EventType::TaskStarted,
+                Some(EventDetails::TaskStarted(TaskStartedDetails {
+                    resource_type: shape.resource_type.clone(),
+                    resource: shape.resource.clone(),
+                })),
+            ),
+            true => self.emit(prev, EventType::LambdaFunctionStarted, None),
         };
-        let ending = {
-            let rx = reg.as_mut().map(|r| &mut r.rx);
-            let prev_ref = &mut *prev;
-            let (rt2, rs2) = (rt.clone(), rs.clone());
-            let resources = self.engine.resources.clone();
-            let already_submitted = reattach.is_some();
-            let work = async {
-                if !already_submitted {
-                    let out = resources.invoke(call).await;
-                    match (out, rx) {
-                        (Err(e), _) => return Err(e),
-                        (Ok(v), None) => return Ok(v),
-                        (Ok(v), Some(rx)) => {
-                            self.emit(
-                                prev_ref,
-                                EventType::TaskSubmitted,
-                                Some(EventDetails::TaskSubmitted(Box::new(TaskOutputDetails {
-                                    resource_type: rt2,
-                                    resource: rs2,
-                                    output: Arc::new(v),
-                                    output_details: PayloadDetails::default(),
-                                }))),
-                            );
-                            return wait_answer(rx).await;
-                        }
-                    }
-                }
-                match rx {
-                    Some(rx) => wait_answer(rx).await,
-                    None => Err(TaskError::new(
-                        "States.Runtime",
-                        "internal: nothing to wait for",
-                    )),
-                }
+    }
+
+    /// Runs the resource (and waits for the token's answer) against the attempt's
+    /// timeout and heartbeat deadlines, whichever comes first.
+    async fn wait_task(
+        &self,
+        prev: &mut u64,
+        a: &TaskAttempt<'_>,
+        mut reg: Option<&mut Registration>,
+    ) -> Ending {
+        let deadlines = a.deadlines(reg.as_deref());
+        let rx = reg.as_mut().map(|r| &mut r.rx);
+        let work = std::pin::pin!(self.run_resource(prev, a, rx));
+        self.race(work, &deadlines).await
+    }
+
+    /// Invokes the resource (unless the attempt is re-attached) and, for a callback task,
+    /// records `TaskSubmitted` with the invocation's result and waits for the answer.
+    async fn run_resource(
+        &self,
+        prev: &mut u64,
+        a: &TaskAttempt<'_>,
+        rx: Option<&mut Receiver<Answer>>,
+    ) -> Result<Value, TaskError> {
+        if a.reattached {
+            return match rx {
+                Some(rx) => wait_answer(rx).await,
+                None => Err(TaskError::new(
+                    "States.Runtime",
+                    "internal: nothing to wait for",
+                )),
             };
-            let mut work = std::pin::pin!(work);
-            loop {
-                let now = self.engine.clock.now();
-                let hb_at = match (hb, &last_hb) {
-                    (Some(h), Some(l)) => {
-                        DateTime::<Utc>::from_timestamp_millis(l.load(Ordering::Relaxed)).map(|t| {
-                            crate::clock::plus_seconds(t, i64::try_from(h).unwrap_or(i64::MAX))
-                        })
-                    }
-                    _ => None,
-                };
-                if timeout_at.is_some_and(|d| now >= d) {
-                    break Ending::Timeout;
-                }
-                if hb_at.is_some_and(|d| now >= d) {
-                    break Ending::Heartbeat;
-                }
-                let next = match (timeout_at, hb_at) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-                match next {
-                    None => break Ending::Done(work.as_mut().await),
-                    Some(d) => {
-                        let sleep = self.engine.clock.sleep_until(d);
-                        tokio::select! {
-                            r = work.as_mut() => break Ending::Done(r),
-                            _ = sleep => {}
-                        }
-                    }
-                }
+        }
+        let call = a.call(&self.info.execution_arn);
+        let output = self.engine.resources.invoke(call).await?;
+        let Some(rx) = rx else { return Ok(output) };
+        self.emit(
+            prev,
+            EventType::TaskSubmitted,
+            Some(EventDetails::TaskSubmitted(
+                a.shape.output_details(Arc::new(output)),
+            )),
+        );
+        wait_answer(rx).await
+    }
+
+    /// Polls `work` until it ends or a deadline passes on the engine's clock.
+    async fn race(
+        &self,
+        mut work: Pin<&mut impl Future<Output = Result<Value, TaskError>>>,
+        d: &Deadlines,
+    ) -> Ending {
+        loop {
+            let now = self.engine.clock.now();
+            let heartbeat_at = d.heartbeat_at();
+            if d.timeout_at.is_some_and(|t| now >= t) {
+                return Ending::Timeout;
             }
-        };
-        // A result over the payload limit fails the task, as on AWS: named by its resource
-        // type (an optimized integration) or its function ARN.
-        let ending = match ending {
-            Ending::Done(Ok(v)) if crate::limits::exceeds(&v, crate::limits::PAYLOAD_BYTES) => {
-                let who = match &shape {
-                    Shape::Task { resource_type, .. } => resource_type.clone(),
-                    Shape::Lambda => t.resource.clone(),
-                };
-                Ending::Done(Err(TaskError::new(
-                    crate::fault::DATA_LIMIT,
-                    format!("The state/task '{who}' returned a result with a size exceeding the maximum number of bytes service limit."),
-                )))
+            if heartbeat_at.is_some_and(|t| now >= t) {
+                return Ending::Heartbeat;
             }
-            other => other,
-        };
-        match ending {
-            Ending::Done(Ok(v)) => {
-                if let Some(r) = reg.as_mut() {
-                    r.guard.reason = EndReason::Completed;
-                }
-                let out = Arc::new(v);
-                match &shape {
-                    Shape::Task { .. } => self.emit(
-                        prev,
-                        EventType::TaskSucceeded,
-                        Some(EventDetails::TaskSucceeded(Box::new(TaskOutputDetails {
-                            resource_type: rt,
-                            resource: rs,
-                            output: out.clone(),
-                            output_details: PayloadDetails::default(),
-                        }))),
-                    ),
-                    Shape::Lambda => self.emit(
-                        prev,
-                        EventType::LambdaFunctionSucceeded,
-                        Some(EventDetails::LambdaFunctionSucceeded(OutputDetails {
-                            output: out.clone(),
-                            output_details: PayloadDetails::default(),
-                        })),
-                    ),
-                };
-                Ok(Arc::unwrap_or_clone(out))
-            }
-            Ending::Done(Err(e)) => {
-                if let Some(r) = reg.as_mut() {
-                    r.guard.reason = EndReason::Completed;
-                }
-                self.task_failed(prev, &shape, rt, rs, false, &e.error, &e.cause);
-                Err(Fault::new(e.error, e.cause))
-            }
-            Ending::Timeout | Ending::Heartbeat => {
-                let (error, cause) = if matches!(ending, Ending::Timeout) {
-                    (
-                        TIMEOUT,
-                        format!(
-                            "Task '{}' timed out after {} seconds",
-                            st.name,
-                            timeout.unwrap_or(0)
-                        ),
-                    )
-                } else {
-                    (
-                        HEARTBEAT,
-                        format!(
-                            "Task '{}' sent no heartbeat for {} seconds",
-                            st.name,
-                            hb.unwrap_or(0)
-                        ),
-                    )
-                };
-                self.task_failed(prev, &shape, rt, rs, true, error, &cause);
-                Err(Fault::new(error, cause))
+            let next = match (d.timeout_at, heartbeat_at) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let Some(next) = next else {
+                return Ending::Done(work.await);
+            };
+            tokio::select! {
+                r = work.as_mut() => return Ending::Done(r),
+                _ = self.engine.clock.sleep_until(next) => {}
             }
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Records how the attempt ended: `…Succeeded`, `…Failed` or `…TimedOut`. A result
+    /// over the payload limit fails the task, as on AWS.
+    fn finish_task(
+        &self,
+        prev: &mut u64,
+        a: &TaskAttempt<'_>,
+        ending: Ending,
+        reg: Option<&mut Registration>,
+    ) -> Result<Value, Fault> {
+        let ending = match ending {
+            Ending::Done(Ok(v)) if crate::limits::exceeds(&v, crate::limits::PAYLOAD_BYTES) => {
+                let cause = crate::limits::result_too_large(a.shape.reported_name());
+                Ending::Done(Err(TaskError::new(crate::fault::DATA_LIMIT, cause)))
+            }
+            other => other,
+        };
+        if let (Ending::Done(_), Some(r)) = (&ending, reg) {
+            r.guard.reason = EndReason::Completed;
+        }
+        let (error, cause, timed_out) = match ending {
+            Ending::Done(Ok(v)) => return Ok(self.record_succeeded(prev, &a.shape, v)),
+            Ending::Done(Err(e)) => (e.error, e.cause, false),
+            Ending::Timeout => (TIMEOUT.to_string(), timeout_cause(a), true),
+            Ending::Heartbeat => (HEARTBEAT.to_string(), heartbeat_cause(a), true),
+        };
+        self.task_failed(prev, &a.shape, timed_out, &error, &cause);
+        Err(Fault::new(error, cause))
+    }
+
+    fn record_succeeded(&self, prev: &mut u64, shape: &Shape, v: Value) -> Value {
+        let out = Arc::new(v);
+        let (ty, details) = match shape.lambda {
+            false => (
+                EventType::TaskSucceeded,
+                EventDetails::TaskSucceeded(shape.output_details(out.clone())),
+            ),
+            true => (
+                EventType::LambdaFunctionSucceeded,
+                EventDetails::LambdaFunctionSucceeded(OutputDetails {
+                    output: out.clone(),
+                    output_details: PayloadDetails::default(),
+                }),
+            ),
+        };
+        self.emit(prev, ty, Some(details));
+        Arc::unwrap_or_clone(out)
+    }
+
+    /// Records `…Failed` (an error) or `…TimedOut` (a timeout or a missed heartbeat).
     fn task_failed(
         &self,
         prev: &mut u64,
         shape: &Shape,
-        rt: String,
-        rs: String,
         timed_out: bool,
         error: &str,
         cause: &str,
     ) {
         let details = TaskErrorDetails {
-            resource_type: rt,
-            resource: rs,
+            resource_type: shape.resource_type.clone(),
+            resource: shape.resource.clone(),
             error: Some(error.to_string()),
             cause: Some(cause.to_string()),
         };
@@ -359,20 +449,20 @@ impl Exec {
             error: details.error.clone(),
             cause: details.cause.clone(),
         };
-        let (ty, d) = match (shape, timed_out) {
-            (Shape::Task { .. }, false) => (
+        let (ty, d) = match (shape.lambda, timed_out) {
+            (false, false) => (
                 EventType::TaskFailed,
                 EventDetails::TaskFailed(Box::new(details)),
             ),
-            (Shape::Task { .. }, true) => (
+            (false, true) => (
                 EventType::TaskTimedOut,
                 EventDetails::TaskTimedOut(Box::new(details)),
             ),
-            (Shape::Lambda, false) => (
+            (true, false) => (
                 EventType::LambdaFunctionFailed,
                 EventDetails::LambdaFunctionFailed(ed),
             ),
-            (Shape::Lambda, true) => (
+            (true, true) => (
                 EventType::LambdaFunctionTimedOut,
                 EventDetails::LambdaFunctionTimedOut(ed),
             ),
@@ -381,9 +471,23 @@ impl Exec {
     }
 }
 
-async fn wait_answer(
-    rx: &mut tokio::sync::oneshot::Receiver<super::tokens::Answer>,
-) -> Result<Value, TaskError> {
+fn timeout_cause(a: &TaskAttempt<'_>) -> String {
+    format!(
+        "Task '{}' timed out after {} seconds",
+        a.st.name,
+        a.timeout.unwrap_or(0)
+    )
+}
+
+fn heartbeat_cause(a: &TaskAttempt<'_>) -> String {
+    format!(
+        "Task '{}' sent no heartbeat for {} seconds",
+        a.st.name,
+        a.heartbeat.unwrap_or(0)
+    )
+}
+
+async fn wait_answer(rx: &mut Receiver<Answer>) -> Result<Value, TaskError> {
     match rx.await {
         Ok(a) => a,
         Err(_) => Err(TaskError::new(

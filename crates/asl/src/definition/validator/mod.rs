@@ -7,6 +7,8 @@ use serde_json::Map;
 
 mod error_handling;
 mod kinds;
+mod machine;
+mod state;
 
 const SCHEMA: &str = "SCHEMA_VALIDATION_FAILED";
 const MISSING_TARGET: &str = "MISSING_TRANSITION_TARGET";
@@ -63,6 +65,14 @@ pub(super) struct Access {
     pub error_output: bool,
 }
 
+/// A field that can be given as a value (`Seconds`) or as a path (`SecondsPath`).
+enum Given<'v> {
+    Value(&'v Value),
+    /// The path's value and the path field's name.
+    Path(&'v Value, String),
+    Neither,
+}
+
 struct Validator {
     diags: Vec<Diagnostic>,
     /// Every state name seen so far with its location: names are unique in the whole
@@ -77,392 +87,9 @@ struct Validator {
     outer_assigned: Vec<std::collections::HashSet<String>>,
 }
 
-/// The variable names the states of one scope assign, with where.
-fn assigned_names(states: &Map<String, Value>, loc: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut add = |assign: Option<&Value>, at: String| {
-        if let Some(m) = assign.and_then(Value::as_object) {
-            for k in m.keys() {
-                let name = k.strip_suffix(".$").unwrap_or(k);
-                out.push((name.to_string(), format!("{at}/Assign/{k}")));
-            }
-        }
-    };
-    for (name, st) in states {
-        let at = format!("{loc}/States/{name}");
-        add(st.get("Assign"), at.clone());
-        for (field, list) in [("Choices", st.get("Choices")), ("Catch", st.get("Catch"))] {
-            for (i, x) in list
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
-                add(x.get("Assign"), format!("{at}/{field}[{i}]"));
-            }
-        }
-    }
-    out
-}
-
-/// The fields a state type takes in JSONata (besides `Type`, `Comment`, `QueryLanguage`).
-fn allowed_jsonata_fields(t: &str) -> Option<&'static [&'static str]> {
-    Some(match t {
-        "Pass" => &["Next", "End", "Output", "Assign"],
-        "Task" => &[
-            "Next",
-            "End",
-            "Resource",
-            "Arguments",
-            "Output",
-            "Assign",
-            "Retry",
-            "Catch",
-            "TimeoutSeconds",
-            "HeartbeatSeconds",
-            "Credentials",
-        ],
-        "Choice" => &["Choices", "Default", "Output", "Assign"],
-        "Wait" => &["Next", "End", "Seconds", "Timestamp", "Output", "Assign"],
-        "Succeed" => &["Output"],
-        "Fail" => &["Error", "Cause"],
-        "Parallel" => &[
-            "Next",
-            "End",
-            "Branches",
-            "Arguments",
-            "Output",
-            "Assign",
-            "Retry",
-            "Catch",
-        ],
-        "Map" => &[
-            "Next",
-            "End",
-            "Items",
-            "ItemSelector",
-            "ItemProcessor",
-            "Iterator",
-            "MaxConcurrency",
-            "ToleratedFailurePercentage",
-            "ToleratedFailureCount",
-            "Label",
-            "ItemReader",
-            "ResultWriter",
-            "ItemBatcher",
-            "Output",
-            "Assign",
-            "Retry",
-            "Catch",
-        ],
-        _ => return None,
-    })
-}
-
-/// Fields that only JSONPath states take.
-const JSONPATH_ONLY: &[&str] = &[
-    "Parameters",
-    "InputPath",
-    "OutputPath",
-    "ResultPath",
-    "ResultSelector",
-    "Result",
-    "ItemsPath",
-    "SecondsPath",
-    "TimestampPath",
-    "TimeoutSecondsPath",
-    "HeartbeatSecondsPath",
-    "MaxConcurrencyPath",
-    "ToleratedFailurePercentagePath",
-    "ToleratedFailureCountPath",
-    "ErrorPath",
-    "CausePath",
-];
-
-/// Fields that only JSONata states take.
-const JSONATA_ONLY: &[&str] = &["Arguments", "Output", "Items", "Condition"];
-
-fn allowed_fields(t: &str) -> Option<&'static [&'static str]> {
-    Some(match t {
-        "Pass" => &[
-            "Next",
-            "Assign",
-            "End",
-            "InputPath",
-            "OutputPath",
-            "ResultPath",
-            "Parameters",
-            "Result",
-        ],
-        "Task" => &[
-            "Next",
-            "Assign",
-            "End",
-            "InputPath",
-            "OutputPath",
-            "ResultPath",
-            "Parameters",
-            "ResultSelector",
-            "Retry",
-            "Catch",
-            "Resource",
-            "TimeoutSeconds",
-            "TimeoutSecondsPath",
-            "HeartbeatSeconds",
-            "HeartbeatSecondsPath",
-            "Credentials",
-        ],
-        "Choice" => &["InputPath", "OutputPath", "Choices", "Default", "Assign"],
-        "Wait" => &[
-            "Next",
-            "Assign",
-            "End",
-            "InputPath",
-            "OutputPath",
-            "Seconds",
-            "Timestamp",
-            "SecondsPath",
-            "TimestampPath",
-        ],
-        "Succeed" => &["InputPath", "OutputPath"],
-        "Fail" => &["Error", "Cause", "ErrorPath", "CausePath"],
-        "Parallel" => &[
-            "Next",
-            "Assign",
-            "End",
-            "InputPath",
-            "OutputPath",
-            "ResultPath",
-            "Parameters",
-            "ResultSelector",
-            "Retry",
-            "Catch",
-            "Branches",
-        ],
-        "Map" => &[
-            "Next",
-            "Assign",
-            "End",
-            "InputPath",
-            "OutputPath",
-            "ResultPath",
-            "Parameters",
-            "ResultSelector",
-            "Retry",
-            "Catch",
-            "ItemsPath",
-            "ItemSelector",
-            "ItemProcessor",
-            "Iterator",
-            "MaxConcurrency",
-            "MaxConcurrencyPath",
-            "ToleratedFailurePercentage",
-            "ToleratedFailureCount",
-            "ToleratedFailurePercentagePath",
-            "ToleratedFailureCountPath",
-            "Label",
-            "ItemReader",
-            "ResultWriter",
-            "ItemBatcher",
-        ],
-        _ => return None,
-    })
-}
-
 impl Validator {
     fn err(&mut self, code: &str, loc: impl Into<String>, msg: impl Into<String>) {
         self.diags.push(Diagnostic::new(code, loc, msg));
-    }
-
-    fn machine(&mut self, v: &Value, loc: &str, top: bool) -> Option<Machine> {
-        let Some(obj) = v.as_object() else {
-            self.err(SCHEMA, at(loc), "the state machine must be a JSON object");
-            return None;
-        };
-        let allowed: &[&str] = if top {
-            &[
-                "Comment",
-                "StartAt",
-                "States",
-                "TimeoutSeconds",
-                "Version",
-                "QueryLanguage",
-            ]
-        } else {
-            &["Comment", "StartAt", "States", "ProcessorConfig"]
-        };
-        for k in obj.keys() {
-            if !allowed.contains(&k.as_str()) {
-                self.err(
-                    SCHEMA,
-                    format!("{loc}/{k}"),
-                    format!(
-                        "field '{k}' is not supported at {}",
-                        if top { "the top level" } else { "this level" }
-                    ),
-                );
-            }
-        }
-        if top {
-            if let Some(q) = obj.get("QueryLanguage") {
-                match self.lang(q, &format!("{loc}/QueryLanguage")) {
-                    Some(l) => self.top_lang = l,
-                    None => return None,
-                }
-            }
-        }
-        let timeout_seconds = match obj.get("TimeoutSeconds") {
-            None => None,
-            Some(t) => self.seconds(
-                t,
-                &format!("{loc}/TimeoutSeconds"),
-                "the state machine",
-                "TimeoutSeconds",
-                1,
-            ),
-        };
-        // Missing required fields are named together, as AWS names them.
-        let missing: Vec<&str> = ["States", "StartAt"]
-            .into_iter()
-            .filter(|f| !obj.contains_key(*f))
-            .collect();
-        if !missing.is_empty() {
-            self.err(
-                SCHEMA,
-                at(loc),
-                format!("These fields are required: [{}]", missing.join(", ")),
-            );
-        }
-        let states_obj = match obj.get("States") {
-            Some(Value::Object(m)) if !m.is_empty() => Some(m),
-            Some(_) => {
-                self.err(
-                    SCHEMA,
-                    format!("{loc}/States"),
-                    "'States' must be a non-empty object",
-                );
-                None
-            }
-            None => None,
-        };
-        let start_name = match obj.get("StartAt") {
-            Some(Value::String(s)) => Some(s.as_str()),
-            Some(_) => {
-                self.err(
-                    SCHEMA,
-                    format!("{loc}/StartAt"),
-                    "'StartAt' must be a string",
-                );
-                None
-            }
-            None => None,
-        };
-        let states_obj = states_obj?;
-        let mut index: HashMap<Arc<str>, usize> = HashMap::new();
-        for (i, name) in states_obj.keys().enumerate() {
-            let here = format!("{loc}/States/{name}");
-            if let Some(first) = self.names.insert(name.clone(), here.clone()) {
-                self.err(
-                    DUPLICATE,
-                    here.clone(),
-                    format!("state name '{name}' is already used at {first}"),
-                );
-            }
-            if name.chars().count() > 80 {
-                self.err(
-                    BAD_NAME,
-                    format!("{loc}/States/{name}"),
-                    format!("Invalid State name: State '{name}' exceeds the 80-character limit allowed by the service"),
-                );
-            } else if name.is_empty() {
-                self.err(
-                    BAD_NAME,
-                    format!("{loc}/States/{name}"),
-                    "Invalid State name: a state name must not be empty",
-                );
-            }
-            index.insert(Arc::from(name.as_str()), i);
-        }
-        let start = match start_name {
-            Some(s) => match index.get(s) {
-                Some(&i) => Some(i),
-                None => {
-                    self.err(
-                        MISSING_TARGET,
-                        format!("{loc}/StartAt"),
-                        format!("Missing 'Next' target: {s}"),
-                    );
-                    None
-                }
-            },
-            None => None,
-        };
-        let assigned = assigned_names(states_obj, loc);
-        for (name, at) in &assigned {
-            if self.outer_assigned.iter().any(|outer| outer.contains(name)) {
-                self.err(
-                    SCHEMA,
-                    at.clone(),
-                    format!("The variable '{name}' is assigned in an outer scope: a state inside a Parallel branch or a Map iteration cannot assign a variable with the same name"),
-                );
-            }
-        }
-        self.outer_assigned
-            .push(assigned.into_iter().map(|(n, _)| n).collect());
-        let mut states = Vec::with_capacity(states_obj.len());
-        for (name, sv) in states_obj {
-            let sloc = format!("{loc}/States/{name}");
-            if let Some(s) = self.state(name, sv, &sloc, &index) {
-                states.push(s);
-            }
-        }
-        self.outer_assigned.pop();
-        // A terminal state: `End: true`, Succeed or Fail. Without one, AWS reports only
-        // that (no location), not which states are unreachable.
-        let terminal = states_obj.values().any(|st| {
-            st.get("End") == Some(&Value::Bool(true))
-                || matches!(
-                    st.get("Type").and_then(Value::as_str),
-                    Some("Succeed" | "Fail")
-                )
-        });
-        if !terminal {
-            self.err(NO_TERMINAL, "", "Workflow has no terminal state");
-            return None;
-        }
-        let start = start?;
-        if states.len() != states_obj.len() {
-            return None;
-        }
-        let mut seen = vec![false; states.len()];
-        let mut stack = vec![start];
-        while let Some(i) = stack.pop() {
-            if std::mem::replace(&mut seen[i], true) {
-                continue;
-            }
-            let s = &states[i];
-            stack.extend(s.next);
-            stack.extend(s.catch.iter().map(|c| c.next));
-            if let Kind::Choice { choices, default } = &s.kind {
-                stack.extend(choices.iter().map(|c| c.next));
-                stack.extend(*default);
-            }
-        }
-        for (i, s) in states.iter().enumerate() {
-            if !seen[i] {
-                self.err(
-                    MISSING_TARGET,
-                    format!("{loc}/States/{}", s.name),
-                    format!("State \"{}\" is not reachable.", s.name),
-                );
-            }
-        }
-        Some(Machine {
-            start,
-            states,
-            index,
-            timeout_seconds,
-        })
     }
 
     fn lang(&mut self, q: &Value, loc: &str) -> Option<Lang> {
@@ -643,13 +270,15 @@ impl Validator {
         }
     }
 
-    fn secs_field(
+    /// Which of `field` and `{field}Path` the state has; both is an error (and counts
+    /// as neither).
+    fn field_or_path<'v>(
         &mut self,
-        obj: &Map<String, Value>,
+        obj: &'v Map<String, Value>,
         field: &str,
         sloc: &str,
         who: &str,
-    ) -> Option<Secs> {
+    ) -> Given<'v> {
         let path_field = format!("{field}Path");
         match (obj.get(field), obj.get(&path_field)) {
             (Some(_), Some(_)) => {
@@ -658,18 +287,32 @@ impl Validator {
                     format!("{sloc}/{field}"),
                     format!("{who}: only one of '{field}' and '{path_field}' is allowed"),
                 );
-                None
+                Given::Neither
             }
-            (Some(v), None) if self.cur_lang == Lang::Jsonata && v.is_string() => {
+            (Some(v), None) => Given::Value(v),
+            (None, Some(p)) => Given::Path(p, path_field),
+            (None, None) => Given::Neither,
+        }
+    }
+
+    fn secs_field(
+        &mut self,
+        obj: &Map<String, Value>,
+        field: &str,
+        sloc: &str,
+        who: &str,
+    ) -> Option<Secs> {
+        match self.field_or_path(obj, field, sloc, who) {
+            Given::Value(v) if self.cur_lang == Lang::Jsonata && v.is_string() => {
                 Some(Secs::Ata(self.ata(v, &format!("{sloc}/{field}"), field)))
             }
-            (Some(v), None) => self
+            Given::Value(v) => self
                 .seconds(v, &format!("{sloc}/{field}"), who, field, 1)
                 .map(Secs::Fixed),
-            (None, Some(p)) => self
+            Given::Path(p, path_field) => self
                 .path(p, &format!("{sloc}/{path_field}"), who, &path_field)
                 .map(Secs::Path),
-            (None, None) => None,
+            Given::Neither => None,
         }
     }
 
@@ -680,24 +323,15 @@ impl Validator {
         sloc: &str,
         who: &str,
     ) -> Option<Text> {
-        let path_field = format!("{field}Path");
-        match (obj.get(field), obj.get(&path_field)) {
-            (Some(_), Some(_)) => {
-                self.err(
-                    SCHEMA,
-                    format!("{sloc}/{field}"),
-                    format!("{who}: only one of '{field}' and '{path_field}' is allowed"),
-                );
-                None
-            }
-            (Some(v @ Value::String(s)), None) => Some(
+        match self.field_or_path(obj, field, sloc, who) {
+            Given::Value(v @ Value::String(s)) => Some(
                 if self.cur_lang == Lang::Jsonata && crate::jsonata::inner(s).is_some() {
                     Text::Ata(self.ata(v, &format!("{sloc}/{field}"), field))
                 } else {
                     Text::Lit(s.clone())
                 },
             ),
-            (Some(_), None) => {
+            Given::Value(_) => {
                 self.err(
                     SCHEMA,
                     format!("{sloc}/{field}"),
@@ -705,7 +339,7 @@ impl Validator {
                 );
                 None
             }
-            (None, Some(p)) => {
+            Given::Path(p, path_field) => {
                 match p.as_str().map(compile_expr) {
                     Some(Ok(t)) => Some(Text::Expr(t)),
                     _ => {
@@ -714,206 +348,7 @@ impl Validator {
                     }
                 }
             }
-            (None, None) => None,
+            Given::Neither => None,
         }
-    }
-
-    fn state(
-        &mut self,
-        name: &str,
-        v: &Value,
-        sloc: &str,
-        index: &HashMap<Arc<str>, usize>,
-    ) -> Option<State> {
-        let who = format!("State '{name}'");
-        let who = who.as_str();
-        let Some(obj) = v.as_object() else {
-            self.err(SCHEMA, sloc, format!("{who} must be an object"));
-            return None;
-        };
-        let Some(ty) = obj.get("Type").and_then(Value::as_str) else {
-            match obj.get("Type") {
-                None => self.err(SCHEMA, sloc, "These fields are required: [Type]"),
-                Some(_) => self.err(
-                    SCHEMA,
-                    format!("{sloc}/Type"),
-                    "The field 'Type' should have one of these values: [Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map]",
-                ),
-            }
-            return None;
-        };
-        let lang = match obj.get("QueryLanguage") {
-            None => self.top_lang,
-            Some(q) => match self.lang(q, &format!("{sloc}/QueryLanguage")) {
-                Some(Lang::JsonPath) if self.top_lang == Lang::Jsonata => {
-                    self.err(
-                        SCHEMA,
-                        sloc,
-                        "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine",
-                    );
-                    return None;
-                }
-                Some(l) => l,
-                None => return None,
-            },
-        };
-        self.cur_lang = lang;
-        let allowed = match lang {
-            Lang::JsonPath => allowed_fields(ty),
-            Lang::Jsonata => allowed_jsonata_fields(ty),
-        };
-        let Some(allowed) = allowed else {
-            self.err(
-                SCHEMA,
-                format!("{sloc}/Type"),
-                "The field 'Type' should have one of these values: [Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map]",
-            );
-            return None;
-        };
-        for k in obj.keys() {
-            if k == "Type"
-                || k == "Comment"
-                || k == "QueryLanguage"
-                || allowed.contains(&k.as_str())
-            {
-                continue;
-            }
-            let only_in = match lang {
-                Lang::Jsonata if JSONPATH_ONLY.contains(&k.as_str()) => {
-                    Some(("JSONata", "JSONPath"))
-                }
-                Lang::JsonPath if JSONATA_ONLY.contains(&k.as_str()) => {
-                    Some(("JSONPath", "JSONata"))
-                }
-                _ => None,
-            };
-            if let Some((is, only)) = only_in {
-                self.err(
-                    SCHEMA,
-                    sloc,
-                    format!("The QueryLanguage is set to '{is}', but field '{k}' is only supported for the '{only}' QueryLanguage"),
-                );
-            } else {
-                self.err(SCHEMA, sloc, format!("Field '{k}' is not supported"));
-            }
-        }
-        let before = self.diags.len();
-        let input_path = self.io_path(obj, "InputPath", sloc, who);
-        let output_path = self.io_path(obj, "OutputPath", sloc, who);
-        let result_path =
-            self.result_path(obj.get("ResultPath"), &format!("{sloc}/ResultPath"), who);
-        let parameters = obj
-            .get("Parameters")
-            .map(|p| self.template(p, &format!("{sloc}/Parameters")));
-        let result_selector = obj
-            .get("ResultSelector")
-            .map(|p| self.template(p, &format!("{sloc}/ResultSelector")));
-        let arguments = obj
-            .get("Arguments")
-            .map(|p| self.ata(p, &format!("{sloc}/Arguments"), "Arguments"));
-        let access = Access {
-            result: matches!(ty, "Task" | "Parallel" | "Map"),
-            error_output: false,
-        };
-        let output = obj
-            .get("Output")
-            .map(|p| self.ata_with(p, &format!("{sloc}/Output"), "Output", access));
-        let assign = obj
-            .get("Assign")
-            .and_then(|p| self.assign(p, &format!("{sloc}/Assign"), who, lang, access));
-        let retry = obj
-            .get("Retry")
-            .map(|r| self.retry(r, sloc, who))
-            .unwrap_or_default();
-        let catch = obj
-            .get("Catch")
-            .map(|c| self.catch(c, sloc, who, index, lang))
-            .unwrap_or_default();
-        let terminal_type = matches!(ty, "Choice" | "Succeed" | "Fail");
-        let end = obj.get("End");
-        if let Some(e) = end {
-            if !e.is_boolean() {
-                self.err(
-                    SCHEMA,
-                    format!("{sloc}/End"),
-                    format!("{who}: 'End' must be a boolean"),
-                );
-            }
-        }
-        let is_end = end == Some(&Value::Bool(true));
-        let next = match obj.get("Next") {
-            Some(n) => {
-                if is_end {
-                    self.err(
-                        SCHEMA,
-                        format!("{sloc}/Next"),
-                        format!("{who}: 'Next' and 'End' cannot both be present"),
-                    );
-                }
-                self.target(n, &format!("{sloc}/Next"), who, "Next", index)
-            }
-            None => {
-                if !terminal_type && !is_end {
-                    self.err(
-                        SCHEMA,
-                        sloc.to_string(),
-                        format!("{who}: either 'Next' or 'End': true is required"),
-                    );
-                }
-                None
-            }
-        };
-        let kind = match ty {
-            "Pass" => Kind::Pass {
-                result: obj.get("Result").cloned().map(Arc::new),
-            },
-            "Succeed" => Kind::Succeed,
-            "Fail" => Kind::Fail {
-                error: self.text(obj, "Error", sloc, who),
-                cause: self.text(obj, "Cause", sloc, who),
-            },
-            "Task" => self.task_kind(obj, sloc, who)?,
-            "Choice" => self.choice_kind(obj, sloc, who, index)?,
-            "Wait" => self.wait_kind(obj, sloc, who)?,
-            "Parallel" => self.parallel_kind(obj, sloc, who)?,
-            "Map" => self.map_kind(obj, sloc, who, &parameters)?,
-            _ => return None,
-        };
-        self.cur_lang = lang;
-        if self.diags.len() != before {
-            return None;
-        }
-        let parameters = if matches!(kind, Kind::Map(_)) {
-            None
-        } else {
-            parameters
-        };
-        let needs_ctx = parameters.as_ref().is_some_and(Template::uses_context)
-            || lang == Lang::Jsonata
-            || matches!(&assign, Some(Assign::Path(t)) if t.uses_context())
-            || result_selector.as_ref().is_some_and(Template::uses_context)
-            || matches!(&kind, Kind::Map(m) if m.item_selector.as_ref().is_some_and(Template::uses_context))
-            || matches!(&kind, Kind::Task(t) if t.credentials.is_some())
-            || matches!(&kind, Kind::Fail { .. } | Kind::Choice { .. })
-            || [&input_path, &output_path]
-                .iter()
-                .any(|p| matches!(p, IoPath::Path(p) if p.context));
-        Some(State {
-            name: Arc::from(name),
-            kind,
-            input_path,
-            output_path,
-            result_path,
-            parameters,
-            result_selector,
-            next,
-            retry,
-            catch,
-            needs_ctx,
-            lang,
-            arguments,
-            output,
-            assign,
-        })
     }
 }

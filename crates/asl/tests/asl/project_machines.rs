@@ -1,7 +1,12 @@
 //! The project's own state machines (statemachine/*.asl.json) must pass validation once
 //! their template substitutions are filled in, as CreateStateMachine would see them.
 
-use asl::StateMachine;
+use crate::common::{exec_info, t0};
+use asl::{
+    Engine, ManualClock, NoopObserver, Outcome, StateMachine, TaskCall, TaskError, TaskResources,
+};
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex, OnceLock};
 
 fn substitute(text: &str) -> String {
     let fn_arn = "arn:aws:lambda:us-east-1:123456789012:function:F";
@@ -34,12 +39,6 @@ fn project_state_machines_are_valid() {
     assert!(checked > 0, "no .asl.json file in {}", dir.display());
 }
 
-use asl::{
-    Engine, ExecutionInfo, ManualClock, NoopObserver, Outcome, TaskCall, TaskError, TaskResources,
-};
-use serde_json::{json, Value};
-use std::sync::{Arc, Mutex, OnceLock};
-
 /// DynamoDB calls succeed; a callback task is answered by "the function" right away.
 struct Fake {
     engine: OnceLock<Engine>,
@@ -71,7 +70,7 @@ async fn run_callback(answer: Result<Value, (String, String)>) -> (Outcome, Vec<
         .join("../../statemachine/callback.asl.json");
     let text = substitute(&std::fs::read_to_string(dir).unwrap());
     let m = StateMachine::parse(&text).unwrap();
-    let clock = ManualClock::new("2024-01-01T00:00:00Z".parse().unwrap());
+    let clock = ManualClock::new(t0());
     let fake = Arc::new(Fake {
         engine: OnceLock::new(),
         calls: Mutex::default(),
@@ -79,14 +78,7 @@ async fn run_callback(answer: Result<Value, (String, String)>) -> (Outcome, Vec<
     });
     let engine = Engine::new(Arc::new(clock), fake.clone());
     let _ = fake.engine.set(engine.clone());
-    let info = ExecutionInfo {
-        execution_arn: "arn:aws:states:us-east-1:123456789012:execution:callback:job-1".into(),
-        name: "job-1".into(),
-        state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:callback".into(),
-        state_machine_name: "callback".into(),
-        start_time: "2024-01-01T00:00:00Z".parse().unwrap(),
-        role_arn: None,
-    };
+    let info = exec_info("callback", "job-1", None);
     let h = engine.start(&m, info, json!({"input": {"x": 1}}), Arc::new(NoopObserver));
     let out = h.outcome().await;
     let calls = fake.calls.lock().unwrap().clone();

@@ -1,28 +1,15 @@
 //! Engine behaviour outside the table: resuming from history, clocks, handles, tokens.
 
+use crate::common::{exec_info, t0, Recorder};
 use asl::{
     Clock, Engine, EventDetails, EventType, ExecutionInfo, ExecutionStatus, HistoryEvent,
-    ManualClock, Observer, Outcome, StateMachine, SystemClock, TaskCall, TaskError, TaskResources,
+    ManualClock, Outcome, StateMachine, SystemClock, TaskCall, TaskError, TaskResources,
     TokenError,
 };
-use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-#[derive(Default)]
-struct Recorder(Mutex<Vec<HistoryEvent>>);
-impl Observer for Recorder {
-    fn on_event(&self, _arn: &str, e: &HistoryEvent) {
-        self.0.lock().unwrap().push(e.clone());
-    }
-}
-impl Recorder {
-    fn events(&self) -> Vec<HistoryEvent> {
-        self.0.lock().unwrap().clone()
-    }
-}
 
 /// Answers `{"n": calls so far}`; remembers tokens.
 #[derive(Default)]
@@ -41,18 +28,37 @@ impl TaskResources for Counting {
     }
 }
 
-fn t0() -> DateTime<Utc> {
-    "2024-01-01T00:00:00Z".parse().unwrap()
+fn info() -> ExecutionInfo {
+    exec_info("M", "e", None)
 }
 
-fn info() -> ExecutionInfo {
-    ExecutionInfo {
-        execution_arn: "arn:aws:states:us-east-1:123456789012:execution:M:e".into(),
-        name: "e".into(),
-        state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:M".into(),
-        state_machine_name: "M".into(),
-        start_time: t0(),
-        role_arn: None,
+/// A machine, a manual clock at [`t0`], task resources and a recorder: what an engine
+/// test starts from.
+struct Fixture<R> {
+    m: StateMachine,
+    clock: ManualClock,
+    res: Arc<R>,
+    rec: Arc<Recorder>,
+}
+
+impl<R: Default> Fixture<R> {
+    fn new(def: &str) -> Fixture<R> {
+        Fixture {
+            m: StateMachine::parse(def).unwrap(),
+            clock: ManualClock::new(t0()),
+            res: Arc::new(R::default()),
+            rec: Arc::new(Recorder::default()),
+        }
+    }
+}
+
+/// Lets other tasks run until `done` holds (or 10,000 turns have passed).
+async fn yield_until(done: impl Fn() -> bool) {
+    for _ in 0..10_000 {
+        if done() {
+            break;
+        }
+        tokio::task::yield_now().await;
     }
 }
 
@@ -66,10 +72,7 @@ const WAIT_DEF: &str = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Next":"W"
 
 #[tokio::test(flavor = "current_thread")]
 async fn resume_rearms_a_wait_for_its_original_target_and_continues_ids() {
-    let m = StateMachine::parse(WAIT_DEF).unwrap();
-    let clock = ManualClock::new(t0());
-    let res = Arc::new(Counting::default());
-    let rec = Arc::new(Recorder::default());
+    let Fixture { m, clock, res, rec } = Fixture::<Counting>::new(WAIT_DEF);
     let h = Engine::new(Arc::new(clock.clone()), res.clone()).start(
         &m,
         info(),
@@ -113,10 +116,7 @@ const CB_DEF: &str = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"
 
 #[tokio::test(flavor = "current_thread")]
 async fn resume_makes_the_same_token_valid_again_without_reinvoking() {
-    let m = StateMachine::parse(CB_DEF).unwrap();
-    let clock = ManualClock::new(t0());
-    let res = Arc::new(Counting::default());
-    let rec = Arc::new(Recorder::default());
+    let Fixture { m, clock, res, rec } = Fixture::<Counting>::new(CB_DEF);
     let e1 = Engine::with_secret(Arc::new(clock.clone()), res.clone(), b"k");
     let h = e1.start(&m, info(), json!({}), rec.clone());
     settle().await;
@@ -150,10 +150,7 @@ async fn resume_makes_the_same_token_valid_again_without_reinvoking() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn resumed_token_keeps_the_original_timeout_deadline() {
-    let m = StateMachine::parse(CB_DEF).unwrap();
-    let clock = ManualClock::new(t0());
-    let res = Arc::new(Counting::default());
-    let rec = Arc::new(Recorder::default());
+    let Fixture { m, clock, res, rec } = Fixture::<Counting>::new(CB_DEF);
     let e1 = Engine::with_secret(Arc::new(clock.clone()), res.clone(), b"k");
     let _h = e1.start(&m, info(), json!({}), rec.clone());
     settle().await;
@@ -174,10 +171,7 @@ async fn resumed_token_keeps_the_original_timeout_deadline() {
 #[tokio::test(flavor = "current_thread")]
 async fn resume_of_a_plain_task_invokes_again_unless_its_result_is_recorded() {
     let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}"#;
-    let m = StateMachine::parse(def).unwrap();
-    let clock = ManualClock::new(t0());
-    let res = Arc::new(Counting::default());
-    let rec = Arc::new(Recorder::default());
+    let Fixture { m, clock, res, rec } = Fixture::<Counting>::new(def);
     let h =
         Engine::new(Arc::new(clock.clone()), res.clone()).start(&m, info(), json!({}), rec.clone());
     assert_eq!(h.outcome().await, Outcome::Succeeded(json!({"n": 1})));
@@ -221,10 +215,7 @@ async fn resume_of_a_plain_task_invokes_again_unless_its_result_is_recorded() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn history_serializes_in_the_aws_shape() {
-    let m = StateMachine::parse(CB_DEF).unwrap();
-    let clock = ManualClock::new(t0());
-    let res = Arc::new(Counting::default());
-    let rec = Arc::new(Recorder::default());
+    let Fixture { m, clock, res, rec } = Fixture::<Counting>::new(CB_DEF);
     let engine = Engine::new(Arc::new(clock.clone()), res.clone());
     let h = engine.start(&m, info(), json!({"x": 1}), rec.clone());
     settle().await;
@@ -286,30 +277,15 @@ async fn manual_clock_wakes_many_sleepers_in_deadline_order() {
             d.fetch_add(1, Ordering::Relaxed);
         });
     }
-    for _ in 0..10_000 {
-        if clock.sleepers() == 100_000 {
-            break;
-        }
-        tokio::task::yield_now().await;
-    }
+    yield_until(|| clock.sleepers() == 100_000).await;
     assert_eq!(clock.sleepers(), 100_000);
     clock.advance(Duration::from_secs(50));
-    for _ in 0..10_000 {
-        if done.load(Ordering::Relaxed) >= 50_000 {
-            break;
-        }
-        tokio::task::yield_now().await;
-    }
+    yield_until(|| done.load(Ordering::Relaxed) >= 50_000).await;
     settle().await;
     assert_eq!(done.load(Ordering::Relaxed), 50_000);
     assert_eq!(clock.sleepers(), 50_000);
     clock.advance(Duration::from_secs(50));
-    for _ in 0..10_000 {
-        if done.load(Ordering::Relaxed) >= 100_000 {
-            break;
-        }
-        tokio::task::yield_now().await;
-    }
+    yield_until(|| done.load(Ordering::Relaxed) >= 100_000).await;
     assert_eq!(done.load(Ordering::Relaxed), 100_000);
     assert_eq!(clock.sleepers(), 0);
 }
@@ -327,10 +303,7 @@ async fn system_clock_wait_does_not_fire_early() {
 #[tokio::test(flavor = "current_thread")]
 async fn resume_inside_a_map_restarts_the_map_from_its_input() {
     let def = r#"{"StartAt":"M","States":{"M":{"Type":"Map","Next":"Done","ItemProcessor":{"StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$","End":true}}}},"Done":{"Type":"Pass","End":true}}}"#;
-    let m = StateMachine::parse(def).unwrap();
-    let clock = ManualClock::new(t0());
-    let res = Arc::new(Counting::default());
-    let rec = Arc::new(Recorder::default());
+    let Fixture { m, clock, res, rec } = Fixture::<Counting>::new(def);
     let h = Engine::new(Arc::new(clock.clone()), res.clone()).start(
         &m,
         info(),
@@ -384,10 +357,7 @@ impl TaskResources for Failing {
 async fn resume_continues_retry_counters() {
     let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true,
         "Retry":[{"ErrorEquals":["Boom"],"IntervalSeconds":1,"MaxAttempts":2,"BackoffRate":1}]}}}"#;
-    let m = StateMachine::parse(def).unwrap();
-    let clock = ManualClock::new(t0());
-    let res = Arc::new(Failing::default());
-    let rec = Arc::new(Recorder::default());
+    let Fixture { m, clock, res, rec } = Fixture::<Failing>::new(def);
     let h =
         Engine::new(Arc::new(clock.clone()), res.clone()).start(&m, info(), json!({}), rec.clone());
     settle().await;
@@ -494,7 +464,7 @@ async fn a_panic_fails_the_execution_with_states_runtime() {
         r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:f","End":true}}}"#,
     )
     .unwrap();
-    let engine = Engine::new(Arc::new(SystemClock), Arc::new(Panicking));
+    let engine = Engine::new(Arc::new(ManualClock::new(t0())), Arc::new(Panicking));
     let rec = Arc::new(Recorder::default());
     let h = engine.start(&m, info(), json!("boom"), rec.clone());
     match tokio::time::timeout(Duration::from_secs(5), h.outcome()).await {
