@@ -451,6 +451,15 @@ async fn synchronous_start_answers_200_when_done_in_time() {
         "/executions/callback?wait=10",
         json!({"mode": "auto", "input": {"n": 1}}),
     );
+    // This execution needs no simulated time, only real work (the in-process send-token):
+    // the clock stays put until it has ended, so the handler's wait cannot run out first.
+    eventually("the auto-mode callback execution to succeed", || async {
+        let (s, v) = app
+            .get("/executions?machine=callback&status=SUCCEEDED")
+            .await;
+        (s == 200 && v["items"].as_array().is_some_and(|a| !a.is_empty())).then_some(())
+    })
+    .await;
     let (s, v) = drive(&app, call, 15).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["status"], "SUCCEEDED");
