@@ -24,8 +24,13 @@ pkgs=()
 bin_args=()
 for b in "${bins[@]}"; do pkgs+=(-p "$b"); bin_args+=(--bin "$b"); done
 
-echo "== cargo build --release ${pkgs[*]} -p local -p sfn-local -p bench" >&2
-cargo build --release "${pkgs[@]}" -p local -p sfn-local -p bench
+# The handlers on their own, as `sam build` builds them: built together with the bench, cargo
+# would unify features into them (the bench's in-memory Jobs table), and the cold starts
+# measured would be of other binaries than the ones deployed.
+echo "== cargo build --release ${pkgs[*]}" >&2
+cargo build --release "${pkgs[@]}"
+echo "== cargo build --release -p local -p sfn-local -p bench" >&2
+cargo build --release -p local -p sfn-local -p bench
 
 lambda_args=()
 if [ -z "${BENCH_SKIP_CROSS:-}" ]; then
