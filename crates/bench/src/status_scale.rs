@@ -23,7 +23,7 @@ fn item(i: usize) -> Value {
     let id = format!("bench-job-{i:07}");
     json!({
         "Id": {"S": id},
-        "ListShard": {"S": app_core::cursor::list_shard_of(&id)},
+        "ListShard": {"S": app_core::schema::list_shard_of(&id)},
         "Pattern": {"S": "waitable"},
         "ProcessStatus": {"S": STATUSES[i % STATUSES.len()]},
         "StartActionAt": {"S": t},
@@ -131,7 +131,7 @@ pub async fn shard_writes(rt: &RunningRuntime, n: usize) -> Result<(f64, Vec<u64
                             "UpdateExpression": "SET #ps = :ps, #lu = :lu, #sh = if_not_exists(#sh, :sh)",
                             "ExpressionAttributeNames": {"#ps": "ProcessStatus", "#lu": "LastUpdated", "#sh": "ListShard"},
                             "ExpressionAttributeValues": {":ps": {"S": "STARTED"}, ":lu": {"S": at},
-                                ":sh": {"S": app_core::cursor::list_shard_of(&id)}}}),
+                                ":sh": {"S": app_core::schema::list_shard_of(&id)}}}),
                     )
                     .await
                     .map_err(|e| e.to_string())
@@ -145,7 +145,7 @@ pub async fn shard_writes(rt: &RunningRuntime, n: usize) -> Result<(f64, Vec<u64
         return Err(LocalError::Other(format!("UpdateItem: {e}")));
     }
     let mut counts = Vec::new();
-    for shard in app_core::cursor::JobIndex::Recent.partitions() {
+    for shard in app_core::schema::JobIndex::Recent.partitions() {
         let out = rt
             .dynamo
             .handle(

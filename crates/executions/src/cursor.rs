@@ -5,7 +5,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use app_core::cursor::CodecError;
+use common::cursor::CodecError;
 
 use crate::http::ApiError;
 
@@ -18,7 +18,7 @@ pub fn invalid_cursor(why: &str) -> ApiError {
 }
 
 pub fn encode<T: Serialize>(v: &T) -> String {
-    app_core::cursor::encode(v)
+    common::cursor::encode(v)
 }
 
 /// Step Functions' limit on a `nextToken`.
@@ -34,7 +34,7 @@ pub fn check_token(t: &str) -> Result<(), ApiError> {
 }
 
 pub fn decode<T: DeserializeOwned>(s: &str) -> Result<T, ApiError> {
-    app_core::cursor::decode(s).map_err(|e| {
+    common::cursor::decode(s).map_err(|e| {
         invalid_cursor(match e {
             CodecError::TooLong => "too long",
             CodecError::NotBase64 => "not base64url",

@@ -2,13 +2,14 @@
 //! `GET /jobs/{id}` (one job). Neither ever returns a task token.
 
 use app_core::config::required;
-use app_core::cursor::{Cursor, JobIndex};
+use app_core::cursor::Cursor;
 use app_core::domain::{JobId, JobSummary};
 use app_core::dynamodb::DynamoJobStore;
 use app_core::http::{self, json_response};
 use app_core::listing::list_jobs;
 use app_core::ports::{JobLister, JobReader, Upstream};
 use app_core::requests::RequestError;
+use app_core::schema::JobIndex;
 use app_core::{Api, ApiError, ApiHandler, ConfigError, Env, JobStatus, JsonHandler};
 use async_trait::async_trait;
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};

@@ -1,9 +1,10 @@
 //! `GET /status` and `GET /jobs/{id}` over an in-memory table with GSI semantics.
 
-use app_core::cursor::{Cursor, JobIndex, PartitionState, Position};
+use app_core::cursor::{Cursor, PartitionState, Position};
 use app_core::domain::{Job, Pattern, TaskToken};
 use app_core::fake::MemoryJobs;
 use app_core::ports::PartitionQuery;
+use app_core::schema::JobIndex;
 use app_core::ApiHandler;
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use aws_lambda_events::encodings::Body;

@@ -9,8 +9,8 @@
 //! top, which is exact: had any of its items been newer than what was returned, the merge
 //! would have returned it.
 
-use super::{decode, encode, CodecError};
 use crate::schema::JobIndex;
+use common::cursor::{decode, encode, CodecError};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -165,10 +165,10 @@ fn partition_state(v: &Value) -> Result<PartitionState, CursorError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cursor::MAX_CURSOR_CHARS;
     use crate::domain::JobStatus;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine;
+    use common::cursor::MAX_CURSOR_CHARS;
 
     fn pos(id: &str, at: &str) -> PartitionState {
         PartitionState::After(Position {

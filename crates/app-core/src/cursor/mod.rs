@@ -3,6 +3,4 @@
 
 mod listing;
 
-pub use crate::schema::{list_shard_of, JobIndex, LIST_SHARDS};
-pub use common::cursor::{decode, encode, CodecError, MAX_CURSOR_CHARS};
 pub use listing::{Cursor, CursorError, PartitionState, Position};

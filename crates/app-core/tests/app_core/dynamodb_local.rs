@@ -4,7 +4,7 @@
 //! (`--include-ignored`). Run that way without Java or the jar, it fails and says how to get
 //! them.
 
-use app_core::cursor::{Cursor, JobIndex};
+use app_core::cursor::Cursor;
 use app_core::domain::{parse_rfc3339, JobId, Pattern, TaskToken};
 use app_core::dynamodb::DynamoJobStore;
 use app_core::fake::MemoryJobs;
@@ -13,6 +13,7 @@ use app_core::ports::{
     CancelRequest, CancelRequests, CancelWrite, JobReader, JobRecorder, NewJob, StatusRecorder,
     StatusTransition, TokenStore,
 };
+use app_core::schema::JobIndex;
 use app_core::{ExecutionStatus, JobStatus};
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{

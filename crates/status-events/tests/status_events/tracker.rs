@@ -317,7 +317,7 @@ async fn missing_record_is_created_listable() {
     let item = |k: &str| field(&t, "new", k);
     assert_eq!(
         item("ListShard"),
-        app_core::cursor::list_shard_of("new"),
+        app_core::schema::list_shard_of("new"),
         "the record is in a shard of the all-jobs listing"
     );
     assert_eq!(item("Pattern"), "callback");
