@@ -1,4 +1,4 @@
 //! The project's one clock, re-exported: handlers read time through [`Clock`], tests set it
 //! with [`ManualClock`].
 
-pub use common::clock::{Clock, ManualClock, SystemClock};
+pub use common::clock::{Busy, Clock, ManualClock, SystemClock};

@@ -23,7 +23,7 @@ pub mod start;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Busy, Clock, ManualClock, SystemClock};
 pub use config::{ConfigError, Env};
 pub use domain::{ExecutionName, ExecutionStatus, Job, JobId, JobStatus, Pattern, TaskToken};
 pub use handler::{Api, ApiHandler, JsonHandler, Task, TaskHandler};

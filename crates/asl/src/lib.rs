@@ -52,7 +52,7 @@ mod template;
 #[cfg(test)]
 mod prop_tests;
 
-pub use common::clock::{Clock, ManualClock, SystemClock};
+pub use common::clock::{Advanced, Busy, Clock, ManualClock, SystemClock};
 pub use definition::{validate, StateMachine};
 pub use engine::{Engine, ExecutionHandle, ExecutionInfo, ExecutionStatus, Outcome};
 pub use error::{DefinitionError, Diagnostic, ResumeError, TokenError};

@@ -10,6 +10,6 @@ pub mod cursor;
 pub mod hash;
 pub mod names;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Busy, Clock, ManualClock, SystemClock};
 pub use hash::short_hash;
 pub use names::{check_name, NameError};

@@ -13,6 +13,7 @@ pub mod persist;
 pub mod table;
 pub mod value;
 
+use common::clock::{Clock, SystemClock};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -35,6 +36,10 @@ pub struct Dynamo {
     log: Option<Log>,
     region: String,
     account: String,
+    /// Table times and TTL follow it (the runtime's one clock; the system clock by default).
+    clock: Arc<dyn Clock>,
+    /// Woken by writes, so a sweeper that sleeps until the next expiry sees new TTLs.
+    ttl_written: tokio::sync::Notify,
 }
 
 impl Dynamo {
@@ -58,6 +63,8 @@ impl Dynamo {
             log: None,
             region: region.to_string(),
             account: account.to_string(),
+            clock: Arc::new(SystemClock),
+            ttl_written: tokio::sync::Notify::new(),
         };
         if let Some(dir) = state_dir {
             let records = persist::read_records(&dir)?;
@@ -70,6 +77,17 @@ impl Dynamo {
             d.log = Some(Log::rewrite(&dir, &snapshot)?);
         }
         Ok(d)
+    }
+
+    /// Makes the store read time from `clock`: table creation times and TTL expiry.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Dynamo {
+        self.clock = clock;
+        self
+    }
+
+    /// The time by the store's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
     }
 
     pub fn region(&self) -> &str {
@@ -159,6 +177,13 @@ impl Dynamo {
             table: t.def.name.clone(),
             item: Value::Object(item_to_json(&item)),
         })?;
+        if t.def
+            .ttl_attribute
+            .as_ref()
+            .is_some_and(|a| item.contains_key(a))
+        {
+            self.ttl_written.notify_one();
+        }
         Ok(t.put(key, item))
     }
 
@@ -232,29 +257,73 @@ impl Dynamo {
         Ok(deleted)
     }
 
-    /// Runs [`Dynamo::expire_items`] every `every` until the task is dropped or aborted.
+    /// The epoch second at which the next item of a TTL table expires, if any.
+    pub fn next_expiry(&self, now: i64) -> Option<i64> {
+        let tables: Vec<_> = self.tables.read().values().cloned().collect();
+        tables
+            .iter()
+            .filter_map(|t| t.read().next_expiry(now))
+            .min()
+    }
+
+    /// Runs [`Dynamo::expire_items`] by the store's clock, as DynamoDB's TTL process does:
+    /// at most every `every`, and only when an item has expired since the last sweep (a sweep
+    /// sleeps until the next expiry, or a write of a TTL). A clock moved ahead deletes what
+    /// expired in between, in time order. Runs until the task is dropped or aborted.
     pub fn spawn_ttl_sweeper(
         self: Arc<Self>,
         every: std::time::Duration,
     ) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let tracker = self.clock.clone();
+        let clock = self.clock.clone();
+        let every = chrono::TimeDelta::from_std(every).unwrap_or(chrono::TimeDelta::MAX);
+        let sweeper = async move {
+            let mut last: Option<chrono::DateTime<chrono::Utc>> = None;
+            let mut due = clock.now();
             loop {
-                tick.tick().await;
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs() as i64);
-                let d = self.clone();
-                // A sweep walks every item of the TTL tables: off the async workers.
-                match tokio::task::spawn_blocking(move || d.expire_items(now)).await {
-                    Ok(Ok(0)) => {}
-                    Ok(Ok(n)) => tracing::debug!(deleted = n, "TTL: expired items deleted"),
-                    Ok(Err(e)) => tracing::warn!(error = %e, "TTL sweep failed"),
-                    Err(e) => tracing::warn!(error = %e, "TTL sweep panicked"),
+                tokio::select! {
+                    _ = clock.sleep_until(due) => {}
+                    _ = self.ttl_written.notified() => {
+                        let soonest = last.map_or_else(|| clock.now(), |l| common::clock::plus_millis(l, every.num_milliseconds()));
+                        due = due.min(soonest);
+                        continue;
+                    }
                 }
+                let now = clock.now();
+                let d = self.clone();
+                // A sweep walks every item of the TTL tables: off the async workers, and
+                // counted as work in flight while it runs.
+                let busy = clock.busy();
+                let swept = tokio::task::spawn_blocking(move || {
+                    let n = d.expire_items(now.timestamp());
+                    (n, d.next_expiry(now.timestamp()))
+                })
+                .await;
+                drop(busy);
+                let next = match swept {
+                    Ok((Ok(n), next)) => {
+                        if n > 0 {
+                            tracing::debug!(deleted = n, "TTL: expired items deleted");
+                        }
+                        next
+                    }
+                    Ok((Err(e), next)) => {
+                        tracing::warn!(error = %e, "TTL sweep failed");
+                        next
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "TTL sweep panicked");
+                        None
+                    }
+                };
+                last = Some(now);
+                let period = common::clock::plus_millis(now, every.num_milliseconds());
+                due = next
+                    .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+                    .map_or(chrono::DateTime::<chrono::Utc>::MAX_UTC, |t| t.max(period));
             }
-        })
+        };
+        tokio::spawn(tracker.track(Box::pin(sweeper)))
     }
 
     /// The AWS JSON 1.0 endpoint: `POST /` with `X-Amz-Target: DynamoDB_20120810.<Operation>`.

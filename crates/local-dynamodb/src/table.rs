@@ -344,6 +344,23 @@ impl Table {
             .collect()
     }
 
+    /// The epoch second at which the next of this table's items expires (its TTL has not
+    /// passed at `now` and would be deleted once it has).
+    pub fn next_expiry(&self, now: i64) -> Option<i64> {
+        let attr = self.def.ttl_attribute.as_ref()?;
+        self.items
+            .values()
+            .flat_map(|part| part.values())
+            .filter_map(|item| match item.get(attr) {
+                Some(AttrValue::N(n)) => Some(n.to_f64()),
+                _ => None,
+            })
+            .filter(|at| *at >= now as f64 && at.is_finite())
+            // Expired once the clock is past it: the next whole second.
+            .map(|at| (at.floor() as i64).saturating_add(1))
+            .min()
+    }
+
     /// Replaces the definition (indexes, TTL) and rebuilds the index data from the items.
     pub fn redefine(&mut self, def: TableDef) {
         let items = std::mem::take(&mut self.items);

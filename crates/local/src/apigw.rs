@@ -359,20 +359,23 @@ impl ApiGateway {
             Ok(b) => b,
             Err(_) => return self.refuse(&TOO_LARGE, Some(route), &method, &path, &request_id),
         };
-        let event = event::proxy_event(&event::ProxyRequest {
-            route,
-            params: &params,
-            method: &parts.method,
-            uri: &parts.uri,
-            headers: &parts.headers,
-            body: &body,
-            peer,
-            request_id: &request_id,
-            api_key: given_key
-                .as_deref()
-                .filter(|_| route.api_key_required)
-                .map(|k| (k, self.api_key_id.as_str())),
-        });
+        let event = event::proxy_event(
+            &event::ProxyRequest {
+                route,
+                params: &params,
+                method: &parts.method,
+                uri: &parts.uri,
+                headers: &parts.headers,
+                body: &body,
+                peer,
+                request_id: &request_id,
+                api_key: given_key
+                    .as_deref()
+                    .filter(|_| route.api_key_required)
+                    .map(|k| (k, self.api_key_id.as_str())),
+            },
+            self.lambdas.clock().now(),
+        );
         let event = match event {
             Ok(e) => e,
             Err(e) => {
@@ -380,7 +383,10 @@ impl ApiGateway {
                 return self.refuse(&UPSTREAM, Some(route), &method, &path, &request_id);
             }
         };
-        match self.lambdas.invoke(&route.function, event).await {
+        // Counted as work while it runs, so an advance of the clock lets a handler that
+        // waits on it (a synchronous start) answer before time moves on.
+        let invoke = self.lambdas.invoke(&route.function, event);
+        match common::clock::tracked(self.lambdas.clock().activity(), invoke).await {
             Ok(out) => proxy_response(&out, &request_id).unwrap_or_else(|why| {
                 tracing::warn!(function = %route.function, %why, "malformed Lambda proxy response");
                 self.refuse(&UPSTREAM, Some(route), &method, &path, &request_id)

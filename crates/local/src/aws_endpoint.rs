@@ -13,16 +13,23 @@ use tower::ServiceExt;
 struct Services {
     sfn: axum::Router,
     dynamodb: axum::Router,
+    /// The runtime's clock: a call being served counts as work while time is advanced.
+    clock: std::sync::Arc<dyn asl::Clock>,
 }
 
 /// Dispatches to the Step Functions and DynamoDB routers, each keeping its own wire format;
 /// `/console/...` is the browser console, and a browser opening `/` is sent there.
-pub fn router(sfn: axum::Router, dynamodb: axum::Router, console: axum::Router) -> axum::Router {
-    console.fallback_service(
-        axum::Router::new()
-            .fallback(dispatch)
-            .with_state(Services { sfn, dynamodb }),
-    )
+pub fn router(
+    sfn: axum::Router,
+    dynamodb: axum::Router,
+    console: axum::Router,
+    clock: std::sync::Arc<dyn asl::Clock>,
+) -> axum::Router {
+    console.fallback_service(axum::Router::new().fallback(dispatch).with_state(Services {
+        sfn,
+        dynamodb,
+        clock,
+    }))
 }
 
 async fn dispatch(State(s): State<Services>, req: Request<Body>) -> Response {
@@ -50,7 +57,7 @@ async fn dispatch(State(s): State<Services>, req: Request<Body>) -> Response {
     } else {
         return unknown_operation(&target);
     };
-    match service.oneshot(req).await {
+    match common::clock::tracked(s.clock.activity(), service.oneshot(req)).await {
         Ok(r) => r,
         Err(never) => match never {},
     }

@@ -19,8 +19,8 @@ pub const LINKED: &[&str] = &[
 ];
 
 /// Builds the handler of `binary` the same way its `main.rs` does; None if it is not linked.
-/// `clock` is the runtime's: handlers that wait on time (the synchronous start) follow it, so
-/// a manual clock in tests drives them too.
+/// `clock` is the runtime's one clock: every handler that reads or waits on time follows it,
+/// so time moved ahead (or frozen) reaches them too.
 pub async fn build(
     binary: &str,
     sdk: &aws_config::SdkConfig,
@@ -28,14 +28,14 @@ pub async fn build(
     clock: Arc<dyn Clock>,
 ) -> Option<Result<Arc<dyn JsonHandler>, ConfigError>> {
     let h = match binary {
-        "start-execution" => start_execution::json_handler(sdk, env).await,
-        "send-email" => send_email::json_handler(sdk, env).await,
-        "send-wait" => send_wait::json_handler(sdk, env).await,
+        "start-execution" => start_execution::json_handler_with_clock(sdk, env, clock).await,
+        "send-email" => send_email::json_handler_with_clock(sdk, env, clock).await,
+        "send-wait" => send_wait::json_handler_with_clock(sdk, env, clock).await,
         "send-token" => send_token::json_handler(sdk, env).await,
         "status" => status::json_handler(sdk, env).await,
         "task-callback" => task_callback::json_handler(sdk, env).await,
         "executions" => executions::json_handler_with_clock(sdk, env, clock).await,
-        "status-events" => status_events::json_handler(sdk, env).await,
+        "status-events" => status_events::json_handler_with_clock(sdk, env, clock).await,
         _ => return None,
     };
     Some(h)

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app_core::JsonHandler;
+use app_core::{Clock, JsonHandler, SystemClock};
 use lambda_runtime::{Context, Diagnostic};
 use serde_json::Value;
 
@@ -41,18 +41,41 @@ impl InvokeError {
 pub struct Function {
     pub def: FunctionDef,
     pub handler: Arc<dyn JsonHandler>,
+    /// The runtime's clock, which the invocation's context reads.
+    clock: Arc<dyn Clock>,
 }
 
 /// Every function of the application, by each name Lambda accepts.
-#[derive(Default, Clone)]
+#[derive(Clone)]
 pub struct LambdaRegistry {
     functions: Vec<Arc<Function>>,
     index: HashMap<String, usize>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for LambdaRegistry {
+    fn default() -> Self {
+        Self::with_clock(Arc::new(SystemClock))
+    }
 }
 
 impl LambdaRegistry {
+    /// On the system clock.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// On the runtime's clock.
+    pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
+        LambdaRegistry {
+            functions: Vec::new(),
+            index: HashMap::new(),
+            clock,
+        }
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
     }
 
     pub fn insert(&mut self, def: FunctionDef, handler: Arc<dyn JsonHandler>) {
@@ -60,7 +83,11 @@ impl LambdaRegistry {
         for key in [def.arn.clone(), def.name.clone(), def.logical_id.clone()] {
             self.index.entry(key).or_insert(i);
         }
-        self.functions.push(Arc::new(Function { def, handler }));
+        self.functions.push(Arc::new(Function {
+            def,
+            handler,
+            clock: self.clock.clone(),
+        }));
     }
 
     pub fn functions(&self) -> impl Iterator<Item = &Arc<Function>> {
@@ -115,7 +142,8 @@ impl Function {
     }
 
     fn context(&self, timeout: Duration) -> Context {
-        let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
+        let now = self.clock.now();
+        let now_ms = now.timestamp_millis().max(0) as u64;
         let cfg = lambda_runtime::Config {
             function_name: self.def.name.clone(),
             memory: self.def.memory_mb.min(i32::MAX as u64) as i32,
@@ -123,7 +151,7 @@ impl Function {
             log_group: format!("/aws/lambda/{}", self.def.name),
             log_stream: format!(
                 "{}/[$LATEST]{}",
-                chrono::Utc::now().format("%Y/%m/%d"),
+                now.format("%Y/%m/%d"),
                 uuid::Uuid::new_v4().simple()
             ),
         };

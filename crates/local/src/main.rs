@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use asl::Clock;
 use clap::Parser;
 use local::{LocalRuntime, Options, RunningRuntime};
 
@@ -62,6 +63,11 @@ struct Cli {
     /// removed, as AWS keeps them 90 days; 0 keeps them for ever.
     #[arg(long, default_value_t = 90)]
     retention_days: u32,
+    /// The runtime's clock: `real` follows the wall clock; `frozen` stands still at the start
+    /// time, or `frozen=<RFC 3339>` at that time, until advanced. Either way
+    /// `POST /_local/clock/advance` on the AWS endpoint moves it ahead.
+    #[arg(long, env = "LOCAL_CLOCK", value_name = "real|frozen|frozen=TIME", default_value = "real", value_parser = parse_clock)]
+    clock: ClockChoice,
     /// Milliseconds a client has to send its request headers (and an idle connection is
     /// kept); for tests of slow clients.
     #[arg(long, hide = true, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
@@ -69,6 +75,26 @@ struct Cli {
     /// Milliseconds a client has to send its request body.
     #[arg(long, hide = true, default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(1..))]
     body_timeout_ms: u64,
+}
+
+/// How `--clock` starts the runtime's clock.
+#[derive(Debug, Clone, Copy)]
+enum ClockChoice {
+    Real,
+    Frozen(Option<chrono::DateTime<chrono::Utc>>),
+}
+
+fn parse_clock(s: &str) -> Result<ClockChoice, String> {
+    match s.split_once('=') {
+        None if s == "real" => Ok(ClockChoice::Real),
+        None if s == "frozen" => Ok(ClockChoice::Frozen(None)),
+        Some(("frozen", t)) => chrono::DateTime::parse_from_rfc3339(t)
+            .map(|t| ClockChoice::Frozen(Some(t.with_timezone(&chrono::Utc))))
+            .map_err(|e| format!("'{t}' is not an RFC 3339 time ({e}), e.g. 2027-01-01T09:00:00Z")),
+        _ => Err(format!(
+            "'{s}' is not a clock: real, frozen or frozen=<RFC 3339 time>"
+        )),
+    }
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {
@@ -126,6 +152,18 @@ fn banner(rt: &RunningRuntime) {
         rt.aws_url()
     );
     println!("API key      {key}");
+    let frozen = if rt.clock.is_frozen() {
+        "frozen"
+    } else {
+        "running"
+    };
+    println!(
+        "clock        {} ({frozen}; move it: POST {}/_local/clock/advance {{\"seconds\": N}})",
+        rt.clock
+            .now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        rt.aws_url()
+    );
     for m in &rt.app.state_machines {
         println!("machine      {}", m.arn);
     }
@@ -148,7 +186,7 @@ fn banner(rt: &RunningRuntime) {
     println!("try:");
     println!(
         "  curl -s -X POST {api}/jobs -H 'x-api-key: {key}' -d '{{\"StartTimestamp\":\"{}\"}}'",
-        (chrono::Utc::now() + chrono::Duration::seconds(30)).format("%Y-%m-%dT%H:%M:%SZ")
+        (rt.clock.now() + chrono::Duration::seconds(30)).format("%Y-%m-%dT%H:%M:%SZ")
     );
     println!("  curl -s {api}/status -H 'x-api-key: {key}'");
     if let Some(m) = rt.app.state_machines.first() {
@@ -231,6 +269,16 @@ async fn main() -> ExitCode {
         .or_else(|| samconfig_stack_name(&cli.template))
         .unwrap_or_else(|| "local".into());
     opts.print_transitions = !cli.quiet;
+    opts.clock = match cli.clock {
+        ClockChoice::Real => asl::ManualClock::running(),
+        ClockChoice::Frozen(at) => {
+            // Whole milliseconds, as every timestamp the runtime writes.
+            let now = chrono::Utc::now();
+            let at = at.unwrap_or(now);
+            let at = chrono::DateTime::from_timestamp_millis(at.timestamp_millis()).unwrap_or(at);
+            asl::ManualClock::new(at)
+        }
+    };
     opts.ttl_sweep = std::time::Duration::from_secs(cli.ttl_sweep_seconds);
     local_state::set_fsync_always(cli.fsync);
     opts.retention =

@@ -43,6 +43,7 @@ impl LocalResources {
             .cloned()
             .unwrap_or_else(|| json!({}));
         let request_id = uuid::Uuid::new_v4().to_string();
+        let _busy = self.lambdas.clock().busy();
         match self.lambdas.invoke(function, payload).await {
             Ok(out) => Ok(json!({
                 "ExecutedVersion": "$LATEST",
@@ -73,6 +74,7 @@ impl LocalResources {
 
     async fn plain_lambda(&self, call: &TaskCall) -> Result<Value, TaskError> {
         let request_id = uuid::Uuid::new_v4().to_string();
+        let _busy = self.lambdas.clock().busy();
         self.lambdas
             .invoke(&call.base_resource, call.parameters.clone())
             .await

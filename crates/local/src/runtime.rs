@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use asl::Clock;
+use asl::{Clock, ManualClock};
 use local_dynamodb::Dynamo;
 use sfn_local::{MachineSpec, MachineType, SfnConfig, SfnService};
 use tokio::net::TcpListener;
@@ -49,7 +49,10 @@ pub struct Options {
     pub parameters: Vec<(String, String)>,
     pub region: String,
     pub stack_name: String,
-    pub clock: Arc<dyn Clock>,
+    /// The one clock of the runtime: the engine, every handler, the local DynamoDB and the
+    /// events read it. By default it runs with the wall clock; it can be frozen, and moved
+    /// ahead (`/_local/clock`).
+    pub clock: ManualClock,
     /// Print one line per transition on stdout.
     pub print_transitions: bool,
     /// Replace linked handlers by bin name (tests inject failures this way).
@@ -74,7 +77,7 @@ impl Options {
             parameters: Vec::new(),
             region: "us-east-1".into(),
             stack_name: "local".into(),
-            clock: Arc::new(asl::SystemClock),
+            clock: ManualClock::running(),
             print_transitions: true,
             handler_overrides: HashMap::new(),
             ttl_sweep: std::time::Duration::from_secs(60),
@@ -92,7 +95,7 @@ pub struct RunningRuntime {
     pub api_addr: SocketAddr,
     pub aws_addr: SocketAddr,
     pub api_key: String,
-    pub clock: Arc<dyn Clock>,
+    pub clock: ManualClock,
     pub app: Application,
     pub sfn: Arc<SfnService>,
     pub dynamo: Arc<Dynamo>,
@@ -145,6 +148,7 @@ impl LocalRuntime {
                 parameters: opts.parameters.clone(),
             },
         )?;
+        let clock: Arc<dyn Clock> = Arc::new(opts.clock.clone());
         let api_listener = bind(&opts.host, opts.api_port).await?;
         let aws_listener = bind(&opts.host, opts.aws_port).await?;
         let local = |l: &TcpListener, host: &str, port: u16| {
@@ -164,12 +168,12 @@ impl LocalRuntime {
             })?;
         }
         let dynamo = Arc::new(
-            Dynamo::open_with(state("dynamodb"), &app.region, template::ACCOUNT_ID).map_err(
-                |e| StartError::State {
+            Dynamo::open_with(state("dynamodb"), &app.region, template::ACCOUNT_ID)
+                .map_err(|e| StartError::State {
                     path: state("dynamodb").unwrap_or_default(),
                     message: e.to_string(),
-                },
-            )?,
+                })?
+                .with_clock(clock.clone()),
         );
         for t in &app.tables {
             dynamo
@@ -182,7 +186,7 @@ impl LocalRuntime {
 
         let lambdas = Arc::new(build_functions(&app, &opts, aws_addr).await?);
         let resources = Arc::new(LocalResources::new(lambdas.clone(), dynamo.clone()));
-        let mut cfg = SfnConfig::new(opts.clock.clone(), resources);
+        let mut cfg = SfnConfig::new(clock.clone(), resources);
         cfg.region = app.region.clone();
         cfg.account_id = template::ACCOUNT_ID.into();
         cfg.state_dir = state("stepfunctions");
@@ -229,11 +233,13 @@ impl LocalRuntime {
             dynamo.clone(),
             app.tables.iter().map(|t| t.name.clone()).collect(),
             aws_addr,
+            opts.clock.clone(),
         ));
         let aws_router = crate::aws_endpoint::router(
             sfn.clone().router(),
             dynamo.clone().router(),
             crate::console::router(console),
+            clock.clone(),
         );
 
         let (stop, stop_rx) = watch::channel(false);
@@ -298,7 +304,8 @@ async fn build_functions(
     aws_addr: SocketAddr,
 ) -> Result<LambdaRegistry, StartError> {
     let sdk = sdk_config(aws_addr, &app.region).await;
-    let mut reg = LambdaRegistry::new();
+    let clock: Arc<dyn Clock> = Arc::new(opts.clock.clone());
+    let mut reg = LambdaRegistry::with_clock(clock.clone());
     for f in &app.functions {
         let mut env: HashMap<String, String> = f
             .environment
@@ -323,26 +330,24 @@ async fn build_functions(
         let binary = f.binary.clone().unwrap_or_else(|| f.logical_id.clone());
         let handler = match opts.handler_overrides.get(&binary) {
             Some(h) => h.clone(),
-            None => {
-                match crate::handlers::build(&binary, &sdk, &lookup, opts.clock.clone()).await {
-                    Some(Ok(h)) => h,
-                    Some(Err(e)) => {
-                        return Err(StartError::Function {
-                            function: f.logical_id.clone(),
-                            message: e.to_string(),
-                        })
-                    }
-                    None => {
-                        return Err(StartError::Function {
-                            function: f.logical_id.clone(),
-                            message: format!(
-                                "no linked handler for bin '{binary}' (linked: {})",
-                                crate::handlers::LINKED.join(", ")
-                            ),
-                        })
-                    }
+            None => match crate::handlers::build(&binary, &sdk, &lookup, clock.clone()).await {
+                Some(Ok(h)) => h,
+                Some(Err(e)) => {
+                    return Err(StartError::Function {
+                        function: f.logical_id.clone(),
+                        message: e.to_string(),
+                    })
                 }
-            }
+                None => {
+                    return Err(StartError::Function {
+                        function: f.logical_id.clone(),
+                        message: format!(
+                            "no linked handler for bin '{binary}' (linked: {})",
+                            crate::handlers::LINKED.join(", ")
+                        ),
+                    })
+                }
+            },
         };
         reg.insert(f.clone(), handler);
     }

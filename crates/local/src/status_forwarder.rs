@@ -7,6 +7,7 @@
 //! parallel. A failed invocation is retried twice (as Lambda does for asynchronous invokes) and
 //! then logged and dropped.
 
+use app_core::{Busy, Clock};
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -63,6 +64,8 @@ struct Delivery {
     execution_arn: String,
     status: String,
     payload: Value,
+    /// Counts as work in flight (for an advance of the clock) until it is delivered.
+    _busy: Busy,
 }
 
 /// The account and region events claim to come from.
@@ -123,7 +126,10 @@ pub fn spawn(
         // own buffer, changes are counted as dropped) instead of growing memory.
         let (tx, rx) = mpsc::channel::<Delivery>(QUEUE_PER_SHARD);
         queues.push(tx);
-        handles.push(tokio::spawn(worker(rx, stats.clone())));
+        let clock = lambdas.clock();
+        handles.push(tokio::spawn(
+            clock.track(Box::pin(worker(rx, stats.clone()))),
+        ));
     }
     let mut targets = Vec::new();
     for r in rules {
@@ -134,7 +140,9 @@ pub fn spawn(
             }
         }
     }
-    handles.push(tokio::spawn(dispatch(rx, targets, queues, origin, stats)));
+    let clock = lambdas.clock().clone();
+    let dispatcher = dispatch(rx, targets, queues, origin, stats, clock.clone());
+    handles.push(tokio::spawn(clock.track(Box::pin(dispatcher))));
     handles
 }
 
@@ -153,6 +161,7 @@ async fn dispatch(
     queues: Vec<mpsc::Sender<Delivery>>,
     origin: Origin,
     stats: Arc<DeliveryStats>,
+    clock: Arc<dyn Clock>,
 ) {
     loop {
         let change = match rx.recv().await {
@@ -187,6 +196,7 @@ async fn dispatch(
                 execution_arn: change.execution_arn.clone(),
                 status: change.status.clone(),
                 payload,
+                _busy: clock.busy(),
             };
             if let Some(q) = queues.get(i) {
                 if q.send(d).await.is_err() {

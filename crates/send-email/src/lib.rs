@@ -154,10 +154,19 @@ impl<M: Mailer, C: Clock> TaskHandler for SendEmail<M, C> {
     }
 }
 
-/// The handler with AWS clients, as `main.rs` and the local runtime use it.
+/// The handler with AWS clients on the system clock, as `main.rs` uses it.
 pub async fn json_handler(
     sdk: &aws_config::SdkConfig,
     env: &Env,
+) -> Result<Arc<dyn JsonHandler>, ConfigError> {
+    json_handler_with_clock(sdk, env, Arc::new(SystemClock)).await
+}
+
+/// The handler with AWS clients on `clock` (the local runtime passes its one clock).
+pub async fn json_handler_with_clock(
+    sdk: &aws_config::SdkConfig,
+    env: &Env,
+    clock: Arc<dyn Clock>,
 ) -> Result<Arc<dyn JsonHandler>, ConfigError> {
     let outbox = match optional(env, "SENDER_ADDRESS") {
         Some(from) => {
@@ -169,5 +178,5 @@ pub async fn json_handler(
         }
         None => Outbox::Log,
     };
-    Ok(Arc::new(Task(SendEmail::new(outbox, SystemClock))))
+    Ok(Arc::new(Task(SendEmail::new(outbox, clock))))
 }

@@ -89,14 +89,23 @@ impl<S: TokenStore, C: Clock> TaskHandler for SendWait<S, C> {
     }
 }
 
-/// The handler with AWS clients, as `main.rs` and the local runtime use it.
+/// The handler with AWS clients on the system clock, as `main.rs` uses it.
 pub async fn json_handler(
     sdk: &aws_config::SdkConfig,
     env: &Env,
 ) -> Result<Arc<dyn JsonHandler>, ConfigError> {
+    json_handler_with_clock(sdk, env, Arc::new(SystemClock)).await
+}
+
+/// The handler with AWS clients on `clock` (the local runtime passes its one clock).
+pub async fn json_handler_with_clock(
+    sdk: &aws_config::SdkConfig,
+    env: &Env,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<dyn JsonHandler>, ConfigError> {
     let table = required(env, "JOBS_TABLE")?;
     Ok(Arc::new(Task(SendWait::new(
         DynamoJobStore::new(sdk, table),
-        SystemClock,
+        clock,
     ))))
 }

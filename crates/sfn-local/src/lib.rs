@@ -78,6 +78,22 @@ impl SfnService {
         Ok(self.core.engine.send_task_failure(token, error, cause)?)
     }
 
+    /// Ends the Wait a running execution is in now, as if its time had come: a testing aid of
+    /// the local runtime (AWS has no such call). Refused when the execution is in no Wait.
+    pub fn skip_wait(&self, execution_arn: &str) -> Result<(), SfnError> {
+        let exec = ops::execution(&self.core, execution_arn)?;
+        if exec.handle().is_some_and(|h| h.skip_wait()) {
+            return Ok(());
+        }
+        if exec.unpark() {
+            service::resume_past_wait(&self.core, exec);
+            return Ok(());
+        }
+        Err(SfnError::Validation(format!(
+            "Execution '{execution_arn}' is not in a Wait state"
+        )))
+    }
+
     pub fn send_task_heartbeat(&self, token: &str) -> Result<(), SfnError> {
         Ok(self.core.engine.send_task_heartbeat(token)?)
     }

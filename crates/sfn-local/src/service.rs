@@ -214,13 +214,14 @@ impl Observer for ExecObserver {
         self.exec.park();
         let core = self.core.clone();
         let exec = self.exec.clone();
-        let sleep = core.engine.clock().sleep_until(until);
-        tokio::spawn(async move {
+        let clock = core.engine.clock().clone();
+        let sleep = clock.sleep_until(until);
+        tokio::spawn(clock.track(Box::pin(async move {
             sleep.await;
             if exec.unpark() {
                 resume(&core, exec, true);
             }
-        });
+        })));
     }
 
     fn on_event(&self, _exec_arn: &str, event: &HistoryEvent) {
@@ -493,6 +494,15 @@ fn rebuild(core: &Arc<Core>, records: Vec<Record>) -> Vec<Arc<Execution>> {
 /// Continues an execution from its recorded history (after a restart, or a parked one);
 /// `parks`: whether it may park again.
 pub(crate) fn resume(core: &Arc<Core>, exec: Arc<Execution>, parks: bool) {
+    resume_from(core, exec, parks, false);
+}
+
+/// [`resume`], for an execution parked in a Wait that is skipped: the Wait ends at once.
+pub(crate) fn resume_past_wait(core: &Arc<Core>, exec: Arc<Execution>) {
+    resume_from(core, exec, true, true);
+}
+
+fn resume_from(core: &Arc<Core>, exec: Arc<Execution>, parks: bool, past_wait: bool) {
     if lock(&exec.state).history.is_empty() {
         // Killed between registering it and its first event: start it afresh.
         let input = asl::parse_json_text(&exec.input).unwrap_or(Value::Null);
@@ -505,7 +515,13 @@ pub(crate) fn resume(core: &Arc<Core>, exec: Arc<Execution>, parks: bool) {
         exec: exec.clone(),
         parks,
     });
-    let result = core.engine.resume(
+    let resume = if past_wait {
+        Engine::resume_past_wait
+    } else {
+        Engine::resume
+    };
+    let result = resume(
+        &core.engine,
         &exec.machine.parsed,
         exec_info(&exec),
         history,

@@ -9,16 +9,25 @@ pub use routes::StartExecution;
 
 use app_core::dynamodb::DynamoJobStore;
 use app_core::sfn::SfnClient;
-use app_core::{Api, ConfigError, Env, JsonHandler, SystemClock};
+use app_core::{Api, Clock, ConfigError, Env, JsonHandler, SystemClock};
 use std::sync::Arc;
 
-/// The handler with AWS clients, as `main.rs` and the local runtime use it.
+/// The handler with AWS clients on the system clock, as `main.rs` uses it.
 pub async fn json_handler(
     sdk: &aws_config::SdkConfig,
     env: &Env,
 ) -> Result<Arc<dyn JsonHandler>, ConfigError> {
+    json_handler_with_clock(sdk, env, Arc::new(SystemClock)).await
+}
+
+/// The handler with AWS clients on `clock` (the local runtime passes its one clock).
+pub async fn json_handler_with_clock(
+    sdk: &aws_config::SdkConfig,
+    env: &Env,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<dyn JsonHandler>, ConfigError> {
     let config = Config::from_lookup(env)?;
     let store = DynamoJobStore::new(sdk, config.jobs_table.clone());
-    let handler = StartExecution::new(config, SfnClient::new(sdk), store, SystemClock);
+    let handler = StartExecution::new(config, SfnClient::new(sdk), store, clock);
     Ok(Arc::new(Api(handler)))
 }

@@ -14,7 +14,7 @@ pub mod sns;
 
 use std::sync::Arc;
 
-use app_core::{ConfigError, Env, JsonHandler, SystemClock};
+use app_core::{Clock, ConfigError, Env, JsonHandler, SystemClock};
 use async_trait::async_trait;
 use lambda_runtime::{Context, Diagnostic};
 use serde_json::Value;
@@ -51,16 +51,25 @@ impl JsonHandler for Handler {
     }
 }
 
-/// The handler with AWS clients, as `main.rs` and the local runtime use it.
+/// The handler with AWS clients on the system clock, as `main.rs` uses it.
 pub async fn json_handler(
     sdk: &aws_config::SdkConfig,
     env: &Env,
 ) -> Result<Arc<dyn JsonHandler>, ConfigError> {
-    Ok(Arc::new(build(sdk, Config::from_lookup(env)?)))
+    json_handler_with_clock(sdk, env, Arc::new(SystemClock)).await
+}
+
+/// The handler with AWS clients on `clock` (the local runtime passes its one clock).
+pub async fn json_handler_with_clock(
+    sdk: &aws_config::SdkConfig,
+    env: &Env,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<dyn JsonHandler>, ConfigError> {
+    Ok(Arc::new(build(sdk, Config::from_lookup(env)?, clock)))
 }
 
 /// Builds the handler with real clients from a parsed configuration.
-pub fn build(sdk: &aws_config::SdkConfig, cfg: Config) -> Handler {
+pub fn build(sdk: &aws_config::SdkConfig, cfg: Config, clock: Arc<dyn Clock>) -> Handler {
     let store = app_core::dynamodb::DynamoJobStore::new(sdk, cfg.jobs_table);
     let notifier = cfg.notify_topic_arn.map(|arn| {
         Arc::new(sns::SnsNotifier::new(aws_sdk_sns::Client::new(sdk), arn))
@@ -71,7 +80,7 @@ pub fn build(sdk: &aws_config::SdkConfig, cfg: Config) -> Handler {
             store: Arc::new(store),
             notifier,
             machines: cfg.machines,
-            clock: Arc::new(SystemClock),
+            clock,
             retention_days: cfg.retention_days,
         },
     }

@@ -21,7 +21,7 @@ use crate::observer::Observer;
 use crate::task::TaskResources;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 
@@ -109,6 +109,11 @@ pub(crate) struct ExecShared {
     stop_reason: Mutex<Option<(Option<String>, Option<String>)>>,
     stop: Notify,
     current: Mutex<Option<Arc<str>>>,
+    /// Waits in progress (a Map or Parallel can have several), which `skip` ends.
+    waits: AtomicU32,
+    skip: Notify,
+    /// The next Wait ends as soon as it is entered (a parked Wait that was skipped).
+    skip_next: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -124,6 +129,9 @@ impl ExecShared {
             stop_reason: Mutex::new(None),
             stop: Notify::new(),
             current: Mutex::new(None),
+            waits: AtomicU32::new(0),
+            skip: Notify::new(),
+            skip_next: AtomicBool::new(false),
         })
     }
 
@@ -190,6 +198,16 @@ impl ExecutionHandle {
             .as_ref()
             .map(Outcome::status)
             .unwrap_or(ExecutionStatus::Running)
+    }
+
+    /// Ends the Wait the execution is in now, as if its time had come (its exit is stamped
+    /// with the clock's time). False when it is in no Wait.
+    pub fn skip_wait(&self) -> bool {
+        if lock(&self.shared.outcome).is_some() || self.shared.waits.load(Ordering::SeqCst) == 0 {
+            return false;
+        }
+        self.shared.skip.notify_waiters();
+        true
     }
 
     /// Name of the top-level state the execution is in (None once it has ended).
@@ -299,7 +317,8 @@ impl Engine {
         let handle = ExecutionHandle {
             shared: ex.shared.clone(),
         };
-        tokio::spawn(drive(ex, machine.machine.clone(), input, prev, None));
+        let run = drive(ex, machine.machine.clone(), input, prev, None);
+        tokio::spawn(self.inner.clock.track(Box::pin(run)));
         handle
     }
 
@@ -313,6 +332,29 @@ impl Engine {
         exec: ExecutionInfo,
         history: Vec<HistoryEvent>,
         observer: Arc<dyn Observer>,
+    ) -> Result<ExecutionHandle, ResumeError> {
+        self.resume_at(machine, exec, history, observer, false)
+    }
+
+    /// [`Engine::resume`] of an execution parked in a Wait that is skipped: the Wait it
+    /// resumes in ends at once.
+    pub fn resume_past_wait(
+        &self,
+        machine: &StateMachine,
+        exec: ExecutionInfo,
+        history: Vec<HistoryEvent>,
+        observer: Arc<dyn Observer>,
+    ) -> Result<ExecutionHandle, ResumeError> {
+        self.resume_at(machine, exec, history, observer, true)
+    }
+
+    fn resume_at(
+        &self,
+        machine: &StateMachine,
+        exec: ExecutionInfo,
+        history: Vec<HistoryEvent>,
+        observer: Arc<dyn Observer>,
+        past_wait: bool,
     ) -> Result<ExecutionHandle, ResumeError> {
         let plan = resume::plan(&machine.machine, &history)?;
         let last_id = history.last().map(|e| e.id).unwrap_or(0);
@@ -331,13 +373,9 @@ impl Engine {
                     ex.shared
                         .set_current(Some(machine.machine.states[at.state].name.clone()));
                 }
-                tokio::spawn(drive(
-                    ex,
-                    machine.machine.clone(),
-                    plan.input,
-                    last_id,
-                    plan.at,
-                ));
+                ex.shared.skip_next.store(past_wait, Ordering::SeqCst);
+                let run = drive(ex, machine.machine.clone(), plan.input, last_id, plan.at);
+                tokio::spawn(self.inner.clock.track(Box::pin(run)));
             }
         }
         Ok(handle)

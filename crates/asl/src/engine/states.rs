@@ -10,6 +10,7 @@ use crate::jsonata::{self, States};
 use crate::paths::{Env, Path, Vars};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// A JSONata field's value, as the state's `$states.input` reads `input`.
@@ -205,6 +206,9 @@ impl Exec {
         if target > crate::clock::plus_seconds(entered.at, crate::limits::WAIT_SECONDS) {
             return Err(Fault::runtime("Wait state delay is too long."));
         }
+        if self.shared.skip_next.swap(false, Ordering::SeqCst) {
+            return Ok(());
+        }
         let now = self.engine.clock.now();
         if top
             && target > crate::clock::plus_seconds(now, crate::observer::PARK_AFTER_SECONDS)
@@ -213,7 +217,16 @@ impl Exec {
             return Err(Fault::park(target));
         }
         if target > now {
-            self.engine.clock.sleep_until(target).await;
+            let shared = &self.shared;
+            let skipped = shared.skip.notified();
+            let mut skipped = std::pin::pin!(skipped);
+            skipped.as_mut().enable();
+            shared.waits.fetch_add(1, Ordering::SeqCst);
+            tokio::select! {
+                _ = self.engine.clock.sleep_until(target) => {}
+                _ = skipped => {}
+            }
+            shared.waits.fetch_sub(1, Ordering::SeqCst);
         }
         Ok(())
     }

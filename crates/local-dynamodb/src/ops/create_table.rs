@@ -3,7 +3,6 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use parking_lot::RwLock;
 use serde_json::{json, Value};
@@ -14,13 +13,6 @@ use crate::expr::opt_str;
 use crate::persist::Record;
 use crate::table::{IndexDef, KeySchema, ProjectionKind, Table, TableDef};
 use crate::Dynamo;
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
 
 /// A required string field; `lower` names it in the null refusal.
 fn str_field<'a>(v: &'a Value, field: &str, lower: &str) -> Result<&'a str, DynamoError> {
@@ -262,7 +254,7 @@ pub fn parse_definition(
     let created_ms = body
         .get("CreationDateTimeMs")
         .and_then(Value::as_i64)
-        .unwrap_or_else(now_ms);
+        .unwrap_or(0);
     Ok(TableDef {
         name: name.to_string(),
         key,
@@ -317,9 +309,12 @@ fn create(d: &Dynamo, def: TableDef) -> Result<Value, DynamoError> {
 pub fn run(d: &Dynamo, body: &Value) -> Result<Value, DynamoError> {
     let mut req = body.clone();
     if let Some(obj) = req.as_object_mut() {
-        obj.remove("CreationDateTimeMs");
         // Not a CreateTable member: TTL is enabled with UpdateTimeToLive.
         obj.remove("TimeToLiveSpecification");
+        obj.insert(
+            "CreationDateTimeMs".into(),
+            json!(d.now().timestamp_millis()),
+        );
     }
     let def = parse_definition(&req, None)?;
     Ok(json!({ "TableDescription": create(d, def)? }))
@@ -341,8 +336,11 @@ pub enum TemplateOutcome {
 pub fn apply_template(d: &Dynamo, body: &Value) -> Result<TemplateOutcome, DynamoError> {
     let mut req = body.clone();
     if let Some(obj) = req.as_object_mut() {
-        // The log field is ours; a template must not set the creation time.
-        obj.remove("CreationDateTimeMs");
+        // The log field is ours; a template does not set the creation time.
+        obj.insert(
+            "CreationDateTimeMs".into(),
+            json!(d.now().timestamp_millis()),
+        );
     }
     let mut def = parse_definition(&req, Some("PAY_PER_REQUEST"))?;
     let existing = d.tables.read().get(&def.name).cloned();

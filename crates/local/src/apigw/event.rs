@@ -33,8 +33,12 @@ pub(super) struct ProxyRequest<'a> {
 }
 
 /// The REST API proxy event, field for field as API Gateway sends it.
-pub(super) fn proxy_event(r: &ProxyRequest<'_>) -> Result<Value, serde_json::Error> {
-    let request = typed_request(r, Utc::now());
+/// `now` is the request time, by the runtime's clock.
+pub(super) fn proxy_event(
+    r: &ProxyRequest<'_>,
+    now: DateTime<Utc>,
+) -> Result<Value, serde_json::Error> {
+    let request = typed_request(r, now);
     let mut event = serde_json::to_value(&request)?;
     rest_conventions(&mut event, r.request_id);
     Ok(event)

@@ -13,6 +13,7 @@
 
 pub mod graph;
 mod history;
+mod time;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +44,8 @@ const MAX_BODY: usize = 300 * 1024;
 
 pub struct Console {
     sfn: Arc<SfnService>,
+    /// The runtime's one clock, which the console shows and moves.
+    clock: asl::ManualClock,
     dynamo: Arc<Dynamo>,
     tables: Vec<String>,
     /// `host:port` values a request may name: the listening address, and `localhost` for it.
@@ -56,6 +59,7 @@ impl Console {
         dynamo: Arc<Dynamo>,
         tables: Vec<String>,
         addr: std::net::SocketAddr,
+        clock: asl::ManualClock,
     ) -> Console {
         let port = addr.port();
         let hosts = (!addr.ip().is_unspecified()).then(|| {
@@ -69,6 +73,7 @@ impl Console {
         });
         Console {
             sfn,
+            clock,
             dynamo,
             tables,
             hosts,
@@ -99,6 +104,10 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/console/api/start", post(start))
         .route("/console/api/stop", post(stop))
         .route("/console/api/task", post(task))
+        .route("/_local/clock", get(time::read))
+        .route("/_local/clock/advance", post(time::advance))
+        .route("/_local/clock/set", post(time::set))
+        .route("/_local/executions/skip-wait", post(time::skip_wait))
         .with_state(console)
 }
 
@@ -243,6 +252,20 @@ impl Console {
             ));
         }
         Ok(())
+    }
+
+    /// The runtime's control API (the clock, skip a Wait), which scripts call as well as the
+    /// page: a request from a browser (it sends `Origin` or `Sec-Fetch-Site`) must come from
+    /// the console's own page, as [`Console::check_post`] requires; a client that is not a
+    /// browser (curl, a test) may send its JSON under any content type.
+    fn check_control(&self, headers: &HeaderMap) -> Result<(), ConsoleError> {
+        let browser =
+            headers.contains_key(header::ORIGIN) || headers.contains_key("sec-fetch-site");
+        if browser {
+            self.check_post(headers)
+        } else {
+            self.check_host(headers).map(|_| ())
+        }
     }
 
     async fn call(&self, op: &str, body: Value) -> Result<Value, ConsoleError> {

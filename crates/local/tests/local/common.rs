@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::Duration;
 
 use asl::{Clock, ManualClock};
@@ -54,7 +53,7 @@ pub async fn start_tuned(
     o.api_port = 0;
     o.aws_port = 0;
     o.api_key = Some(KEY.into());
-    o.clock = Arc::new(clock.clone());
+    o.clock = clock.clone();
     o.state_dir = state_dir;
     o.stack_name = "e2e".into();
     o.print_transitions = false;
@@ -209,17 +208,12 @@ impl App {
         .await
     }
 
-    /// Advances the clock and waits until nothing due is left unprocessed.
+    /// Advances the clock as `POST /_local/clock/advance` does: what comes due happens in
+    /// time order, and the work it sets off runs until it blocks again, before this returns.
     pub async fn advance(&self, secs: u64) {
-        self.clock.advance(Duration::from_secs(secs));
-        eventually("due timers to be processed", || async {
-            let now = self.clock.now();
-            match self.clock.next_deadline() {
-                Some(d) if d <= now => None,
-                _ => Some(()),
-            }
-        })
-        .await;
+        let target = common::clock::plus_seconds(self.clock.now(), secs as i64);
+        let done = self.clock.advance_settled(target).await;
+        assert!(done.settled, "the runtime settled after advancing {secs} s");
     }
 
     /// The stored task token of a job (read the way a user would: from the table).

@@ -42,34 +42,20 @@ fn spawn_call(app: &App, method: &str, path: &str, body: Value) -> JoinHandle<(u
     tokio::spawn(async move { api_request(&http, &method, &url, body).await })
 }
 
-/// Advances the clock a second at a time until the request answers.
+/// Advances the clock a second at a time until the request answers. Each advance returns
+/// once the execution and the handler's own polling have run until they wait on the clock
+/// again, so simulated time never runs ahead of them.
 async fn drive(app: &App, mut call: JoinHandle<(u16, Value)>, max_secs: u64) -> (u16, Value) {
     for _ in 0..max_secs {
         if call.is_finished() {
             break;
         }
-        let asleep = app.clock.sleepers();
         app.advance(1).await;
-        handler_settles(app, &call, asleep).await;
     }
     tokio::time::timeout(Duration::from_secs(10), &mut call)
         .await
         .expect("the synchronous start answered")
         .expect("request task")
-}
-
-/// Lets the handler wake, ask Step Functions (real in-process I/O) and go back to sleep on
-/// the clock: polls until it sleeps again (as many sleepers as before the second passed) or
-/// has answered. An execution that ended takes its own timer with it, so the count may not
-/// come back: the wait is bounded (1 s of real time, far more than the in-process calls take
-/// even on a loaded machine, so simulated time never runs ahead of them).
-async fn handler_settles(app: &App, call: &JoinHandle<(u16, Value)>, asleep: usize) {
-    for _ in 0..200 {
-        if call.is_finished() || app.clock.sleepers() >= asleep {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
 }
 
 fn ids(v: &Value) -> Vec<String> {
