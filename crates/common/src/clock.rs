@@ -582,3 +582,105 @@ mod arithmetic_tests {
         );
     }
 }
+
+#[cfg(test)]
+mod manual_clock_tests {
+    use super::*;
+    use std::sync::Mutex as StdMutex;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    /// A task that sleeps until each of `deadlines` in turn and notes the time it woke.
+    fn sleeper(
+        clock: &ManualClock,
+        deadlines: Vec<DateTime<Utc>>,
+        log: Arc<StdMutex<Vec<(usize, DateTime<Utc>)>>>,
+        id: usize,
+    ) {
+        let c = clock.clone();
+        tokio::spawn(clock.track(Box::pin(async move {
+            for d in deadlines {
+                c.sleep_until(d).await;
+                // Work after the wake that takes a few scheduler turns.
+                for _ in 0..5 {
+                    tokio::task::yield_now().await;
+                }
+                log.lock().unwrap().push((id, c.now()));
+            }
+        })));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_advance_wakes_each_deadline_in_time_order_and_settles_its_work() {
+        let clock = ManualClock::new(t("2030-01-01T00:00:00Z"));
+        let log = Arc::new(StdMutex::new(Vec::new()));
+        sleeper(
+            &clock,
+            vec![t("2030-01-01T00:00:30Z"), t("2030-01-01T00:02:00Z")],
+            log.clone(),
+            1,
+        );
+        sleeper(&clock, vec![t("2030-01-01T00:01:00Z")], log.clone(), 2);
+        sleeper(&clock, vec![t("2030-01-02T00:00:00Z")], log.clone(), 3);
+        let done = clock.advance_settled(t("2030-01-01T01:00:00Z")).await;
+        assert!(done.settled);
+        assert_eq!(done.deadlines, 3);
+        assert_eq!(done.now, t("2030-01-01T01:00:00Z"));
+        assert_eq!(
+            *log.lock().unwrap(),
+            vec![
+                (1, t("2030-01-01T00:00:30Z")),
+                (2, t("2030-01-01T00:01:00Z")),
+                (1, t("2030-01-01T00:02:00Z")),
+            ],
+            "each woke at its own deadline, in order, before the reply"
+        );
+        assert_eq!(clock.sleepers(), 1, "the one due tomorrow still sleeps");
+        // A target in the past moves nothing.
+        let done = clock.advance_settled(t("2029-01-01T00:00:00Z")).await;
+        assert_eq!(done.now, t("2030-01-01T01:00:00Z"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn work_in_flight_holds_an_advance_until_it_ends() {
+        let clock = ManualClock::new(t("2030-01-01T00:00:00Z"));
+        let busy = clock.busy();
+        let ended = Arc::new(AtomicBool::new(false));
+        let flag = ended.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            flag.store(true, Ordering::SeqCst);
+            drop(busy);
+        });
+        let done = clock.advance_settled(t("2030-01-01T00:00:01Z")).await;
+        assert!(done.settled && ended.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_running_clock_follows_the_wall_clock_from_where_it_was_moved() {
+        let clock = ManualClock::running();
+        assert!(!clock.is_frozen());
+        assert!((clock.now() - Utc::now()).num_milliseconds().abs() < 50);
+        let done = clock.advance_settled(plus_seconds(clock.now(), 3600)).await;
+        assert!(done.settled);
+        let ahead = clock.offset().num_milliseconds();
+        assert!((3_599_900..=3_600_100).contains(&ahead), "{ahead}");
+        // A sleeper 50 ms ahead wakes as wall time passes, without any advance.
+        let c = clock.clone();
+        let woke = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            c.sleep_until(plus_millis(clock.now(), 50)),
+        )
+        .await;
+        assert!(woke.is_ok(), "the alarm woke it");
+        assert_eq!(clock.sleepers(), 0);
+    }
+
+    #[test]
+    fn the_system_clock_tracks_nothing() {
+        assert!(SystemClock.activity().is_none());
+        drop(SystemClock.busy());
+    }
+}

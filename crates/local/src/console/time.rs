@@ -30,6 +30,18 @@ fn clock_state(c: &Console) -> Value {
     })
 }
 
+/// A JSON object body with exactly the fields of `T` (serde alone would also take an array).
+fn parse_object<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ConsoleError> {
+    let fields: serde_json::Map<String, Value> = parse_body(body)?;
+    serde_json::from_value(Value::Object(fields)).map_err(|e| {
+        ConsoleError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidJson",
+            format!("the body is not the JSON this action takes: {e}"),
+        )
+    })
+}
+
 /// RFC 3339 with milliseconds and `Z`, as the clock endpoints answer.
 fn text(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -52,7 +64,7 @@ pub(super) async fn advance(
     body: Bytes,
 ) -> Reply {
     c.check_control(&headers)?;
-    let b: AdvanceBody = parse_body(&body)?;
+    let b: AdvanceBody = parse_object(&body)?;
     if !b.seconds.is_finite() || b.seconds < 0.0 {
         return Err(ConsoleError::bad(
             "seconds",
@@ -80,7 +92,7 @@ struct SetBody {
 
 pub(super) async fn set(State(c): State<Arc<Console>>, headers: HeaderMap, body: Bytes) -> Reply {
     c.check_control(&headers)?;
-    let b: SetBody = parse_body(&body)?;
+    let b: SetBody = parse_object(&body)?;
     let target = DateTime::parse_from_rfc3339(&b.time)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| {
@@ -121,7 +133,7 @@ pub(super) async fn skip_wait(
     body: Bytes,
 ) -> Reply {
     c.check_control(&headers)?;
-    let b: SkipBody = parse_body(&body)?;
+    let b: SkipBody = parse_object(&body)?;
     c.sfn.skip_wait(&b.execution_arn).map_err(|e| match e {
         sfn_local::SfnError::Validation(m) => {
             ConsoleError::new(StatusCode::BAD_REQUEST, "NotInWait", m)

@@ -48,12 +48,11 @@ pub async fn start_tuned(
     state_dir: Option<PathBuf>,
     tune: impl FnOnce(&mut Options),
 ) -> App {
-    let clock = ManualClock::new(chrono::Utc::now());
     let mut o = Options::new(template());
     o.api_port = 0;
     o.aws_port = 0;
     o.api_key = Some(KEY.into());
-    o.clock = clock.clone();
+    o.clock = ManualClock::new(chrono::Utc::now());
     o.state_dir = state_dir;
     o.stack_name = "e2e".into();
     o.print_transitions = false;
@@ -62,6 +61,8 @@ pub async fn start_tuned(
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     tune(&mut o);
+    // A test may start the clock elsewhere (`o.clock = ManualClock::new(...)`).
+    let clock = o.clock.clone();
     let rt = LocalRuntime::start(o).await.expect("runtime starts");
     App {
         rt,

@@ -10,3 +10,4 @@ mod executions;
 mod flows;
 mod hostile;
 mod restart;
+mod time;
