@@ -65,6 +65,15 @@ pub(crate) struct Core {
     seq: AtomicU64,
     closed: AtomicBool,
     retention: Option<chrono::Duration>,
+    /// Woken when an execution ends (the retention sweep waits for the first one).
+    ended: Arc<tokio::sync::Notify>,
+}
+
+impl Drop for Core {
+    fn drop(&mut self) {
+        // Lets the retention sweep see that the service is gone.
+        self.ended.notify_one();
+    }
 }
 
 impl Core {
@@ -114,6 +123,22 @@ impl Core {
             j.compact(gone);
         }
         n
+    }
+
+    /// When the first ended execution passes the retention period, if any has ended.
+    fn next_expiry(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let keep = self.retention?;
+        let reg = lock(&self.reg);
+        reg.executions
+            .values()
+            .filter_map(|e| {
+                let st = lock(&e.state);
+                (st.status != ExecutionStatus::Running)
+                    .then_some(st.stop_date)
+                    .flatten()
+            })
+            .min()
+            .map(|d| d + keep)
     }
 
     /// Waits until what was recorded so far is written (no-op in memory).
@@ -252,7 +277,38 @@ impl Observer for ExecObserver {
         }
         if ended {
             self.core.execution_ended(&self.exec);
+            self.core.ended.notify_one();
         }
+    }
+}
+
+/// Removes ended executions once they pass the retention period, by the service's clock: at
+/// most hourly, and only when one is due (it sleeps until the first one is, or until an
+/// execution ends when none has). Ends with the service.
+async fn retention_sweep(
+    core: std::sync::Weak<Core>,
+    ended: Arc<tokio::sync::Notify>,
+    clock: Arc<dyn Clock>,
+) {
+    let mut last: Option<chrono::DateTime<chrono::Utc>> = None;
+    loop {
+        let Some(next) = core.upgrade().map(|c| c.next_expiry()) else {
+            return;
+        };
+        match next {
+            // Executions that end later expire later: only the first end matters.
+            None => {
+                ended.notified().await;
+                continue;
+            }
+            Some(t) => {
+                let due = last.map_or(t, |l| t.max(l + chrono::Duration::hours(1)));
+                clock.sleep_until(due).await;
+            }
+        }
+        let Some(core) = core.upgrade() else { return };
+        core.expire();
+        last = Some(clock.now());
     }
 }
 
@@ -323,6 +379,7 @@ impl SfnService {
             seq: AtomicU64::new(1),
             closed: AtomicBool::new(false),
             retention: cfg.retention,
+            ended: Arc::new(tokio::sync::Notify::new()),
         });
         let to_resume = rebuild(&core, records);
         if !to_resume.is_empty() && tokio::runtime::Handle::try_current().is_err() {
@@ -335,19 +392,9 @@ impl SfnService {
         }
         if core.retention.is_some() {
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
-                // Hourly: ended executions past the retention period go.
-                let weak = Arc::downgrade(&core);
-                rt.spawn(async move {
-                    loop {
-                        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
-                        match weak.upgrade() {
-                            Some(core) => {
-                                core.expire();
-                            }
-                            None => break,
-                        }
-                    }
-                });
+                let sweep =
+                    retention_sweep(Arc::downgrade(&core), core.ended.clone(), cfg.clock.clone());
+                rt.spawn(cfg.clock.track(Box::pin(sweep)));
             }
         }
         Ok(SfnService { core })

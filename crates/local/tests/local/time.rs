@@ -604,3 +604,109 @@ async fn api_events_and_lambda_contexts_carry_the_runtime_s_time() {
         "the deadline is the function timeout after the clock: {deadline}"
     );
 }
+
+/// Retention and TTL follow the clock: three months on, the ended execution and its job
+/// record are gone, as on AWS (90 days) and DynamoDB (JobRetentionDays).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ended_executions_and_jobs_go_when_the_clock_passes_their_retention() {
+    let app = start_frozen(frozen_at()).await;
+    let ts = rfc(frozen_at() + chrono::Duration::minutes(5));
+    let (s, v) = app.post("/jobs", json!({"StartTimestamp": ts})).await;
+    assert_eq!(s, 202, "{v}");
+    let (arn, id) = (
+        str_of(&v, "executionArn").to_string(),
+        str_of(&v, "jobId").to_string(),
+    );
+    advance(&app, 300).await;
+    assert_eq!(app.describe(&arn).await["status"], "SUCCEEDED");
+    advance(&app, 89 * 86_400).await;
+    assert_eq!(app.get(&format!("/jobs/{id}")).await.0, 200, "kept 89 days");
+    assert_eq!(app.describe(&arn).await["status"], "SUCCEEDED");
+    let done = advance(&app, 2 * 86_400).await;
+    let (s, v) = app
+        .aws(
+            "AWSStepFunctions.DescribeExecution",
+            json!({"executionArn": arn}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["__type"].as_str()),
+        (400, Some("ExecutionDoesNotExist")),
+        "{v} after {done}"
+    );
+    assert_eq!(
+        app.get(&format!("/jobs/{id}")).await.0,
+        404,
+        "the job's TTL passed too"
+    );
+}
+
+/// The binary as a user runs it: `--clock frozen=...`, moved by plain HTTP calls (no
+/// content type, as `curl -d` sends them), with no sleep between the advance and the read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_runs_on_a_frozen_clock_moved_over_http() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bin = spawn(
+        &dir.path().join("state"),
+        &["--clock", &format!("frozen={FROZEN_AT}")],
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let clock: Value = http
+        .get(format!("{}/_local/clock", bin.aws))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (clock["now"].as_str(), clock["frozen"].as_bool()),
+        (Some(FROZEN_AT), Some(true)),
+        "{clock}"
+    );
+    let r = http
+        .post(format!("{}/jobs", bin.api))
+        .header("x-api-key", KEY)
+        .body(json!({"StartTimestamp": rfc(frozen_at() + chrono::Duration::hours(1))}).to_string())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status().as_u16(), 202);
+    let id = r.json::<Value>().await.expect("json")["jobId"]
+        .as_str()
+        .expect("jobId")
+        .to_string();
+    let r = http
+        .post(format!("{}/_local/clock/advance", bin.aws))
+        .body(r#"{"seconds": 3600}"#)
+        .send()
+        .await
+        .expect("advance");
+    assert_eq!(r.status().as_u16(), 200);
+    let job: Value = http
+        .get(format!("{}/jobs/{id}", bin.api))
+        .header("x-api-key", KEY)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(job["ProcessStatus"], "COMPLETED", "{job}");
+    assert!(
+        str_of(&job, "LastUpdated").starts_with("2031-03-04T06:06:07"),
+        "{job}"
+    );
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_local"))
+        .args(["--in-memory", "--clock", "sometimes"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("real, frozen or frozen=<RFC 3339 time>"),
+        "{err}"
+    );
+}
