@@ -592,13 +592,11 @@ mod manual_clock_tests {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
+    /// Who woke, and the clock's time then.
+    type WakeLog = Arc<StdMutex<Vec<(usize, DateTime<Utc>)>>>;
+
     /// A task that sleeps until each of `deadlines` in turn and notes the time it woke.
-    fn sleeper(
-        clock: &ManualClock,
-        deadlines: Vec<DateTime<Utc>>,
-        log: Arc<StdMutex<Vec<(usize, DateTime<Utc>)>>>,
-        id: usize,
-    ) {
+    fn sleeper(clock: &ManualClock, deadlines: Vec<DateTime<Utc>>, log: WakeLog, id: usize) {
         let c = clock.clone();
         tokio::spawn(clock.track(Box::pin(async move {
             for d in deadlines {
