@@ -3,12 +3,15 @@ Playwright, against the real `local` binary (the project's template and state ma
 
 Run by scripts/browser-tests.sh (part of scripts/test.sh). Needs LOCAL_BIN (the built
 `local` binary) and CHROMIUM (default /usr/bin/chromium). Screenshots go to docs/.
+ConsoleTest runs one runtime on the real clock; TimeTest another on a frozen clock, which
+only its tests move.
 It also prints two figures (never asserted): how long a 1,000-event history takes to render
 and how long a page of a 10,000-execution listing takes.
 """
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -38,13 +41,27 @@ def in_seconds(n):
     return (datetime.now(timezone.utc) + timedelta(seconds=n)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def clock_time(text):
+    """A time the clock endpoints answer (RFC 3339, milliseconds, Z)."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+
+
+def shown_time(text):
+    """The time the console's clock shows: `2026-12-08 01:23:45 UTC`."""
+    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S UTC").replace(tzinfo=timezone.utc)
+
+
+def as_shown(t):
+    return t.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 class Runtime:
-    def __init__(self):
+    def __init__(self, *args):
         self.api_port, self.aws_port = free_port(), free_port()
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             [LOCAL_BIN, "--template", os.path.join(ROOT, "template.yaml"), "--in-memory", "--quiet",
-             "--api-port", str(self.api_port), "--aws-port", str(self.aws_port)],
+             "--api-port", str(self.api_port), "--aws-port", str(self.aws_port), *args],
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
             env={**os.environ, "LOCAL_API_KEY": "browser-test-key", "AWS_REGION": "us-east-1"},
         )
@@ -87,11 +104,19 @@ class Runtime:
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read() or b"{}")
 
+    def clock(self):
+        """GET /_local/clock: {"now", "offsetSeconds", "frozen"}."""
+        with urllib.request.urlopen(self.url + "/_local/clock", timeout=10) as r:
+            return json.load(r)
 
-class ConsoleTest(unittest.TestCase):
+
+class BrowserCase(unittest.TestCase):
+    """One runtime (started with `runtime_args`) and one Chromium per class, a page per test."""
+    runtime_args = ()
+
     @classmethod
     def setUpClass(cls):
-        cls.rt = Runtime()
+        cls.rt = Runtime(*cls.runtime_args)
         cls.pw = sync_playwright().start()
         cls.browser = cls.pw.chromium.launch(
             executable_path=CHROMIUM, headless=True,
@@ -131,6 +156,9 @@ class ConsoleTest(unittest.TestCase):
     def wait_for_token(self):
         expect(self.page.get_by_role("button", name="Send success")).to_be_visible(timeout=15000)
         expect(self.node("WaitForCallback")).to_have_attribute("data-status", "waiting")
+
+
+class ConsoleTest(BrowserCase):
 
     # -- the views -----------------------------------------------------------------------------
     def test_overview_lists_machines_and_jobs(self):
@@ -245,6 +273,18 @@ class ConsoleTest(unittest.TestCase):
         expect(self.page.locator("#execution-error")).to_have_text("Operator.Stop")
         expect(self.page.get_by_role("button", name="Send success")).to_have_count(0)
 
+    def test_clock_runs_in_the_header(self):
+        self.page.goto(self.rt.url + "/console/#/")
+        expect(self.page.locator("#clock-mode")).to_have_text("running")
+        shown = self.page.locator("#clock-now")
+        expect(shown).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$"))
+        first = shown.text_content()
+        gap = shown_time(first) - clock_time(self.rt.clock()["now"])
+        self.assertLess(abs(gap.total_seconds()), 5, first)
+        # Nothing moved this runtime's clock: no offset is shown, and it ticks on its own.
+        expect(self.page.locator("#clock-offset")).to_have_text("")
+        expect(shown).not_to_have_text(first, timeout=5000)
+
     # -- safety -------------------------------------------------------------------------------------
     def test_markup_in_execution_data_renders_as_inert_text(self):
         evil = '<script>window.__pwned=1</script>"><img src=x onerror="window.__pwned=2">'
@@ -348,6 +388,100 @@ class ConsoleTest(unittest.TestCase):
         print("\nfigure: execution view with a %d-event history rendered in %.0f ms" % (events, history_ms))
         print("figure: machine with %d executions: first page %.0f ms, next page %.0f ms (25 per page)" % (n, first_ms, next_ms))
         sys.stdout.flush()
+
+
+
+class TimeTest(BrowserCase):
+    """Time you control, in the page: the clock stands still until a test moves it."""
+    runtime_args = ("--clock", "frozen")
+
+    def start_waitable(self, name, wait_seconds):
+        """A Waitable job whose StartTimestamp is `wait_seconds` past the runtime's clock."""
+        at = clock_time(self.rt.clock()["now"]) + timedelta(seconds=wait_seconds)
+        ex = self.rt.aws("AWSStepFunctions.StartExecution", {
+            "stateMachineArn": self.rt.machine_arn("Waitable"), "name": name,
+            "input": json.dumps({"jobId": name, "StartTimestamp": at.strftime("%Y-%m-%dT%H:%M:%SZ")})})
+        self.page.goto(self.rt.url + "/console/#/execution?arn=" + ex["executionArn"])
+        expect(self.node("WaitForStartTimestamp")).to_have_attribute("data-status", "waiting", timeout=10000)
+        return ex["executionArn"]
+
+    def job_status(self, job_id):
+        item = self.rt.aws("DynamoDB_20120810.GetItem", {"TableName": "JobsTable", "Key": {"Id": {"S": job_id}}})["Item"]
+        return item["ProcessStatus"]["S"]
+
+    def test_advance_time_moves_the_clock_and_ends_a_wait(self):
+        self.start_waitable("advance-1", 1800)
+        expect(self.page.locator("#clock-mode")).to_have_text("frozen")
+        before = clock_time(self.rt.clock()["now"])
+        shown = self.page.locator("#clock-now")
+        expect(shown).to_have_text(as_shown(before))
+        self.page.fill("#advance-seconds", "3600")
+        self.page.get_by_role("button", name="Advance time", exact=True).click()
+        expect(self.page.locator("#clock-notice")).to_contain_text("Advanced 01:00:00")
+        after = clock_time(self.rt.clock()["now"])
+        self.assertEqual(after - before, timedelta(hours=1))
+        expect(shown).to_have_text(as_shown(after))
+        expect(self.page.locator("#clock-offset")).to_have_text(re.compile(r"^\+00:5\d:\d\d ahead$"))
+        # The view was refreshed: the Wait, due half an hour ago now, has ended.
+        expect(self.page.locator("#execution-status")).to_have_text("SUCCEEDED", timeout=10000)
+        expect(self.node("WaitForStartTimestamp")).to_have_attribute("data-status", "succeeded")
+        self.assertEqual(self.job_status("advance-1"), "COMPLETED")
+        # A preset moves it too.
+        self.page.get_by_role("button", name="+1 min").click()
+        expect(shown).to_have_text(as_shown(after + timedelta(minutes=1)))
+        self.assertEqual(clock_time(self.rt.clock()["now"]), after + timedelta(minutes=1))
+        # Time only moves forward: the runtime's 400 is shown inline, nothing moves.
+        self.page.fill("#advance-seconds", "-5")
+        self.page.get_by_role("button", name="Advance time", exact=True).click()
+        expect(self.page.locator("#clock-error")).to_contain_text("time only moves forward")
+        expect(self.page.locator("#clock-notice")).to_have_text("")
+        self.assertEqual(clock_time(self.rt.clock()["now"]), after + timedelta(minutes=1))
+        expect(shown).to_have_text(as_shown(after + timedelta(minutes=1)))
+        expect(self.page.get_by_role("button", name="Advance time", exact=True)).to_be_enabled()
+
+    def test_skip_wait_ends_a_wait_at_once(self):
+        arn = self.start_waitable("skip-1", 3600)
+        skip = self.page.get_by_role("button", name="Skip wait")
+        expect(skip).to_be_visible()
+        expect(self.page.locator("#skip-wait")).to_contain_text("WaitForStartTimestamp is in a Wait")
+        self.assertEqual(self.job_status("skip-1"), "STARTED")
+        self.page.screenshot(path=os.path.join(DOCS, "console-time.png"), full_page=True)
+        before = self.rt.clock()
+        started = time.time()
+        skip.click()
+        expect(self.page.locator("#execution-status")).to_have_text("SUCCEEDED", timeout=10000)
+        self.assertLess(time.time() - started, 10, "no real waiting")
+        expect(self.page.locator("#action-notice")).to_have_text("Wait skipped.")
+        expect(self.page.locator("#action-error")).to_have_text("")
+        expect(self.node("RecordCompleted")).to_have_attribute("data-status", "succeeded")
+        expect(skip).to_have_count(0)
+        self.assertEqual(self.job_status("skip-1"), "COMPLETED")
+        # The clock did not move.
+        self.assertEqual(self.rt.clock()["now"], before["now"])
+        self.assertEqual(self.rt.aws("AWSStepFunctions.DescribeExecution", {"executionArn": arn})["status"], "SUCCEEDED")
+
+    def test_skip_wait_error_is_shown(self):
+        arn = self.start_waitable("skip-2", 3600)
+        # Someone else skips the wait first: the page's own request then finds no Wait.
+        def first_elsewhere(route):
+            status, _ = self.rt.raw_post("/_local/executions/skip-wait", json.dumps({"executionArn": arn}).encode(), {})
+            self.assertEqual(status, 200)
+            route.continue_()
+        self.page.route("**/_local/executions/skip-wait", first_elsewhere)
+        self.page.get_by_role("button", name="Skip wait").click()
+        expect(self.page.locator("#action-error")).to_contain_text("NotInWait")
+        expect(self.page.locator("#execution-status")).to_have_text("SUCCEEDED", timeout=10000)
+        expect(self.page.get_by_role("button", name="Skip wait")).to_have_count(0)
+
+    def test_skip_wait_is_absent_outside_a_wait(self):
+        ex = self.rt.aws("AWSStepFunctions.StartExecution", {
+            "stateMachineArn": self.rt.machine_arn("Callback"), "name": "no-wait-1",
+            "input": json.dumps({"mode": "external"})})
+        self.page.goto(self.rt.url + "/console/#/execution?arn=" + ex["executionArn"])
+        self.wait_for_token()
+        expect(self.page.locator("#execution-status")).to_have_text("RUNNING")
+        expect(self.page.get_by_role("button", name="Skip wait")).to_have_count(0)
+        expect(self.page.locator("#clock-mode")).to_have_text("frozen")
 
 
 if __name__ == "__main__":

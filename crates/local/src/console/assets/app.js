@@ -5,6 +5,7 @@
 const SVGNS = "http://www.w3.org/2000/svg";
 const STATUSES = ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"];
 let generation = 0; // bumped on every navigation; stale polls stop themselves
+let viewRefresh = null; // reloads the data of the view shown (after the clock moves)
 
 function el(tag, attrs, ...children) {
   const e = document.createElement(tag);
@@ -97,6 +98,96 @@ function statusText(status, extra) {
   return el("span", { class: `status ${status}`, ...extra }, status || "");
 }
 
+// ---- the clock ----------------------------------------------------------------------------
+// The runtime's one clock, shown on every view. Between reads a running clock ticks here.
+
+const clock = { at: null, offset: 0, frozen: false, readAt: 0, seq: 0 };
+
+function clockNow() {
+  if (clock.at === null) return Date.now();
+  return clock.frozen ? clock.at : clock.at + (performance.now() - clock.readAt);
+}
+
+// Seconds as "1d 02:00:00" (days only when there are some).
+function span(seconds) {
+  const s = Math.round(Math.abs(seconds));
+  const days = Math.floor(s / 86400);
+  const hms = [Math.floor(s / 3600) % 24, Math.floor(s / 60) % 60, s % 60].map((n) => String(n).padStart(2, "0")).join(":");
+  return days ? `${days}d ${hms}` : hms;
+}
+
+function tickClock() {
+  if (clock.at === null) return;
+  const now = new Date(clockNow());
+  const shown = document.getElementById("clock-now");
+  shown.textContent = now.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+  shown.setAttribute("datetime", now.toISOString());
+  const mode = document.getElementById("clock-mode");
+  mode.textContent = clock.frozen ? "frozen" : "running";
+  mode.className = `clock-mode ${mode.textContent}`;
+  // A frozen clock falls behind the wall clock as real time passes.
+  const offset = clock.frozen ? clock.offset - (performance.now() - clock.readAt) / 1000 : clock.offset;
+  const off = document.getElementById("clock-offset");
+  off.textContent = Math.round(Math.abs(offset)) < 1 ? "" : offset > 0 ? `+${span(offset)} ahead` : `−${span(offset)} behind`;
+}
+
+function showClock(c) {
+  clock.at = Date.parse(c.now);
+  clock.offset = Number(c.offsetSeconds) || 0;
+  clock.frozen = Boolean(c.frozen);
+  clock.readAt = performance.now();
+  tickClock();
+}
+
+async function loadClock() {
+  const seq = ++clock.seq; // an answer overtaken by a newer one is dropped
+  try {
+    const c = await api("/_local/clock");
+    if (seq === clock.seq) showClock(c);
+  } catch (e) {
+    document.getElementById("clock-error").textContent = e.message;
+  }
+}
+
+async function advanceTime(value) {
+  const form = document.getElementById("clock");
+  const notice = document.getElementById("clock-notice");
+  const error = document.getElementById("clock-error");
+  notice.textContent = "";
+  error.textContent = "";
+  if (String(value).trim() === "" || !Number.isFinite(Number(value))) {
+    error.textContent = "Enter a number of seconds (0 or more); nothing was sent.";
+    return;
+  }
+  const buttons = [...form.querySelectorAll("button")];
+  for (const b of buttons) b.disabled = true;
+  try {
+    const out = await post("/_local/clock/advance", { seconds: Number(value) });
+    clock.seq++;
+    showClock(out);
+    const due = out.deadlines === 1 ? "1 deadline" : `${out.deadlines} deadlines`;
+    notice.textContent = `Advanced ${span(Number(value))}; ${due} came due${out.settled === false ? ", still settling" : ""}.`;
+    await (viewRefresh ? viewRefresh() : route());
+  } catch (e) {
+    error.textContent = e.message;
+  } finally {
+    for (const b of buttons) b.disabled = false;
+  }
+}
+
+function setUpClock() {
+  const form = document.getElementById("clock");
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    advanceTime(document.getElementById("advance-seconds").value);
+  });
+  for (const b of form.querySelectorAll("button[data-advance]")) {
+    b.addEventListener("click", () => advanceTime(b.dataset.advance));
+  }
+  setInterval(tickClock, 1000);
+  setInterval(loadClock, 5000); // the clock may be moved by others (a script, a test)
+}
+
 // ---- overview -----------------------------------------------------------------------------
 
 async function overview() {
@@ -127,6 +218,7 @@ async function overview() {
     el("section", { class: "card" }, el("h2", {}, "Newest executions"), execs),
     el("section", { class: "card" }, el("h2", {}, "Jobs table"),
       data.jobs.length ? jobs : el("p", { class: "muted" }, "No job records yet.")));
+  viewRefresh = overview;
 }
 
 function executionTable(list, withMachine) {
@@ -256,6 +348,7 @@ async function machine(params) {
   const listBox = el("div", { id: "machine-executions" });
   const pager = el("div", { class: "pager" });
   let pages = [null];
+  let shown = 0;
   async function loadPage(i) {
     const q = new URLSearchParams({ machine: arn });
     if (filter.value) q.set("status", filter.value);
@@ -263,6 +356,7 @@ async function machine(params) {
     try {
       const out = await api(`/console/api/executions?${q}`);
       if (gen !== generation) return;
+      shown = i;
       pages = pages.slice(0, i + 1);
       if (out.next) pages.push(out.next);
       listBox.replaceChildren(executionTable(out.executions, false));
@@ -286,6 +380,7 @@ async function machine(params) {
       el("div", { class: "row" }, el("label", { for: "status-filter" }, "Status"), filter), listBox, pager),
     el("section", { class: "card" }, el("h2", {}, "Definition"),
       el("pre", { id: "definition" }, pretty(m.definition))));
+  viewRefresh = () => loadPage(shown);
   await loadPage(0);
 }
 
@@ -341,7 +436,7 @@ async function execution(params) {
     statusEl.textContent = x.status;
     statusEl.className = `status ${x.status}`;
     const start = x.startDate;
-    const end = x.stopDate || Date.now() / 1000;
+    const end = x.stopDate || clockNow() / 1000;
     const rows = [
       ["Status", statusText(x.status)],
       ["State machine", link("/machine", { arn: data.stateMachineArn }, machineName(data.stateMachineArn))],
@@ -399,10 +494,17 @@ async function execution(params) {
 
   function renderActions() {
     const isRunning = data.execution.status === "RUNNING";
-    const key = JSON.stringify([isRunning, (data.waiting || []).map((w) => [w.scheduledEventId, w.state])]);
+    const waits = isRunning ? data.waits || [] : [];
+    const key = JSON.stringify([isRunning, (data.waiting || []).map((w) => [w.scheduledEventId, w.state]), waits]);
     if (key === waitingKey) return;
     waitingKey = key;
     const parts = [];
+    if (waits.length) {
+      parts.push(el("form", { id: "skip-wait", onsubmit: (ev) => { ev.preventDefault(); act("/_local/executions/skip-wait", { executionArn: arn }, "Wait skipped."); } },
+        el("h2", {}, `${waits.map((w) => w.state).join(", ")} ${waits.length === 1 ? "is" : "are"} in a Wait`),
+        el("p", { class: "muted" }, "Skip wait ends the wait now; the clock does not move."),
+        el("div", { class: "row" }, el("button", { type: "submit" }, "Skip wait"))));
+    }
     if (isRunning) {
       const err = el("input", { type: "text", "aria-label": "Stop error (optional)", id: "stop-error" });
       const cause = el("input", { type: "text", "aria-label": "Stop cause (optional)", id: "stop-cause" });
@@ -439,12 +541,17 @@ async function execution(params) {
   async function act(path, body, done) {
     notice.textContent = "";
     actionError.textContent = "";
+    const buttons = [...actionsEl.querySelectorAll("button")];
+    for (const b of buttons) b.disabled = true; // one request at a time
     try {
       await post(path, body);
       notice.textContent = done;
       await refresh(true);
+      loadClock();
     } catch (e) {
       actionError.textContent = e.message;
+    } finally {
+      for (const b of buttons) b.disabled = false;
     }
   }
 
@@ -491,12 +598,15 @@ async function execution(params) {
         eventsBody)));
   render();
   schedule();
+  viewRefresh = () => refresh(true);
 }
 
 // ---- routing ----------------------------------------------------------------------------------
 
 async function route() {
   generation++;
+  viewRefresh = null;
+  loadClock();
   const gen = generation;
   const { path, params } = hashRoute();
   try {
@@ -509,4 +619,4 @@ async function route() {
 }
 
 window.addEventListener("hashchange", route);
-window.addEventListener("DOMContentLoaded", route);
+window.addEventListener("DOMContentLoaded", () => { setUpClock(); route(); });
