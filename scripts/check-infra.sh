@@ -354,16 +354,20 @@ for name, sm in sorted(machines.items()):
     for state_name, state in definition.get("States", {}).items():
         if state.get("Type") != "Task" or not str(state.get("Resource", "")).startswith("arn:aws:states:::lambda:invoke"):
             continue
-        parameters = state.get("Parameters", {})
-        b = arn_to_binary.get(parameters.get("FunctionName"))
-        if b is None:
+        # JSONPath states name the function in Parameters; JSONata states in Arguments, where
+        # FunctionName may be an expression that picks one of several (each written out).
+        parameters = state.get("Arguments") or state.get("Parameters") or {}
+        function = str(parameters.get("FunctionName", ""))
+        targets = sorted({b for arn, b in arn_to_binary.items() if arn == function or (function.startswith("{%") and arn in function)})
+        if not targets:
             err(uri + ": state " + state_name + " invokes a function that is not in the template")
             continue
         payload = parameters.get("Payload")
         if isinstance(payload, dict):
             keys = {k[:-2] if k.endswith(".$") else k for k in payload}
-            if payload_keys.setdefault(b, keys) != keys:
-                err(b + ": the state machines send it different payloads")
+            for b in targets:
+                if payload_keys.setdefault(b, keys) != keys:
+                    err(b + ": the state machines send it different payloads")
 for f in sorted(glob.glob(os.path.join(root, "statemachine", "*.asl.json"))):
     rel = os.path.relpath(f, root)
     if os.path.normpath(rel) not in seen_files:
@@ -491,11 +495,32 @@ if [ "${#asl_files[@]}" -eq 0 ]; then
   echo "FAILED: no statemachine/*.asl.json" >&2
   failures+=("state machine files present")
 fi
+# statelint 3.1.0 (the newest) does not yet know that in a JSONata state a Wait's `Timestamp`
+# and `Seconds`, and a Task's `TimeoutSeconds` and `HeartbeatSeconds`, may be JSONata
+# expressions, as AWS documents (Step Functions developer guide, "Transforming data with
+# JSONata": the fields that accept JSONata). Exactly those findings, on a `{% ... %}` value,
+# are set aside; any other finding fails the check.
+statelint_asl() {
+  local out status
+  out="$("$bin/statelint" "$1" 2>&1)" && status=0 || status=$?
+  [ "$status" -eq 0 ] && return 0
+  local rest
+  rest="$(printf '%s\n' "$out" \
+    | grep -v -E '^[0-9]+ errors:$|^One error:$' \
+    | grep -v -E '^ State Machine\.States\.[A-Za-z0-9_]+\.(Timestamp|Seconds|TimeoutSeconds|HeartbeatSeconds) is "\{% .* %\}" but should be (an RFC3339 timestamp|an Integer)$' \
+    | grep -v -E '^\s*$' || true)"
+  if [ -n "$rest" ]; then
+    printf '%s\n' "$out" >&2
+    return 1
+  fi
+  printf 'statelint: only its known gap on JSONata Wait and timeout fields:\n%s\n' "$out"
+}
+
 for f in "${asl_files[@]}"; do
-  run "statelint $f (as written)" "$bin/statelint" "$f"
+  run "statelint $f (as written)" statelint_asl "$f"
   r="$rendered/$(basename "$f")"
   if [ -f "$r" ]; then
-    run "statelint $f (substituted)" "$bin/statelint" "$r"
+    run "statelint $f (substituted)" statelint_asl "$r"
   else
     echo "FAILED: no substituted copy of $f" >&2
     failures+=("substituted $f")

@@ -1,13 +1,18 @@
 """The three state machines run on an independent ASL interpreter (moto's, derived from
 LocalStack's), with the template's substitutions, against moto's DynamoDB and Lambda.
 
-This checks the definitions' behaviour (job records, defaults, every callback outcome) apart
-from the project's own engine, so a bug in one is not hidden by the same bug in the other.
+This checks the definitions' behaviour (job records, defaults, every outcome, graceful cancel)
+apart from the project's own engine, so a bug in one is not hidden by the same bug in the other.
+moto parses JSONata but leaves its evaluation to a JVM bridge it does not ship: the expressions
+go to jsonata 2.0.6, the version Step Functions runs, in Node.js (jsonata_eval.js; npm ci
+installs it).
 Run: .venv/bin/python -m unittest discover -s statemachine/tests   (needs moto[stepfunctions,dynamodb])
 """
 
+import atexit
 import io
 import json
+import subprocess
 import logging
 import os
 import re
@@ -17,10 +22,12 @@ import zipfile
 
 import boto3
 from moto import mock_aws
+import moto.stepfunctions.parser.asl.jsonata.jsonata as moto_jsonata
 import moto.stepfunctions.responses as sfn_responses
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.join(HERE, "..", "..")
 MACHINES = os.path.join(HERE, "..")
 REGION, ACCOUNT = "us-east-1", "123456789012"
 TABLE = "jobs"
@@ -43,6 +50,32 @@ SUBSTITUTIONS = {
     "TimeoutSeconds": "3600",
     "CallbackMode": "external",
 }
+
+
+class _NodeJsonata:
+    """jsonata in one Node.js process, for the life of the test run."""
+
+    def __init__(self):
+        env = dict(os.environ, NODE_PATH=os.path.join(ROOT, "node_modules"))
+        self.proc = subprocess.Popen(
+            ["node", os.path.join(HERE, "jsonata_eval.js")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        atexit.register(self.proc.kill)
+
+    def __call__(self, expression):
+        self.proc.stdin.write(json.dumps({"expr": expression}) + "\n")
+        self.proc.stdin.flush()
+        answer = json.loads(self.proc.stdout.readline())
+        if "error" in answer:
+            raise moto_jsonata.JSONataException("UNKNOWN", answer["error"])
+        return answer["value"]
+
+
+moto_jsonata._eval_jsonata = _NodeJsonata()
 
 
 def _send_task_failure_with_cause(self):
@@ -199,7 +232,8 @@ class StateMachineTest(unittest.TestCase):
         # Any of the four shards of the all-jobs listing (RecentIndex), picked at random.
         self.assertIn(job["ListShard"], {"0", "1", "2", "3"})
         self.assertEqual(job["Pattern"], "waitable")
-        self.assertEqual(job["StartActionAt"], "2026-01-01T00:00:01Z")
+        # Normalised to milliseconds, as the API writes it.
+        self.assertEqual(job["StartActionAt"], "2026-01-01T00:00:01.000Z")
         self.assertEqual(job["ExecutionArn"], ex)
         types = [e["type"] for e in self.events(ex)]
         self.assertLess(types.index("WaitStateEntered"), types.index("WaitStateExited"))
@@ -213,20 +247,64 @@ class StateMachineTest(unittest.TestCase):
             )["Items"]
             self.assertEqual([i["Id"]["S"] for i in items], ["job-1"], index)
 
+    def request_cancel(self, job_id):
+        """What DELETE /executions/{id} does: set CancelRequested on the job record."""
+        self.ddb.update_item(
+            TableName=TABLE,
+            Key={"Id": {"S": job_id}},
+            UpdateExpression="SET CancelRequested = :t",
+            ExpressionAttributeValues={":t": {"BOOL": True}},
+        )
+
+    def assert_cancelled(self, execution, job_id):
+        done = self.finish(execution)
+        self.assertEqual((done["status"], done["error"]), ("FAILED", "Cancelled"))
+        item = self.ddb.get_item(TableName=TABLE, Key={"Id": {"S": job_id}})["Item"]
+        self.assertEqual((item["ProcessStatus"]["S"], item["Error"]["S"]), ("CANCELLED", "Cancelled"))
+        self.assertNotIn("TaskToken", item)
+        return item
+
+    def test_waitable_cancel_requested_before_it_runs(self):
+        self.request_cancel("job-c")
+        ex = self.start("waitable", "job-c", {"jobId": "job-c", "StartTimestamp": "2026-01-01T00:00:01Z"})
+        self.assert_cancelled(ex, "job-c")
+        types = [e["type"] for e in self.events(ex)]
+        self.assertNotIn("WaitStateEntered", types, "it never waited")
+
+    def test_wait_until_cancel_requested_during_the_wait_sends_nothing(self):
+        start_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3))
+        ex = self.start("wait-until", "wu-c", {"jobId": "wu-c", "taskName": "t", "startAt": start_at})
+        self.wait_for_status("wu-c", "SCHEDULED")
+        self.request_cancel("wu-c")
+        self.assert_cancelled(ex, "wu-c")
+        self.assertFalse(
+            any(e.get("taskScheduledEventDetails", {}).get("resourceType") == "lambda" for e in self.events(ex)),
+            "no email after a cancel",
+        )
+
+    def test_callback_cancel_requested_while_waiting_ends_cancelled(self):
+        ex = self.start("callback", "cb-c", {"jobId": "cb-c", "mode": "external"})
+        _, payload = self.lambda_call(ex)
+        self.wait_for_status("cb-c", "STARTED")
+        self.request_cancel("cb-c")
+        self.sfn.send_task_success(taskToken=payload["token"], output=json.dumps({"late": True}))
+        self.assert_cancelled(ex, "cb-c")
+
     # -- wait-until ----------------------------------------------------------------------------
     def test_wait_until_sends_and_outputs_the_function_result(self):
         given = {"jobId": "wu-1", "taskName": "send-reminder", "startAt": "2026-01-01T00:00:01Z"}
         ex = self.start("wait-until", "wu-1", given)
         function, payload = self.lambda_call(ex)
         self.assertEqual(function, function_arn("send-email"))
-        self.assertEqual(payload, given)
+        sent = dict(given, startAt="2026-01-01T00:00:01.000Z")
+        self.assertEqual(payload, sent)
         done = self.finish(ex)
         self.assertEqual(done["status"], "SUCCEEDED")
-        # moto's Lambda echoes its payload, so the function's result is `given`.
-        self.assertEqual(json.loads(done["output"]), given)
+        # moto's Lambda echoes its payload, so the function's result is what it was sent.
+        self.assertEqual(json.loads(done["output"]), sent)
         job = self.job("wu-1")
         self.assertEqual((job["ProcessStatus"], job["Pattern"]), ("COMPLETED", "wait-until"))
-        self.assertEqual(json.loads(job["Output"]), given)
+        self.assertEqual(json.loads(job["Output"]), sent)
 
     def test_wait_until_records_a_failed_send(self):
         ex = self.start(
@@ -260,12 +338,14 @@ class StateMachineTest(unittest.TestCase):
         function, payload = self.lambda_call(ex)
         self.assertEqual(function, function_arn("send-wait"))
         self.assertEqual(payload["jobId"], "job-7")
-        entered = [
-            json.loads(e["stateEnteredEventDetails"]["input"])
+        scheduled = [
+            e["taskScheduledEventDetails"]
             for e in self.events(ex)
-            if e.get("stateEnteredEventDetails", {}).get("name") == "WaitForCallback"
+            if e.get("taskScheduledEventDetails", {}).get("resourceType") == "lambda"
         ]
-        self.assertEqual(entered[0]["timing"], {"heartbeatSeconds": 300, "timeoutSeconds": 3600})
+        self.assertEqual(
+            (scheduled[0].get("heartbeatInSeconds"), scheduled[0].get("timeoutInSeconds")), (300, 3600)
+        )
 
     def test_callback_success_completes_the_job(self):
         ex = self.start("callback", "cb-ok", {"jobId": "cb-ok", "mode": "external", "input": {"x": 1}})

@@ -116,6 +116,8 @@ async fn a_waiting_task_is_answered_without_its_token() {
         (v["waiting"].as_array().is_some_and(|w| !w.is_empty())).then_some(v)
     })
     .await;
+    // The task waits from its TaskScheduled event; send-wait stores the token just after.
+    app.wait_job("console-cb", "WAITING_FOR_CALLBACK").await;
     let token = app.token("console-cb").await;
     assert!(
         !view.to_string().contains(&token),
@@ -148,5 +150,5 @@ async fn a_waiting_task_is_answered_without_its_token() {
     assert_eq!((s, v["error"].as_str()), (409, Some("NotWaiting")), "{v}");
     let (_, done) = console_get(&app, &path).await;
     assert_eq!(done["states"]["WaitForCallback"], "succeeded");
-    assert_eq!(done["states"]["Completed"], "succeeded");
+    assert_eq!(done["states"]["RecordCompleted"], "succeeded");
 }

@@ -339,15 +339,17 @@ async fn graceful_cancel_of_a_waiting_waitable_job() {
     assert_eq!(v["status"], "FAILED");
     assert_eq!(v["error"], "Cancelled");
     assert_eq!(v["job"]["ProcessStatus"], "CANCELLED");
+    // The write that would complete the job is conditional: it fails, and the job ends
+    // through the one write of unsuccessful ends.
     let h = app.history(&arn).await;
+    assert!(
+        h.iter().any(|e| e["type"] == "TaskFailed"
+            && e.to_string().contains("ConditionalCheckFailedException")),
+        "{h:?}"
+    );
     assert!(h
         .iter()
-        .any(|e| e["stateEnteredEventDetails"]["name"] == "MarkCancelled"));
-    assert!(
-        !h.iter()
-            .any(|e| e["stateEnteredEventDetails"]["name"] == "RecordCompleted"),
-        "the job did not complete"
-    );
+        .any(|e| e["stateEnteredEventDetails"]["name"] == "RecordEnd"));
     let (s, v) = app.delete(&format!("/executions/{id}")).await;
     assert_eq!(s, 409, "{v}");
     assert_eq!(v["error"], "AlreadyFinished");
@@ -370,13 +372,16 @@ async fn graceful_cancel_of_a_waiting_callback() {
     let v = status_record(&app, &id, "CANCELLED").await;
     assert_eq!(v["job"]["ProcessStatus"], "CANCELLED");
     assert!(v["job"].get("TaskToken").is_none());
+    // The write that would complete the job is conditional on no cancel request.
     let h = app.history(&arn).await;
+    assert!(
+        h.iter().any(|e| e["type"] == "TaskFailed"
+            && e.to_string().contains("ConditionalCheckFailedException")),
+        "{h:?}"
+    );
     assert!(h
         .iter()
-        .any(|e| e["stateEnteredEventDetails"]["name"] == "CheckCancelAfterCallback"));
-    assert!(!h
-        .iter()
-        .any(|e| e["stateEnteredEventDetails"]["name"] == "MarkCompleted"));
+        .any(|e| e["stateEnteredEventDetails"]["name"] == "RecordEnd"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
