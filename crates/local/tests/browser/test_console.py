@@ -2,7 +2,9 @@
 Playwright, against the real `local` binary (the project's template and state machines).
 
 Run by scripts/browser-tests.sh (part of scripts/test.sh). Needs LOCAL_BIN (the built
-`local` binary) and CHROMIUM (default /usr/bin/chromium). Screenshots go to docs/.
+`local` binary) and CHROMIUM (default /usr/bin/chromium). Screenshots go to the folder
+SCREENSHOTS names (relative to the repository root; `SCREENSHOTS=docs` regenerates the README's),
+else to a temporary folder: a test run leaves the source tree as it was.
 It also prints two figures (never asserted): how long a 1,000-event history takes to render
 and how long a page of a 10,000-execution listing takes.
 """
@@ -22,7 +24,9 @@ from datetime import datetime, timedelta, timezone
 from playwright.sync_api import expect, sync_playwright
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
-DOCS = os.path.join(ROOT, "docs")
+SHOTS = (os.path.join(ROOT, os.environ["SCREENSHOTS"]) if os.environ.get("SCREENSHOTS")
+         else tempfile.mkdtemp(prefix="console-screenshots-"))
+os.makedirs(SHOTS, exist_ok=True)
 LOCAL_BIN = os.environ.get("LOCAL_BIN", os.path.join(ROOT, "target", "debug", "local"))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ACCOUNT = "123456789012"
@@ -145,7 +149,7 @@ class ConsoleTest(unittest.TestCase):
         expect(self.page.get_by_role("link", name="overview-job").first).to_be_visible()
         self.page.reload()
         expect(self.page.locator("table").nth(2)).to_contain_text("overview-job")
-        self.page.screenshot(path=os.path.join(DOCS, "console-overview.png"), full_page=True)
+        self.page.screenshot(path=os.path.join(SHOTS, "console-overview.png"), full_page=True)
 
     def test_machine_graph_groups_edges_and_definition(self):
         self.open_machine("Callback")
@@ -156,7 +160,7 @@ class ConsoleTest(unittest.TestCase):
         expect(self.page.locator('[data-edge="choice"]', has_text='$.mode StringEquals "auto"')).to_have_count(1)
         self.assertGreater(self.page.locator('[data-edge="catch"]').count(), 0)
         expect(self.page.locator("#definition")).to_contain_text('"StartAt"')
-        self.page.screenshot(path=os.path.join(DOCS, "console-state-machine.png"), full_page=True)
+        self.page.screenshot(path=os.path.join(SHOTS, "console-state-machine.png"), full_page=True)
 
     def test_parallel_and_map_are_nested_groups(self):
         definition = {"StartAt": "Fan", "States": {
@@ -201,7 +205,7 @@ class ConsoleTest(unittest.TestCase):
     def test_send_success_completes_a_waiting_callback(self):
         self.start_from_page("Callback", {"mode": "external", "input": {"orderId": "o-1"}}, name="cb-success")
         self.wait_for_token()
-        self.page.screenshot(path=os.path.join(DOCS, "console-execution.png"), full_page=True)
+        self.page.screenshot(path=os.path.join(SHOTS, "console-execution.png"), full_page=True)
         token = self.rt.aws("DynamoDB_20120810.GetItem", {"TableName": "JobsTable", "Key": {"Id": {"S": "cb-success"}}})["Item"]["TaskToken"]["S"]
         # Not in the page, nor in the history details (TaskScheduled parameters carry it on AWS),
         # nor in anything the page fetches.
