@@ -230,9 +230,16 @@ impl LocalRuntime {
             app.tables.iter().map(|t| t.name.clone()).collect(),
             aws_addr,
         ));
+        let stack = Arc::new(crate::stack::Stack::new(
+            &app,
+            &format!("http://{api_addr}"),
+            api_key.clone(),
+            opts.clock.now(),
+        ));
         let aws_router = crate::aws_endpoint::router(
             sfn.clone().router(),
             dynamo.clone().router(),
+            stack.router(),
             crate::console::router(console),
         );
 

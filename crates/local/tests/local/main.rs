@@ -6,6 +6,7 @@
 mod common;
 
 mod console;
+mod console_starts;
 mod executions;
 mod flows;
 mod hostile;
