@@ -10,4 +10,5 @@ mod console_starts;
 mod executions;
 mod flows;
 mod hostile;
+mod readme;
 mod restart;
