@@ -1,6 +1,6 @@
 //! The README, run as a newcomer runs it: the shell blocks of "Quick start (local)", "Using it",
-//! "Completing a callback with the aws CLI" and "Starting executions from the console", in
-//! order, in one shell, against the `local` binary started as the first block starts it. A
+//! "Completing a callback with the aws CLI", "Starting executions from the console" and "Your
+//! own state machines" (with the file it says to save), in order, in one shell, against the `local` binary started as the first block starts it. A
 //! README change that breaks an example fails here.
 //!
 //! The blocks are read from README.md, never copied. Two things are the harness's: the first
@@ -16,32 +16,48 @@ use std::time::Duration;
 use crate::common::{aws_cli, eventually, free_port, workspace};
 
 /// The `##` sections whose shell blocks run, in README order.
-const SECTIONS: [&str; 4] = [
+const SECTIONS: [&str; 5] = [
     "Quick start (local)",
     "Using it",
     "Completing a callback with the aws CLI",
     "Starting executions from the console",
+    "Your own state machines",
 ];
 
 /// What the first block must start: the local runtime.
 const START_COMMAND: &str = "cargo run --profile local -p local";
 
-/// A ```bash block: its first line number (1-based) and its text.
+/// A block to run: its first line number (1-based) and its shell text.
 #[derive(Debug, Clone, PartialEq)]
 struct Block {
     line: usize,
     text: String,
 }
 
-/// The bash blocks of each of `sections`, in file order (`###` subsections belong to their `##`).
+/// The file a block is to be saved as: the README says "Save this as `name`:" just before it.
+fn saved_as(previous: &str) -> Option<&str> {
+    let rest = previous.split("Save this as `").nth(1)?;
+    rest.split('`').next().filter(|name| !name.contains('/'))
+}
+
+/// The blocks of each of `sections`, in file order (`###` subsections belong to their `##`):
+/// every ```bash block, and every other block the text says to save as a file (it becomes the
+/// shell step that saves it, as the reader does).
 fn bash_blocks(readme: &str, sections: &[&str]) -> Vec<Block> {
     let mut blocks = Vec::new();
     let mut section = "";
-    let mut open: Option<Block> = None;
+    let mut previous = "";
+    // The block being read, and the file it is saved as (`None`: a shell block).
+    let mut open: Option<(Block, Option<String>)> = None;
     for (i, line) in readme.lines().enumerate() {
-        if let Some(b) = open.as_mut() {
+        if let Some((b, _)) = open.as_mut() {
             if line.trim_start().starts_with("```") {
-                blocks.extend(open.take());
+                if let Some((mut b, file)) = open.take() {
+                    if let Some(name) = file {
+                        b.text = format!("cat > '{name}' <<'README_EOF'\n{}README_EOF\n", b.text);
+                    }
+                    blocks.push(b);
+                }
             } else {
                 b.text.push_str(line);
                 b.text.push('\n');
@@ -50,11 +66,18 @@ fn bash_blocks(readme: &str, sections: &[&str]) -> Vec<Block> {
         }
         if let Some(title) = line.strip_prefix("## ") {
             section = title.trim();
-        } else if line.trim() == "```bash" && sections.contains(&section) {
-            open = Some(Block {
-                line: i + 2,
-                text: String::new(),
-            });
+        } else if let Some(lang) = line.trim().strip_prefix("```") {
+            let file = saved_as(previous).map(str::to_owned);
+            if sections.contains(&section) && (lang == "bash" || file.is_some()) {
+                let b = Block {
+                    line: i + 2,
+                    text: String::new(),
+                };
+                open = Some((b, file));
+            }
+        }
+        if !line.trim().is_empty() {
+            previous = line;
         }
     }
     blocks
@@ -134,6 +157,11 @@ fn blocks_are_read_per_section_in_order() {
     let blocks = bash_blocks(readme, &["A"]);
     let texts: Vec<&str> = blocks.iter().map(|b| b.text.as_str()).collect();
     assert_eq!(texts, ["a1\n", "a2\n"]);
+    let saved = bash_blocks("## A\nSave this as `m.json`:\n\n```json\n{}\n```\n", &["A"]);
+    assert_eq!(
+        saved[0].text,
+        "cat > 'm.json' <<'README_EOF'\n{}\nREADME_EOF\n"
+    );
     assert_eq!(blocks[0].line, 3);
     let errors = "### Errors\n\ntext\n\n```json\n{\"error\": \"E\"}\n```\n";
     assert_eq!(
@@ -243,6 +271,7 @@ async fn readme_examples_run_as_written() {
         "\"jobId\":\"approve-o-1234\"",
         "\"ProcessStatus\":\"WAITING_FOR_CALLBACK\"",
         "sfn-patterns-Callback",
+        "{\"total\":105.5,\"size\":\"large\"}",
     ] {
         assert!(stdout.contains(promised), "no {promised} in:\n{stdout}");
     }
