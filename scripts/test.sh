@@ -58,7 +58,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test (unit, conformance, adapters, end-to-end, and the suites on DynamoDB Local and the aws CLI)"
 cargo test --workspace --locked -- --include-ignored
 
-step "console in a real browser (Debian Chromium + Playwright; screenshots in docs/)"
+step "console in a real browser (Debian Chromium + Playwright; screenshots in a temporary folder)"
 bash scripts/browser-tests.sh
 
 # --- template, state machines, events ---------------------------------------------------------

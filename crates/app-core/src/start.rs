@@ -330,10 +330,7 @@ impl JobStarter {
             JobRequest::Callback(r) => (
                 r.execution_input(name.as_str(), self.config.callback_mode),
                 at,
-                format!(
-                    "Callback job {name} started in {} mode; complete it with POST /jobs/{name}/success or /failure.",
-                    r.mode.unwrap_or(self.config.callback_mode).as_str()
-                ),
+                callback_message(&name, r.mode.unwrap_or(self.config.callback_mode)),
             ),
         };
         Plan {
@@ -347,9 +344,35 @@ impl JobStarter {
     }
 }
 
+/// What a started callback job expects of its caller: an external one waits for an answer,
+/// an auto one is answered by send-token.
+fn callback_message(name: &ExecutionName, mode: CallbackMode) -> String {
+    match mode {
+        CallbackMode::External => format!(
+            "Callback job {name} started in external mode; complete it with POST /jobs/{name}/success or /failure."
+        ),
+        CallbackMode::Auto => format!(
+            "Callback job {name} started in auto mode; send-token answers it with success or failure at random. Follow it with GET /jobs/{name}."
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_external_callback_asks_to_be_completed() {
+        let name = ExecutionName::parse("cb-1").unwrap();
+        let external = callback_message(&name, CallbackMode::External);
+        assert!(external.contains("POST /jobs/cb-1/success"), "{external}");
+        let auto = callback_message(&name, CallbackMode::Auto);
+        assert!(!auto.contains("/success"), "{auto}");
+        assert!(
+            auto.contains("auto mode") && auto.contains("GET /jobs/cb-1"),
+            "{auto}"
+        );
+    }
 
     fn env(
         extra: &'static [(&'static str, &'static str)],

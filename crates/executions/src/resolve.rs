@@ -1,5 +1,7 @@
-//! `{id}` is an execution name (= job id). Names are unique per state machine only, so the job
-//! record's ExecutionArn decides when it names one of ours; otherwise every machine is asked.
+//! `{id}` is a job id or an execution name: the API names executions after their job, the
+//! console and the aws CLI may not (the job is then the input's `jobId`). Names are unique per
+//! state machine only, so the job record's ExecutionArn decides when it names one of ours;
+//! otherwise every machine is asked for an execution of that name.
 
 use app_core::{Job, JobId, Pattern};
 use futures::future::join_all;
@@ -10,6 +12,7 @@ use crate::machines::execution_arn;
 use crate::ports::{ExecutionDetail, SfnError};
 
 pub struct Resolved {
+    /// The job the execution runs.
     pub id: JobId,
     pub machine: Pattern,
     pub detail: ExecutionDetail,
@@ -75,6 +78,18 @@ pub async fn resolve(api: &Api, id: &str) -> Result<Resolved, ApiError> {
         return Err(ApiError::not_found(format!(
             "no execution named `{id}` in this stack's state machines"
         )));
+    };
+    // The execution may run a job of another id (its input's jobId): that record is its job's.
+    let runs = app_core::domain::job_of_execution(&detail.name, detail.input.as_deref());
+    let (job_id, job) = match runs {
+        Some(other) if other != job_id => {
+            let mut record = api.jobs.get_job(&other).await.map_err(upstream)?;
+            if let Some(j) = record.as_mut() {
+                j.task_token = None;
+            }
+            (other, record)
+        }
+        _ => (job_id, job),
     };
     // A record that belongs to another execution of the same name is not this one's.
     let job = job.filter(|j| {

@@ -13,21 +13,26 @@ use tower::ServiceExt;
 struct Services {
     sfn: axum::Router,
     dynamodb: axum::Router,
+    stack: axum::Router,
     /// The runtime's clock: a call being served counts as work while time is advanced.
     clock: std::sync::Arc<dyn asl::Clock>,
 }
 
 /// Dispatches to the Step Functions and DynamoDB routers, each keeping its own wire format;
-/// `/console/...` is the browser console, and a browser opening `/` is sent there.
+/// `/console/...` is the browser console, and a browser opening `/` is sent there. Requests
+/// without a target that read the stack (CloudFormation DescribeStacks, API Gateway
+/// GetApiKey) go to `stack` (see [`crate::stack`]).
 pub fn router(
     sfn: axum::Router,
     dynamodb: axum::Router,
+    stack: axum::Router,
     console: axum::Router,
     clock: std::sync::Arc<dyn asl::Clock>,
 ) -> axum::Router {
     console.fallback_service(axum::Router::new().fallback(dispatch).with_state(Services {
         sfn,
         dynamodb,
+        stack,
         clock,
     }))
 }
@@ -50,7 +55,15 @@ async fn dispatch(State(s): State<Services>, req: Request<Body>) -> Response {
             .insert("location", HeaderValue::from_static("/console/"));
         return r;
     }
-    let service = if target.starts_with(sfn_local::TARGET_PREFIX) {
+    let content_type = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok());
+    let service = if target.is_empty()
+        && crate::stack::handles(req.method(), req.uri().path(), content_type)
+    {
+        s.stack
+    } else if target.starts_with(sfn_local::TARGET_PREFIX) {
         s.sfn
     } else if target.starts_with(local_dynamodb::TARGET_PREFIX) {
         s.dynamodb

@@ -11,6 +11,7 @@ pub mod lambda;
 pub mod resources;
 pub mod runtime;
 pub mod server;
+pub mod stack;
 pub mod status_forwarder;
 pub mod template;
 pub mod transitions;

@@ -235,9 +235,16 @@ impl LocalRuntime {
             aws_addr,
             opts.clock.clone(),
         ));
+        let stack = Arc::new(crate::stack::Stack::new(
+            &app,
+            &format!("http://{api_addr}"),
+            api_key.clone(),
+            opts.clock.now(),
+        ));
         let aws_router = crate::aws_endpoint::router(
             sfn.clone().router(),
             dynamo.clone().router(),
+            stack.router(),
             crate::console::router(console),
             clock.clone(),
         );

@@ -423,6 +423,12 @@ fn outputs(declared: Option<&Value>, scope: &Scope) -> BTreeMap<String, String> 
     out
 }
 
+/// The logical id of the API key SAM generates for an API with `Auth.ApiKeyRequired`
+/// (`Ref` answers it locally: the `ApiKeyId` output).
+pub fn api_key_logical_id(api_logical_id: &str) -> String {
+    format!("{api_logical_id}ApiKey")
+}
+
 /// The id API Gateway would give an API, made up from its logical id (10 characters).
 pub fn api_id(logical_id: &str) -> String {
     let mut s: String = logical_id

@@ -32,6 +32,10 @@ pub enum SkipReason {
     Stale,
     /// The record already holds this very status.
     Duplicate,
+    /// No record yet and the execution still runs: its state machine writes the record (the
+    /// tracker creates none for a running execution, so a start from the console or the CLI
+    /// leaves one record, the machine's).
+    NoRecord,
 }
 
 /// The status recorded for an event, given what the record says about a cancel request.
@@ -107,6 +111,9 @@ pub fn decide(
         }
     }
     let status = effective_status(ev, raw, rec);
+    if rec.is_none() && !status.is_final() {
+        return Decision::Skip(SkipReason::NoRecord);
+    }
     let at = ev.at_ms();
     if let Some((old_status, old_at)) =
         rec.and_then(|r| Some((r.execution_status?, r.execution_status_at.unwrap_or(0))))

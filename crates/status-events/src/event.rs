@@ -16,7 +16,7 @@ pub const SOURCE: &str = "aws.states";
 pub struct StatusChange {
     pub execution_arn: String,
     pub state_machine_arn: String,
-    /// The execution's name: the id of its job.
+    /// The execution's name; the job it runs is [`StatusChange::job_id`].
     pub name: JobId,
     /// `None` for statuses this handler deliberately ignores (`PENDING_REDRIVE`).
     pub status: Option<ExecutionStatus>,
@@ -99,6 +99,12 @@ impl StatusChange {
         let event: EventBridgeEvent<Value> = serde_json::from_value(payload)
             .map_err(|e| StatusEventError::InvalidEvent(format!("envelope: {e}")))?;
         Self::from_event(event)
+    }
+
+    /// The job this execution runs (the input's `jobId`, else the name; see
+    /// [`app_core::domain::job_of_execution`]): the only record its events may update.
+    pub fn job_id(&self) -> Option<JobId> {
+        app_core::domain::job_of_execution(self.name.as_str(), self.input.as_deref())
     }
 
     /// The instant this status took effect: the stop date for a final status, else the start date.

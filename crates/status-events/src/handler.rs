@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use app_core::ports::Upstream;
-use app_core::{Clock, ExecutionStatus, Pattern};
+use app_core::{Clock, ExecutionStatus, JobId, Pattern};
 use serde::Serialize;
 
 use crate::decide::{decide, effective_status, expires_at, worth_notifying, Decision, SkipReason};
@@ -29,7 +29,9 @@ pub struct StatusTracker {
 #[serde(rename_all = "camelCase")]
 pub struct Outcome {
     pub job_id: String,
-    /// `applied`, `duplicate`, `stale`, `other-execution`, `ignored-status`, `foreign-machine`.
+    /// `applied`, `duplicate`, `stale`, `other-execution`, `ignored-status`, `foreign-machine`,
+    /// `no-record` (running, the machine has not written its record yet), `no-job` (the input
+    /// names a `jobId` that no machine can run).
     pub outcome: &'static str,
     pub status: Option<ExecutionStatus>,
     pub notified: bool,
@@ -41,6 +43,7 @@ fn skip_name(r: SkipReason) -> &'static str {
         SkipReason::OtherExecution => "other-execution",
         SkipReason::Stale => "stale",
         SkipReason::Duplicate => "duplicate",
+        SkipReason::NoRecord => "no-record",
     }
 }
 
@@ -56,9 +59,22 @@ impl StatusTracker {
             .ok_or(())
     }
 
+    /// Updates the record of the job the execution runs, never another: an execution started
+    /// from the console or the CLI may have a name other than its job's id. A record is only
+    /// created for an execution that ended without its machine writing one (an input the
+    /// machine refused), under that same job id.
     pub async fn handle(&self, ev: &StatusChange) -> Result<Outcome, StatusEventError> {
+        let Some(job) = ev.job_id() else {
+            tracing::warn!(execution = %ev.execution_arn, "the input's jobId is not a job id; no record to update");
+            return Ok(Outcome {
+                job_id: ev.name.to_string(),
+                outcome: "no-job",
+                status: None,
+                notified: false,
+            });
+        };
         let mut out = Outcome {
-            job_id: ev.name.to_string(),
+            job_id: job.to_string(),
             outcome: "applied",
             status: None,
             notified: false,
@@ -70,36 +86,36 @@ impl StatusTracker {
         };
         let up = |e: Upstream| StatusEventError::Upstream(e.0);
         for _ in 0..MAX_ATTEMPTS {
-            let rec = self.store.get_job(&ev.name).await.map_err(up)?;
+            let rec = self.store.get_job(&job).await.map_err(up)?;
             match decide(ev, rec.as_ref(), pattern, self.clock.now()) {
                 Decision::Apply(mut update) => {
                     update.expires_at =
                         expires_at(update.execution_status, ev.at_ms(), self.retention_days);
                     if !self
                         .store
-                        .record_transition(&ev.name, rec.as_ref(), &update)
+                        .record_transition(&job, rec.as_ref(), &update)
                         .await
                         .map_err(up)?
                     {
-                        tracing::debug!(job = %ev.name, "record changed under us; reading again");
+                        tracing::debug!(job = %job, "record changed under us; reading again");
                         continue;
                     }
                     let status = update.execution_status;
                     out.status = Some(status);
-                    tracing::info!(job = %ev.name, status = status.as_str(), "execution status recorded");
-                    out.notified = self.notify_once(ev, status, false).await?;
+                    tracing::info!(job = %job, status = status.as_str(), "execution status recorded");
+                    out.notified = self.notify_once(ev, &job, status, false).await?;
                     return Ok(out);
                 }
                 Decision::Skip(reason) => {
                     out.outcome = skip_name(reason);
-                    tracing::info!(job = %ev.name, event_status = %ev.raw_status, outcome = out.outcome, "event not applied");
+                    tracing::info!(job = %job, event_status = %ev.raw_status, outcome = out.outcome, "event not applied");
                     if reason == SkipReason::Duplicate {
                         // The first delivery may have stored the status but failed to notify.
                         if let (Some(raw), Some(r)) = (ev.status, rec.as_ref()) {
                             let status = effective_status(ev, raw, Some(r));
                             out.status = Some(status);
                             out.notified = self
-                                .notify_once(ev, status, r.notified_at.is_some())
+                                .notify_once(ev, &job, status, r.notified_at.is_some())
                                 .await?;
                         }
                     }
@@ -107,12 +123,13 @@ impl StatusTracker {
                 }
             }
         }
-        Err(StatusEventError::Conflict(ev.name.to_string()))
+        Err(StatusEventError::Conflict(job.to_string()))
     }
 
     async fn notify_once(
         &self,
         ev: &StatusChange,
+        job: &JobId,
         status: ExecutionStatus,
         already: bool,
     ) -> Result<bool, StatusEventError> {
@@ -127,7 +144,7 @@ impl StatusTracker {
             .await
             .map_err(|e| StatusEventError::Upstream(e.0))?;
         self.store
-            .mark_notified(&ev.name, self.clock.now())
+            .mark_notified(job, self.clock.now())
             .await
             .map_err(|e| StatusEventError::Upstream(e.0))?;
         Ok(true)

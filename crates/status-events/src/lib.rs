@@ -36,7 +36,7 @@ impl Handler {
             .tracker
             .handle(&ev)
             .await
-            .inspect_err(|e| tracing::error!(job = %ev.name, error = %e))?;
+            .inspect_err(|e| tracing::error!(execution = %ev.name, error = %e))?;
         serde_json::to_value(out).map_err(|e| Diagnostic {
             error_type: "SerializationError".into(),
             error_message: e.to_string(),

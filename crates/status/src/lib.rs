@@ -94,7 +94,8 @@ impl<S: JobReader + JobLister> Status<S> {
                     )
                 })?,
         };
-        let start = match http::query_param(req, "next")? {
+        // An empty `next=` (a shell variable not yet set) is the first page, as no `next` is.
+        let start = match http::query_param(req, "next")?.filter(|c| !c.is_empty()) {
             None => None,
             Some(c) => Some(Cursor::decode(c, index).map_err(Error::InvalidCursor)?),
         };

@@ -167,6 +167,23 @@ async fn filters_by_status_and_paginates_with_cursor() {
 }
 
 #[tokio::test]
+async fn an_empty_next_is_the_first_page() {
+    // `next=$NEXT` before NEXT is set: the README's shell line sends `next=`.
+    let h = Status::new(table());
+    let first = body(
+        &h.handle(status_req(json!({"status": "COMPLETED", "limit": "2"})))
+            .await,
+    );
+    let empty = h
+        .handle(status_req(
+            json!({"status": "COMPLETED", "limit": "2", "next": ""}),
+        ))
+        .await;
+    assert_eq!(empty.status_code, 200);
+    assert_eq!(ids(&body(&empty)), ids(&first));
+}
+
+#[tokio::test]
 async fn status_is_case_insensitive_and_limit_bounds() {
     let h = Status::new(table());
     let v = body(

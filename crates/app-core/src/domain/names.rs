@@ -80,6 +80,24 @@ impl JobId {
     }
 }
 
+/// The job an execution runs: the `jobId` its input names, else the execution's name.
+///
+/// The API starts every execution with the job id as its name and in its input; the console
+/// and the aws CLI may use any name, and every machine keys its record by the input's `jobId`
+/// (the callback machine defaults it to the name). `None` when the input names a `jobId` that
+/// is not a job id (not a string, or not a name Step Functions accepts): no machine runs a
+/// job under it.
+pub fn job_of_execution(name: &str, input: Option<&str>) -> Option<JobId> {
+    let given = input
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+        .and_then(|doc| doc.get("jobId").cloned());
+    match given {
+        None | Some(serde_json::Value::Null) => JobId::parse(name).ok(),
+        Some(serde_json::Value::String(id)) => JobId::parse(&id).ok(),
+        Some(_) => None,
+    }
+}
+
 impl From<ExecutionName> for JobId {
     fn from(name: ExecutionName) -> Self {
         name.0
@@ -128,6 +146,25 @@ mod tests {
         let b = ExecutionName::random();
         assert_ne!(a, b);
         assert!(ExecutionName::parse(a.as_str()).is_ok());
+    }
+
+    #[test]
+    fn an_execution_runs_the_job_its_input_names() {
+        let job = |name, input| job_of_execution(name, input).map(|j| j.as_str().to_owned());
+        let named = Some(r#"{"jobId": "console-1", "taskName": "t"}"#);
+        assert_eq!(job("exec-7", named).as_deref(), Some("console-1"));
+        for input in [
+            None,
+            Some("{}"),
+            Some(r#"{"jobId": null}"#),
+            Some("[1]"),
+            Some("not json"),
+        ] {
+            assert_eq!(job("exec-7", input).as_deref(), Some("exec-7"), "{input:?}");
+        }
+        assert_eq!(job("exec-7", Some(r#"{"jobId": 5}"#)), None);
+        assert_eq!(job("exec-7", Some(r#"{"jobId": "a/b"}"#)), None);
+        assert_eq!(job("a b", Some("{}")), None);
     }
 
     #[test]

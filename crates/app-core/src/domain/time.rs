@@ -37,6 +37,14 @@ pub fn format_timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// A stored time as the API shows it: an RFC 3339 text in [`format_timestamp`]'s form
+/// (`...09:00:00Z` and `...10:00:00+01:00` both read `...09:00:00.000Z`); any other text as
+/// it is. Executions started from the console or the aws CLI store their input's timestamps as
+/// given, the API stores them normalised: readers show both alike.
+pub fn normalise_timestamp(text: &str) -> String {
+    parse_rfc3339(text).map_or_else(|_| text.to_owned(), format_timestamp)
+}
+
 /// [`format_timestamp`] of epoch milliseconds, the unit Step Functions reports dates in; a
 /// value out of range reads as the epoch.
 pub fn format_epoch_millis(ms: i64) -> String {
@@ -79,6 +87,23 @@ mod tests {
             "2017-11-16T14:33:21.007Z"
         );
         assert_eq!(format_epoch_millis(i64::MAX), "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn normalises_rfc3339_text_and_keeps_anything_else() {
+        assert_eq!(
+            normalise_timestamp("2027-06-01T09:00:00Z"),
+            "2027-06-01T09:00:00.000Z"
+        );
+        assert_eq!(
+            normalise_timestamp("2027-06-01T11:00:00.5+02:00"),
+            "2027-06-01T09:00:00.500Z"
+        );
+        assert_eq!(
+            normalise_timestamp("2027-06-01T09:00:00.000Z"),
+            "2027-06-01T09:00:00.000Z"
+        );
+        assert_eq!(normalise_timestamp("tomorrow"), "tomorrow");
     }
 
     #[test]

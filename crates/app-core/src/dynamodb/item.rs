@@ -64,7 +64,8 @@ pub fn job_from_item(item: &Item) -> Job {
         list_shard: string(item, attr::LIST_SHARD),
         pattern: string(item, attr::PATTERN).and_then(|p| crate::domain::Pattern::parse(&p)),
         process_status: parsed(item, attr::STATUS),
-        start_action_at: string(item, attr::START_ACTION_AT),
+        start_action_at: string(item, attr::START_ACTION_AT)
+            .map(|t| crate::domain::normalise_timestamp(&t)),
         last_updated: string(item, attr::LAST_UPDATED),
         execution_arn: string(item, attr::EXECUTION_ARN),
         output: item.get(attr::OUTPUT).map(to_json),

@@ -92,7 +92,9 @@ fn start_local() -> (Local, u16) {
         .arg("-jar")
         .arg(dir.join("DynamoDBLocal.jar"))
         .args(["-inMemory", "-port", &port.to_string()])
-        .current_dir(&dir)
+        // Its telemetry file (dynamodb-local-metadata.json) lands in the working directory.
+        .current_dir(std::env::temp_dir())
+        .env("DDB_LOCAL_TELEMETRY", "0")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()

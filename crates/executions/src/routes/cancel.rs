@@ -61,7 +61,7 @@ pub async fn cancel(
             200,
             json!({
                 "executionArn": after.execution_arn,
-                "jobId": after.name,
+                "jobId": r.id,
                 "machine": r.machine.as_str(),
                 "status": after.status,
                 "stopDate": after.stop_ms.map(format_epoch_millis),
@@ -82,7 +82,7 @@ pub async fn cancel(
             202,
             json!({
                 "executionArn": d.execution_arn,
-                "jobId": d.name,
+                "jobId": r.id,
                 "machine": r.machine.as_str(),
                 "status": d.status,
                 "cancelRequested": true,

@@ -18,7 +18,13 @@ pub fn execution_json(api: &Api, d: &ExecutionDetail) -> Map<String, Value> {
         .map(|m| m.as_str());
     let mut m = Map::new();
     m.insert("executionArn".into(), json!(d.execution_arn));
-    m.insert("jobId".into(), json!(d.name));
+    m.insert(
+        "jobId".into(),
+        json!(app_core::domain::job_of_execution(
+            &d.name,
+            d.input.as_deref()
+        )),
+    );
     m.insert("machine".into(), json!(machine));
     m.insert("stateMachineArn".into(), json!(d.state_machine_arn));
     m.insert("status".into(), json!(d.status));

@@ -124,7 +124,7 @@ pub async fn history(api: &Api, id: &str, req: &ApiGatewayProxyRequest) -> Resul
     });
     Ok(json!({
         "executionArn": arn,
-        "jobId": r.detail.name,
+        "jobId": r.id,
         "status": r.detail.status,
         "events": page.events.iter().map(event_json).collect::<Vec<_>>(),
         "next": next,

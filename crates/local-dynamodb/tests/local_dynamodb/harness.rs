@@ -76,9 +76,13 @@ fn start() -> Result<Servers, String> {
         jar = dir.join("DynamoDBLocal.jar").display(),
         me = std::process::id(),
     );
+    // DynamoDB Local writes its telemetry file (dynamodb-local-metadata.json) into its working
+    // directory: keep it out of the source tree.
     std::process::Command::new("sh")
         .arg("-c")
         .arg(script)
+        .current_dir(std::env::temp_dir())
+        .env("DDB_LOCAL_TELEMETRY", "0")
         .spawn()
         .map_err(|e| format!("cannot start DynamoDB Local: {e}"))?;
 

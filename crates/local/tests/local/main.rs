@@ -6,8 +6,10 @@
 mod common;
 
 mod console;
+mod console_starts;
 mod executions;
 mod flows;
 mod hostile;
+mod readme;
 mod restart;
 mod time;

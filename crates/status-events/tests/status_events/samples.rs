@@ -31,6 +31,12 @@ async fn samples_record_the_documented_status() {
                 retention_days: None,
             },
         };
+        // The callback machine writes the record before its execution's events arrive.
+        crate::fake::put(
+            &table,
+            "order-1234-ship",
+            serde_json::json!({"ProcessStatus": "WAITING_FOR_CALLBACK"}),
+        );
         for e in events {
             h.invoke_json(sample(&format!("status-events.{e}")))
                 .await

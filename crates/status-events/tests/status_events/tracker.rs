@@ -18,7 +18,19 @@ fn arn(name: &str) -> String {
     format!("arn:aws:states:us-east-1:123456789012:execution:Callback:{name}")
 }
 
+/// An event of the execution `name` whose input names the job `name`, as the API starts them.
 fn event(name: &str, status: &str, stop: Option<i64>, error: Option<&str>) -> Value {
+    let input = json!({ "jobId": name }).to_string();
+    event_with_input(name, &input, status, stop, error)
+}
+
+fn event_with_input(
+    name: &str,
+    input: &str,
+    status: &str,
+    stop: Option<i64>,
+    error: Option<&str>,
+) -> Value {
     let exec = arn(name);
     status_change_event(&StatusChangeFields {
         region: "us-east-1",
@@ -29,7 +41,7 @@ fn event(name: &str, status: &str, stop: Option<i64>, error: Option<&str>) -> Va
         status,
         start_ms: START,
         stop_ms: stop,
-        input: Some(r#"{"jobId":"x"}"#),
+        input: Some(input),
         output: (status == "SUCCEEDED").then_some(r#"{"ok":true}"#),
         error,
         cause: error.map(|_| "because"),
@@ -309,10 +321,25 @@ async fn final_process_status_set_by_the_machine_is_kept() {
 }
 
 #[tokio::test]
-async fn missing_record_is_created_listable() {
+async fn running_execution_without_a_record_creates_none() {
     let (t, _) = shared();
     let h = handler(&t, None);
-    send(&h, event("new", "RUNNING", None, None)).await;
+    let out = send(&h, event("new", "RUNNING", None, None)).await;
+    assert_eq!(out["outcome"], "no-record");
+    assert!(t.job("new").is_none(), "the machine writes the record");
+    assert_eq!(t.writes(), 0);
+}
+
+#[tokio::test]
+async fn ended_execution_without_a_record_is_recorded_listable() {
+    // The machine refused its input before writing the record: the job still shows how it ended.
+    let (t, _) = shared();
+    let h = handler(&t, None);
+    send(
+        &h,
+        event("new", "FAILED", Some(START + 2), Some("States.Runtime")),
+    )
+    .await;
     assert!(t.job("new").is_some(), "created");
     let item = |k: &str| field(&t, "new", k);
     assert_eq!(
@@ -321,8 +348,80 @@ async fn missing_record_is_created_listable() {
         "the record is in a shard of the all-jobs listing"
     );
     assert_eq!(item("Pattern"), "callback");
-    assert_eq!(item("ProcessStatus"), "STARTED");
+    assert_eq!(item("ProcessStatus"), "FAILED");
+    assert_eq!(item("ExecutionStatus"), "FAILED");
     assert_eq!(item("ExecutionArn"), arn("new"));
+}
+
+#[tokio::test]
+async fn console_start_updates_the_job_its_input_names_and_no_other() {
+    // Started from the console or the CLI: the name is not the job id the input names.
+    let (t, _) = shared();
+    put(
+        &t,
+        "console-1",
+        json!({"ListShard":"2","Pattern":"callback","ProcessStatus":"SCHEDULED",
+               "StartActionAt":"2027-06-01T09:00:00Z","ExecutionArn": arn("3f2a-exec")}),
+    );
+    let h = handler(&t, None);
+    let input = r#"{"jobId": "console-1", "taskName": "send-reminder"}"#;
+    for (status, stop) in [("RUNNING", None), ("SUCCEEDED", Some(START + 9))] {
+        let out = send(&h, event_with_input("3f2a-exec", input, status, stop, None)).await;
+        assert_eq!(out["outcome"], "applied", "{status}");
+        assert_eq!(out["jobId"], "console-1");
+    }
+    assert!(
+        t.job("3f2a-exec").is_none(),
+        "no record under the execution name"
+    );
+    assert_eq!(field(&t, "console-1", "ExecutionStatus"), "SUCCEEDED");
+    assert_eq!(field(&t, "console-1", "ProcessStatus"), "COMPLETED");
+    assert_eq!(field(&t, "console-1", "ListShard"), "2");
+}
+
+#[tokio::test]
+async fn an_ended_console_start_is_recorded_under_its_job_only() {
+    let (t, _) = shared();
+    let h = handler(&t, None);
+    let input = r#"{"jobId": "console-2"}"#;
+    send(
+        &h,
+        event_with_input("exec-9", input, "FAILED", Some(START + 1), Some("E")),
+    )
+    .await;
+    assert!(t.job("exec-9").is_none());
+    assert_eq!(field(&t, "console-2", "ExecutionStatus"), "FAILED");
+}
+
+#[tokio::test]
+async fn an_input_without_a_job_id_runs_the_job_named_after_the_execution() {
+    let (t, _) = shared();
+    put(
+        &t,
+        "exec-3",
+        json!({"ProcessStatus":"WAITING_FOR_CALLBACK"}),
+    );
+    let h = handler(&t, None);
+    let out = send(
+        &h,
+        event_with_input("exec-3", r#"{"mode": "auto"}"#, "RUNNING", None, None),
+    )
+    .await;
+    assert_eq!(out["outcome"], "applied");
+    assert_eq!(field(&t, "exec-3", "ExecutionStatus"), "RUNNING");
+}
+
+#[tokio::test]
+async fn an_input_naming_no_valid_job_is_left_alone() {
+    let (t, _) = shared();
+    let h = handler(&t, None);
+    for input in [r#"{"jobId": 42}"#, r#"{"jobId": "a/b"}"#] {
+        let ev = event_with_input("exec-4", input, "FAILED", Some(START + 1), Some("E"));
+        let out = send(&h, ev).await;
+        assert_eq!(out["outcome"], "no-job", "{input}");
+    }
+    assert!(t.job("exec-4").is_none());
+    assert_eq!(t.writes(), 0);
 }
 
 #[tokio::test]
