@@ -1,6 +1,7 @@
-//! What one workflow of each pattern costs on AWS, on paper: state transitions counted from
-//! the ASL files, Lambda time from the measured durations, DynamoDB request units from what
-//! the machines and handlers write and read.
+//! What one workflow of each pattern costs on AWS, on paper: state transitions, Lambda calls
+//! and table writes counted in the history of a real execution on the local runtime, Lambda
+//! time from the measured durations, DynamoDB request units from what the machines and
+//! handlers write and read.
 
 use serde_json::Value;
 
@@ -28,46 +29,6 @@ pub mod price {
 
 /// The memory every function is deployed with (template `Globals`).
 pub const LAMBDA_MEMORY_GB: f64 = 128.0 / 1024.0;
-
-/// The states one execution enters, following `Next`, and at a Choice the branch `pick`
-/// selects (None = `Default`). Stops at End/Succeed/Fail or on a loop.
-pub fn happy_path(definition: &Value, pick: Option<usize>) -> Vec<(String, Value)> {
-    let states = definition.get("States");
-    let mut path = Vec::new();
-    let mut current = definition
-        .get("StartAt")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    while let Some(name) = current.take() {
-        if path.iter().any(|(n, _): &(String, Value)| *n == name) || path.len() > 200 {
-            break;
-        }
-        let Some(state) = states.and_then(|s| s.get(&name)).cloned() else {
-            break;
-        };
-        let kind = state.get("Type").and_then(Value::as_str).unwrap_or("");
-        current = match kind {
-            "Choice" => match pick {
-                Some(i) => state
-                    .get("Choices")
-                    .and_then(|c| c.get(i))
-                    .and_then(|c| c.get("Next"))
-                    .or_else(|| state.get("Default")),
-                None => state.get("Default"),
-            }
-            .and_then(Value::as_str)
-            .map(str::to_string),
-            "Succeed" | "Fail" => None,
-            _ if state.get("End").and_then(Value::as_bool) == Some(true) => None,
-            _ => state
-                .get("Next")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-        };
-        path.push((name, state));
-    }
-    path
-}
 
 /// Write and read request units for one item write/read of under 1 KB. Every job write sets
 /// `ProcessStatus` and `LastUpdated`, keys of both GSIs: a new item adds one write per index,
@@ -104,32 +65,51 @@ pub fn attribute_update_units(gsis: usize) -> Units {
 /// A strongly consistent GetItem (as the adapter reads jobs).
 pub const GET_UNITS: Units = Units { wru: 0.0, rru: 1.0 };
 
-/// The Lambda functions and table calls the state machine's own Task states make.
-pub fn machine_calls(path: &[(String, Value)], gsis: usize) -> (Vec<String>, Units, usize) {
-    let mut lambdas = Vec::new();
-    let mut units = Units::default();
-    let mut transitions = 0;
-    for (_, s) in path {
-        transitions += 1;
-        let resource = s.get("Resource").and_then(Value::as_str).unwrap_or("");
-        if resource.contains(":lambda:") {
-            let f = s
-                .pointer("/Parameters/FunctionName")
-                .or_else(|| s.pointer("/Parameters/FunctionName.$"))
-                .and_then(Value::as_str)
-                .unwrap_or(resource);
-            lambdas.push(f.to_string());
-        } else if resource.ends_with("dynamodb:putItem") {
-            let u = put_units(gsis);
-            units.wru += u.wru;
-        } else if resource.ends_with("dynamodb:updateItem") {
-            let u = update_units(gsis);
-            units.wru += u.wru;
-        } else if resource.ends_with("dynamodb:getItem") {
-            units.rru += GET_UNITS.rru;
+/// What the state machine itself did in one execution, read from its history: the states it
+/// entered (each a billed transition), the functions its Task states invoked (by name, as
+/// `FunctionName` gave them) and the request units of its table calls.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MachineCalls {
+    pub transitions: usize,
+    pub lambdas: Vec<String>,
+    pub units: Units,
+}
+
+pub fn machine_calls(history: &[Value], gsis: usize) -> MachineCalls {
+    let mut calls = MachineCalls::default();
+    for e in history {
+        let ty = e.get("type").and_then(Value::as_str).unwrap_or("");
+        if ty.ends_with("StateEntered") {
+            calls.transitions += 1;
+        }
+        if ty != "TaskScheduled" {
+            continue;
+        }
+        let details = &e["taskScheduledEventDetails"];
+        let resource = details["resource"].as_str().unwrap_or("");
+        match details["resourceType"].as_str().unwrap_or("") {
+            "lambda" => {
+                let parameters: Value = details["parameters"]
+                    .as_str()
+                    .and_then(|p| serde_json::from_str(p).ok())
+                    .unwrap_or(Value::Null);
+                let f = parameters["FunctionName"].as_str().unwrap_or(resource);
+                calls.lambdas.push(f.to_string());
+            }
+            "dynamodb" => {
+                let u = match resource {
+                    "putItem" => put_units(gsis),
+                    "updateItem" => update_units(gsis),
+                    "getItem" => GET_UNITS,
+                    _ => Units::default(),
+                };
+                calls.units.wru += u.wru;
+                calls.units.rru += u.rru;
+            }
+            _ => {}
         }
     }
-    (lambdas, units, transitions)
+    calls
 }
 
 /// One pattern's bill of materials per workflow.
@@ -210,57 +190,31 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn machine() -> Value {
-        json!({"StartAt": "A", "States": {
-            "A": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem", "Next": "C"},
-            "C": {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsPresent": true, "Next": "L"}], "Default": "W"},
-            "W": {"Type": "Wait", "Seconds": 1, "Next": "U"},
-            "L": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "fn"}, "Next": "U"},
-            "U": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:updateItem", "Next": "Done"},
-            "Done": {"Type": "Succeed"},
-            "Never": {"Type": "Pass", "End": true}
+    fn scheduled(resource_type: &str, resource: &str, parameters: Value) -> Value {
+        json!({"type": "TaskScheduled", "taskScheduledEventDetails": {
+            "resourceType": resource_type, "resource": resource, "parameters": parameters.to_string()
         }})
     }
 
     #[test]
-    fn follows_default_or_picked_branch() {
-        let names = |p: Vec<(String, Value)>| p.into_iter().map(|(n, _)| n).collect::<Vec<_>>();
-        assert_eq!(
-            names(happy_path(&machine(), None)),
-            ["A", "C", "W", "U", "Done"]
-        );
-        assert_eq!(
-            names(happy_path(&machine(), Some(0))),
-            ["A", "C", "L", "U", "Done"]
-        );
-        assert_eq!(
-            names(happy_path(&machine(), Some(9))),
-            ["A", "C", "W", "U", "Done"]
-        );
-    }
-
-    #[test]
-    fn stops_on_loops_and_missing_states() {
-        let looping = json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "A"}}});
-        assert_eq!(happy_path(&looping, None).len(), 1);
-        let dangling = json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Z"}}});
-        assert_eq!(happy_path(&dangling, None).len(), 1);
-        assert!(happy_path(&json!({}), None).is_empty());
-    }
-
-    #[test]
-    fn counts_calls_and_units() {
-        let path = happy_path(&machine(), Some(0));
-        let (lambdas, units, transitions) = machine_calls(&path, 2);
-        assert_eq!(lambdas, ["fn"]);
-        assert_eq!(transitions, 5);
-        assert_eq!(
-            units,
-            Units {
-                wru: 3.0 + 5.0,
-                rru: 0.0
-            }
-        );
+    fn counts_entered_states_calls_and_units_from_a_history() {
+        let history = vec![
+            json!({"type": "ExecutionStarted"}),
+            json!({"type": "TaskStateEntered"}),
+            scheduled("dynamodb", "updateItem", json!({"TableName": "t"})),
+            json!({"type": "TaskStateExited"}),
+            json!({"type": "WaitStateEntered"}),
+            json!({"type": "TaskStateEntered"}),
+            scheduled("lambda", "invoke.waitForTaskToken", json!({"FunctionName": "fn", "Payload": {}})),
+            json!({"type": "TaskStateEntered"}),
+            scheduled("dynamodb", "getItem", json!({})),
+            json!({"type": "ChoiceStateEntered"}),
+            json!({"type": "ExecutionSucceeded"}),
+        ];
+        let calls = machine_calls(&history, 2);
+        assert_eq!(calls.transitions, 5);
+        assert_eq!(calls.lambdas, ["fn"]);
+        assert_eq!(calls.units, Units { wru: 5.0, rru: 1.0 });
     }
 
     #[test]

@@ -396,3 +396,86 @@ pub async fn waiting_phase(root: &Path, n: usize) -> Result<Value, LocalError> {
         "table_items": listed,
     }))
 }
+
+/// One execution of a workflow as the API starts it, and what its state machine did.
+pub struct WorkflowRun {
+    pub name: &'static str,
+    /// Completed through the API (`POST /jobs/{id}/success`), not by the machine alone.
+    pub callback_api: bool,
+    /// Transitions, table calls, and the functions invoked, by handler binary.
+    pub calls: crate::cost::MachineCalls,
+}
+
+/// Runs one workflow of each pattern to its end on the local runtime, on a frozen clock
+/// (each advance settles what came due): wait-until and waitable due a minute ahead, the
+/// callback answered over HTTP (external) and by send-token (auto, with `SuccessRatio` 1).
+/// The figures come from the executions' histories, not from reading the ASL files.
+pub async fn workflow_runs(root: &Path, gsis: usize) -> Result<Vec<WorkflowRun>, LocalError> {
+    let now = Utc::now();
+    let mut opts = Options::new(root.join("template.yaml"));
+    opts.api_port = 0;
+    opts.aws_port = 0;
+    opts.print_transitions = false;
+    opts.api_key = Some("bench-key".into());
+    opts.clock = app_core::ManualClock::new(now);
+    opts.parameters = vec![("SuccessRatio".into(), "1".into())];
+    let rt = LocalRuntime::start(opts).await?;
+    let http = reqwest::Client::new();
+    let post = |path: &str, body: Value| {
+        http.post(format!("{}{path}", rt.api_url()))
+            .header("x-api-key", "bench-key")
+            .json(&body)
+            .send()
+    };
+    let in_a_minute = (now + chrono::Duration::seconds(60)).to_rfc3339_opts(SecondsFormat::Secs, true);
+    let started = [
+        ("wait-until", false, "/start", json!({"taskName": "bench", "startAt": in_a_minute})),
+        ("waitable", false, "/jobs", json!({"StartTimestamp": in_a_minute})),
+        (
+            "callback (external: send-wait, then POST /jobs/{id}/success)",
+            true,
+            "/callbacks",
+            json!({"mode": "external"}),
+        ),
+        ("callback (auto: send-token)", false, "/callbacks", json!({"mode": "auto"})),
+    ];
+    let mut runs = Vec::new();
+    for (name, callback_api, path, body) in started {
+        let v: Value = post(path, body).await?.error_for_status()?.json().await?;
+        let arn = v["executionArn"].as_str().unwrap_or_default().to_string();
+        let id = v["jobId"].as_str().unwrap_or_default().to_string();
+        runs.push((name, callback_api, arn, id));
+    }
+    rt.clock.advance_settled(now + chrono::Duration::seconds(61)).await;
+    for (_, callback_api, _, id) in &runs {
+        if *callback_api {
+            post(&format!("/jobs/{id}/success"), json!({"approved": true}))
+                .await?
+                .error_for_status()?;
+        }
+    }
+    rt.clock.advance_settled(app_core::Clock::now(&rt.clock)).await;
+    let mut out = Vec::new();
+    for (name, callback_api, arn, _) in runs {
+        let d = rt.sfn.handle("DescribeExecution", json!({"executionArn": arn})).await;
+        let status = d.as_ref().ok().and_then(|d| d["status"].as_str().map(str::to_string));
+        if status.as_deref() != Some("SUCCEEDED") {
+            return Err(LocalError::Other(format!("{name}: the execution did not succeed: {d:?}")));
+        }
+        let h = rt
+            .sfn
+            .handle("GetExecutionHistory", json!({"executionArn": arn, "maxResults": 1000}))
+            .await
+            .map_err(|e| LocalError::Other(e.to_string()))?;
+        let events = h["events"].as_array().cloned().unwrap_or_default();
+        let mut calls = crate::cost::machine_calls(&events, gsis);
+        for f in &mut calls.lambdas {
+            if let Some(b) = rt.lambdas.lookup(f).and_then(|f| f.def.binary.clone()) {
+                *f = b;
+            }
+        }
+        out.push(WorkflowRun { name, callback_api, calls });
+    }
+    rt.shutdown().await;
+    Ok(out)
+}

@@ -63,6 +63,11 @@ struct Cli {
     /// Do not rewrite docs/benchmarks.md.
     #[arg(long)]
     no_doc: bool,
+    /// Only the cost per workflow: run one workflow of each pattern on the local runtime and
+    /// rewrite that section of docs/benchmarks.md and README.md (Lambda durations are not
+    /// measured then: each invocation is billed its 1 ms minimum).
+    #[arg(long)]
+    cost_only: bool,
     /// Internal: run one phase in this (fresh) process and print its JSON result.
     #[arg(long, hide = true)]
     phase: Option<String>,
@@ -115,6 +120,22 @@ fn main() -> std::process::ExitCode {
                 std::process::ExitCode::FAILURE
             }
         };
+    }
+    if cli.cost_only {
+        let cost = rt.block_on(cost_section(&root, &BTreeMap::new()));
+        println!("{cost}");
+        if !cli.no_doc {
+            for (file, heading) in [
+                (root.join("docs").join("benchmarks.md"), "## Cost on AWS, on paper\n\n"),
+                (root.join("README.md"), "**Cost on AWS, on paper**\n\n"),
+            ] {
+                match table::replace_section(&file, heading, &cost) {
+                    Ok(()) => println!("wrote {}", file.display()),
+                    Err(e) => eprintln!("cannot write {}: {e}", file.display()),
+                }
+            }
+        }
+        return std::process::ExitCode::SUCCESS;
     }
     let rows = rt.block_on(run(&cli, &root));
     let machine = machine::describe();
@@ -264,7 +285,7 @@ async fn run(cli: &Cli, root: &Path) -> Report {
     sfn_memory::rows(&release, cli.per_execution, &mut rows).await;
 
     eprintln!("== cost on paper");
-    let cost_markdown = cost_section(root, &warm_ms);
+    let cost_markdown = cost_section(root, &warm_ms).await;
     Report {
         table: rows,
         cost_markdown,
@@ -630,54 +651,27 @@ async fn waiting_row(cli: &Cli, root: &Path, rows: &mut Vec<Row>) {
     }
 }
 
-fn cost_section(root: &Path, warm_ms: &BTreeMap<String, f64>) -> String {
-    let read = |f: &str| -> Option<Value> {
-        serde_json::from_str(&std::fs::read_to_string(root.join("statemachine").join(f)).ok()?).ok()
-    };
+async fn cost_section(root: &Path, warm_ms: &BTreeMap<String, f64>) -> String {
     let gsis = 2;
-    let dur = |b: &str| warm_ms.get(b).copied().unwrap_or(f64::NAN);
-    // Which binary a `${...FunctionArn}` substitution names (template DefinitionSubstitutions).
-    let binary_of = |f: &str| -> String {
-        if f.contains("SendEmail") {
-            "send-email".into()
-        } else if f.contains("SendWait") {
-            "send-wait".into()
-        } else if f.contains("SendToken") {
-            "send-token".into()
-        } else {
-            f.to_string()
-        }
+    let runs = match local_rt::workflow_runs(root, gsis).await {
+        Ok(runs) => runs,
+        Err(e) => return format!("(not measured: {e})\n"),
     };
-    // The API handler's own table writes: start-execution records the job (one UpdateItem);
-    // send-wait stores the token (UpdateItem); task-callback reads the job (GetItem).
+    // Measured warm medians; without them (a cost-only run) the invocations are billed their
+    // 1 ms minimum.
+    let dur = |b: &str| warm_ms.get(b).copied().unwrap_or(0.0);
     let mut workflows = Vec::new();
-    for (name, file, pick, callback_api) in [
-        ("wait-until", "wait-until.asl.json", None, false),
-        ("waitable", "waitable.asl.json", None, false),
-        (
-            "callback (external: send-wait, then POST /jobs/{id}/success)",
-            "callback.asl.json",
-            None,
-            true,
-        ),
-        (
-            "callback (auto: send-token)",
-            "callback.asl.json",
-            Some(0),
-            false,
-        ),
-    ] {
-        let Some(def) = read(file) else { continue };
-        let path = cost::happy_path(&def, pick);
-        let (lambdas, mut units, transitions) = cost::machine_calls(&path, gsis);
+    for run in runs {
+        let mut units = run.calls.units;
+        // The API handlers' own table calls: start-execution records the job (one UpdateItem),
+        // send-wait stores the token (UpdateItem), task-callback reads the job (GetItem).
         let mut invocations = vec![("start-execution".to_string(), dur("start-execution"))];
         units.wru += cost::update_units(gsis).wru;
-        for l in lambdas {
-            let b = binary_of(&l);
+        for b in &run.calls.lambdas {
             if b == "send-wait" {
                 units.wru += cost::update_units(gsis).wru;
             }
-            invocations.push((b.clone(), dur(&b)));
+            invocations.push((b.clone(), dur(b)));
         }
         // Two status changes per execution (RUNNING, then its end), each tracked by
         // status-events: a consistent GetItem, then an update that rewrites the item.
@@ -686,24 +680,25 @@ fn cost_section(root: &Path, warm_ms: &BTreeMap<String, f64>) -> String {
             units.rru += cost::GET_UNITS.rru;
             units.wru += cost::attribute_update_units(gsis).wru;
         }
-        let emails = invocations
-            .iter()
-            .filter(|(b, _)| b == "send-email")
-            .count();
+        let emails = invocations.iter().filter(|(b, _)| b == "send-email").count();
         let mut api_requests = 1;
-        if callback_api {
+        if run.callback_api {
             api_requests += 1;
             units.rru += cost::GET_UNITS.rru;
             invocations.push(("task-callback".into(), dur("task-callback")));
         }
         workflows.push(cost::Workflow {
-            name: name.into(),
-            transitions,
+            name: run.name.into(),
+            transitions: run.calls.transitions,
             api_requests,
             invocations,
             units,
             emails,
         });
     }
-    cost::markdown(&workflows)
+    let mut out = cost::markdown(&workflows);
+    if warm_ms.is_empty() {
+        out.push_str("\nThis table comes from a cost-only run (`bench --cost-only`): Lambda durations were not measured, and each invocation is billed its 1 ms minimum.\n");
+    }
+    out
 }
