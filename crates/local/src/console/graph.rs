@@ -374,6 +374,13 @@ fn catch_label(catcher: &Value) -> String {
 /// Lays out `definition` (an ASL document). Bounded: at most [`MAX_NODES`] boxes and
 /// [`MAX_DEPTH`] levels of nesting; the caller runs it off the async workers.
 pub fn layout_definition(definition: &Value) -> Result<Layout, GraphError> {
+    let b = graph_of(definition)?;
+    // The layout library is third-party code on user input: a panic there is an error here.
+    std::panic::catch_unwind(move || run_layout(b)).map_err(|_| GraphError::Layout)?
+}
+
+/// The boxes and edges of a definition, between a start and an end marker.
+fn graph_of(definition: &Value) -> Result<Builder, GraphError> {
     let mut b = Builder::default();
     let start = b.node(None, "start", None);
     let (entry, exits) = b.scope(definition, None, 0)?;
@@ -383,8 +390,57 @@ pub fn layout_definition(definition: &Value) -> Result<Layout, GraphError> {
         b.edge(&x, &end, "next", None);
     }
     b.check_size()?;
-    // The layout library is third-party code on user input: a panic there is an error here.
-    std::panic::catch_unwind(move || run_layout(b)).map_err(|_| GraphError::Layout)?
+    Ok(b)
+}
+
+/// The same graph as a Mermaid flowchart, for documents: the README draws each machine with
+/// it, from the ASL file, so the picture cannot drift from the definition. Catch edges are
+/// dotted and labelled with what they catch; Parallel and Map groups are subgraphs.
+pub fn mermaid(definition: &Value) -> Result<String, GraphError> {
+    let b = graph_of(definition)?;
+    let mut out = String::from("flowchart TD\n");
+    mermaid_scope(&mut out, None, &b);
+    for e in &b.edges {
+        let arrow = match (e.kind, &e.label) {
+            ("catch", Some(l)) => format!(" -. \"{}\" .-> ", mermaid_text(l)),
+            ("catch", None) => " -.-> ".to_string(),
+            (_, Some(l)) => format!(" -- \"{}\" --> ", mermaid_text(l)),
+            _ => " --> ".to_string(),
+        };
+        out.push_str(&format!("    {}{arrow}{}\n", e.from, e.to));
+    }
+    Ok(out)
+}
+
+/// The nodes of one scope (the machine, a branch, an item processor), then its groups.
+fn mermaid_scope(out: &mut String, parent: Option<&str>, b: &Builder) {
+    for n in b.nodes.iter().filter(|n| n.parent.as_deref() == parent) {
+        let line = match (n.kind.as_str(), &n.state) {
+            ("start" | "end", _) => format!("{}(({}))", n.id, n.kind),
+            (_, Some(state)) => format!(
+                "{}[\"{}<br/><small>{}</small>\"]",
+                n.id,
+                mermaid_text(state),
+                n.kind
+            ),
+            _ => format!("{}(( ))", n.id),
+        };
+        out.push_str(&format!("    {line}\n"));
+    }
+    for g in b.groups.iter().filter(|g| g.parent.as_deref() == parent) {
+        out.push_str(&format!(
+            "    subgraph {}[\"{}\"]\n",
+            g.id,
+            mermaid_text(&g.label)
+        ));
+        mermaid_scope(out, Some(&g.id), b);
+        out.push_str("    end\n");
+    }
+}
+
+/// Text inside a quoted Mermaid label.
+fn mermaid_text(s: &str) -> String {
+    s.replace('"', "#quot;")
 }
 
 fn run_layout(b: Builder) -> Result<Layout, GraphError> {
@@ -604,5 +660,23 @@ mod tests {
             deep = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [deep]}}});
         }
         assert_eq!(layout_definition(&deep), Err(GraphError::TooDeep));
+    }
+
+    #[test]
+    fn mermaid_draws_states_branches_and_dotted_catches() {
+        let def = serde_json::json!({"StartAt": "Go", "States": {
+            "Go": {"Type": "Task", "Resource": "r", "Next": "Pick",
+                   "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Oops"}]},
+            "Pick": {"Type": "Choice", "Choices": [{"Variable": "$.a", "IsPresent": true, "Next": "Done"}], "Default": "Oops"},
+            "Oops": {"Type": "Fail", "Error": "E"},
+            "Done": {"Type": "Succeed"}
+        }});
+        let m = mermaid(&def).unwrap();
+        assert!(m.starts_with("flowchart TD\n"), "{m}");
+        assert!(m.contains("[\"Go<br/><small>Task</small>\"]"), "{m}");
+        assert!(m.contains(" -. \"Catch States.ALL\" .-> "), "{m}");
+        assert!(m.contains(" -- \"Default\" --> "), "{m}");
+        assert_eq!(m.matches("((start))").count(), 1);
+        assert!(mermaid(&serde_json::json!({"States": 1})).is_err());
     }
 }

@@ -11,5 +11,6 @@ mod executions;
 mod flows;
 mod hostile;
 mod readme;
+mod readme_diagrams;
 mod restart;
 mod time;
