@@ -282,8 +282,15 @@ impl TokenStore for MemoryJobs {
         id: &JobId,
         token: &crate::domain::TaskToken,
         at: DateTime<Utc>,
-    ) -> Result<(), Upstream> {
+    ) -> Result<bool, Upstream> {
         let mut state = self.call("UpdateItem")?;
+        let ended = state
+            .jobs
+            .get(id.as_str())
+            .is_some_and(|j| j.process_status.is_some_and(JobStatus::is_final));
+        if ended {
+            return Ok(false);
+        }
         let job = state.upsert(id);
         let now = format_timestamp(at);
         job.task_token = Some(token.clone());
@@ -292,7 +299,7 @@ impl TokenStore for MemoryJobs {
         if_absent(&mut job.list_shard, || list_shard_of(id.as_str()));
         if_absent(&mut job.pattern, || Pattern::Callback);
         if_absent(&mut job.start_action_at, || now);
-        Ok(())
+        Ok(true)
     }
 }
 

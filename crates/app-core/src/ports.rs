@@ -130,13 +130,15 @@ pub trait JobLister: Send + Sync {
 
 #[async_trait]
 pub trait TokenStore: Send + Sync {
-    /// Stores the token on the job and marks it `WAITING_FOR_CALLBACK`.
+    /// Stores the token on the job and marks it `WAITING_FOR_CALLBACK`, unless the job has
+    /// already ended (its `ProcessStatus` is final): a late write never replaces an end.
+    /// Answers whether it was stored.
     async fn store_token(
         &self,
         id: &JobId,
         token: &TaskToken,
         at: DateTime<Utc>,
-    ) -> Result<(), Upstream>;
+    ) -> Result<bool, Upstream>;
 }
 
 /// A job as start-execution knows it right after starting the execution.

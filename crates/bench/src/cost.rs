@@ -205,7 +205,11 @@ mod tests {
             json!({"type": "TaskStateExited"}),
             json!({"type": "WaitStateEntered"}),
             json!({"type": "TaskStateEntered"}),
-            scheduled("lambda", "invoke.waitForTaskToken", json!({"FunctionName": "fn", "Payload": {}})),
+            scheduled(
+                "lambda",
+                "invoke.waitForTaskToken",
+                json!({"FunctionName": "fn", "Payload": {}}),
+            ),
             json!({"type": "TaskStateEntered"}),
             scheduled("dynamodb", "getItem", json!({})),
             json!({"type": "ChoiceStateEntered"}),

@@ -427,17 +427,33 @@ pub async fn workflow_runs(root: &Path, gsis: usize) -> Result<Vec<WorkflowRun>,
             .json(&body)
             .send()
     };
-    let in_a_minute = (now + chrono::Duration::seconds(60)).to_rfc3339_opts(SecondsFormat::Secs, true);
+    let in_a_minute =
+        (now + chrono::Duration::seconds(60)).to_rfc3339_opts(SecondsFormat::Secs, true);
     let started = [
-        ("wait-until", false, "/start", json!({"taskName": "bench", "startAt": in_a_minute})),
-        ("waitable", false, "/jobs", json!({"StartTimestamp": in_a_minute})),
+        (
+            "wait-until",
+            false,
+            "/start",
+            json!({"taskName": "bench", "startAt": in_a_minute}),
+        ),
+        (
+            "waitable",
+            false,
+            "/jobs",
+            json!({"StartTimestamp": in_a_minute}),
+        ),
         (
             "callback (external: send-wait, then POST /jobs/{id}/success)",
             true,
             "/callbacks",
             json!({"mode": "external"}),
         ),
-        ("callback (auto: send-token)", false, "/callbacks", json!({"mode": "auto"})),
+        (
+            "callback (auto: send-token)",
+            false,
+            "/callbacks",
+            json!({"mode": "auto"}),
+        ),
     ];
     let mut runs = Vec::new();
     for (name, callback_api, path, body) in started {
@@ -446,7 +462,9 @@ pub async fn workflow_runs(root: &Path, gsis: usize) -> Result<Vec<WorkflowRun>,
         let id = v["jobId"].as_str().unwrap_or_default().to_string();
         runs.push((name, callback_api, arn, id));
     }
-    rt.clock.advance_settled(now + chrono::Duration::seconds(61)).await;
+    rt.clock
+        .advance_settled(now + chrono::Duration::seconds(61))
+        .await;
     for (_, callback_api, _, id) in &runs {
         if *callback_api {
             post(&format!("/jobs/{id}/success"), json!({"approved": true}))
@@ -454,17 +472,30 @@ pub async fn workflow_runs(root: &Path, gsis: usize) -> Result<Vec<WorkflowRun>,
                 .error_for_status()?;
         }
     }
-    rt.clock.advance_settled(app_core::Clock::now(&rt.clock)).await;
+    rt.clock
+        .advance_settled(app_core::Clock::now(&rt.clock))
+        .await;
     let mut out = Vec::new();
     for (name, callback_api, arn, _) in runs {
-        let d = rt.sfn.handle("DescribeExecution", json!({"executionArn": arn})).await;
-        let status = d.as_ref().ok().and_then(|d| d["status"].as_str().map(str::to_string));
+        let d = rt
+            .sfn
+            .handle("DescribeExecution", json!({"executionArn": arn}))
+            .await;
+        let status = d
+            .as_ref()
+            .ok()
+            .and_then(|d| d["status"].as_str().map(str::to_string));
         if status.as_deref() != Some("SUCCEEDED") {
-            return Err(LocalError::Other(format!("{name}: the execution did not succeed: {d:?}")));
+            return Err(LocalError::Other(format!(
+                "{name}: the execution did not succeed: {d:?}"
+            )));
         }
         let h = rt
             .sfn
-            .handle("GetExecutionHistory", json!({"executionArn": arn, "maxResults": 1000}))
+            .handle(
+                "GetExecutionHistory",
+                json!({"executionArn": arn, "maxResults": 1000}),
+            )
             .await
             .map_err(|e| LocalError::Other(e.to_string()))?;
         let events = h["events"].as_array().cloned().unwrap_or_default();
@@ -474,7 +505,11 @@ pub async fn workflow_runs(root: &Path, gsis: usize) -> Result<Vec<WorkflowRun>,
                 *f = b;
             }
         }
-        out.push(WorkflowRun { name, callback_api, calls });
+        out.push(WorkflowRun {
+            name,
+            callback_api,
+            calls,
+        });
     }
     rt.shutdown().await;
     Ok(out)

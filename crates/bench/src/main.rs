@@ -126,7 +126,10 @@ fn main() -> std::process::ExitCode {
         println!("{cost}");
         if !cli.no_doc {
             for (file, heading) in [
-                (root.join("docs").join("benchmarks.md"), "## Cost on AWS, on paper\n\n"),
+                (
+                    root.join("docs").join("benchmarks.md"),
+                    "## Cost on AWS, on paper\n\n",
+                ),
                 (root.join("README.md"), "**Cost on AWS, on paper**\n\n"),
             ] {
                 match table::replace_section(&file, heading, &cost) {
@@ -680,7 +683,10 @@ async fn cost_section(root: &Path, warm_ms: &BTreeMap<String, f64>) -> String {
             units.rru += cost::GET_UNITS.rru;
             units.wru += cost::attribute_update_units(gsis).wru;
         }
-        let emails = invocations.iter().filter(|(b, _)| b == "send-email").count();
+        let emails = invocations
+            .iter()
+            .filter(|(b, _)| b == "send-email")
+            .count();
         let mut api_requests = 1;
         if run.callback_api {
             api_requests += 1;

@@ -224,9 +224,8 @@ pub fn write_doc(path: &Path, generated: &str) -> std::io::Result<()> {
 /// `text`; the rest of the file stays as it is.
 pub fn replace_section(path: &Path, heading: &str, text: &str) -> std::io::Result<()> {
     let existing = std::fs::read_to_string(path)?;
-    let out = with_section(&existing, heading, text).ok_or_else(|| {
-        std::io::Error::other(format!("no '{}' before {END}", heading.trim()))
-    })?;
+    let out = with_section(&existing, heading, text)
+        .ok_or_else(|| std::io::Error::other(format!("no '{}' before {END}", heading.trim())))?;
     std::fs::write(path, out)
 }
 
@@ -234,7 +233,12 @@ fn with_section(doc: &str, heading: &str, text: &str) -> Option<String> {
     let begin = doc.find(BEGIN)?;
     let start = begin + doc[begin..].find(heading)? + heading.len();
     let end = start + doc[start..].find(END)?;
-    Some(format!("{}{}\n{}", &doc[..start], text.trim_end(), &doc[end..]))
+    Some(format!(
+        "{}{}\n{}",
+        &doc[..start],
+        text.trim_end(),
+        &doc[end..]
+    ))
 }
 
 #[cfg(test)]
@@ -245,7 +249,10 @@ mod tests {
     fn a_section_of_the_generated_part_is_replaced_alone() {
         let doc = format!("# B\n{BEGIN}\n## Run\nrows\n## Cost\n\nold\n{END}\nkept\n");
         let out = with_section(&doc, "## Cost\n\n", "new\n").expect("section");
-        assert_eq!(out, format!("# B\n{BEGIN}\n## Run\nrows\n## Cost\n\nnew\n{END}\nkept\n"));
+        assert_eq!(
+            out,
+            format!("# B\n{BEGIN}\n## Run\nrows\n## Cost\n\nnew\n{END}\nkept\n")
+        );
         assert!(with_section(&doc, "## Nowhere\n", "x").is_none());
     }
 

@@ -73,9 +73,18 @@ impl<S: TokenStore, C: Clock> TaskHandler for SendWait<S, C> {
     async fn handle(&self, input: Input) -> Result<Output, Error> {
         let id = JobId::parse(&input.job_id).map_err(|e| Error::Validation(e.to_string()))?;
         let hash = input.token.short_hash();
-        self.store
+        let stored = self
+            .store
             .store_token(&id, &input.token, self.clock.now())
             .await?;
+        if !stored {
+            // The job ended meanwhile (stopped, say): its end stays, and nobody will answer.
+            tracing::info!(job_id = %id, token_hash = %hash, "job has already ended; token not stored");
+            return Ok(Output {
+                job_id: id.to_string(),
+                token_hash: hash,
+            });
+        }
         tracing::info!(
             job_id = %id,
             token_hash = %hash,

@@ -1,4 +1,4 @@
-use super::{item::s, upstream, DynamoJobStore};
+use super::{item::s, written, DynamoJobStore};
 use crate::domain::{format_timestamp, JobId, JobStatus, Pattern, TaskToken};
 use crate::ports::{TokenStore, Upstream};
 use crate::schema::{attr, list_shard_of};
@@ -7,16 +7,20 @@ use chrono::{DateTime, Utc};
 
 #[async_trait]
 impl TokenStore for DynamoJobStore {
-    /// An upsert: console-started executions have no item yet, and the item must
-    /// show up in `RecentIndex` / `StatusIndex` either way.
+    /// An upsert (console-started executions may have no item yet, and the item must show up
+    /// in `RecentIndex` / `StatusIndex` either way), conditional on the job not having ended.
     async fn store_token(
         &self,
         id: &JobId,
         token: &TaskToken,
         at: DateTime<Utc>,
-    ) -> Result<(), Upstream> {
+    ) -> Result<bool, Upstream> {
         let now = format_timestamp(at);
-        self.client
+        let not_final: Vec<String> = JobStatus::finals()
+            .map(|f| format!(":{}", f.as_str().replace('_', "").to_ascii_lowercase()))
+            .collect();
+        let mut update = self
+            .client
             .update_item()
             .table_name(&self.table)
             .key(attr::ID, s(id.as_str()))
@@ -35,9 +39,13 @@ impl TokenStore for DynamoJobStore {
             .expression_attribute_values(":lu", s(now))
             .expression_attribute_values(":shard", s(list_shard_of(id.as_str())))
             .expression_attribute_values(":pattern", s(Pattern::Callback.as_str()))
-            .send()
-            .await
-            .map_err(|e| upstream("UpdateItem", &e))?;
-        Ok(())
+            .condition_expression(format!(
+                "attribute_not_exists(#ps) OR NOT #ps IN ({})",
+                not_final.join(", ")
+            ));
+        for (f, placeholder) in JobStatus::finals().zip(&not_final) {
+            update = update.expression_attribute_values(placeholder, s(f.as_str()));
+        }
+        written(update.send().await)
     }
 }

@@ -231,6 +231,14 @@ async fn store_token_update_shape() {
     ] {
         assert!(expr.contains(part), "{expr} lacks {part}");
     }
+    let cond = names(
+        u.expression_attribute_names().unwrap(),
+        u.condition_expression().unwrap(),
+    );
+    assert!(
+        cond.starts_with("attribute_not_exists(ProcessStatus) OR NOT ProcessStatus IN ("),
+        "only while the job has not ended: {cond}"
+    );
     let values = u.expression_attribute_values().unwrap();
     assert_eq!(values[":tt"], s("tok-xyz"));
     assert_eq!(values[":ps"], s("WAITING_FOR_CALLBACK"));

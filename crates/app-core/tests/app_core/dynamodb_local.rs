@@ -382,7 +382,7 @@ async fn the_in_memory_table_follows_dynamodb() {
 
 /// The cancel route's and status-events' conditional writes, on job-1 (waitable) and job-2
 /// (callback) as start-execution recorded them.
-async fn lifecycle_writes<S: JobReader + CancelRequests + StatusRecorder>(store: &S) {
+async fn lifecycle_writes<S: JobReader + CancelRequests + StatusRecorder + TokenStore>(store: &S) {
     let cancel = |name: &str, t: &str| CancelRequest {
         id: id(name),
         pattern: Pattern::Waitable,
@@ -496,4 +496,27 @@ async fn lifecycle_writes<S: JobReader + CancelRequests + StatusRecorder>(store:
         .mark_notified(&id("missing"), at("2026-03-05T00:00:00Z"))
         .await
         .unwrap());
+
+    // A token stored after its job ended (send-wait late, the execution stopped) is refused:
+    // the end stays, and no token is left on an ended job.
+    let ended = store.get_job(&id("job-2")).await.unwrap().unwrap();
+    assert!(
+        ended.process_status.is_some_and(JobStatus::is_final),
+        "{ended:?}"
+    );
+    let late = TaskToken::new("late-token").unwrap();
+    assert!(!store
+        .store_token(&id("job-2"), &late, at("2026-03-06T00:00:00Z"))
+        .await
+        .unwrap());
+    let after = store.get_job(&id("job-2")).await.unwrap().unwrap();
+    assert_eq!(after.process_status, ended.process_status);
+    assert_eq!(after.last_updated, ended.last_updated);
+    assert!(
+        store
+            .store_token(&id("job-1"), &late, at("2026-03-06T00:00:00Z"))
+            .await
+            .unwrap(),
+        "a job that has not ended takes its token"
+    );
 }

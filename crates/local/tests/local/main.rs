@@ -10,6 +10,7 @@ mod console_starts;
 mod executions;
 mod flows;
 mod hostile;
+mod machines;
 mod readme;
 mod readme_diagrams;
 mod restart;
