@@ -292,7 +292,7 @@ class ConsoleTest(BrowserCase):
         evil = '<script>window.__pwned=1</script>"><img src=x onerror="window.__pwned=2">'
         self.start_from_page("Callback", {"mode": "external", "input": {"note": evil}}, name="cb-markup")
         self.wait_for_token()
-        self.node("Defaults").click()
+        self.node("RecordStarted").click()
         expect(self.page.locator("#execution-input")).to_contain_text("<script>window.__pwned=1</script>")
         expect(self.page.locator("#selected-input")).to_contain_text("<img src=x onerror=")
         # The overview lists it (newest executions, jobs table), and so does the machine page.
