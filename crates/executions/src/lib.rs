@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use app_core::dynamodb::DynamoJobStore;
 use app_core::start::{JobStarter, StartConfig};
-use app_core::{Clock, ConfigError, Env, JsonHandler, SystemClock};
+use app_core::{Clock, ConfigError, Env, JsonHandler};
 use async_trait::async_trait;
 use aws_lambda_events::apigw::ApiGatewayProxyRequest;
 use lambda_runtime::{Context, Diagnostic};
@@ -60,18 +60,10 @@ impl JsonHandler for Handler {
     }
 }
 
-/// The handler with AWS clients, as `main.rs` and the local runtime use it.
-pub async fn json_handler(
-    sdk: &aws_config::SdkConfig,
-    env: &Env,
-) -> Result<Arc<dyn JsonHandler>, ConfigError> {
-    json_handler_with_clock(sdk, env, Arc::new(SystemClock)).await
-}
-
-/// As [`json_handler`], with the synchronous start waiting on `clock`: the local runtime
+/// The handler with AWS clients; the synchronous start waits on `clock`: the local runtime
 /// passes its own so `?wait=N` follows the same (possibly manual) time as the executions.
-/// Starting itself reads the system clock, as the start routes do.
-pub async fn json_handler_with_clock(
+/// Starting reads it too, as the start routes do.
+pub async fn json_handler(
     sdk: &aws_config::SdkConfig,
     env: &Env,
     clock: Arc<dyn Clock>,
@@ -82,7 +74,7 @@ pub async fn json_handler_with_clock(
         StartConfig::from_lookup(env)?,
         Arc::new(app_core::sfn::SfnClient::new(sdk)),
         jobs.clone(),
-        Arc::new(SystemClock),
+        clock.clone(),
     );
     let api = Api {
         sfn: Arc::new(sfn::SfnClient::new(aws_sdk_sfn::Client::new(sdk))),

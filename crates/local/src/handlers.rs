@@ -28,14 +28,14 @@ pub async fn build(
     clock: Arc<dyn Clock>,
 ) -> Option<Result<Arc<dyn JsonHandler>, ConfigError>> {
     let h = match binary {
-        "start-execution" => start_execution::json_handler_with_clock(sdk, env, clock).await,
-        "send-email" => send_email::json_handler_with_clock(sdk, env, clock).await,
-        "send-wait" => send_wait::json_handler_with_clock(sdk, env, clock).await,
+        "start-execution" => start_execution::json_handler(sdk, env, clock).await,
+        "send-email" => send_email::json_handler(sdk, env, clock).await,
+        "send-wait" => send_wait::json_handler(sdk, env, clock).await,
         "send-token" => send_token::json_handler(sdk, env).await,
         "status" => status::json_handler(sdk, env).await,
         "task-callback" => task_callback::json_handler(sdk, env).await,
-        "executions" => executions::json_handler_with_clock(sdk, env, clock).await,
-        "status-events" => status_events::json_handler_with_clock(sdk, env, clock).await,
+        "executions" => executions::json_handler(sdk, env, clock).await,
+        "status-events" => status_events::json_handler(sdk, env, clock).await,
         _ => return None,
     };
     Some(h)

@@ -6,7 +6,7 @@ use app_core::config::optional;
 use app_core::domain::{format_timestamp, parse_start_at, JobId};
 use app_core::ports::{Email, Mailer, Upstream};
 use app_core::ses::SesMailer;
-use app_core::{Clock, ConfigError, Env, JsonHandler, SystemClock, Task, TaskHandler};
+use app_core::{Clock, ConfigError, Env, JsonHandler, Task, TaskHandler};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use lambda_runtime::Diagnostic;
@@ -154,16 +154,8 @@ impl<M: Mailer, C: Clock> TaskHandler for SendEmail<M, C> {
     }
 }
 
-/// The handler with AWS clients on the system clock, as `main.rs` uses it.
-pub async fn json_handler(
-    sdk: &aws_config::SdkConfig,
-    env: &Env,
-) -> Result<Arc<dyn JsonHandler>, ConfigError> {
-    json_handler_with_clock(sdk, env, Arc::new(SystemClock)).await
-}
-
 /// The handler with AWS clients on `clock` (the local runtime passes its one clock).
-pub async fn json_handler_with_clock(
+pub async fn json_handler(
     sdk: &aws_config::SdkConfig,
     env: &Env,
     clock: Arc<dyn Clock>,

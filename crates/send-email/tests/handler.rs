@@ -120,7 +120,9 @@ async fn json_handler_without_sender_logs() {
         .behavior_version(aws_config::BehaviorVersion::latest())
         .build();
     let env = |k: &str| (k == "SENDER_ADDRESS").then(String::new);
-    let h = send_email::json_handler(&sdk, &env).await.unwrap();
+    let h = send_email::json_handler(&sdk, &env, std::sync::Arc::new(app_core::SystemClock))
+        .await
+        .unwrap();
     let mut i = input();
     i["startAt"] = json!("2020-01-01T00:00:00Z");
     let out = h.invoke_json(i, Default::default()).await.unwrap();

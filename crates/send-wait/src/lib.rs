@@ -6,7 +6,7 @@ use app_core::config::required;
 use app_core::domain::JobId;
 use app_core::dynamodb::DynamoJobStore;
 use app_core::ports::{TokenStore, Upstream};
-use app_core::{Clock, ConfigError, Env, JsonHandler, SystemClock, Task, TaskHandler, TaskToken};
+use app_core::{Clock, ConfigError, Env, JsonHandler, Task, TaskHandler, TaskToken};
 use async_trait::async_trait;
 use lambda_runtime::Diagnostic;
 use serde::{Deserialize, Serialize};
@@ -98,16 +98,8 @@ impl<S: TokenStore, C: Clock> TaskHandler for SendWait<S, C> {
     }
 }
 
-/// The handler with AWS clients on the system clock, as `main.rs` uses it.
-pub async fn json_handler(
-    sdk: &aws_config::SdkConfig,
-    env: &Env,
-) -> Result<Arc<dyn JsonHandler>, ConfigError> {
-    json_handler_with_clock(sdk, env, Arc::new(SystemClock)).await
-}
-
 /// The handler with AWS clients on `clock` (the local runtime passes its one clock).
-pub async fn json_handler_with_clock(
+pub async fn json_handler(
     sdk: &aws_config::SdkConfig,
     env: &Env,
     clock: Arc<dyn Clock>,

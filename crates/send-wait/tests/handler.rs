@@ -113,9 +113,14 @@ async fn json_handler_needs_its_configuration() {
             "arn:aws:states:us-east-1:123456789012:stateMachine:{k}"
         )),
     };
-    assert!(send_wait::json_handler(&sdk, &full).await.is_ok());
+    assert!(
+        send_wait::json_handler(&sdk, &full, std::sync::Arc::new(app_core::SystemClock))
+            .await
+            .is_ok()
+    );
     let missing = move |k: &str| (k != "JOBS_TABLE").then(|| full(k)).flatten();
-    match send_wait::json_handler(&sdk, &missing).await {
+    match send_wait::json_handler(&sdk, &missing, std::sync::Arc::new(app_core::SystemClock)).await
+    {
         Err(e) => assert_eq!(e, app_core::ConfigError::Missing("JOBS_TABLE"), "{e}"),
         Ok(_) => panic!("JOBS_TABLE is required"),
     }

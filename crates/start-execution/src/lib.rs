@@ -9,19 +9,11 @@ pub use routes::StartExecution;
 
 use app_core::dynamodb::DynamoJobStore;
 use app_core::sfn::SfnClient;
-use app_core::{Api, Clock, ConfigError, Env, JsonHandler, SystemClock};
+use app_core::{Api, Clock, ConfigError, Env, JsonHandler};
 use std::sync::Arc;
 
-/// The handler with AWS clients on the system clock, as `main.rs` uses it.
-pub async fn json_handler(
-    sdk: &aws_config::SdkConfig,
-    env: &Env,
-) -> Result<Arc<dyn JsonHandler>, ConfigError> {
-    json_handler_with_clock(sdk, env, Arc::new(SystemClock)).await
-}
-
 /// The handler with AWS clients on `clock` (the local runtime passes its one clock).
-pub async fn json_handler_with_clock(
+pub async fn json_handler(
     sdk: &aws_config::SdkConfig,
     env: &Env,
     clock: Arc<dyn Clock>,

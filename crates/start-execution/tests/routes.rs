@@ -502,13 +502,19 @@ async fn json_handler_needs_its_configuration() {
             "arn:aws:states:us-east-1:123456789012:stateMachine:{k}"
         )),
     };
-    assert!(start_execution::json_handler(&sdk, &full).await.is_ok());
+    assert!(
+        start_execution::json_handler(&sdk, &full, std::sync::Arc::new(app_core::SystemClock))
+            .await
+            .is_ok()
+    );
     let missing = move |k: &str| {
         (k != "WAITABLE_STATE_MACHINE_ARN")
             .then(|| full(k))
             .flatten()
     };
-    match start_execution::json_handler(&sdk, &missing).await {
+    match start_execution::json_handler(&sdk, &missing, std::sync::Arc::new(app_core::SystemClock))
+        .await
+    {
         Err(e) => assert_eq!(
             e,
             app_core::ConfigError::Missing("WAITABLE_STATE_MACHINE_ARN"),

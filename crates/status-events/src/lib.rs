@@ -14,7 +14,7 @@ pub mod sns;
 
 use std::sync::Arc;
 
-use app_core::{Clock, ConfigError, Env, JsonHandler, SystemClock};
+use app_core::{Clock, ConfigError, Env, JsonHandler};
 use async_trait::async_trait;
 use lambda_runtime::{Context, Diagnostic};
 use serde_json::Value;
@@ -51,16 +51,8 @@ impl JsonHandler for Handler {
     }
 }
 
-/// The handler with AWS clients on the system clock, as `main.rs` uses it.
-pub async fn json_handler(
-    sdk: &aws_config::SdkConfig,
-    env: &Env,
-) -> Result<Arc<dyn JsonHandler>, ConfigError> {
-    json_handler_with_clock(sdk, env, Arc::new(SystemClock)).await
-}
-
 /// The handler with AWS clients on `clock` (the local runtime passes its one clock).
-pub async fn json_handler_with_clock(
+pub async fn json_handler(
     sdk: &aws_config::SdkConfig,
     env: &Env,
     clock: Arc<dyn Clock>,

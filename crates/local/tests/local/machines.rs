@@ -175,10 +175,8 @@ async fn status_events_and_the_machine_s_writes_land_in_any_order() {
             let mut order = vec![None; 4];
             order[e0] = Some(('E', 0));
             order[e1] = Some(('E', 1));
-            let mut m = 0;
-            for slot in order.iter_mut().filter(|s| s.is_none()) {
+            for (m, slot) in order.iter_mut().filter(|s| s.is_none()).enumerate() {
                 *slot = Some(('M', m));
-                m += 1;
             }
             orders.push(order.into_iter().map(Option::unwrap).collect::<Vec<_>>());
         }
