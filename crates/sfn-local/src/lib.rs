@@ -14,6 +14,7 @@ mod error;
 mod history;
 mod http;
 mod journal;
+pub mod mock_config;
 mod model;
 mod notify;
 mod ops;
@@ -25,6 +26,7 @@ pub mod standalone;
 
 pub use error::SfnError;
 pub use http::TARGET_PREFIX;
+pub use mock_config::{MockConfigError, MockSource};
 pub use model::MachineType;
 pub use notify::{ExecutionStatusChange, IncludedDetails, Transition};
 pub use ops::MachineSpec;

@@ -19,6 +19,9 @@ use std::sync::Arc;
 
 pub(crate) struct Exec {
     pub engine: Arc<EngineInner>,
+    /// What performs this execution's Task states: the engine's resources, or a wrapper
+    /// chosen for this execution (a mocked test case).
+    pub resources: Arc<dyn crate::task::TaskResources>,
     pub info: ExecutionInfo,
     pub input: Arc<Value>,
     pub observer: Arc<dyn Observer>,
