@@ -7,6 +7,9 @@ mod retry;
 mod run;
 mod states;
 mod task_state;
+mod test_state;
+
+pub use test_state::{Inspection, StateTest, StateTestResult, TestStatus};
 mod tokens;
 
 use crate::clock::Clock;
@@ -287,6 +290,8 @@ impl Engine {
         let shared = ExecShared::new(&exec.execution_arn);
         Arc::new(run::Exec {
             resources: resources.unwrap_or_else(|| self.inner.resources.clone()),
+            context_override: None,
+            probe: None,
             engine: self.inner.clone(),
             info: exec,
             input,

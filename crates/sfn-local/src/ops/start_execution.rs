@@ -163,7 +163,7 @@ pub(crate) fn start_express(
 
 /// Why an input is not JSON, in the words AWS's JSON reader (Jackson) uses for the common
 /// cases: nothing at all, a bare word, a field name without double quotes, a cut-off text.
-fn input_error(input: &str, e: &serde_json::Error) -> String {
+pub(crate) fn input_error(input: &str, e: &serde_json::Error) -> String {
     if input.trim().is_empty() {
         return "Invalid execution input.".into();
     }

@@ -6,6 +6,7 @@
 //! * `mocks`: Step Functions Local mock configurations (`<arn>#<test case>`);
 //! * `restart`: executions resumed from the journal after a restart;
 //! * `binary`: the standalone binary, SIGKILLed and started again;
+//! * `test_state`: TestState, every state type, mocks, inspection levels, refusals;
 //! * `cli`: the real aws CLI; ignored unless it is installed (`--include-ignored`).
 
 mod binary;
@@ -15,3 +16,4 @@ mod mocks;
 mod protocol;
 mod restart;
 mod sdk;
+mod test_state;
