@@ -171,7 +171,8 @@ impl Engine {
                 "StateMachine": {"Id": t.info.state_machine_arn, "Name": t.info.state_machine_name},
                 "State": {"Name": &*st.name, "EnteredTime": millis(now)},
             });
-            if !st.retry.is_empty() {
+            // TestState gives the states that can retry a RetryCount, Retry field or not.
+            if matches!(st.kind, Kind::Task(_) | Kind::Parallel { .. } | Kind::Map(_)) {
                 c["State"]["RetryCount"] = json!(t.retrier_retry_count);
             }
             c

@@ -248,7 +248,11 @@ fn machine(req: &Request) -> Result<(asl::StateMachine, String, Map<String, Valu
             states.insert(t, json!({"Type": "Succeed"}));
         }
     }
-    let def = json!({"StartAt": SINGLE_STATE, "States": states});
+    let mut def = json!({"StartAt": SINGLE_STATE, "States": states});
+    // A JSONata state's nested states (a Map's processor, Parallel branches) inherit it.
+    if state.get("QueryLanguage").and_then(Value::as_str) == Some("JSONata") {
+        def["QueryLanguage"] = json!("JSONata");
+    }
     let m = asl::StateMachine::parse(&def.to_string()).map_err(definition_error)?;
     Ok((m, SINGLE_STATE.into(), state))
 }

@@ -425,3 +425,73 @@ async fn without_a_mock_a_task_calls_the_real_integration_and_sees_the_given_con
         json!({"SQS": {"pokemon": ["pikachu"]}})
     );
 }
+
+#[tokio::test]
+async fn jsonata_map_and_task_see_the_test_context_and_report_their_handlers() {
+    let h = Harness::start().await;
+    let map = json!({"Type": "Map", "QueryLanguage": "JSONata",
+        "Items": "{% $states.input.Values %}",
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Work", "States": {"Work": {"Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Arguments": {"FunctionName": "w"}, "End": true}}},
+        "Output": "{% $states %}", "ToleratedFailureCount": 1, "End": true})
+    .to_string();
+    let out = test_state(
+        &h,
+        json!({"definition": map, "input": "{\"Values\": [1, 2]}", "inspectionLevel": "DEBUG",
+               "roleArn": ROLE, "mock": {"result": "[1, 1]"}}),
+    )
+    .await;
+    assert_eq!(out["status"], "SUCCEEDED", "{out}");
+    assert_eq!(
+        inspection(&out),
+        json!({"input": {"Values": [1, 2]}, "toleratedFailureCount": 1, "maxConcurrency": 0})
+    );
+    let states = parsed(&out["output"]);
+    assert_eq!(states["result"], json!([1, 1]));
+    let ctx = &states["context"];
+    assert_eq!(ctx["State"]["Name"], "StateName");
+    assert_eq!(ctx["State"]["RetryCount"], 0);
+    assert_eq!(ctx["Execution"]["RoleArn"], ROLE);
+    assert_eq!(ctx["Execution"]["Input"], json!({"Values": [1, 2]}));
+    let id = ctx["Execution"]["Id"].as_str().unwrap();
+    let machine = ctx["StateMachine"]["Name"].as_str().unwrap();
+    assert!(id.starts_with(&format!("arn:aws:states:us-east-1:123456789012:express:{machine}:")));
+
+    let task = json!({"Type": "Task", "QueryLanguage": "JSONata",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Arguments": {"FunctionName": "foo", "Payload": "bar"},
+        "Retry": [{"ErrorEquals": ["MockException"], "IntervalSeconds": 1, "MaxAttempts": 5,
+                   "BackoffRate": 2.0}],
+        "Catch": [{"ErrorEquals": ["MockException"], "Output": "{% $states.errorOutput %}",
+                   "Next": "HandleMockError"}],
+        "End": true})
+    .to_string();
+    let mock = json!({"errorOutput": {"error": "MockException", "cause": "mocked"}});
+    let out = test_state(
+        &h,
+        json!({"definition": task, "inspectionLevel": "DEBUG", "mock": mock,
+               "stateConfiguration": {"retrierRetryCount": 4}}),
+    )
+    .await;
+    assert_eq!(out["status"], "RETRIABLE");
+    assert_eq!(
+        inspection(&out),
+        json!({"input": {}, "afterArguments": {"FunctionName": "foo", "Payload": "bar"},
+               "errorDetails": {"retryIndex": 0, "retryBackoffIntervalSeconds": 16}})
+    );
+    let out = test_state(
+        &h,
+        json!({"definition": task, "inspectionLevel": "DEBUG", "mock": mock,
+               "stateConfiguration": {"retrierRetryCount": 5}}),
+    )
+    .await;
+    assert_eq!(out["status"], "CAUGHT_ERROR");
+    assert_eq!(out["nextState"], "HandleMockError");
+    assert_eq!(out["inspectionData"]["errorDetails"], json!({"catchIndex": 0}));
+    assert_eq!(
+        parsed(&out["output"]),
+        json!({"Error": "MockException", "Cause": "mocked"})
+    );
+}
