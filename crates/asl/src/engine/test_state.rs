@@ -172,7 +172,10 @@ impl Engine {
                 "State": {"Name": &*st.name, "EnteredTime": millis(now)},
             });
             // TestState gives the states that can retry a RetryCount, Retry field or not.
-            if matches!(st.kind, Kind::Task(_) | Kind::Parallel { .. } | Kind::Map(_)) {
+            if matches!(
+                st.kind,
+                Kind::Task(_) | Kind::Parallel { .. } | Kind::Map(_)
+            ) {
                 c["State"]["RetryCount"] = json!(t.retrier_retry_count);
             }
             c
@@ -282,6 +285,7 @@ fn keep_inspected(st: &State, i: &mut Inspection) {
             i.after_parameters = None;
             i.result = None;
         }
+        (Kind::Map(_), _) => i.result = None,
         _ => {}
     }
     if st.lang == Lang::Jsonata {
@@ -385,20 +389,20 @@ fn fan_out_mock(
             _ => 0,
         };
         let tolerated = num("ToleratedFailureCount");
+        // The items are read as in an execution: a mock does not excuse a bad ItemsPath.
+        if st.lang == Lang::JsonPath {
+            let eff = super::flow::apply_io(&st.input_path, input, env)?;
+            ex.inspect(|i| i.after_input_path = Some((*eff).clone()));
+        }
+        let items = ex.map_items(st, spec, input, env)?;
+        if st.lang == Lang::JsonPath {
+            ex.inspect(|i| i.after_items_path = Some(Value::Array(items)));
+        }
         ex.inspect(|i| {
             i.max_concurrency = Some(max_concurrency);
             i.tolerated_failure_count = tolerated;
             i.tolerated_failure_percentage = pct;
         });
-        if st.lang == Lang::JsonPath {
-            if let Ok(eff) = super::flow::apply_io(&st.input_path, input, env) {
-                let items = super::flow::apply_io(&spec.items_path, &eff, env).ok();
-                ex.inspect(|i| {
-                    i.after_input_path = Some((*eff).clone());
-                    i.after_items_path = items.map(Arc::unwrap_or_clone);
-                });
-            }
-        }
         if let (Ok(Value::Array(items)), Some(failures)) = (mock, t.map_iteration_failure_count) {
             let share = failures as f64 * 100.0 / items.len().max(1) as f64;
             let exceeded = match (tolerated, pct) {

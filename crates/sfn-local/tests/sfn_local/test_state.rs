@@ -457,7 +457,9 @@ async fn jsonata_map_and_task_see_the_test_context_and_report_their_handlers() {
     assert_eq!(ctx["Execution"]["Input"], json!({"Values": [1, 2]}));
     let id = ctx["Execution"]["Id"].as_str().unwrap();
     let machine = ctx["StateMachine"]["Name"].as_str().unwrap();
-    assert!(id.starts_with(&format!("arn:aws:states:us-east-1:123456789012:express:{machine}:")));
+    assert!(id.starts_with(&format!(
+        "arn:aws:states:us-east-1:123456789012:express:{machine}:"
+    )));
 
     let task = json!({"Type": "Task", "QueryLanguage": "JSONata",
         "Resource": "arn:aws:states:::lambda:invoke",
@@ -489,9 +491,48 @@ async fn jsonata_map_and_task_see_the_test_context_and_report_their_handlers() {
     .await;
     assert_eq!(out["status"], "CAUGHT_ERROR");
     assert_eq!(out["nextState"], "HandleMockError");
-    assert_eq!(out["inspectionData"]["errorDetails"], json!({"catchIndex": 0}));
+    assert_eq!(
+        out["inspectionData"]["errorDetails"],
+        json!({"catchIndex": 0})
+    );
     assert_eq!(
         parsed(&out["output"]),
         json!({"Error": "MockException", "Cause": "mocked"})
+    );
+}
+
+#[tokio::test]
+async fn a_mocked_jsonpath_map_still_reads_its_items() {
+    let h = Harness::start().await;
+    let map = json!({"Type": "Map", "ItemsPath": "$$.Execution.Input.values", "MaxConcurrency": 1,
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+        "End": true})
+    .to_string();
+    let ctx = json!({"Execution": {"Input": {"values": ["a", "b"]}}}).to_string();
+    let out = test_state(
+        &h,
+        json!({"definition": map, "input": "[\"x\"]", "inspectionLevel": "DEBUG",
+               "mock": {"result": "[\"A\", \"B\"]"}, "context": ctx}),
+    )
+    .await;
+    assert_eq!(out["status"], "SUCCEEDED", "{out}");
+    assert_eq!(
+        inspection(&out),
+        json!({"input": ["x"], "afterInputPath": ["x"], "afterResultSelector": ["A", "B"],
+               "afterResultPath": ["A", "B"], "afterItemsPath": ["a", "b"], "maxConcurrency": 1})
+    );
+    let bad = map.replace("$$.Execution.Input.values", "$");
+    let out = test_state(
+        &h,
+        json!({"definition": bad, "input": "{\"not\": \"an array\"}", "inspectionLevel": "DEBUG",
+               "mock": {"result": "[]"}}),
+    )
+    .await;
+    assert_eq!(
+        out,
+        json!({"error": "States.Runtime", "cause": "Reference path \"$\" must point to array.",
+               "inspectionData": {"input": "{\"not\":\"an array\"}",
+                                  "afterInputPath": "{\"not\":\"an array\"}"},
+               "status": "FAILED"})
     );
 }
