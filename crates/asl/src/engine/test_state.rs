@@ -169,7 +169,8 @@ impl Engine {
                     "StartTime": millis(t.info.start_time),
                 },
                 "StateMachine": {"Id": t.info.state_machine_arn, "Name": t.info.state_machine_name},
-                "State": {"Name": &*st.name, "EnteredTime": millis(now)},
+                // AWS's TestState names the state "StateName" here, whatever its name.
+                "State": {"Name": "StateName", "EnteredTime": millis(now)},
             });
             // TestState gives the states that can retry a RetryCount, Retry field or not.
             if matches!(

@@ -223,6 +223,12 @@ async fn jsonata_state_with_variables_and_a_whole_machine_with_state_name() {
     )
     .await;
     assert_eq!(out["nextState"], "State1");
+    // The context names the state "StateName", as AWS's TestState does.
+    let named = json!({"StartAt": "State0", "QueryLanguage": "JSONata", "States": {
+        "State0": {"Type": "Pass", "Output": "{% $states.context.State.Name %}", "End": true}}})
+    .to_string();
+    let out = test_state(&h, json!({"definition": named, "stateName": "State0"})).await;
+    assert_eq!(out["output"], "\"StateName\"");
     let out = test_state(
         &h,
         json!({"definition": machine, "stateName": "State1", "input": HELLO}),
