@@ -391,13 +391,17 @@ fn fan_out_mock(
         };
         let tolerated = num("ToleratedFailureCount");
         // The items are read as in an execution: a mock does not excuse a bad ItemsPath.
-        if st.lang == Lang::JsonPath {
-            let eff = super::flow::apply_io(&st.input_path, input, env)?;
-            ex.inspect(|i| i.after_input_path = Some((*eff).clone()));
-        }
-        let items = ex.map_items(st, spec, input, env)?;
-        if st.lang == Lang::JsonPath {
-            ex.inspect(|i| i.after_items_path = Some(Value::Array(items)));
+        // (An ItemReader's items are in its source, which the mock stands for.)
+        let reads_source = raw.is_some_and(|s| s.contains_key("ItemReader"));
+        if !reads_source {
+            if st.lang == Lang::JsonPath {
+                let eff = super::flow::apply_io(&st.input_path, input, env)?;
+                ex.inspect(|i| i.after_input_path = Some((*eff).clone()));
+            }
+            let items = ex.map_items(st, spec, input, env)?;
+            if st.lang == Lang::JsonPath {
+                ex.inspect(|i| i.after_items_path = Some(Value::Array(items)));
+            }
         }
         ex.inspect(|i| {
             i.max_concurrency = Some(max_concurrency);

@@ -542,3 +542,27 @@ async fn a_mocked_jsonpath_map_still_reads_its_items() {
                "status": "FAILED"})
     );
 }
+
+#[tokio::test]
+async fn a_mocked_map_with_an_item_reader_takes_its_items_from_the_mock() {
+    let h = Harness::start().await;
+    let map = json!({"Type": "Map", "MaxConcurrency": 1,
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": {"InputType": "JSON"},
+            "Parameters": {"Bucket.$": "$.Bucket", "Key.$": "$.Key"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+        "End": true})
+    .to_string();
+    let out = test_state(
+        &h,
+        json!({"definition": map, "input": "{\"Bucket\": \"b\", \"Key\": \"k\"}",
+               "inspectionLevel": "DEBUG", "mock": {"result": "[1, 4, 9]"},
+               "stateConfiguration": {"mapItemReaderData": "[1, 2, 3]"}}),
+    )
+    .await;
+    assert_eq!(out["status"], "SUCCEEDED", "{out}");
+    assert_eq!(out["output"], "[1,4,9]");
+    assert_eq!(out["inspectionData"]["maxConcurrency"], 1);
+    assert!(out["inspectionData"].get("afterItemsPath").is_none(), "{out}");
+}
