@@ -564,5 +564,8 @@ async fn a_mocked_map_with_an_item_reader_takes_its_items_from_the_mock() {
     assert_eq!(out["status"], "SUCCEEDED", "{out}");
     assert_eq!(out["output"], "[1,4,9]");
     assert_eq!(out["inspectionData"]["maxConcurrency"], 1);
-    assert!(out["inspectionData"].get("afterItemsPath").is_none(), "{out}");
+    assert!(
+        out["inspectionData"].get("afterItemsPath").is_none(),
+        "{out}"
+    );
 }
