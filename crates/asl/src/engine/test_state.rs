@@ -251,6 +251,13 @@ impl Engine {
                 });
             }
         }
+        // An output over Step Functions' payload limit fails the state, as in an execution.
+        if let Some(o) = &result.output {
+            if crate::limits::exceeds(o, crate::limits::PAYLOAD_BYTES) {
+                let cause = crate::limits::result_too_large(&st.name);
+                result = failed(Fault::new(crate::fault::DATA_LIMIT, cause));
+            }
+        }
         if !vars.is_empty() {
             ex.inspect(|i| i.variables = Some(Value::Object((*vars).clone())));
         }

@@ -569,3 +569,19 @@ async fn a_mocked_map_with_an_item_reader_takes_its_items_from_the_mock() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn an_output_over_the_payload_limit_fails_the_state() {
+    let h = Harness::start().await;
+    let big = "x".repeat(200 * 1024);
+    let pass = json!({"Type": "Pass", "Parameters": {"a.$": "$.s", "b.$": "$.s"}, "End": true})
+        .to_string();
+    let out = test_state(
+        &h,
+        json!({"definition": pass, "input": json!({"s": big}).to_string()}),
+    )
+    .await;
+    assert_eq!(out["status"], "FAILED", "{}", &out.to_string()[..200]);
+    assert_eq!(out["error"], "States.DataLimitExceeded");
+    assert!(out.get("output").is_none());
+}
