@@ -403,17 +403,19 @@ impl TaskResources for MockedTasks {
         };
         let reply = response.reply(n).clone();
         match (call.pattern, &call.task_token) {
-            // The mock answers through the token, as the worker it stands for would.
+            // The mock answers through the token, as the worker it stands for would; a
+            // returned value is also what the call that handed the token out submitted.
             (IntegrationPattern::WaitForTaskToken, Some(token)) => {
-                let sent = match reply {
-                    MockReply::Return(v) => self.engine.send_task_success(token, v),
-                    MockReply::Throw(e) => {
+                let (sent, submitted) = match reply {
+                    MockReply::Return(v) => (self.engine.send_task_success(token, v.clone()), v),
+                    MockReply::Throw(e) => (
                         self.engine
-                            .send_task_failure(token, Some(e.error), Some(e.cause))
-                    }
+                            .send_task_failure(token, Some(e.error), Some(e.cause)),
+                        json!({}),
+                    ),
                 };
                 sent.map_err(|e| TaskError::new("States.Runtime", e.to_string()))?;
-                Ok(json!({}))
+                Ok(submitted)
             }
             _ => match reply {
                 MockReply::Return(v) => Ok(v),

@@ -205,6 +205,15 @@ async fn a_callback_task_is_completed_by_its_mock() {
             "TaskSucceeded"
         ]
     );
+    let events = h.history(&exec).await;
+    let submitted = events
+        .iter()
+        .find(|e| e["type"] == "TaskSubmitted")
+        .unwrap();
+    assert_eq!(
+        submitted["taskSubmittedEventDetails"]["output"],
+        "{\"approved\":true}"
+    );
     // Only the unmocked Ship called its integration; no token went to a worker.
     assert_eq!(calls(&h), vec!["Ship"]);
 
