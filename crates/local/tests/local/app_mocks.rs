@@ -104,6 +104,18 @@ impl App {
         .await
     }
 
+    /// Advances the clock a minute at a time until the execution ends (its retries wait on
+    /// the clock); returns its description.
+    async fn run_out(&self, arn: &str) -> Value {
+        for _ in 0..20 {
+            if self.describe(arn).await["status"] != "RUNNING" {
+                break;
+            }
+            self.advance(60).await;
+        }
+        self.ended(arn).await
+    }
+
     /// The Fail state an ended execution's history reached, with its definition.
     async fn fail_state(&self, arn: &str, def: &Value) -> Value {
         let history = self.history(arn).await;
@@ -139,6 +151,12 @@ async fn callback_failure_paths_through_mocked_failures() {
     let app = start_mocked(dir.path()).await;
     let (arn, name, def) = machine(&app, "CallbackStateMachine");
     let cb = callback_tasks(&def);
+    let puts = tasks(&def, |r| r == "arn:aws:states:::dynamodb:putItem");
+    let updates = tasks(&def, |r| r == "arn:aws:states:::dynamodb:updateItem");
+    let mut record_fails = case(&updates, "TableThrottled");
+    for s in &cb {
+        record_fails[s] = json!("Rejected");
+    }
     let mut cancelled = case(&cb, "Answered");
     for s in cancel_checks(&def) {
         cancelled[s] = json!("CancelRequested");
@@ -153,6 +171,8 @@ async fn callback_failure_paths_through_mocked_failures() {
                 "Rejected": case(&cb, "Rejected"),
                 "InvokeFails": case(&cb, "InvokeFails"),
                 "Cancelled": cancelled,
+                "TableDown": case(&puts, "TableThrottled"),
+                "RecordFails": record_fails,
             }}},
             "MockedResponses": {
                 "Answered": {"0": {"Return": {"approved": true}}},
@@ -160,6 +180,7 @@ async fn callback_failure_paths_through_mocked_failures() {
                 "HeartbeatMissed": {"0": throw("States.HeartbeatTimeout", "no heartbeat")},
                 "Rejected": {"0": throw("PaymentRejected", "the card was declined")},
                 "InvokeFails": {"0-9": throw("Lambda.ServiceException", "Lambda is down")},
+                "TableThrottled": {"0-99": throw("DynamoDB.ThrottlingException", "slow down")},
                 "CancelRequested": {"0": {"Return": {"Item": {"CancelRequested": {"BOOL": true}}}}},
             }
         }),
@@ -193,12 +214,7 @@ async fn callback_failure_paths_through_mocked_failures() {
     let exec = app
         .start_case(&arn, "InvokeFails", "cb-invoke", json!({}))
         .await;
-    for _ in 0..10 {
-        if app.describe(&exec).await["status"] != "RUNNING" {
-            break;
-        }
-        app.advance(60).await;
-    }
+    app.run_out(&exec).await;
     assert_failed(&app, &exec, &def, "cb-invoke", "FAILED").await;
     let events = app.history(&exec).await;
     let failures = events.iter().filter(|e| e["type"] == "TaskFailed").count();
@@ -210,6 +226,25 @@ async fn callback_failure_paths_through_mocked_failures() {
             .await;
         assert_failed(&app, &exec, &def, "cb-cancelled", "CANCELLED").await;
     }
+
+    // The table cannot record the job: retried, then the execution fails with the error.
+    let exec = app
+        .start_case(&arn, "TableDown", "cb-table", json!({}))
+        .await;
+    let d = app.run_out(&exec).await;
+    assert_eq!(d["status"], "FAILED", "{d}");
+    assert_eq!(d["error"], "DynamoDB.ThrottlingException", "{d}");
+    // The execution's status event still records the outcome on the job.
+    let job = app.wait_job("cb-table", "FAILED").await;
+    assert_eq!(job["Error"], "DynamoDB.ThrottlingException", "{job}");
+
+    // The callback fails and the machine cannot record it: it still ends failed, and the
+    // status event records the failure on the job.
+    let exec = app
+        .start_case(&arn, "RecordFails", "cb-record", json!({}))
+        .await;
+    app.run_out(&exec).await;
+    assert_failed(&app, &exec, &def, "cb-record", "FAILED").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -218,6 +253,7 @@ async fn wait_until_failure_paths_through_mocked_failures() {
     let app = start_mocked(dir.path()).await;
     let (arn, name, def) = machine(&app, "WaitUntilStateMachine");
     let email = email_tasks(&def);
+    let puts = tasks(&def, |r| r == "arn:aws:states:::dynamodb:putItem");
     let mut cancelled = Map::new();
     for s in cancel_checks(&def) {
         cancelled.insert(s, json!("CancelRequested"));
@@ -231,6 +267,7 @@ async fn wait_until_failure_paths_through_mocked_failures() {
                 "Throttled": case(&email, "Throttled"),
                 "Recovers": case(&email, "Recovers"),
                 "Cancelled": cancelled,
+                "TableDown": case(&puts, "TableThrottled"),
             }}},
             "MockedResponses": {
                 "Sent": {"0": {"Return": {"StatusCode": 200, "Payload": {"sent": true}}}},
@@ -241,6 +278,7 @@ async fn wait_until_failure_paths_through_mocked_failures() {
                     "2": {"Return": {"StatusCode": 200, "Payload": {"sent": true}}}
                 },
                 "CancelRequested": {"0": {"Return": {"Item": {"CancelRequested": {"BOOL": true}}}}},
+                "TableThrottled": {"0-99": throw("DynamoDB.ThrottlingException", "slow down")},
             }
         }),
     );
@@ -255,12 +293,7 @@ async fn wait_until_failure_paths_through_mocked_failures() {
         let input = input(id);
         async move {
             let exec = app.start_case(arn, case, id, input).await;
-            for _ in 0..10 {
-                if app.describe(&exec).await["status"] != "RUNNING" {
-                    break;
-                }
-                app.advance(60).await;
-            }
+            app.run_out(&exec).await;
             exec
         }
     };
@@ -292,6 +325,19 @@ async fn wait_until_failure_paths_through_mocked_failures() {
         let exec = run("Cancelled", "wu-cancelled").await;
         assert_failed(&app, &exec, &def, "wu-cancelled", "CANCELLED").await;
     }
+
+    // The table cannot record the job: retried, then the execution fails with the error.
+    let exec = run("TableDown", "wu-table").await;
+    let d = app.ended(&exec).await;
+    assert_eq!(d["status"], "FAILED", "{d}");
+    assert_eq!(d["error"], "DynamoDB.ThrottlingException", "{d}");
+    let failures = app
+        .history(&exec)
+        .await
+        .iter()
+        .filter(|e| e["type"] == "TaskFailed")
+        .count();
+    assert!(failures > 1, "retried before failing: {failures}");
 }
 
 /// The first catcher of `state` for `error` (`States.ALL` catches the rest), if any.
