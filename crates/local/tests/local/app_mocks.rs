@@ -116,6 +116,12 @@ impl App {
         self.ended(arn).await
     }
 
+    /// How many task attempts of the execution failed (retries show as several).
+    async fn task_failures(&self, arn: &str) -> usize {
+        let events = self.history(arn).await;
+        events.iter().filter(|e| e["type"] == "TaskFailed").count()
+    }
+
     /// The Fail state an ended execution's history reached, with its definition.
     async fn fail_state(&self, arn: &str, def: &Value) -> Value {
         let history = self.history(arn).await;
@@ -216,8 +222,7 @@ async fn callback_failure_paths_through_mocked_failures() {
         .await;
     app.run_out(&exec).await;
     assert_failed(&app, &exec, &def, "cb-invoke", "FAILED").await;
-    let events = app.history(&exec).await;
-    let failures = events.iter().filter(|e| e["type"] == "TaskFailed").count();
+    let failures = app.task_failures(&exec).await;
     assert!(failures > 1, "retried before being caught: {failures}");
 
     if !cancel_checks(&def).is_empty() {
@@ -309,12 +314,7 @@ async fn wait_until_failure_paths_through_mocked_failures() {
 
     let exec = run("Throttled", "wu-throttled").await;
     assert_failed(&app, &exec, &def, "wu-throttled", "FAILED").await;
-    let failures = app
-        .history(&exec)
-        .await
-        .iter()
-        .filter(|e| e["type"] == "TaskFailed")
-        .count();
+    let failures = app.task_failures(&exec).await;
     assert!(failures > 1, "retried before being caught: {failures}");
 
     let exec = run("Recovers", "wu-recovers").await;
@@ -331,12 +331,7 @@ async fn wait_until_failure_paths_through_mocked_failures() {
     let d = app.ended(&exec).await;
     assert_eq!(d["status"], "FAILED", "{d}");
     assert_eq!(d["error"], "DynamoDB.ThrottlingException", "{d}");
-    let failures = app
-        .history(&exec)
-        .await
-        .iter()
-        .filter(|e| e["type"] == "TaskFailed")
-        .count();
+    let failures = app.task_failures(&exec).await;
     assert!(failures > 1, "retried before failing: {failures}");
 }
 
