@@ -8,6 +8,9 @@
 //!   them over HTTP.
 //! * [`SfnService::subscribe_status`] / [`SfnService::subscribe_transitions`] feed an
 //!   embedder (EventBridge-style status changes, per-state transition lines).
+//! * Testing aids, as AWS tooling knows them: Step Functions Local's mock configuration
+//!   ([`MockSource`], `SfnConfig::mock_config`; start `<stateMachineArn>#<test case>`) and
+//!   TestState (`ops/test_state.rs`), both through the engine's task port.
 
 pub mod arn;
 mod error;
