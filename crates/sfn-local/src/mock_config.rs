@@ -5,8 +5,8 @@
 //!  "MockedResponses": {"<response name>": {"0": {"Return": ...}, "1-3": {"Throw": {"Error": "...", "Cause": "..."}}}}}
 //! ```
 //!
-//! An execution started with `<stateMachineArn>#<case>` runs with [`MockedTasks`], a
-//! [`TaskResources`] wrapper: a Task state the test case names is answered from its mocked
+//! An execution started with `<stateMachineArn>#<case>` runs with a
+//! [`TaskResources`] wrapper (`MockedTasks`): a Task state the test case names is answered from its mocked
 //! responses (by attempt: the n-th call of that state in the execution, retries included,
 //! counting from 0) and never calls its integration; every other state runs as usual. The
 //! engine records the same events a real call makes, and a `Throw` goes through the state's
