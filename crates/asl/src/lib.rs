@@ -54,7 +54,10 @@ mod prop_tests;
 
 pub use common::clock::{Advanced, Busy, Clock, ManualClock, SystemClock};
 pub use definition::{validate, StateMachine};
-pub use engine::{Engine, ExecutionHandle, ExecutionInfo, ExecutionStatus, Outcome};
+pub use engine::{
+    Engine, ExecutionHandle, ExecutionInfo, ExecutionStatus, Inspection, Outcome, StateTest,
+    StateTestResult, TestStatus,
+};
 pub use error::{DefinitionError, Diagnostic, ResumeError, TokenError};
 pub use history::{
     ErrorDetails, EvaluationFailedDetails, EventDetails, EventType, ExecutionStartedDetails,

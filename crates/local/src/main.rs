@@ -63,6 +63,12 @@ struct Cli {
     /// removed, as AWS keeps them 90 days; 0 keeps them for ever.
     #[arg(long, default_value_t = 90)]
     retention_days: u32,
+    /// Step Functions Local's mock configuration file: StartExecution of
+    /// `<stateMachineArn>#<test case>` answers the test case's Task states from it. Read
+    /// again when it changes; a bad file is refused at start, and on a reload the last good
+    /// one is kept.
+    #[arg(long, env = "SFN_MOCK_CONFIG", value_name = "PATH")]
+    mock_config: Option<PathBuf>,
     /// The runtime's clock: `real` follows the wall clock; `frozen` stands still at the start
     /// time, or `frozen=<RFC 3339>` at that time, until advanced. Either way
     /// `POST /_local/clock/advance` on the AWS endpoint moves it ahead.
@@ -281,6 +287,7 @@ async fn main() -> ExitCode {
     };
     opts.ttl_sweep = std::time::Duration::from_secs(cli.ttl_sweep_seconds);
     local_state::set_fsync_always(cli.fsync);
+    opts.mock_config = cli.mock_config.clone();
     opts.retention =
         (cli.retention_days > 0).then(|| chrono::Duration::days(cli.retention_days.into()));
     opts.client_timeouts = local::server::ClientTimeouts {

@@ -35,6 +35,8 @@ pub enum StartError {
     StateMachine { machine: String, message: String },
     #[error("function {function}: {message}")]
     Function { function: String, message: String },
+    #[error(transparent)]
+    MockConfig(#[from] sfn_local::MockConfigError),
 }
 
 pub struct Options {
@@ -63,6 +65,9 @@ pub struct Options {
     pub retention: Option<chrono::Duration>,
     /// How long a client may take to send a request's headers, and its body.
     pub client_timeouts: crate::server::ClientTimeouts,
+    /// Step Functions Local's mock configuration file (`--mock-config`, `SFN_MOCK_CONFIG`):
+    /// executions started as `<stateMachineArn>#<test case>` use its mocked responses.
+    pub mock_config: Option<PathBuf>,
 }
 
 impl Options {
@@ -83,6 +88,7 @@ impl Options {
             ttl_sweep: std::time::Duration::from_secs(60),
             retention: Some(chrono::Duration::days(90)),
             client_timeouts: crate::server::ClientTimeouts::default(),
+            mock_config: None,
         }
     }
 }
@@ -191,6 +197,10 @@ impl LocalRuntime {
         cfg.account_id = template::ACCOUNT_ID.into();
         cfg.state_dir = state("stepfunctions");
         cfg.retention = opts.retention;
+        cfg.mock_config = match &opts.mock_config {
+            Some(path) => Some(Arc::new(sfn_local::MockSource::load(path)?)),
+            None => None,
+        };
         // Subscribing before the service resumes would need the service; resumed executions
         // run from where they were, so their first lines may precede the printer.
         let sfn = Arc::new(SfnService::new(cfg).map_err(|e| StartError::State {

@@ -8,12 +8,16 @@
 //!   them over HTTP.
 //! * [`SfnService::subscribe_status`] / [`SfnService::subscribe_transitions`] feed an
 //!   embedder (EventBridge-style status changes, per-state transition lines).
+//! * Testing aids, as AWS tooling knows them: Step Functions Local's mock configuration
+//!   ([`MockSource`], `SfnConfig::mock_config`; start `<stateMachineArn>#<test case>`) and
+//!   TestState (`ops/test_state.rs`), both through the engine's task port.
 
 pub mod arn;
 mod error;
 mod history;
 mod http;
 mod journal;
+pub mod mock_config;
 mod model;
 mod notify;
 mod ops;
@@ -25,6 +29,7 @@ pub mod standalone;
 
 pub use error::SfnError;
 pub use http::TARGET_PREFIX;
+pub use mock_config::{MockConfigError, MockSource};
 pub use model::MachineType;
 pub use notify::{ExecutionStatusChange, IncludedDetails, Transition};
 pub use ops::MachineSpec;

@@ -25,6 +25,9 @@ struct Args {
     /// Days an ended execution is kept before it is removed (AWS: 90); 0 keeps them for ever.
     #[arg(long, default_value_t = 90)]
     retention_days: u32,
+    /// Step Functions Local's mock configuration file (`<stateMachineArn>#<test case>`).
+    #[arg(long, env = "SFN_MOCK_CONFIG", value_name = "PATH")]
+    mock_config: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -43,6 +46,15 @@ async fn main() -> std::process::ExitCode {
     cfg.state_dir = if args.in_memory { None } else { args.state_dir };
     cfg.retention =
         (args.retention_days > 0).then(|| chrono::Duration::days(args.retention_days.into()));
+    if let Some(path) = &args.mock_config {
+        match sfn_local::MockSource::load(path) {
+            Ok(src) => cfg.mock_config = Some(Arc::new(src)),
+            Err(e) => {
+                eprintln!("sfn-local: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        }
+    }
     let svc = match SfnService::new(cfg) {
         Ok(s) => Arc::new(s),
         Err(e) => {

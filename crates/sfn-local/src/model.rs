@@ -102,6 +102,8 @@ pub(crate) struct Execution {
     pub start_date: DateTime<Utc>,
     /// The input as sent (parsed again when needed: a parsed tree costs far more).
     pub input: String,
+    /// The mock test case it was started as (`<stateMachineArn>#<case>`), if any.
+    pub test_case: Option<String>,
     pub state: Mutex<ExecState>,
     /// Woken on every recorded event (lets SendTask* wait for the task's answer to be
     /// recorded before acknowledging it).
@@ -116,6 +118,7 @@ impl Execution {
         machine: Arc<Machine>,
         start_date: DateTime<Utc>,
         input: String,
+        test_case: Option<String>,
     ) -> Execution {
         Execution {
             seq,
@@ -124,6 +127,7 @@ impl Execution {
             machine,
             start_date,
             input,
+            test_case,
             state: Mutex::new(ExecState {
                 status: ExecutionStatus::Running,
                 stop_date: None,
@@ -231,6 +235,9 @@ pub(crate) enum Record {
         rev: u64,
         start: DateTime<Utc>,
         input: String,
+        /// The mock test case it runs as (absent for a plain execution).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        test_case: Option<String>,
     },
     /// One history event of an execution.
     Event { arn: String, ev: HistoryEvent },

@@ -29,6 +29,9 @@ pub struct SfnConfig {
     /// How long an ended execution is kept (listed, described, its history read) before it
     /// is removed, as AWS removes it; `None` keeps them for ever. Default: 90 days.
     pub retention: Option<chrono::Duration>,
+    /// Step Functions Local's mock configuration: executions started as
+    /// `<stateMachineArn>#<test case>` answer its mocked Task states from it.
+    pub mock_config: Option<Arc<crate::MockSource>>,
 }
 
 impl SfnConfig {
@@ -42,6 +45,7 @@ impl SfnConfig {
             state_dir: None,
             token_secret: None,
             retention: Some(chrono::Duration::days(90)),
+            mock_config: None,
         }
     }
 }
@@ -58,6 +62,9 @@ pub(crate) struct Registry {
 pub(crate) struct Core {
     pub scope: Scope,
     pub engine: Engine,
+    /// The engine's task resources (what a mocked test case falls back to).
+    pub resources: Arc<dyn TaskResources>,
+    pub mocks: Option<Arc<crate::MockSource>>,
     pub reg: Mutex<Registry>,
     journal: Option<Journal>,
     status_tx: broadcast::Sender<ExecutionStatusChange>,
@@ -171,10 +178,45 @@ impl Core {
             exec: exec.clone(),
             parks: true,
         });
+        let resources = self.resources_for(&exec.machine.data.name, exec.test_case.as_deref(), &[]);
         let handle = self
             .engine
-            .start(&exec.machine.parsed, info, input, observer);
+            .start_with(&exec.machine.parsed, info, input, observer, resources);
         exec.set_handle(handle);
+    }
+
+    /// The test case `case` of machine `machine` in the mock configuration now.
+    pub fn test_case(
+        &self,
+        machine: &str,
+        case: &str,
+    ) -> Option<Arc<crate::mock_config::TestCase>> {
+        self.mocks.as_ref()?.current().test_case(machine, case)
+    }
+
+    /// The task resources of an execution of `machine` run as test case `case` (None: the
+    /// engine's own). `history`: what it recorded before a resume.
+    pub fn resources_for(
+        &self,
+        machine: &str,
+        case: Option<&str>,
+        history: &[HistoryEvent],
+    ) -> Option<Arc<dyn TaskResources>> {
+        let case_name = case?;
+        let Some(case) = self.test_case(machine, case_name) else {
+            tracing::warn!(
+                machine,
+                test_case = case_name,
+                "the mock configuration no longer has this test case; its tasks run unmocked"
+            );
+            return None;
+        };
+        Some(Arc::new(crate::mock_config::MockedTasks::new(
+            self.resources.clone(),
+            self.engine.clone(),
+            case,
+            history,
+        )))
     }
 
     /// A machine marked deleting disappears once its last execution has ended.
@@ -372,6 +414,8 @@ impl SfnService {
                 account_id: cfg.account_id,
             },
             engine,
+            resources: cfg.resources.clone(),
+            mocks: cfg.mock_config.clone(),
             reg: Mutex::new(Registry::default()),
             journal,
             status_tx: broadcast::channel(1024).0,
@@ -503,6 +547,7 @@ fn rebuild(core: &Arc<Core>, records: Vec<Record>) -> Vec<Arc<Execution>> {
                 rev,
                 start,
                 input,
+                test_case,
             } => {
                 max_seq = max_seq.max(seq);
                 let Some(machine) = revs.get(&rev).cloned() else {
@@ -516,6 +561,7 @@ fn rebuild(core: &Arc<Core>, records: Vec<Record>) -> Vec<Arc<Execution>> {
                     machine,
                     start,
                     input,
+                    test_case,
                 ));
                 reg.by_machine
                     .entry(exec.machine.data.arn.clone())
@@ -562,17 +608,15 @@ fn resume_from(core: &Arc<Core>, exec: Arc<Execution>, parks: bool, past_wait: b
         exec: exec.clone(),
         parks,
     });
-    let resume = if past_wait {
-        Engine::resume_past_wait
-    } else {
-        Engine::resume
-    };
-    let result = resume(
-        &core.engine,
+    let resources =
+        core.resources_for(&exec.machine.data.name, exec.test_case.as_deref(), &history);
+    let result = core.engine.resume_with(
         &exec.machine.parsed,
         exec_info(&exec),
         history,
         observer.clone(),
+        past_wait,
+        resources,
     );
     match result {
         Ok(h) => {

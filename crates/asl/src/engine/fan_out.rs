@@ -105,7 +105,7 @@ impl Exec {
     }
 
     /// The array a Map state iterates over.
-    fn map_items(
+    pub(super) fn map_items(
         &self,
         st: &State,
         m: &crate::definition::MapSpec,
@@ -148,10 +148,16 @@ impl Exec {
                     st.name
                 ),
             )),
-            other => Err(Fault::runtime(format!(
-                "Map state '{}': the items (ItemsPath) must be a JSON array, got {other}",
-                st.name
-            ))),
+            // AWS's words (a recorded TestState answer): the ItemsPath, `$` when absent.
+            _ => {
+                let path = match &m.items_path {
+                    IoPath::Path(p) => p.text.as_str(),
+                    _ => "$",
+                };
+                Err(Fault::runtime(format!(
+                    "Reference path \"{path}\" must point to array."
+                )))
+            }
         }
     }
 

@@ -175,10 +175,12 @@ impl Exec {
     ) -> Result<(Arc<Value>, Assigned), Fault> {
         let (output, assigned) = match st.lang {
             Lang::JsonPath => {
+                self.inspect(|i| i.result = Some((*result).clone()));
                 let result = match (&st.result_selector, select) {
                     (Some(sel), true) => Arc::new(sel.eval(&result, env)?),
                     _ => result,
                 };
+                self.inspect(|i| i.after_result_selector = Some((*result).clone()));
                 let assigned = match &st.assign {
                     Some(a) => Some(eval_assign(
                         st,
@@ -194,9 +196,11 @@ impl Exec {
                     None => None,
                 };
                 let out = apply_result_path(&st.result_path, input, result)?;
+                self.inspect(|i| i.after_result_path = Some((*out).clone()));
                 (apply_io(&st.output_path, &out, env)?, assigned)
             }
             Lang::Jsonata => {
+                self.inspect(|i| i.result = Some((*result).clone()));
                 let states = States {
                     input,
                     result: Some(&result),
@@ -229,15 +233,20 @@ impl Exec {
         match st.lang {
             Lang::JsonPath => {
                 let eff = apply_io(&st.input_path, input, env)?;
-                Ok(match &st.parameters {
+                self.inspect(|i| i.after_input_path = Some((*eff).clone()));
+                let params = match &st.parameters {
                     Some(p) => Arc::new(p.eval(&eff, env)?),
                     None => eff,
-                })
+                };
+                self.inspect(|i| i.after_parameters = Some((*params).clone()));
+                Ok(params)
             }
             Lang::Jsonata => match &st.arguments {
                 Some(a) => {
                     let states = States::of(input, &env.ctx);
-                    Ok(Arc::new(ata_value(st, env, "Arguments", a, &states)?))
+                    let args = Arc::new(ata_value(st, env, "Arguments", a, &states)?);
+                    self.inspect(|i| i.after_arguments = Some((*args).clone()));
+                    Ok(args)
                 }
                 None => Ok(input.clone()),
             },

@@ -7,6 +7,9 @@ mod retry;
 mod run;
 mod states;
 mod task_state;
+mod test_state;
+
+pub use test_state::{Inspection, StateTest, StateTestResult, TestStatus};
 mod tokens;
 
 use crate::clock::Clock;
@@ -282,9 +285,13 @@ impl Engine {
         input: Arc<Value>,
         observer: Arc<dyn Observer>,
         next_id: u64,
+        resources: Option<Arc<dyn TaskResources>>,
     ) -> Arc<run::Exec> {
         let shared = ExecShared::new(&exec.execution_arn);
         Arc::new(run::Exec {
+            resources: resources.unwrap_or_else(|| self.inner.resources.clone()),
+            context_override: None,
+            probe: None,
             engine: self.inner.clone(),
             info: exec,
             input,
@@ -302,8 +309,21 @@ impl Engine {
         input: Value,
         observer: Arc<dyn Observer>,
     ) -> ExecutionHandle {
+        self.start_with(machine, exec, input, observer, None)
+    }
+
+    /// [`Engine::start`] with this execution's own task resources (`None`: the engine's).
+    /// A testing aid such as a mocked test case is a [`TaskResources`] wrapper given here.
+    pub fn start_with(
+        &self,
+        machine: &StateMachine,
+        exec: ExecutionInfo,
+        input: Value,
+        observer: Arc<dyn Observer>,
+        resources: Option<Arc<dyn TaskResources>>,
+    ) -> ExecutionHandle {
         let input = Arc::new(input);
-        let ex = self.exec(exec, input.clone(), observer, 1);
+        let ex = self.exec(exec, input.clone(), observer, 1, resources);
         let mut prev = 0;
         ex.emit(
             &mut prev,
@@ -333,7 +353,7 @@ impl Engine {
         history: Vec<HistoryEvent>,
         observer: Arc<dyn Observer>,
     ) -> Result<ExecutionHandle, ResumeError> {
-        self.resume_at(machine, exec, history, observer, false)
+        self.resume_with(machine, exec, history, observer, false, None)
     }
 
     /// [`Engine::resume`] of an execution parked in a Wait that is skipped: the Wait it
@@ -345,20 +365,23 @@ impl Engine {
         history: Vec<HistoryEvent>,
         observer: Arc<dyn Observer>,
     ) -> Result<ExecutionHandle, ResumeError> {
-        self.resume_at(machine, exec, history, observer, true)
+        self.resume_with(machine, exec, history, observer, true, None)
     }
 
-    fn resume_at(
+    /// [`Engine::resume`] (or, with `past_wait`, [`Engine::resume_past_wait`]) with this
+    /// execution's own task resources (`None`: the engine's).
+    pub fn resume_with(
         &self,
         machine: &StateMachine,
         exec: ExecutionInfo,
         history: Vec<HistoryEvent>,
         observer: Arc<dyn Observer>,
         past_wait: bool,
+        resources: Option<Arc<dyn TaskResources>>,
     ) -> Result<ExecutionHandle, ResumeError> {
         let plan = resume::plan(&machine.machine, &history)?;
         let last_id = history.last().map(|e| e.id).unwrap_or(0);
-        let ex = self.exec(exec, plan.input.clone(), observer, last_id + 1);
+        let ex = self.exec(exec, plan.input.clone(), observer, last_id + 1, resources);
         let handle = ExecutionHandle {
             shared: ex.shared.clone(),
         };
@@ -596,6 +619,7 @@ mod size_probe {
             Arc::new(Value::Null),
             Arc::new(crate::observer::NoopObserver),
             1,
+            None,
         );
         let mut prev = 0;
         {

@@ -96,7 +96,7 @@ impl Exec {
 
     /// A successful attempt's result through the state's ResultSelector, ResultPath,
     /// OutputPath (JSONata: Output) and Assign.
-    fn conclude_attempt(
+    pub(super) fn conclude_attempt(
         &self,
         st: &State,
         input: &Arc<Value>,
@@ -112,7 +112,7 @@ impl Exec {
 
     /// One attempt of the state. `waiting` is a resumed callback task's (TaskScheduled id,
     /// TaskStarted time), used by the first Task attempt.
-    async fn attempt(
+    pub(super) async fn attempt(
         &self,
         at: AttemptCtx<'_>,
         prev: &mut u64,
@@ -139,7 +139,7 @@ impl Exec {
     /// A failure a catcher handles: its output (JSONPath ResultPath, JSONata Output) and
     /// its variables.
     #[allow(clippy::too_many_arguments)]
-    fn caught(
+    pub(super) fn caught(
         &self,
         st: &State,
         c: &crate::definition::Catcher,

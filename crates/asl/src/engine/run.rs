@@ -19,6 +19,13 @@ use std::sync::Arc;
 
 pub(crate) struct Exec {
     pub engine: Arc<EngineInner>,
+    /// What performs this execution's Task states: the engine's resources, or a wrapper
+    /// chosen for this execution (a mocked test case).
+    pub resources: Arc<dyn crate::task::TaskResources>,
+    /// TestState: the context object (`$$`) the request gave, used as is.
+    pub context_override: Option<Arc<Value>>,
+    /// TestState: where the state's data flow is recorded, step by step.
+    pub probe: Option<super::test_state::Probe>,
     pub info: ExecutionInfo,
     pub input: Arc<Value>,
     pub observer: Arc<dyn Observer>,
@@ -218,6 +225,13 @@ impl Exec {
         retry: u32,
         token: Option<&str>,
     ) -> Value {
+        if let Some(c) = &self.context_override {
+            let mut c = (**c).clone();
+            if let (Some(t), Some(m)) = (token, c.as_object_mut()) {
+                m.entry("Task").or_insert_with(|| json!({ "Token": t }));
+            }
+            return c;
+        }
         let mut c = json!({
             "Execution": {
                 "Id": self.info.execution_arn,
@@ -364,7 +378,7 @@ impl Exec {
 
     /// Enters a state: records its `…StateEntered` event, or takes the resume point that
     /// stands for it (with what a resumed Task, Parallel or Map state picks up).
-    fn enter(
+    pub(super) fn enter(
         &self,
         st: &State,
         input: &Arc<Value>,

@@ -72,12 +72,14 @@ impl Exec {
         vars: &mut Vars,
     ) -> Result<Transition, Fault> {
         let eff = apply_io(&st.input_path, input, env)?;
+        self.inspect(|i| i.after_input_path = Some((*eff).clone()));
         // Shared, not copied: the Result literal and an unchanged input are Arcs.
         let res = match (result, &st.parameters) {
             (Some(r), _) => r.clone(),
             (None, Some(p)) => Arc::new(p.eval(&eff, env)?),
             (None, None) => eff,
         };
+        self.inspect(|i| i.after_parameters = Some((*res).clone()));
         let (output, assigned) = self.conclude(st, input, res, env, vars, false)?;
         Ok(Transition::new(output, st.next, assigned))
     }

@@ -341,7 +341,7 @@ impl Exec {
             };
         }
         let call = a.call(&self.info.execution_arn);
-        let output = self.engine.resources.invoke(call).await?;
+        let output = self.resources.invoke(call).await?;
         let Some(rx) = rx else { return Ok(output) };
         self.emit(
             prev,

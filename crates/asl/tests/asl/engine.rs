@@ -482,3 +482,18 @@ async fn a_panic_fails_the_execution_with_states_runtime() {
     let ok = engine.start(&m, info(), json!("ok"), Arc::new(Recorder::default()));
     assert_eq!(ok.outcome().await, Outcome::Succeeded(json!("fine")));
 }
+
+#[tokio::test]
+async fn paths_of_map_and_wait_read_the_context_object() {
+    let def = json!({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "TimestampPath": "$$.Execution.Input.at", "Next": "M"},
+        "M": {"Type": "Map", "ItemsPath": "$$.Execution.Input.items",
+              "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+              "End": true}}})
+    .to_string();
+    let f: Fixture<Counting> = Fixture::new(&def);
+    let engine = Engine::new(Arc::new(f.clock.clone()), f.res.clone());
+    let input = json!({"items": [1, 2], "at": "2000-01-01T00:00:00Z"});
+    let h = engine.start(&f.m, info(), input, f.rec.clone());
+    assert_eq!(h.outcome().await, Outcome::Succeeded(json!([1, 2])));
+}

@@ -5,6 +5,8 @@
 
 mod common;
 
+/// The application machines under mocks and TestState (kept apart: the machines change).
+mod app_mocks;
 mod console;
 mod console_starts;
 mod executions;

@@ -9,11 +9,13 @@ mod express;
 mod get_execution_history;
 mod list_executions;
 mod list_state_machines;
+mod mock_schema;
 mod send_task;
 mod start_execution;
 mod start_sync_execution;
 mod stop_execution;
 mod tags;
+mod test_state;
 mod update_state_machine;
 mod validate_definition;
 
@@ -53,6 +55,7 @@ async fn run(core: &Arc<Core>, op: &str, body: &Value) -> Result<Value, SfnError
         "DescribeStateMachineForExecution" => describe_state_machine_for_execution::run(core, body),
         "ListStateMachines" => list_state_machines::run(core, body),
         "ValidateStateMachineDefinition" => validate_definition::run(body),
+        "TestState" => test_state::run(core, body).await,
         "StartExecution" => start_execution::run(core, body),
         "StartSyncExecution" => start_sync_execution::run(core, body).await,
         "StopExecution" => stop_execution::run(core, body).await,

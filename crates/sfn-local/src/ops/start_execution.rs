@@ -14,11 +14,16 @@ pub(crate) struct StartRequest {
     pub name: String,
     pub input: String,
     pub input_value: Value,
+    /// `<stateMachineArn>#<case>`: the mock test case it runs as.
+    pub test_case: Option<String>,
 }
 
 pub(crate) fn read(core: &Core, body: &Value) -> Result<StartRequest, SfnError> {
     let r = Req::new(body)?;
-    let arn = r.str("stateMachineArn")?;
+    let (arn, test_case) = match r.str("stateMachineArn")?.split_once('#') {
+        Some((arn, case)) => (arn, Some(case)),
+        None => (r.str("stateMachineArn")?, None),
+    };
     let name = match r.opt_str("name")? {
         Some(n) => {
             validate_name(n, "name")?;
@@ -40,11 +45,28 @@ pub(crate) fn read(core: &Core, body: &Value) -> Result<StartRequest, SfnError> 
             "State machine is being deleted: '{arn}'"
         )));
     }
+    if let Some(case) = test_case {
+        if core.test_case(&m.data.name, case).is_none() {
+            let why = match &core.mocks {
+                None => "no mock configuration is loaded (set SFN_MOCK_CONFIG or --mock-config)"
+                    .to_string(),
+                Some(src) => format!(
+                    "the mock configuration {} defines no such test case for it",
+                    src.path().display()
+                ),
+            };
+            return Err(SfnError::InvalidName(format!(
+                "Invalid test case name '{case}' for state machine '{}': {why}",
+                m.data.name
+            )));
+        }
+    }
     Ok(StartRequest {
         machine: m,
         name,
         input,
         input_value,
+        test_case: test_case.map(str::to_string),
     })
 }
 
@@ -86,6 +108,7 @@ pub(crate) fn start_standard(
             m.clone(),
             core.now(),
             req.input,
+            req.test_case,
         ));
         core.record(Record::Start {
             seq: exec.seq,
@@ -94,6 +117,7 @@ pub(crate) fn start_standard(
             rev: m.data.rev,
             start: exec.start_date,
             input: exec.input.clone(),
+            test_case: exec.test_case.clone(),
         });
         reg.by_machine
             .entry(m.data.arn.clone())
@@ -130,15 +154,16 @@ pub(crate) fn start_express(
         name: req.name,
         machine: m.data.name.clone(),
     });
+    let resources = core.resources_for(&m.data.name, req.test_case.as_deref(), &[]);
     let handle = core
         .engine
-        .start(&m.parsed, info, req.input_value, observer);
+        .start_with(&m.parsed, info, req.input_value, observer, resources);
     ((arn, start), handle)
 }
 
 /// Why an input is not JSON, in the words AWS's JSON reader (Jackson) uses for the common
 /// cases: nothing at all, a bare word, a field name without double quotes, a cut-off text.
-fn input_error(input: &str, e: &serde_json::Error) -> String {
+pub(crate) fn input_error(input: &str, e: &serde_json::Error) -> String {
     if input.trim().is_empty() {
         return "Invalid execution input.".into();
     }

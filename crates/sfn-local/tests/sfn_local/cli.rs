@@ -379,3 +379,75 @@ async fn cli_express_sync() {
         .await;
     assert_eq!(r.error_code(), "StateMachineTypeNotSupported");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the aws CLI; scripts/test.sh runs it (--include-ignored)"]
+async fn cli_test_state_with_every_new_field() {
+    let h = Harness::start().await;
+    let task = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "f", "Payload.$": "$"}, "ResultPath": "$.r",
+        "Retry": [{"ErrorEquals": ["Boom"], "MaxAttempts": 2, "IntervalSeconds": 3}],
+        "Next": "Next"})
+    .to_string();
+    let out = h
+        .cli(&[
+            "test-state",
+            "--definition",
+            &task,
+            "--input",
+            "{\"a\": 1}",
+            "--inspection-level",
+            "DEBUG",
+            "--mock",
+            "{\"result\": \"{\\\"StatusCode\\\": 200}\", \"fieldValidationMode\": \"STRICT\"}",
+            "--variables",
+            "{\"v\": 1}",
+        ])
+        .await
+        .json();
+    assert_eq!(out["status"], "SUCCEEDED", "{out}");
+    assert_eq!(out["nextState"], "Next");
+    assert_eq!(out["output"], "{\"a\":1,\"r\":{\"StatusCode\":200}}");
+    assert_eq!(out["inspectionData"]["variables"], "{\"v\":1}");
+    let out = h
+        .cli(&[
+            "test-state",
+            "--definition",
+            &task,
+            "--inspection-level",
+            "TRACE",
+            "--mock",
+            "{\"errorOutput\": {\"error\": \"Boom\", \"cause\": \"bang\"}}",
+            "--state-configuration",
+            "{\"retrierRetryCount\": 1}",
+            "--context",
+            "{\"Execution\": {\"Name\": \"e\"}}",
+        ])
+        .await
+        .json();
+    assert_eq!(out["status"], "RETRIABLE", "{out}");
+    assert_eq!(
+        out["inspectionData"]["errorDetails"],
+        json!({"retryIndex": 0, "retryBackoffIntervalSeconds": 6})
+    );
+    let machine = json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Result": 1, "Next": "B"}, "B": {"Type": "Succeed"}}})
+    .to_string();
+    let out = h
+        .cli(&["test-state", "--definition", &machine, "--state-name", "A"])
+        .await
+        .json();
+    assert_eq!(
+        out,
+        json!({"output": "1", "nextState": "B", "status": "SUCCEEDED"})
+    );
+    let r = h
+        .cli(&["test-state", "--definition", &machine, "--state-name", "Z"])
+        .await;
+    assert_eq!(r.error_code(), "ValidationException");
+    assert!(
+        r.stderr.contains("State not found in definition"),
+        "{}",
+        r.stderr
+    );
+}

@@ -126,8 +126,20 @@ impl Harness {
         clock: ManualClock,
         fake: Arc<FakeResources>,
     ) -> Harness {
+        Harness::start_mocked(state_dir, clock, fake, None).await
+    }
+
+    /// [`Harness::start_with`] with a Step Functions Local mock configuration file.
+    pub async fn start_mocked(
+        state_dir: Option<PathBuf>,
+        clock: ManualClock,
+        fake: Arc<FakeResources>,
+        mock_config: Option<&std::path::Path>,
+    ) -> Harness {
         let mut cfg = SfnConfig::new(Arc::new(clock.clone()), fake.clone());
         cfg.state_dir = state_dir;
+        cfg.mock_config =
+            mock_config.map(|p| Arc::new(sfn_local::MockSource::load(p).expect("mock config")));
         let svc = Arc::new(SfnService::new(cfg).expect("service"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());

@@ -3,13 +3,17 @@
 //!
 //! * `sdk`: every operation through `aws-sdk-sfn`;
 //! * `protocol`: the AWS JSON 1.0 wire details, with raw HTTP;
+//! * `mocks`: Step Functions Local mock configurations (`<arn>#<test case>`);
 //! * `restart`: executions resumed from the journal after a restart;
 //! * `binary`: the standalone binary, SIGKILLed and started again;
+//! * `test_state`: TestState, every state type, mocks, inspection levels, refusals;
 //! * `cli`: the real aws CLI; ignored unless it is installed (`--include-ignored`).
 
 mod binary;
 mod cli;
 mod harness;
+mod mocks;
 mod protocol;
 mod restart;
 mod sdk;
+mod test_state;

@@ -154,6 +154,19 @@ struct CommonFields {
     catch: Vec<Catcher>,
 }
 
+/// A path field of the state's type that reads `$$` (ItemsPath, SecondsPath,
+/// TimestampPath, TimeoutSecondsPath, HeartbeatSecondsPath).
+fn reads_context_by_path(kind: &Kind) -> bool {
+    use crate::definition::{Secs, WaitSpec};
+    let secs = |s: &Option<Secs>| matches!(s, Some(Secs::Path(p)) if p.context);
+    match kind {
+        Kind::Map(m) => matches!(&m.items_path, IoPath::Path(p) if p.context),
+        Kind::Wait(WaitSpec::SecondsPath(p) | WaitSpec::TimestampPath(p)) => p.context,
+        Kind::Task(t) => secs(&t.timeout) || secs(&t.heartbeat),
+        _ => false,
+    }
+}
+
 impl CommonFields {
     /// The state, with whether it needs the context object (`$$`) built when it runs.
     fn into_state(self, name: &str, kind: Kind, next: Option<usize>, lang: Lang) -> State {
@@ -174,7 +187,8 @@ impl CommonFields {
             || matches!(&kind, Kind::Fail { .. } | Kind::Choice { .. })
             || [&self.input_path, &self.output_path]
                 .iter()
-                .any(|p| matches!(p, IoPath::Path(p) if p.context));
+                .any(|p| matches!(p, IoPath::Path(p) if p.context))
+            || reads_context_by_path(&kind);
         State {
             name: Arc::from(name),
             kind,
