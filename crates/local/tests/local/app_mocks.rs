@@ -2,11 +2,10 @@
 //! callback and wait-until machines driven by a Step Functions Local mock configuration
 //! (`<stateMachineArn>#<test case>`), and TestState checks of their key states.
 //!
-//! The machines are being reshaped, so nothing here names a state: the states to mock and
-//! the answers to expect are read from the definition the runtime loaded (from
-//! `statemachine/*.asl.json`): the callback task is the `.waitForTaskToken` Task, the email
-//! task the `lambda:invoke` Task, the cancel checks the `dynamodb:getItem` Tasks, and the
-//! error an execution ends with is the one of the Fail state its history reached.
+//! Nothing here names a state: the states to mock are read from the definition the runtime
+//! loaded (from `statemachine/*.asl.json`): the callback task is the `.waitForTaskToken`
+//! Task, the email task the `lambda:invoke` Task, the job's first write the `StartAt` state,
+//! and a cancel is the `ConditionalCheckFailedException` of a conditional write.
 
 use crate::common::*;
 use asl::Clock;
@@ -52,8 +51,9 @@ fn email_tasks(def: &Value) -> Vec<String> {
     t
 }
 
-fn cancel_checks(def: &Value) -> Vec<String> {
-    tasks(def, |r| r == "arn:aws:states:::dynamodb:getItem")
+/// The machine's first state: its first write of the job record.
+fn first_write(def: &Value) -> Vec<String> {
+    vec![def["StartAt"].as_str().expect("StartAt").to_string()]
 }
 
 /// One test case: every named state answered by `response`.
@@ -141,13 +141,20 @@ impl App {
     }
 }
 
-/// Asserts a failed execution ended with the error of the Fail state it reached, and
-/// that the job record says `job_status`.
-async fn assert_failed(app: &App, exec: &str, def: &Value, job: &str, job_status: &str) {
+/// Asserts a failed execution ended in a Fail state with `error`, and that the job record
+/// says `job_status`.
+async fn assert_failed(
+    app: &App,
+    exec: &str,
+    def: &Value,
+    error: &str,
+    job: &str,
+    job_status: &str,
+) {
     let d = app.ended(exec).await;
     assert_eq!(d["status"], "FAILED", "{d}");
-    let fail = app.fail_state(exec, def).await;
-    assert_eq!(d["error"], fail["Error"], "{d}");
+    assert_eq!(app.fail_state(exec, def).await["Type"], "Fail");
+    assert_eq!(d["error"], error, "{d}");
     app.wait_job(job, job_status).await;
 }
 
@@ -157,16 +164,17 @@ async fn callback_failure_paths_through_mocked_failures() {
     let app = start_mocked(dir.path()).await;
     let (arn, name, def) = machine(&app, "CallbackStateMachine");
     let cb = callback_tasks(&def);
-    let puts = tasks(&def, |r| r == "arn:aws:states:::dynamodb:putItem");
-    let updates = tasks(&def, |r| r == "arn:aws:states:::dynamodb:updateItem");
-    let mut record_fails = case(&updates, "TableThrottled");
+    let first = first_write(&def);
+    // Every write after the first fails: the callback's failure cannot be recorded.
+    let later: Vec<String> = tasks(&def, |r| r == "arn:aws:states:::dynamodb:updateItem")
+        .into_iter()
+        .filter(|s| !first.contains(s))
+        .collect();
+    let mut record_fails = case(&later, "TableThrottled");
     for s in &cb {
         record_fails[s] = json!("Rejected");
     }
-    let mut cancelled = case(&cb, "Answered");
-    for s in cancel_checks(&def) {
-        cancelled[s] = json!("CancelRequested");
-    }
+    let cancelled = case(&first, "CancelRequested");
     write_mocks(
         dir.path(),
         &json!({
@@ -177,7 +185,7 @@ async fn callback_failure_paths_through_mocked_failures() {
                 "Rejected": case(&cb, "Rejected"),
                 "InvokeFails": case(&cb, "InvokeFails"),
                 "Cancelled": cancelled,
-                "TableDown": case(&puts, "TableThrottled"),
+                "TableDown": case(&first, "TableThrottled"),
                 "RecordFails": record_fails,
             }}},
             "MockedResponses": {
@@ -187,7 +195,7 @@ async fn callback_failure_paths_through_mocked_failures() {
                 "Rejected": {"0": throw("PaymentRejected", "the card was declined")},
                 "InvokeFails": {"0-9": throw("Lambda.ServiceException", "Lambda is down")},
                 "TableThrottled": {"0-99": throw("DynamoDB.ThrottlingException", "slow down")},
-                "CancelRequested": {"0": {"Return": {"Item": {"CancelRequested": {"BOOL": true}}}}},
+                "CancelRequested": {"0": throw("DynamoDB.ConditionalCheckFailedException", "The conditional request failed")},
             }
         }),
     );
@@ -202,16 +210,32 @@ async fn callback_failure_paths_through_mocked_failures() {
     let exec = app
         .start_case(&arn, "TimedOut", "cb-timeout", json!({}))
         .await;
-    assert_failed(&app, &exec, &def, "cb-timeout", "TIMED_OUT").await;
+    assert_failed(
+        &app,
+        &exec,
+        &def,
+        "CallbackTimedOut",
+        "cb-timeout",
+        "TIMED_OUT",
+    )
+    .await;
     let exec = app
         .start_case(&arn, "HeartbeatMissed", "cb-heartbeat", json!({}))
         .await;
-    assert_failed(&app, &exec, &def, "cb-heartbeat", "TIMED_OUT").await;
+    assert_failed(
+        &app,
+        &exec,
+        &def,
+        "CallbackTimedOut",
+        "cb-heartbeat",
+        "TIMED_OUT",
+    )
+    .await;
 
     let exec = app
         .start_case(&arn, "Rejected", "cb-rejected", json!({}))
         .await;
-    assert_failed(&app, &exec, &def, "cb-rejected", "FAILED").await;
+    assert_failed(&app, &exec, &def, "CallbackFailed", "cb-rejected", "FAILED").await;
     let (_, job) = app.get("/jobs/cb-rejected").await;
     assert_eq!(job["Error"], "PaymentRejected", "{job}");
     assert_eq!(job["Cause"], "the card was declined", "{job}");
@@ -221,16 +245,14 @@ async fn callback_failure_paths_through_mocked_failures() {
         .start_case(&arn, "InvokeFails", "cb-invoke", json!({}))
         .await;
     app.run_out(&exec).await;
-    assert_failed(&app, &exec, &def, "cb-invoke", "FAILED").await;
+    assert_failed(&app, &exec, &def, "CallbackFailed", "cb-invoke", "FAILED").await;
     let failures = app.task_failures(&exec).await;
     assert!(failures > 1, "retried before being caught: {failures}");
 
-    if !cancel_checks(&def).is_empty() {
-        let exec = app
-            .start_case(&arn, "Cancelled", "cb-cancelled", json!({}))
-            .await;
-        assert_failed(&app, &exec, &def, "cb-cancelled", "CANCELLED").await;
-    }
+    let exec = app
+        .start_case(&arn, "Cancelled", "cb-cancelled", json!({}))
+        .await;
+    assert_failed(&app, &exec, &def, "Cancelled", "cb-cancelled", "CANCELLED").await;
 
     // The table cannot record the job: retried, then the execution fails with the error.
     let exec = app
@@ -249,7 +271,7 @@ async fn callback_failure_paths_through_mocked_failures() {
         .start_case(&arn, "RecordFails", "cb-record", json!({}))
         .await;
     app.run_out(&exec).await;
-    assert_failed(&app, &exec, &def, "cb-record", "FAILED").await;
+    assert_failed(&app, &exec, &def, "CallbackFailed", "cb-record", "FAILED").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -258,11 +280,8 @@ async fn wait_until_failure_paths_through_mocked_failures() {
     let app = start_mocked(dir.path()).await;
     let (arn, name, def) = machine(&app, "WaitUntilStateMachine");
     let email = email_tasks(&def);
-    let puts = tasks(&def, |r| r == "arn:aws:states:::dynamodb:putItem");
-    let mut cancelled = Map::new();
-    for s in cancel_checks(&def) {
-        cancelled.insert(s, json!("CancelRequested"));
-    }
+    let first = first_write(&def);
+    let cancelled = case(&first, "CancelRequested");
     write_mocks(
         dir.path(),
         &json!({
@@ -272,7 +291,7 @@ async fn wait_until_failure_paths_through_mocked_failures() {
                 "Throttled": case(&email, "Throttled"),
                 "Recovers": case(&email, "Recovers"),
                 "Cancelled": cancelled,
-                "TableDown": case(&puts, "TableThrottled"),
+                "TableDown": case(&first, "TableThrottled"),
             }}},
             "MockedResponses": {
                 "Sent": {"0": {"Return": {"StatusCode": 200, "Payload": {"sent": true}}}},
@@ -282,7 +301,7 @@ async fn wait_until_failure_paths_through_mocked_failures() {
                     "0-1": throw("Lambda.ServiceException", "a blip"),
                     "2": {"Return": {"StatusCode": 200, "Payload": {"sent": true}}}
                 },
-                "CancelRequested": {"0": {"Return": {"Item": {"CancelRequested": {"BOOL": true}}}}},
+                "CancelRequested": {"0": throw("DynamoDB.ConditionalCheckFailedException", "The conditional request failed")},
                 "TableThrottled": {"0-99": throw("DynamoDB.ThrottlingException", "slow down")},
             }
         }),
@@ -308,12 +327,28 @@ async fn wait_until_failure_paths_through_mocked_failures() {
     app.wait_job("wu-sent", "COMPLETED").await;
 
     let exec = run("Rejected", "wu-rejected").await;
-    assert_failed(&app, &exec, &def, "wu-rejected", "FAILED").await;
+    assert_failed(
+        &app,
+        &exec,
+        &def,
+        "SendEmailFailed",
+        "wu-rejected",
+        "FAILED",
+    )
+    .await;
     let (_, job) = app.get("/jobs/wu-rejected").await;
     assert_eq!(job["Error"], "Email.Rejected", "{job}");
 
     let exec = run("Throttled", "wu-throttled").await;
-    assert_failed(&app, &exec, &def, "wu-throttled", "FAILED").await;
+    assert_failed(
+        &app,
+        &exec,
+        &def,
+        "SendEmailFailed",
+        "wu-throttled",
+        "FAILED",
+    )
+    .await;
     let failures = app.task_failures(&exec).await;
     assert!(failures > 1, "retried before being caught: {failures}");
 
@@ -321,10 +356,8 @@ async fn wait_until_failure_paths_through_mocked_failures() {
     assert_eq!(app.ended(&exec).await["status"], "SUCCEEDED");
     app.wait_job("wu-recovers", "COMPLETED").await;
 
-    if !cancel_checks(&def).is_empty() {
-        let exec = run("Cancelled", "wu-cancelled").await;
-        assert_failed(&app, &exec, &def, "wu-cancelled", "CANCELLED").await;
-    }
+    let exec = run("Cancelled", "wu-cancelled").await;
+    assert_failed(&app, &exec, &def, "Cancelled", "wu-cancelled", "CANCELLED").await;
 
     // The table cannot record the job: retried, then the execution fails with the error.
     let exec = run("TableDown", "wu-table").await;
@@ -359,12 +392,17 @@ fn retrier(state: &Value, error: &str) -> Option<(usize, Value)> {
         .map(|i| (i, r[i].clone()))
 }
 
-/// A state input with what any of the machines' states reads (as their first states
-/// make it).
+/// A state input with what any of the machines' first states read.
 fn job_input() -> Value {
     json!({"jobId": "j", "mode": "external", "taskName": "t",
-        "startAt": "2031-01-01T00:00:00Z", "StartTimestamp": "2031-01-01T00:00:00Z",
-        "timing": {"heartbeatSeconds": 300, "timeoutSeconds": 3600}})
+        "startAt": "2031-01-01T00:00:00Z", "StartTimestamp": "2031-01-01T00:00:00Z"})
+}
+
+/// The variables the machines' first states assign, as their later states read them.
+fn job_variables() -> String {
+    json!({"jobId": "j", "mode": "external", "input": {}, "result": {"ok": true},
+        "taskName": "t", "startAt": "2031-01-01T00:00:00.000Z"})
+    .to_string()
 }
 
 /// TestState of a Task of a whole machine: a mocked result goes to its Next, a retried
@@ -376,16 +414,21 @@ async fn check_task(app: &App, def: &Value, state: &str, result: Value, errors: 
     let ok = app
         .test_state(
             json!({"definition": text, "stateName": state, "input": input,
+            "variables": job_variables(),
             "inspectionLevel": "DEBUG", "mock": {"result": result.to_string()}}),
         )
         .await;
     assert_eq!(ok["status"], "SUCCEEDED", "{state}: {ok}");
     assert_eq!(ok["nextState"], st["Next"], "{state}: {ok}");
-    assert!(ok["inspectionData"]["afterParameters"].is_string(), "{ok}");
+    let data = &ok["inspectionData"];
+    assert!(
+        data["afterArguments"].is_string() || data["afterParameters"].is_string(),
+        "{ok}"
+    );
     for error in errors {
         let out = app
             .test_state(json!({"definition": text, "stateName": state,
-                "input": input, "inspectionLevel": "DEBUG",
+                "input": input, "variables": job_variables(), "inspectionLevel": "DEBUG",
                 "mock": {"errorOutput": {"error": error, "cause": "mocked"}}}))
             .await;
         match (retrier(st, error), catcher_next(st, error)) {
@@ -419,7 +462,8 @@ async fn check_waits(app: &App, def: &Value, input: &Value) -> usize {
     for w in &waits {
         let out = app
             .test_state(json!({"definition": def.to_string(), "stateName": w,
-                "input": input.to_string(), "inspectionLevel": "DEBUG"}))
+                "input": input.to_string(), "variables": job_variables(),
+                "inspectionLevel": "DEBUG"}))
             .await;
         assert_eq!(out["status"], "SUCCEEDED", "{w}: {out}");
         assert_eq!(out["nextState"], def["States"][w]["Next"], "{w}: {out}");
