@@ -41,6 +41,7 @@ mod error;
 mod fault;
 mod history;
 pub(crate) mod intrinsics;
+mod jackson;
 mod java_random;
 pub mod jsonata;
 mod limits;
@@ -63,5 +64,6 @@ pub use history::{
     TaskScheduledDetails, TaskStartedDetails,
 };
 pub use intrinsics::parse_json_text;
+pub use jackson::{json_error_location, json_error_message};
 pub use observer::{describe_event, NoopObserver, Observer, TracingObserver, PARK_AFTER_SECONDS};
 pub use task::{IntegrationPattern, TaskCall, TaskError, TaskResources};

@@ -58,18 +58,38 @@ impl MapRun<'_> {
     }
 }
 
-/// `MaxConcurrencyPath`: a non-negative integer in the input.
+/// `MaxConcurrencyPath`: a non-negative integer in the input. As on AWS, a number with a
+/// fraction counts its whole part and a string holding an integer counts as that integer.
 fn max_concurrency_at(p: &Path, eff: &Value, env: &Env) -> Result<usize, Fault> {
     let v = p
         .select(eff, env)
         .ok_or_else(|| Fault::runtime(p.no_results(eff, env)))?;
-    match v.as_u64() {
-        Some(c) => Ok(usize::try_from(c).unwrap_or(usize::MAX)),
-        None => Err(Fault::runtime(format!(
+    let Some(c) = whole_number(&v) else {
+        return Err(Fault::runtime(format!(
             "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {}",
             to_text(&v),
             p.text
-        ))),
+        )));
+    };
+    if c < 0 {
+        return Err(Fault::runtime(format!(
+            "Expected non-negative integer for MaxConcurrency, got '{c}' instead."
+        )));
+    }
+    Ok(usize::try_from(c).unwrap_or(usize::MAX))
+}
+
+/// The integer a MaxConcurrencyPath value stands for: a number (its whole part) or a
+/// string of an integer (`" 3"`, `"+3"`).
+fn whole_number(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite())
+                .map(|f| f.trunc() as i64)
+        }),
+        Value::String(s) => s.trim().replace('_', "").parse::<i64>().ok(),
+        _ => None,
     }
 }
 

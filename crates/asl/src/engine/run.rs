@@ -398,9 +398,11 @@ impl Exec {
         let (true, (_, Some(ty))) = (tr.exited, entered_type(&st.kind)) else {
             return;
         };
+        // An empty `Assign` assigns nothing, and AWS records no variables for it.
         let assigned = tr
             .assigned
             .as_ref()
+            .filter(|a| !a.is_empty())
             .map(|a| Box::new(a.iter().map(|(k, v)| (k.clone(), v.to_string())).collect()));
         let details = assigned.as_ref().map(|_| PayloadDetails::default());
         self.emit(
