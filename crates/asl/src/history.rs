@@ -16,6 +16,8 @@ pub enum EventType {
     ExecutionFailed,
     ExecutionAborted,
     ExecutionTimedOut,
+    /// RedriveExecution restarted the execution (after its Failed/Aborted/TimedOut event).
+    ExecutionRedriven,
     PassStateEntered,
     PassStateExited,
     TaskStateEntered,
@@ -71,6 +73,7 @@ impl EventType {
             EventType::ExecutionFailed => "ExecutionFailed",
             EventType::ExecutionAborted => "ExecutionAborted",
             EventType::ExecutionTimedOut => "ExecutionTimedOut",
+            EventType::ExecutionRedriven => "ExecutionRedriven",
             EventType::PassStateEntered => "PassStateEntered",
             EventType::PassStateExited => "PassStateExited",
             EventType::TaskStateEntered => "TaskStateEntered",
@@ -249,6 +252,13 @@ pub struct LambdaScheduledDetails {
     pub timeout_in_seconds: Option<u64>,
 }
 
+/// `executionRedrivenEventDetails`: how many times the execution has been redriven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RedrivenDetails {
+    pub redrive_count: u32,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MapStartedDetails {
     pub length: u64,
@@ -274,6 +284,8 @@ pub enum EventDetails {
     ExecutionAborted(ErrorDetails),
     #[serde(rename = "executionTimedOutEventDetails")]
     ExecutionTimedOut(ErrorDetails),
+    #[serde(rename = "executionRedrivenEventDetails")]
+    ExecutionRedriven(RedrivenDetails),
     #[serde(rename = "stateEnteredEventDetails")]
     StateEntered(StateEnteredDetails),
     #[serde(rename = "evaluationFailedEventDetails")]

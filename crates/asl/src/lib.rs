@@ -60,8 +60,8 @@ pub use error::{DefinitionError, Diagnostic, ResumeError, TokenError};
 pub use history::{
     ErrorDetails, EvaluationFailedDetails, EventDetails, EventType, ExecutionStartedDetails,
     HistoryEvent, LambdaScheduledDetails, MapIterationDetails, MapStartedDetails, OutputDetails,
-    PayloadDetails, StateEnteredDetails, StateExitedDetails, TaskErrorDetails, TaskOutputDetails,
-    TaskScheduledDetails, TaskStartedDetails,
+    PayloadDetails, RedrivenDetails, StateEnteredDetails, StateExitedDetails, TaskErrorDetails,
+    TaskOutputDetails, TaskScheduledDetails, TaskStartedDetails,
 };
 pub use intrinsics::parse_json_text;
 pub use jackson::{json_error_location, json_error_message};

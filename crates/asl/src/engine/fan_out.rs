@@ -216,7 +216,9 @@ impl Exec {
             started,
             vars: at.vars,
         };
-        let results = self.run_iterations(&run, items, conc).await?;
+        // A redriven Map state runs only the iterations that had not succeeded.
+        let done = self.redrive.take_done(&st.name).unwrap_or_default();
+        let results = self.run_iterations(&run, items, conc, done).await?;
         self.emit(prev, EventType::MapStateSucceeded, None);
         Ok(Value::Array(results))
     }
@@ -243,17 +245,30 @@ impl Exec {
         }
     }
 
-    /// Runs the iterations, `conc` at a time; the first failure ends the attempt (the
-    /// iterations still running are dropped).
+    /// Runs the iterations, `conc` at a time, but for those `done` already has the
+    /// output of; the first failure ends the attempt (the iterations still running are
+    /// dropped).
     async fn run_iterations(
         &self,
         run: &MapRun<'_>,
         items: Vec<Value>,
         conc: usize,
+        mut done: std::collections::HashMap<u64, Value>,
     ) -> Result<Vec<Value>, Fault> {
         use futures::StreamExt;
         let mut results: Vec<Value> = vec![Value::Null; items.len()];
-        let mut stream = futures::stream::iter(items.into_iter().enumerate())
+        let todo: Vec<(usize, Value)> = items
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, item)| match done.remove(&(i as u64)) {
+                Some(out) => {
+                    results[i] = out;
+                    None
+                }
+                None => Some((i, item)),
+            })
+            .collect();
+        let mut stream = futures::stream::iter(todo)
             .map(|(i, item)| self.map_iteration(run, i, item))
             .buffer_unordered(conc);
         while let Some((i, r)) = stream.next().await {

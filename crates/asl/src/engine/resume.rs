@@ -4,7 +4,7 @@
 //! closing `...Succeeded/Failed/Aborted` belong to branches, and such a state is restarted
 //! from its recorded input.
 
-use super::run::{ResumeAt, ResumeMode, TaskResume};
+use super::run::{MapDone, Redrive, ResumeAt, ResumeMode, TaskResume};
 use super::Outcome;
 use crate::definition::{Kind, Machine, State};
 use crate::error::ResumeError;
@@ -60,6 +60,95 @@ pub(crate) fn plan(m: &Machine, history: &[HistoryEvent]) -> Result<Plan, Resume
         finished: None,
         at,
     })
+}
+
+/// How many times the history was redriven and when last (`ExecutionRedriven` events).
+pub(crate) fn redrives(history: &[HistoryEvent]) -> Redrive {
+    let mut r = Redrive::default();
+    for e in history
+        .iter()
+        .filter(|e| e.event_type == EventType::ExecutionRedriven)
+    {
+        r.count += 1;
+        r.at = Some(e.timestamp);
+    }
+    r
+}
+
+/// Where a redrive restarts an execution that ended unsuccessfully: the top-level state
+/// it was in, entered anew from its recorded input (none: from the start), and for a Map
+/// state the outputs of the iterations that had succeeded.
+pub(crate) struct RedrivePlan {
+    pub input: Arc<Value>,
+    pub at: Option<ResumeAt>,
+    pub done: Option<MapDone>,
+}
+
+pub(crate) fn redrive_plan(
+    m: &Machine,
+    history: &[HistoryEvent],
+) -> Result<RedrivePlan, ResumeError> {
+    let input = execution_input(history)?;
+    let ended = history.last().and_then(recorded_outcome);
+    if !matches!(
+        ended,
+        Some(Outcome::Failed { .. } | Outcome::Aborted { .. } | Outcome::TimedOut { .. })
+    ) {
+        return Err(ResumeError::Inconsistent(
+            "the history does not end with a failure, an abort or a timeout".into(),
+        ));
+    }
+    let body = &history[..history.len() - 1];
+    let (top, depth) = top_level(body);
+    let Some(pos) = top.iter().rposition(|e| is_entered(e.event_type)) else {
+        return Ok(RedrivePlan {
+            input,
+            at: None,
+            done: None,
+        });
+    };
+    let mut at = resume_at(m, &top, pos, depth)?;
+    if matches!(at.mode, ResumeMode::Rerun(_)) {
+        at.mode = ResumeMode::Reenter;
+    }
+    let st = &m.states[at.state];
+    let done = matches!(st.kind, Kind::Map(_)).then(|| MapDone {
+        state: st.name.clone(),
+        outputs: succeeded_iterations(body, &st.name, at.entered_id),
+    });
+    Ok(RedrivePlan {
+        input,
+        at: Some(at),
+        done,
+    })
+}
+
+/// The outputs of the iterations of Map state `name` that succeeded after its Entered
+/// event `since`: what the event before each `MapIterationSucceeded` (the iteration's
+/// last state exiting) gives.
+fn succeeded_iterations(
+    history: &[HistoryEvent],
+    name: &str,
+    since: u64,
+) -> std::collections::HashMap<u64, Value> {
+    let by_id: std::collections::HashMap<u64, &HistoryEvent> =
+        history.iter().map(|e| (e.id, e)).collect();
+    let mut out = std::collections::HashMap::new();
+    for e in history.iter().filter(|e| e.id > since) {
+        let Some(EventDetails::MapIterationSucceeded(it)) = &e.details else {
+            continue;
+        };
+        if &*it.name != name {
+            continue;
+        }
+        if let Some(EventDetails::StateExited(d)) = by_id
+            .get(&e.previous_event_id)
+            .and_then(|p| p.details.as_ref())
+        {
+            out.insert(it.index, (*d.output).clone());
+        }
+    }
+    out
 }
 
 /// The execution's input, from the `ExecutionStarted` event that opens every history.

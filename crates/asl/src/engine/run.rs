@@ -24,6 +24,37 @@ pub(crate) struct Exec {
     pub observer: Arc<dyn Observer>,
     pub next_id: AtomicU64,
     pub shared: Arc<ExecShared>,
+    /// What a redrive brings back (`$$.Execution.RedriveCount`, the timeout's start, the
+    /// iterations of a Map state that already succeeded).
+    pub redrive: Redrive,
+}
+
+/// An execution's redrives, as its history records them.
+#[derive(Default)]
+pub(crate) struct Redrive {
+    pub count: u32,
+    /// When the last redrive happened: the execution's timeout runs from then.
+    pub at: Option<DateTime<Utc>>,
+    /// The redriven Map state and the outputs of its iterations that succeeded before:
+    /// they are not run again (taken by the first attempt of that state).
+    pub done: std::sync::Mutex<Option<MapDone>>,
+}
+
+/// Outputs of a Map state's iterations that succeeded, by index.
+pub(crate) struct MapDone {
+    pub state: Arc<str>,
+    pub outputs: std::collections::HashMap<u64, Value>,
+}
+
+impl Redrive {
+    /// The outputs of `state`'s iterations that succeeded before a redrive (once).
+    pub fn take_done(&self, state: &str) -> Option<std::collections::HashMap<u64, Value>> {
+        let mut d = self.done.lock().unwrap_or_else(|p| p.into_inner());
+        match d.as_ref() {
+            Some(m) if &*m.state == state => d.take().map(|m| m.outputs),
+            _ => None,
+        }
+    }
 }
 
 /// Where a resumed execution picks up its first state.
@@ -42,6 +73,8 @@ pub(crate) enum ResumeMode {
     Exited(Arc<Value>),
     /// Run the state again without a new Entered event.
     Rerun(TaskResume),
+    /// Run the state again from its recorded input, entering it anew (a redrive).
+    Reenter,
 }
 
 #[derive(Default, Clone)]
@@ -225,7 +258,7 @@ impl Exec {
                 "Name": self.info.name,
                 "RoleArn": self.info.role_arn,
                 "StartTime": millis(self.info.start_time),
-                "RedriveCount": 0,
+                "RedriveCount": self.redrive.count,
             },
             "State": {"EnteredTime": millis(entered), "Name": &*st.name},
             "StateMachine": {"Id": self.info.state_machine_arn, "Name": self.info.state_machine_name},
@@ -324,6 +357,13 @@ impl Exec {
                 });
             }
             ResumeMode::Rerun(tres) => tres,
+            ResumeMode::Reenter => {
+                return Ok(Start::At {
+                    idx: r.state,
+                    input: r.input,
+                    first: None,
+                })
+            }
         };
         if tres.close_open_attempt {
             let aborted = match st.kind {
