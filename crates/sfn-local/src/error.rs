@@ -40,6 +40,8 @@ pub enum SfnError {
     #[error("{0}")]
     ExecutionAlreadyExists(String),
     #[error("{0}")]
+    ExecutionNotRedrivable(String),
+    #[error("{0}")]
     TaskDoesNotExist(String),
     #[error("{0}")]
     TaskTimedOut(String),
@@ -73,6 +75,7 @@ impl SfnError {
             SfnError::StateMachineTypeNotSupported(_) => "StateMachineTypeNotSupported",
             SfnError::ExecutionDoesNotExist(_) => "ExecutionDoesNotExist",
             SfnError::ExecutionAlreadyExists(_) => "ExecutionAlreadyExists",
+            SfnError::ExecutionNotRedrivable(_) => "ExecutionNotRedrivable",
             SfnError::TaskDoesNotExist(_) => "TaskDoesNotExist",
             SfnError::TaskTimedOut(_) => "TaskTimedOut",
             SfnError::ResourceNotFound(_) => "ResourceNotFound",

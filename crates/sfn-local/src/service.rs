@@ -59,6 +59,8 @@ pub(crate) struct Core {
     pub scope: Scope,
     pub engine: Engine,
     pub reg: Mutex<Registry>,
+    /// Held while a redrive is checked and made (one at a time).
+    pub redrives: Mutex<()>,
     journal: Option<Journal>,
     status_tx: broadcast::Sender<ExecutionStatusChange>,
     transition_tx: broadcast::Sender<Transition>,
@@ -261,7 +263,10 @@ impl Observer for ExecObserver {
                 arn: self.exec.arn.to_string(),
                 ev: event.clone(),
             });
-            let started = event.event_type == asl::EventType::ExecutionStarted;
+            let started = matches!(
+                event.event_type,
+                asl::EventType::ExecutionStarted | asl::EventType::ExecutionRedriven
+            );
             let change = (ended || started).then(|| ExecutionStatusChange::of(&self.exec, &st));
             (ended, change)
         };
@@ -356,7 +361,9 @@ impl SfnService {
             let gone = expired_in(&records, cfg.clock.now() - keep);
             if !gone.is_empty() {
                 records.retain(|r| match r {
-                    Record::Start { arn, .. } | Record::Event { arn, .. } => !gone.contains(arn),
+                    Record::Start { arn, .. }
+                    | Record::Event { arn, .. }
+                    | Record::RedriveToken { arn, .. } => !gone.contains(arn),
                     _ => true,
                 });
                 journal::compact(dir, &gone)?;
@@ -373,6 +380,7 @@ impl SfnService {
             },
             engine,
             reg: Mutex::new(Registry::default()),
+            redrives: Mutex::new(()),
             journal,
             status_tx: broadcast::channel(1024).0,
             transition_tx: broadcast::channel(4096).0,
@@ -528,6 +536,11 @@ fn rebuild(core: &Arc<Core>, records: Vec<Record>) -> Vec<Arc<Execution>> {
                     apply_event(&mut lock(&exec.state), &ev);
                 }
             }
+            Record::RedriveToken { arn, token, at } => {
+                if let Some(exec) = reg.executions.get(arn.as_str()) {
+                    lock(&exec.state).remember_redrive(token, at);
+                }
+            }
         }
     }
     core.seq.store(max_seq + 1, Ordering::Relaxed);
@@ -596,6 +609,23 @@ fn resume_from(core: &Arc<Core>, exec: Arc<Execution>, parks: bool, past_wait: b
             observer.on_event(&exec.arn, &ev);
         }
     }
+}
+
+/// Redrives an execution that ended unsuccessfully (RedriveExecution has checked that it
+/// can be): its `ExecutionRedriven` event is recorded before this returns.
+pub(crate) fn redrive(core: &Arc<Core>, exec: &Arc<Execution>) -> Result<(), SfnError> {
+    let history = lock(&exec.state).history.events();
+    let observer = Arc::new(ExecObserver {
+        core: core.clone(),
+        exec: exec.clone(),
+        parks: true,
+    });
+    let h = core
+        .engine
+        .redrive(&exec.machine.parsed, exec_info(exec), history, observer)
+        .map_err(|e| SfnError::Internal(format!("cannot redrive: {e}")))?;
+    exec.set_handle(h);
+    Ok(())
 }
 
 pub(crate) fn machine_record(m: &MachineData) -> Record {

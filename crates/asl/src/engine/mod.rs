@@ -361,7 +361,8 @@ impl Engine {
     ) -> Result<ExecutionHandle, ResumeError> {
         let plan = resume::plan(&machine.machine, &history)?;
         let last_id = history.last().map(|e| e.id).unwrap_or(0);
-        let redrive = resume::redrives(&history);
+        let mut redrive = resume::redrives(&history);
+        redrive.done = Mutex::new(plan.done);
         let ex = self.exec(exec, plan.input.clone(), observer, last_id + 1, redrive);
         let handle = ExecutionHandle {
             shared: ex.shared.clone(),

@@ -18,6 +18,9 @@ pub(crate) struct Plan {
     pub input: Arc<Value>,
     pub finished: Option<Outcome>,
     pub at: Option<ResumeAt>,
+    /// A redriven Map state's iterations that had succeeded (a redrive cut short before
+    /// it entered its state).
+    pub done: Option<MapDone>,
 }
 
 /// The top-level variables as the recorded states assigned them, in order.
@@ -41,6 +44,16 @@ fn is_entered(t: EventType) -> bool {
 /// outcome), not yet in any state, or at the last state it entered.
 pub(crate) fn plan(m: &Machine, history: &[HistoryEvent]) -> Result<Plan, ResumeError> {
     let input = execution_input(history)?;
+    if let Some(p) = redriven_not_entered(history) {
+        // Redriven, but stopped before it entered its state again: the redrive goes on.
+        let r = redrive_plan(m, &history[..p])?;
+        return Ok(Plan {
+            input,
+            finished: None,
+            at: r.at,
+            done: r.done,
+        });
+    }
     let (top, depth) = top_level(history);
     let finished = history.last().and_then(recorded_outcome);
     if finished.is_some() {
@@ -48,6 +61,7 @@ pub(crate) fn plan(m: &Machine, history: &[HistoryEvent]) -> Result<Plan, Resume
             input,
             finished,
             at: None,
+            done: None,
         });
     }
     let at = match top.iter().rposition(|e| is_entered(e.event_type)) {
@@ -59,7 +73,17 @@ pub(crate) fn plan(m: &Machine, history: &[HistoryEvent]) -> Result<Plan, Resume
         input,
         finished: None,
         at,
+        done: None,
     })
+}
+
+/// The position of the last `ExecutionRedriven` event when no state was entered after it.
+fn redriven_not_entered(history: &[HistoryEvent]) -> Option<usize> {
+    let p = history
+        .iter()
+        .rposition(|e| e.event_type == EventType::ExecutionRedriven)?;
+    let entered = history[p + 1..].iter().any(|e| is_entered(e.event_type));
+    (!entered).then_some(p)
 }
 
 /// How many times the history was redriven and when last (`ExecutionRedriven` events).
@@ -183,6 +207,11 @@ fn top_level(history: &[HistoryEvent]) -> (Vec<&HistoryEvent>, usize) {
             | MapStateFailed
             | MapStateAborted => {
                 open.pop();
+            }
+            // The execution ended: nothing stays open (a redrive may follow).
+            ExecutionFailed | ExecutionAborted | ExecutionTimedOut => {
+                open.clear();
+                top.push(e);
             }
             _ if open.is_empty() => top.push(e),
             _ => {}

@@ -154,3 +154,31 @@ async fn a_history_that_did_not_fail_cannot_be_redriven() {
         .redrive(&m, exec_info("M", "e", None), rec.events(), rec.clone())
         .is_err());
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_redrive_cut_short_goes_on_when_resumed() {
+    let (_, _, events, _) = fail_then_redrive(TASKS, json!({"fail": true})).await;
+    let redriven = events
+        .iter()
+        .position(|e| e.event_type == EventType::ExecutionRedriven)
+        .unwrap();
+    // As a restart finds it: the redrive recorded, nothing after it.
+    let cut = events[..=redriven].to_vec();
+    let m = StateMachine::parse(TASKS).unwrap();
+    let res = Arc::new(Flaky::default());
+    res.healed.store(true, Ordering::SeqCst);
+    let engine = Engine::new(Arc::new(ManualClock::new(t0())), res.clone());
+    let rec = Arc::new(Recorder::default());
+    let o = engine
+        .resume(&m, exec_info("M", "e", None), cut, rec.clone())
+        .unwrap()
+        .outcome()
+        .await;
+    let Outcome::Succeeded(out) = o else {
+        panic!("{o:?}")
+    };
+    assert_eq!(out["b"]["count"], json!(1));
+    assert_eq!(rec.events()[0].event_type, EventType::TaskStateEntered);
+    assert_eq!(rec.events()[0].id, redriven as u64 + 2);
+    assert_eq!(res.calls.lock().unwrap().len(), 1, "only B runs");
+}

@@ -9,6 +9,7 @@ mod express;
 mod get_execution_history;
 mod list_executions;
 mod list_state_machines;
+mod redrive_execution;
 mod send_task;
 mod start_execution;
 mod start_sync_execution;
@@ -19,6 +20,7 @@ mod validate_definition;
 
 pub(crate) use create_state_machine::put_machine;
 pub use create_state_machine::MachineSpec;
+pub(crate) use redrive_execution::{machine_deleting, redrivable};
 
 use crate::error::SfnError;
 use crate::model::{lock, Execution, Machine};
@@ -34,6 +36,7 @@ const DURABLE: &[&str] = &[
     "DeleteStateMachine",
     "StartExecution",
     "StopExecution",
+    "RedriveExecution",
 ];
 
 pub(crate) async fn dispatch(core: &Arc<Core>, op: &str, body: &Value) -> Result<Value, SfnError> {
@@ -56,6 +59,7 @@ async fn run(core: &Arc<Core>, op: &str, body: &Value) -> Result<Value, SfnError
         "StartExecution" => start_execution::run(core, body),
         "StartSyncExecution" => start_sync_execution::run(core, body).await,
         "StopExecution" => stop_execution::run(core, body).await,
+        "RedriveExecution" => redrive_execution::run(core, body),
         "DescribeExecution" => describe_execution::run(core, body),
         "ListExecutions" => list_executions::run(core, body),
         "GetExecutionHistory" => get_execution_history::run(core, body),

@@ -4,6 +4,7 @@
 //! * `sdk`: every operation through `aws-sdk-sfn`;
 //! * `protocol`: the AWS JSON 1.0 wire details, with raw HTTP;
 //! * `restart`: executions resumed from the journal after a restart;
+//! * `redrive`: RedriveExecution (SDK, restart, and the aws CLI when installed);
 //! * `binary`: the standalone binary, SIGKILLed and started again;
 //! * `cli`: the real aws CLI; ignored unless it is installed (`--include-ignored`).
 
@@ -11,5 +12,6 @@ mod binary;
 mod cli;
 mod harness;
 mod protocol;
+mod redrive;
 mod restart;
 mod sdk;

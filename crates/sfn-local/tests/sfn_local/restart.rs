@@ -261,8 +261,10 @@ async fn ended_executions_go_after_the_retention_period_and_the_journal_shrinks(
     // 60 days on: nothing has expired yet.
     assert_eq!(h.svc.expire_executions(), 0);
     clock.advance(Duration::from_secs(31 * 86_400));
-    // 91 days after the old ones ended, 31 after the recent one.
-    assert_eq!(h.svc.expire_executions(), 5);
+    // 91 days after the old ones ended, 31 after the recent one. The hourly sweep, which
+    // runs on the same clock, may have removed them first.
+    let removed = h.svc.expire_executions();
+    assert!(removed == 5 || removed == 0, "{removed}");
     for e in &old {
         let r = h
             .svc
