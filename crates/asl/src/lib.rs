@@ -58,12 +58,13 @@ pub use definition::{validate, StateMachine};
 pub use engine::{Engine, ExecutionHandle, ExecutionInfo, ExecutionStatus, Outcome};
 pub use error::{DefinitionError, Diagnostic, ResumeError, TokenError};
 pub use history::{
-    ErrorDetails, EvaluationFailedDetails, EventDetails, EventType, ExecutionStartedDetails,
-    HistoryEvent, LambdaScheduledDetails, MapIterationDetails, MapStartedDetails, OutputDetails,
-    PayloadDetails, RedrivenDetails, StateEnteredDetails, StateExitedDetails, TaskErrorDetails,
-    TaskOutputDetails, TaskScheduledDetails, TaskStartedDetails,
+    ActivityScheduledDetails, ActivityStartedDetails, ErrorDetails, EvaluationFailedDetails,
+    EventDetails, EventType, ExecutionStartedDetails, HistoryEvent, LambdaScheduledDetails,
+    MapIterationDetails, MapStartedDetails, OutputDetails, PayloadDetails, RedrivenDetails,
+    StateEnteredDetails, StateExitedDetails, TaskErrorDetails, TaskOutputDetails,
+    TaskScheduledDetails, TaskStartedDetails,
 };
 pub use intrinsics::parse_json_text;
 pub use jackson::{json_error_location, json_error_message};
 pub use observer::{describe_event, NoopObserver, Observer, TracingObserver, PARK_AFTER_SECONDS};
-pub use task::{IntegrationPattern, TaskCall, TaskError, TaskResources};
+pub use task::{is_activity, IntegrationPattern, TaskCall, TaskError, TaskResources};

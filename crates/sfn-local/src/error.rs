@@ -42,6 +42,8 @@ pub enum SfnError {
     #[error("{0}")]
     ExecutionNotRedrivable(String),
     #[error("{0}")]
+    ActivityDoesNotExist(String),
+    #[error("{0}")]
     TaskDoesNotExist(String),
     #[error("{0}")]
     TaskTimedOut(String),
@@ -76,6 +78,7 @@ impl SfnError {
             SfnError::ExecutionDoesNotExist(_) => "ExecutionDoesNotExist",
             SfnError::ExecutionAlreadyExists(_) => "ExecutionAlreadyExists",
             SfnError::ExecutionNotRedrivable(_) => "ExecutionNotRedrivable",
+            SfnError::ActivityDoesNotExist(_) => "ActivityDoesNotExist",
             SfnError::TaskDoesNotExist(_) => "TaskDoesNotExist",
             SfnError::TaskTimedOut(_) => "TaskTimedOut",
             SfnError::ResourceNotFound(_) => "ResourceNotFound",

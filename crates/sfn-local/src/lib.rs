@@ -9,7 +9,8 @@
 //! * [`SfnService::subscribe_status`] / [`SfnService::subscribe_transitions`] feed an
 //!   embedder (EventBridge-style status changes, per-state transition lines).
 
-pub mod arn;
+mod activities;
+mod arn;
 mod error;
 mod history;
 mod http;
@@ -48,6 +49,11 @@ impl SfnService {
     /// Creates a machine or replaces its definition/role/type; returns its ARN.
     pub fn upsert_state_machine(&self, spec: MachineSpec) -> Result<String, SfnError> {
         ops::put_machine(&self.core, spec, true).map(|m| m.data.arn.clone())
+    }
+
+    /// Creates an activity (idempotent: an existing one is kept); returns its ARN.
+    pub fn create_activity(&self, name: &str) -> Result<String, SfnError> {
+        ops::put_activity(&self.core, name).map(|a| a.arn)
     }
 
     /// StartExecution; returns the execution ARN.

@@ -78,6 +78,17 @@ impl Machine {
     }
 }
 
+/// An activity (CreateActivity): what workers poll for tasks (GetActivityTask).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityData {
+    /// Creation order (the listing order).
+    pub seq: u64,
+    pub arn: String,
+    pub name: String,
+    pub creation_date: DateTime<Utc>,
+}
+
 /// Mutable part of an execution.
 pub(crate) struct ExecState {
     pub status: ExecutionStatus,
@@ -280,6 +291,10 @@ pub(crate) enum Record {
     },
     /// One history event of an execution.
     Event { arn: String, ev: HistoryEvent },
+    /// An activity was created.
+    Activity { a: ActivityData },
+    /// An activity was deleted.
+    ActivityGone { arn: String },
     /// A redrive's client token (its `ExecutionRedriven` event is recorded as an Event).
     RedriveToken {
         arn: String,

@@ -53,6 +53,7 @@ pub(crate) struct Registry {
     /// Executions of each machine ARN in start order.
     pub by_machine: HashMap<String, Vec<Arc<Execution>>>,
     pub tags: HashMap<String, std::collections::BTreeMap<String, String>>,
+    pub activities: HashMap<String, crate::model::ActivityData>,
 }
 
 pub(crate) struct Core {
@@ -61,6 +62,8 @@ pub(crate) struct Core {
     pub reg: Mutex<Registry>,
     /// Held while a redrive is checked and made (one at a time).
     pub redrives: Mutex<()>,
+    /// Activity tasks waiting for a worker.
+    pub offers: Arc<crate::activities::Offers>,
     journal: Option<Journal>,
     status_tx: broadcast::Sender<ExecutionStatusChange>,
     transition_tx: broadcast::Sender<Transition>,
@@ -350,7 +353,12 @@ impl SfnService {
             }
             (None, None) => uuid::Uuid::new_v4().as_bytes().to_vec(),
         };
-        let engine = Engine::with_secret(cfg.clock.clone(), cfg.resources.clone(), &secret);
+        let offers = Arc::new(crate::activities::Offers::default());
+        let resources = Arc::new(crate::activities::ActivityResources {
+            inner: cfg.resources.clone(),
+            offers: offers.clone(),
+        });
+        let engine = Engine::with_secret(cfg.clock.clone(), resources, &secret);
         let mut records = match &cfg.state_dir {
             Some(dir) => journal::load(dir)?,
             None => Vec::new(),
@@ -381,6 +389,7 @@ impl SfnService {
             engine,
             reg: Mutex::new(Registry::default()),
             redrives: Mutex::new(()),
+            offers,
             journal,
             status_tx: broadcast::channel(1024).0,
             transition_tx: broadcast::channel(4096).0,
@@ -535,6 +544,13 @@ fn rebuild(core: &Arc<Core>, records: Vec<Record>) -> Vec<Arc<Execution>> {
                 if let Some(exec) = reg.executions.get(arn.as_str()) {
                     apply_event(&mut lock(&exec.state), &ev);
                 }
+            }
+            Record::Activity { a } => {
+                max_seq = max_seq.max(a.seq);
+                reg.activities.insert(a.arn.clone(), a);
+            }
+            Record::ActivityGone { arn } => {
+                reg.activities.remove(&arn);
             }
             Record::RedriveToken { arn, token, at } => {
                 if let Some(exec) = reg.executions.get(arn.as_str()) {

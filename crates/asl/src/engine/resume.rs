@@ -304,7 +304,12 @@ fn rerun(st: &State, after: &[&HistoryEvent], depth: usize) -> TaskResume {
     tres.recorded = replay.last;
     if t.pattern == crate::task::IntegrationPattern::WaitForTaskToken {
         if let Some((id, Some(started))) = replay.scheduled {
-            tres.waiting = Some((id, started));
+            tres.waiting = Some((id, started, true));
+        }
+    } else if crate::task::is_activity(&t.resource) {
+        // An activity task waits from its scheduling, taken by a worker or not yet.
+        if let Some((id, started)) = replay.scheduled {
+            tres.waiting = Some((id, replay.scheduled_at, started.is_some()));
         }
     }
     tres
@@ -317,6 +322,8 @@ struct TaskReplay {
     retry_count: u32,
     /// The open attempt: its `…Scheduled` id and, once recorded, its `…Started` time.
     scheduled: Option<(u64, Option<DateTime<Utc>>)>,
+    /// When the open attempt was scheduled.
+    scheduled_at: DateTime<Utc>,
     /// The outcome of the last recorded attempt, until another attempt starts: a
     /// recorded result is used as is, never obtained again by running the task.
     last: Option<Result<Arc<Value>, Fault>>,
@@ -326,7 +333,7 @@ impl TaskReplay {
     fn event(&mut self, st: &State, e: &HistoryEvent) {
         use EventType::*;
         match (&e.event_type, &e.details) {
-            (TaskScheduled | LambdaFunctionScheduled, _) => {
+            (TaskScheduled | LambdaFunctionScheduled | ActivityScheduled, _) => {
                 // A new attempt: a retrier took the failure before it.
                 if let Some(Err(f)) = self.last.take() {
                     if let Some(ri) = st.retrier_for(&f) {
@@ -335,8 +342,9 @@ impl TaskReplay {
                     }
                 }
                 self.scheduled = Some((e.id, None));
+                self.scheduled_at = e.timestamp;
             }
-            (TaskStarted | LambdaFunctionStarted, _) => {
+            (TaskStarted | LambdaFunctionStarted | ActivityStarted, _) => {
                 if let Some((id, _)) = self.scheduled {
                     self.scheduled = Some((id, Some(e.timestamp)));
                 }
@@ -370,6 +378,11 @@ fn attempt_outcome(ty: EventType, d: &EventDetails) -> Option<Result<Arc<Value>,
             LambdaFunctionFailed | LambdaFunctionTimedOut,
             EventDetails::LambdaFunctionFailed(d) | EventDetails::LambdaFunctionTimedOut(d),
         ) => fault(&d.error, &d.cause),
+        (
+            ActivityFailed | ActivityTimedOut,
+            EventDetails::ActivityFailed(d) | EventDetails::ActivityTimedOut(d),
+        ) => fault(&d.error, &d.cause),
+        (ActivitySucceeded, EventDetails::ActivitySucceeded(d)) => Some(Ok(d.output.clone())),
         (TaskSucceeded, EventDetails::TaskSucceeded(d)) => Some(Ok(d.output.clone())),
         (LambdaFunctionSucceeded, EventDetails::LambdaFunctionSucceeded(d)) => {
             Some(Ok(d.output.clone()))

@@ -8,7 +8,6 @@ use crate::fault::Fault;
 use crate::history::EventType;
 use crate::jsonata::States;
 use crate::paths::Vars;
-use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -125,7 +124,7 @@ impl Exec {
         &self,
         at: AttemptCtx<'_>,
         prev: &mut u64,
-        waiting: &mut Option<(u64, DateTime<Utc>)>,
+        waiting: &mut Option<super::run::Reattach>,
     ) -> Result<Value, Fault> {
         match &at.st.kind {
             Kind::Task(t) => self.task_attempt(at, t, prev, waiting.take()).await,

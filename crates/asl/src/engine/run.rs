@@ -77,12 +77,16 @@ pub(crate) enum ResumeMode {
     Reenter,
 }
 
+/// A task a resumed execution waits on again: its `…Scheduled` id, the time its timeouts
+/// count from, and whether it had started (an activity a worker had taken).
+pub(crate) type Reattach = (u64, DateTime<Utc>, bool);
+
 #[derive(Default, Clone)]
 pub(crate) struct TaskResume {
     pub counts: Vec<u32>,
     pub retry_count: u32,
-    /// A `.waitForTaskToken` task was waiting: (TaskScheduled id, TaskStarted time).
-    pub waiting: Option<(u64, DateTime<Utc>)>,
+    /// A `.waitForTaskToken` or activity task was waiting (see [`Reattach`]).
+    pub waiting: Option<Reattach>,
     /// A Parallel/Map attempt was running: close it (`...StateAborted`) before restarting,
     /// so the recorded history stays well nested for a later resume.
     pub close_open_attempt: bool,

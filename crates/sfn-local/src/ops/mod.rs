@@ -1,12 +1,17 @@
 //! One module per operation: read the request, apply it, shape the answer.
 
+mod create_activity;
 mod create_state_machine;
+mod delete_activity;
 mod delete_state_machine;
+pub(crate) mod describe_activity;
 mod describe_execution;
 mod describe_state_machine;
 mod describe_state_machine_for_execution;
 mod express;
+mod get_activity_task;
 mod get_execution_history;
+mod list_activities;
 mod list_executions;
 mod list_state_machines;
 mod redrive_execution;
@@ -18,6 +23,7 @@ mod tags;
 mod update_state_machine;
 mod validate_definition;
 
+pub(crate) use create_activity::put_activity;
 pub(crate) use create_state_machine::put_machine;
 pub use create_state_machine::MachineSpec;
 pub(crate) use redrive_execution::{machine_deleting, redrivable};
@@ -37,6 +43,8 @@ const DURABLE: &[&str] = &[
     "StartExecution",
     "StopExecution",
     "RedriveExecution",
+    "CreateActivity",
+    "DeleteActivity",
 ];
 
 pub(crate) async fn dispatch(core: &Arc<Core>, op: &str, body: &Value) -> Result<Value, SfnError> {
@@ -66,6 +74,11 @@ async fn run(core: &Arc<Core>, op: &str, body: &Value) -> Result<Value, SfnError
         "SendTaskSuccess" => send_task::success(core, body).await,
         "SendTaskFailure" => send_task::failure(core, body).await,
         "SendTaskHeartbeat" => send_task::heartbeat(core, body),
+        "CreateActivity" => create_activity::run(core, body),
+        "DescribeActivity" => describe_activity::run(core, body),
+        "ListActivities" => list_activities::run(core, body),
+        "DeleteActivity" => delete_activity::run(core, body),
+        "GetActivityTask" => get_activity_task::run(core, body).await,
         "TagResource" => tags::tag(core, body),
         "UntagResource" => tags::untag(core, body),
         "ListTagsForResource" => tags::list(core, body),

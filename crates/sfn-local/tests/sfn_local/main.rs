@@ -2,12 +2,14 @@
 //! in-process on a `ManualClock` (see `harness`):
 //!
 //! * `sdk`: every operation through `aws-sdk-sfn`;
+//! * `activities`: activities, their workers and their tasks;
 //! * `protocol`: the AWS JSON 1.0 wire details, with raw HTTP;
 //! * `restart`: executions resumed from the journal after a restart;
 //! * `redrive`: RedriveExecution (SDK, restart, and the aws CLI when installed);
 //! * `binary`: the standalone binary, SIGKILLed and started again;
 //! * `cli`: the real aws CLI; ignored unless it is installed (`--include-ignored`).
 
+mod activities;
 mod binary;
 mod cli;
 mod harness;
