@@ -254,3 +254,59 @@ async fn activities_and_their_tasks_are_kept_across_a_restart() {
         "scheduled once, offered again after the restart: {types:?}"
     );
 }
+
+/// The README's shell worker, as written there, run with the aws CLI against the service.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the aws CLI (run with --include-ignored)"]
+async fn the_readme_shell_worker_runs_an_activity_to_completion() {
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"),
+    )
+    .unwrap();
+    let block = readme
+        .split("<!-- activity-worker:begin -->")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- activity-worker:end -->").next())
+        .expect("the README's activity worker block");
+    let script = block
+        .trim()
+        .trim_start_matches("```bash")
+        .trim_end_matches("```")
+        .to_string();
+    let h = Harness::start().await;
+    let cli = aws_cli();
+    let path = format!(
+        "{}:{}",
+        cli.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let url = h.url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("bash")
+            .args(["-euo", "pipefail", "-c", &script])
+            .env("PATH", path)
+            .env("AWS_ENDPOINT_URL", url)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_PAGER", "")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "the README worker failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let exec = "arn:aws:states:us-east-1:123456789012:execution:activity-demo:demo-1";
+    let d = h.finished(exec).await;
+    assert_eq!(d["status"], "SUCCEEDED", "{d}");
+    assert_eq!(d["output"], r#"{"worked":{"n":1}}"#);
+    let types = h.history_types(exec).await;
+    assert!(types.contains(&"ActivityStarted".to_string()), "{types:?}");
+}
