@@ -106,11 +106,17 @@ impl Exec {
         let env = self.env(st, at.entered, at.retry, None, at.vars);
         let eff = self.effective_input(st, at.input, &env)?;
         let started = self.emit(prev, EventType::ParallelStateStarted, None);
-        let futs = branches.iter().map(|b| {
+        // A redriven Parallel state runs only the branches that had not succeeded.
+        let done = self.redrive.take_done(&st.name).unwrap_or_default();
+        let futs = branches.iter().enumerate().map(|(i, b)| {
             let eff = eff.clone();
+            let kept = done.get(&(i as u64)).cloned();
             // Each branch reads the outer variables; what it assigns stays inside it.
             let mut scope = at.vars.clone();
             async move {
+                if let Some(out) = kept {
+                    return Ok(Arc::new(out));
+                }
                 let mut p = started;
                 self.run_machine(b, eff, &mut p, false, None, &mut scope)
                     .await

@@ -136,15 +136,51 @@ pub(crate) fn redrive_plan(
         at.mode = ResumeMode::Reenter;
     }
     let st = &m.states[at.state];
-    let done = matches!(st.kind, Kind::Map(_)).then(|| MapDone {
+    let outputs = match &st.kind {
+        Kind::Map(_) => Some(succeeded_iterations(body, &st.name, at.entered_id)),
+        Kind::Parallel { branches } => Some(succeeded_branches(body, branches, at.entered_id)),
+        _ => None,
+    };
+    let done = outputs.map(|outputs| MapDone {
         state: st.name.clone(),
-        outputs: succeeded_iterations(body, &st.name, at.entered_id),
+        outputs,
     });
     Ok(RedrivePlan {
         input,
         at: Some(at),
         done,
     })
+}
+
+/// The outputs of the branches of a Parallel state that succeeded after its Entered event
+/// `since`, by branch index: a branch succeeded when one of its terminal states exited and
+/// nothing followed on from that (a caught failure goes on to its catcher's state).
+fn succeeded_branches(
+    history: &[HistoryEvent],
+    branches: &[Arc<Machine>],
+    since: u64,
+) -> std::collections::HashMap<u64, Value> {
+    let followed: std::collections::HashSet<u64> =
+        history.iter().map(|e| e.previous_event_id).collect();
+    let mut out = std::collections::HashMap::new();
+    for e in history
+        .iter()
+        .filter(|e| e.id > since && !followed.contains(&e.id))
+    {
+        let Some(EventDetails::StateExited(d)) = &e.details else {
+            continue;
+        };
+        let branch = branches.iter().position(|b| {
+            b.index.get(&d.name).is_some_and(|&i| {
+                let s = &b.states[i];
+                s.next.is_none() && !matches!(s.kind, Kind::Choice { .. } | Kind::Fail { .. })
+            })
+        });
+        if let Some(i) = branch {
+            out.insert(i as u64, (*d.output).clone());
+        }
+    }
+    out
 }
 
 /// The outputs of the iterations of Map state `name` that succeeded after its Entered

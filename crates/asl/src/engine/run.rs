@@ -35,12 +35,13 @@ pub(crate) struct Redrive {
     pub count: u32,
     /// When the last redrive happened: the execution's timeout runs from then.
     pub at: Option<DateTime<Utc>>,
-    /// The redriven Map state and the outputs of its iterations that succeeded before:
-    /// they are not run again (taken by the first attempt of that state).
+    /// The redriven Map (Parallel) state and the outputs of its iterations (branches) that
+    /// succeeded before: they are not run again (taken by the first attempt of that state).
     pub done: std::sync::Mutex<Option<MapDone>>,
 }
 
-/// Outputs of a Map state's iterations that succeeded, by index.
+/// Outputs of a Map state's iterations (a Parallel state's branches) that succeeded, by
+/// index.
 pub(crate) struct MapDone {
     pub state: Arc<str>,
     pub outputs: std::collections::HashMap<u64, Value>,

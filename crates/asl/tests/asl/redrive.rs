@@ -182,3 +182,33 @@ async fn a_redrive_cut_short_goes_on_when_resumed() {
     assert_eq!(rec.events()[0].id, redriven as u64 + 2);
     assert_eq!(res.calls.lock().unwrap().len(), 1, "only B runs");
 }
+
+const PARALLEL: &str = r#"{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+  {"StartAt":"A1","States":{"A1":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"b":"a"},"Next":"A2"},
+                            "A2":{"Type":"Pass","End":true}}},
+  {"StartAt":"B1","States":{"B1":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"b":"b","fail.$":"$.fail"},"End":true}}}]}}}"#;
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_parallel_runs_only_the_branches_that_failed() {
+    let (first, second, events, calls) = fail_then_redrive(PARALLEL, json!({"fail": true})).await;
+    assert!(matches!(first, Outcome::Failed { .. }), "{first:?}");
+    let Outcome::Succeeded(out) = second else {
+        panic!("{second:?}")
+    };
+    assert_eq!(out, json!([{"b": "a"}, {"b": "b", "fail": true}]));
+    assert_ids(&events);
+    let branch = |c: &&Value| c["b"].as_str().map(str::to_string);
+    let a_calls = calls
+        .iter()
+        .filter(|c| branch(c).as_deref() == Some("a"))
+        .count();
+    let b_calls = calls
+        .iter()
+        .filter(|c| branch(c).as_deref() == Some("b"))
+        .count();
+    assert_eq!(
+        (a_calls, b_calls),
+        (1, 2),
+        "branch A kept its result, branch B ran again"
+    );
+}
