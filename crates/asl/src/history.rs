@@ -16,6 +16,8 @@ pub enum EventType {
     ExecutionFailed,
     ExecutionAborted,
     ExecutionTimedOut,
+    /// RedriveExecution restarted the execution (after its Failed/Aborted/TimedOut event).
+    ExecutionRedriven,
     PassStateEntered,
     PassStateExited,
     TaskStateEntered,
@@ -29,6 +31,12 @@ pub enum EventType {
     TaskSucceeded,
     TaskFailed,
     TaskTimedOut,
+    ActivityScheduled,
+    ActivityScheduleFailed,
+    ActivityStarted,
+    ActivitySucceeded,
+    ActivityFailed,
+    ActivityTimedOut,
     LambdaFunctionScheduled,
     LambdaFunctionStarted,
     LambdaFunctionSucceeded,
@@ -71,6 +79,7 @@ impl EventType {
             EventType::ExecutionFailed => "ExecutionFailed",
             EventType::ExecutionAborted => "ExecutionAborted",
             EventType::ExecutionTimedOut => "ExecutionTimedOut",
+            EventType::ExecutionRedriven => "ExecutionRedriven",
             EventType::PassStateEntered => "PassStateEntered",
             EventType::PassStateExited => "PassStateExited",
             EventType::TaskStateEntered => "TaskStateEntered",
@@ -84,6 +93,12 @@ impl EventType {
             EventType::TaskSucceeded => "TaskSucceeded",
             EventType::TaskFailed => "TaskFailed",
             EventType::TaskTimedOut => "TaskTimedOut",
+            EventType::ActivityScheduled => "ActivityScheduled",
+            EventType::ActivityScheduleFailed => "ActivityScheduleFailed",
+            EventType::ActivityStarted => "ActivityStarted",
+            EventType::ActivitySucceeded => "ActivitySucceeded",
+            EventType::ActivityFailed => "ActivityFailed",
+            EventType::ActivityTimedOut => "ActivityTimedOut",
             EventType::LambdaFunctionScheduled => "LambdaFunctionScheduled",
             EventType::LambdaFunctionStarted => "LambdaFunctionStarted",
             EventType::LambdaFunctionSucceeded => "LambdaFunctionSucceeded",
@@ -249,6 +264,36 @@ pub struct LambdaScheduledDetails {
     pub timeout_in_seconds: Option<u64>,
 }
 
+/// `executionRedrivenEventDetails`: how many times the execution has been redriven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RedrivenDetails {
+    pub redrive_count: u32,
+}
+
+/// `activityScheduledEventDetails`: the activity and the input its worker gets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityScheduledDetails {
+    pub resource: String,
+    #[serde(with = "json_string")]
+    pub input: Arc<Value>,
+    #[serde(default)]
+    pub input_details: PayloadDetails,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_in_seconds: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat_in_seconds: Option<u64>,
+}
+
+/// `activityStartedEventDetails`: the worker that took the task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityStartedDetails {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker_name: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MapStartedDetails {
     pub length: u64,
@@ -274,6 +319,8 @@ pub enum EventDetails {
     ExecutionAborted(ErrorDetails),
     #[serde(rename = "executionTimedOutEventDetails")]
     ExecutionTimedOut(ErrorDetails),
+    #[serde(rename = "executionRedrivenEventDetails")]
+    ExecutionRedriven(RedrivenDetails),
     #[serde(rename = "stateEnteredEventDetails")]
     StateEntered(StateEnteredDetails),
     #[serde(rename = "evaluationFailedEventDetails")]
@@ -292,6 +339,18 @@ pub enum EventDetails {
     TaskFailed(Box<TaskErrorDetails>),
     #[serde(rename = "taskTimedOutEventDetails")]
     TaskTimedOut(Box<TaskErrorDetails>),
+    #[serde(rename = "activityScheduledEventDetails")]
+    ActivityScheduled(Box<ActivityScheduledDetails>),
+    #[serde(rename = "activityScheduleFailedEventDetails")]
+    ActivityScheduleFailed(ErrorDetails),
+    #[serde(rename = "activityStartedEventDetails")]
+    ActivityStarted(ActivityStartedDetails),
+    #[serde(rename = "activitySucceededEventDetails")]
+    ActivitySucceeded(OutputDetails),
+    #[serde(rename = "activityFailedEventDetails")]
+    ActivityFailed(ErrorDetails),
+    #[serde(rename = "activityTimedOutEventDetails")]
+    ActivityTimedOut(ErrorDetails),
     #[serde(rename = "lambdaFunctionScheduledEventDetails")]
     LambdaFunctionScheduled(Box<LambdaScheduledDetails>),
     #[serde(rename = "lambdaFunctionSucceededEventDetails")]

@@ -760,15 +760,26 @@ fn sf_hash(args: &[JValue]) -> Result<JValue, EvaluatorError> {
         })
 }
 
-/// `$random([seed])`: with a seed, the number java.util.Random gives.
+/// `$random([seed])`: with a seed, the number java.util.Random gives. A seed that is not
+/// a number, or a second argument, does not match the function's signature (`<n?:n>`).
 fn sf_random(args: &[JValue]) -> Result<JValue, EvaluatorError> {
+    if args.len() > 1 {
+        return Err(signature_error("random", 2));
+    }
     Ok(JValue::Number(match args.first() {
         None | Some(JValue::Undefined) => rand::random::<f64>(),
         Some(JValue::Number(n)) if n.is_finite() => {
             crate::java_random::JavaRandom::new(n.floor() as i64).next_double()
         }
-        _ => return Err(arg_error("random", "'seed' must be an integer")),
+        _ => return Err(signature_error("random", 1)),
     }))
+}
+
+/// JSONata's T0410, as AWS words it: argument `index` (from 1) of `$f` has the wrong type.
+fn signature_error(f: &str, index: usize) -> EvaluatorError {
+    EvaluatorError::TypeError(format!(
+        "T0410: Argument {index} of function \"{f}\" does not match function signature"
+    ))
 }
 
 /// `$parse(json)`: the value the JSON text holds.

@@ -41,6 +41,7 @@ mod error;
 mod fault;
 mod history;
 pub(crate) mod intrinsics;
+mod jackson;
 mod java_random;
 pub mod jsonata;
 mod limits;
@@ -60,11 +61,13 @@ pub use engine::{
 };
 pub use error::{DefinitionError, Diagnostic, ResumeError, TokenError};
 pub use history::{
-    ErrorDetails, EvaluationFailedDetails, EventDetails, EventType, ExecutionStartedDetails,
-    HistoryEvent, LambdaScheduledDetails, MapIterationDetails, MapStartedDetails, OutputDetails,
-    PayloadDetails, StateEnteredDetails, StateExitedDetails, TaskErrorDetails, TaskOutputDetails,
+    ActivityScheduledDetails, ActivityStartedDetails, ErrorDetails, EvaluationFailedDetails,
+    EventDetails, EventType, ExecutionStartedDetails, HistoryEvent, LambdaScheduledDetails,
+    MapIterationDetails, MapStartedDetails, OutputDetails, PayloadDetails, RedrivenDetails,
+    StateEnteredDetails, StateExitedDetails, TaskErrorDetails, TaskOutputDetails,
     TaskScheduledDetails, TaskStartedDetails,
 };
 pub use intrinsics::parse_json_text;
+pub use jackson::{json_error_location, json_error_message};
 pub use observer::{describe_event, NoopObserver, Observer, TracingObserver, PARK_AFTER_SECONDS};
-pub use task::{IntegrationPattern, TaskCall, TaskError, TaskResources};
+pub use task::{is_activity, IntegrationPattern, TaskCall, TaskError, TaskResources};

@@ -33,21 +33,24 @@ impl Observer for NoopObserver {
 /// so an embedder can print progress without knowing every event type.
 pub fn describe_event(event: &HistoryEvent) -> Option<String> {
     let t = event.event_type.as_str();
+    let failed = |error: &Option<String>, cause: &Option<String>| {
+        let text = |v: &Option<String>| v.as_deref().unwrap_or("").to_string();
+        Some(format!("{t} {}: {}", text(error), text(cause)))
+    };
     match &event.details {
         Some(EventDetails::StateEntered(d)) => Some(format!("-> {} ({t})", d.name)),
         Some(EventDetails::ExecutionSucceeded(_)) => Some(t.to_string()),
         Some(EventDetails::ExecutionFailed(e))
         | Some(EventDetails::ExecutionAborted(e))
-        | Some(EventDetails::ExecutionTimedOut(e)) => Some(format!(
-            "{t} {}: {}",
-            e.error.as_deref().unwrap_or(""),
-            e.cause.as_deref().unwrap_or("")
-        )),
-        Some(EventDetails::TaskFailed(e)) | Some(EventDetails::TaskTimedOut(e)) => Some(format!(
-            "{t} {}: {}",
-            e.error.as_deref().unwrap_or(""),
-            e.cause.as_deref().unwrap_or("")
-        )),
+        | Some(EventDetails::ExecutionTimedOut(e))
+        | Some(EventDetails::ActivityFailed(e))
+        | Some(EventDetails::ActivityTimedOut(e)) => failed(&e.error, &e.cause),
+        Some(EventDetails::TaskFailed(e)) | Some(EventDetails::TaskTimedOut(e)) => {
+            failed(&e.error, &e.cause)
+        }
+        Some(EventDetails::ExecutionRedriven(d)) => {
+            Some(format!("{t} (redrive {})", d.redrive_count))
+        }
         _ => None,
     }
 }

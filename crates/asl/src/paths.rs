@@ -99,19 +99,18 @@ pub(crate) fn parse_segments(rest: &str) -> Option<Vec<Seg>> {
                 segs.push(Seg::Key(name.to_string()));
                 i = j;
             }
+            b'[' if matches!(b.get(i + 1), Some(b'\'' | b'"')) => {
+                let (name, end) = quoted_name(rest, i + 1)?;
+                if b.get(end) != Some(&b']') {
+                    return None;
+                }
+                segs.push(Seg::Key(name));
+                i = end + 1;
+            }
             b'[' => {
                 let close = rest[i..].find(']')? + i;
                 let inner = &rest[i + 1..close];
-                if let Some(q) = inner
-                    .strip_prefix('\'')
-                    .and_then(|s| s.strip_suffix('\''))
-                    .or_else(|| inner.strip_prefix('"').and_then(|s| s.strip_suffix('"')))
-                {
-                    if q.contains(['\'', '"', '\\']) {
-                        return None;
-                    }
-                    segs.push(Seg::Key(q.to_string()));
-                } else if !inner.is_empty() && inner.bytes().all(|c| c.is_ascii_digit()) {
+                if !inner.is_empty() && inner.bytes().all(|c| c.is_ascii_digit()) {
                     segs.push(Seg::Index(inner.parse().ok()?));
                 } else {
                     return None;
@@ -122,6 +121,39 @@ pub(crate) fn parse_segments(rest: &str) -> Option<Vec<Seg>> {
         }
     }
     Some(segs)
+}
+
+/// A quoted name in brackets (`['a\'b']`, `["a"]`) from its opening quote at `open`:
+/// the name with its escapes read as Jayway JsonPath (AWS's) reads them (`\'`, `\"`,
+/// `\\`, `\n`, `\t`, `\r`, `\f`, `\b`, `\uXXXX`; any other escaped character stands
+/// for itself), and the index just past the closing quote.
+fn quoted_name(rest: &str, open: usize) -> Option<(String, usize)> {
+    let quote = rest[open..].chars().next()?;
+    let mut out = String::new();
+    let mut chars = rest[open + 1..].char_indices();
+    while let Some((k, c)) = chars.next() {
+        match c {
+            '\\' => {
+                let (_, e) = chars.next()?;
+                match e {
+                    'n' => out.push('\n'),
+                    't' => out.push('\t'),
+                    'r' => out.push('\r'),
+                    'f' => out.push('\u{c}'),
+                    'b' => out.push('\u{8}'),
+                    'u' => {
+                        let hex: String =
+                            (0..4).filter_map(|_| chars.next().map(|x| x.1)).collect();
+                        out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                    }
+                    other => out.push(other),
+                }
+            }
+            c if c == quote => return Some((out, open + 1 + k + 1)),
+            c => out.push(c),
+        }
+    }
+    None
 }
 
 fn get<'a>(mut v: &'a Value, segs: &[Seg]) -> Option<&'a Value> {

@@ -49,6 +49,13 @@ pub struct TaskCall {
     pub retry_count: u32,
 }
 
+/// Whether a Task resource is an activity (`arn:<partition>:states:<region>:<account>:activity:<name>`):
+/// its task goes to the workers that poll it (GetActivityTask), not to a service.
+pub fn is_activity(resource: &str) -> bool {
+    let parts: Vec<&str> = resource.split(':').collect();
+    parts.len() == 7 && parts[0] == "arn" && parts[2] == "states" && parts[5] == "activity"
+}
+
 /// A task failure, as `{"Error", "Cause"}` would carry it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{error}: {cause}")]

@@ -148,6 +148,22 @@ pub struct Throughput {
     pub elapsed: Duration,
 }
 
+/// The `throughput` phase: the runtime in this process, then [`throughput`] of each
+/// pattern (after one warm-up round); executions/s by pattern, as JSON.
+pub async fn throughput_phase(root: &Path, n: usize, clients: usize) -> Result<Value, LocalError> {
+    let rt = start(root).await?;
+    let mut out = serde_json::Map::new();
+    for p in Pattern::ALL {
+        throughput(&rt, p, n.min(100), clients).await?;
+        let t = throughput(&rt, p, n, clients).await?;
+        out.insert(
+            p.label().to_string(),
+            json!({"perSecond": t.per_second.round(), "completed": t.completed, "of": n}),
+        );
+    }
+    Ok(Value::Object(out))
+}
+
 /// `n` executions started by `clients` concurrent HTTP clients; done when every started
 /// execution reached a terminal status (from the service's status feed, not polling).
 pub async fn throughput(

@@ -68,7 +68,12 @@ struct Cli {
     /// measured then: each invocation is billed its 1 ms minimum).
     #[arg(long)]
     cost_only: bool,
-    /// Internal: run one phase in this (fresh) process and print its JSON result.
+    /// Concurrent clients of the `throughput` phase.
+    #[arg(long, default_value_t = 3)]
+    clients: usize,
+    /// Internal: run one phase in this (fresh) process and print its JSON result
+    /// (`waiting`; `throughput`: executions/s of each pattern, end to end, with
+    /// `--clients` clients, for comparing builds of this binary side by side).
     #[arg(long, hide = true)]
     phase: Option<String>,
 }
@@ -105,6 +110,9 @@ fn main() -> std::process::ExitCode {
         let out = rt.block_on(async {
             match phase.as_str() {
                 "waiting" => local_rt::waiting_phase(&root, cli.waiting)
+                    .await
+                    .map_err(|e| e.to_string()),
+                "throughput" => local_rt::throughput_phase(&root, cli.executions, cli.clients)
                     .await
                     .map_err(|e| e.to_string()),
                 other => Err(format!("unknown phase {other}")),

@@ -231,6 +231,14 @@ impl LocalRuntime {
             })?;
         }
 
+        for a in &app.activities {
+            sfn.create_activity(&a.name)
+                .map_err(|e| StartError::StateMachine {
+                    machine: a.logical_id.clone(),
+                    message: e.to_string(),
+                })?;
+        }
+
         let api_key = opts.api_key.clone().unwrap_or_else(random_key);
         let routes = ApiGateway::routes_from(&app);
         let mut gateway = ApiGateway::new(routes.clone(), lambdas.clone(), api_key.clone());

@@ -145,6 +145,13 @@ pub struct StateMachineDef {
     pub kind: String,
 }
 
+/// An `AWS::StepFunctions::Activity`: created in the local Step Functions service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivityDef {
+    pub logical_id: String,
+    pub name: String,
+}
+
 /// An EventBridge rule on the default bus with one Lambda target: a function's
 /// `EventBridgeRule`/`CloudWatchEvent` event, or one target of an `AWS::Events::Rule`.
 #[derive(Debug, Clone, PartialEq)]
@@ -170,6 +177,7 @@ pub struct Application {
     pub apis: Vec<ApiDef>,
     pub tables: Vec<TableDef>,
     pub state_machines: Vec<StateMachineDef>,
+    pub activities: Vec<ActivityDef>,
     /// Enabled rules of the default event bus that target a function.
     pub event_rules: Vec<EventRule>,
     /// Outputs that resolved (the others reference resources the runtime does not model).
@@ -232,6 +240,7 @@ pub fn parse(text: &str, base: &Path, opts: &LoadOptions) -> Result<Application,
         apis: Vec::new(),
         tables: Vec::new(),
         state_machines: Vec::new(),
+        activities: Vec::new(),
         event_rules: Vec::new(),
         outputs: BTreeMap::new(),
     };

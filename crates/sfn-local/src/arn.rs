@@ -44,6 +44,13 @@ impl Scope {
         )
     }
 
+    pub fn activity_arn(&self, name: &str) -> String {
+        format!(
+            "arn:aws:states:{}:{}:activity:{name}",
+            self.region, self.account_id
+        )
+    }
+
     pub fn express_execution_arn(&self, machine: &str, name: &str) -> String {
         let id = uuid::Uuid::new_v4();
         format!(
@@ -94,6 +101,15 @@ pub fn parse(arn: &str) -> Result<ParsedArn<'_>, SfnError> {
 pub fn state_machine_name(arn: &str) -> Result<&str, SfnError> {
     let p = parse(arn)?;
     if p.resource_type != "stateMachine" || p.rest.len() != 1 {
+        return Err(invalid(arn, "Resource type not valid in this context"));
+    }
+    Ok(p.rest[0])
+}
+
+/// An activity ARN: returns the activity name.
+pub fn activity_name(arn: &str) -> Result<&str, SfnError> {
+    let p = parse(arn)?;
+    if p.resource_type != "activity" || p.rest.len() != 1 {
         return Err(invalid(arn, "Resource type not valid in this context"));
     }
     Ok(p.rest[0])

@@ -40,6 +40,10 @@ pub enum SfnError {
     #[error("{0}")]
     ExecutionAlreadyExists(String),
     #[error("{0}")]
+    ExecutionNotRedrivable(String),
+    #[error("{0}")]
+    ActivityDoesNotExist(String),
+    #[error("{0}")]
     TaskDoesNotExist(String),
     #[error("{0}")]
     TaskTimedOut(String),
@@ -73,6 +77,8 @@ impl SfnError {
             SfnError::StateMachineTypeNotSupported(_) => "StateMachineTypeNotSupported",
             SfnError::ExecutionDoesNotExist(_) => "ExecutionDoesNotExist",
             SfnError::ExecutionAlreadyExists(_) => "ExecutionAlreadyExists",
+            SfnError::ExecutionNotRedrivable(_) => "ExecutionNotRedrivable",
+            SfnError::ActivityDoesNotExist(_) => "ActivityDoesNotExist",
             SfnError::TaskDoesNotExist(_) => "TaskDoesNotExist",
             SfnError::TaskTimedOut(_) => "TaskTimedOut",
             SfnError::ResourceNotFound(_) => "ResourceNotFound",

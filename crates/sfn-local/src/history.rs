@@ -37,6 +37,8 @@ impl History {
                 ev.event_type,
                 EventType::TaskSucceeded
                     | EventType::TaskFailed
+                    | EventType::ActivitySucceeded
+                    | EventType::ActivityFailed
                     | EventType::LambdaFunctionSucceeded
                     | EventType::LambdaFunctionFailed
             ) {

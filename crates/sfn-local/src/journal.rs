@@ -89,7 +89,8 @@ pub(crate) fn load(dir: &Path) -> Result<Vec<Record>, SfnError> {
     Ok(records)
 }
 
-/// The execution a journal line belongs to, if any (`Start` and `Event` records).
+/// The execution a journal line belongs to, if any (`Start`, `Event` and `RedriveToken`
+/// records).
 fn line_execution(line: &[u8]) -> Option<String> {
     #[derive(serde::Deserialize)]
     struct Head {
@@ -97,7 +98,7 @@ fn line_execution(line: &[u8]) -> Option<String> {
         arn: Option<String>,
     }
     let h: Head = serde_json::from_slice(line).ok()?;
-    matches!(h.t.as_str(), "Start" | "Event")
+    matches!(h.t.as_str(), "Start" | "Event" | "RedriveToken")
         .then_some(h.arn)
         .flatten()
 }

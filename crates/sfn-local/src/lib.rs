@@ -12,7 +12,8 @@
 //!   ([`MockSource`], `SfnConfig::mock_config`; start `<stateMachineArn>#<test case>`) and
 //!   TestState (`ops/test_state.rs`), both through the engine's task port.
 
-pub mod arn;
+mod activities;
+mod arn;
 mod error;
 mod history;
 mod http;
@@ -53,6 +54,11 @@ impl SfnService {
     /// Creates a machine or replaces its definition/role/type; returns its ARN.
     pub fn upsert_state_machine(&self, spec: MachineSpec) -> Result<String, SfnError> {
         ops::put_machine(&self.core, spec, true).map(|m| m.data.arn.clone())
+    }
+
+    /// Creates an activity (idempotent: an existing one is kept); returns its ARN.
+    pub fn create_activity(&self, name: &str) -> Result<String, SfnError> {
+        ops::put_activity(&self.core, name).map(|a| a.arn)
     }
 
     /// StartExecution; returns the execution ARN.

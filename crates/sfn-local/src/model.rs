@@ -78,6 +78,17 @@ impl Machine {
     }
 }
 
+/// An activity (CreateActivity): what workers poll for tasks (GetActivityTask).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityData {
+    /// Creation order (the listing order).
+    pub seq: u64,
+    pub arn: String,
+    pub name: String,
+    pub creation_date: DateTime<Utc>,
+}
+
 /// Mutable part of an execution.
 pub(crate) struct ExecState {
     pub status: ExecutionStatus,
@@ -91,6 +102,12 @@ pub(crate) struct ExecState {
     /// In a long Wait with no engine task (see `asl::Observer::parks`): resumed from its
     /// history when the wait ends, or to be stopped.
     pub parked: bool,
+    /// Redrives so far and the last one's date (from its `ExecutionRedriven` events).
+    pub redrive_count: u32,
+    pub redrive_date: Option<DateTime<Utc>>,
+    /// The client tokens of the last redrives, with their dates: a repeated request
+    /// answers the same date without redriving again.
+    pub redrive_tokens: Vec<(String, DateTime<Utc>)>,
 }
 
 pub(crate) struct Execution {
@@ -137,6 +154,9 @@ impl Execution {
                 history: Default::default(),
                 handle: None,
                 parked: false,
+                redrive_count: 0,
+                redrive_date: None,
+                redrive_tokens: Vec::new(),
             }),
             events: tokio::sync::Notify::new(),
         }
@@ -174,6 +194,9 @@ impl Execution {
 
 /// Records an event; returns true when it ends the execution.
 pub(crate) fn apply_event(st: &mut ExecState, ev: &HistoryEvent) -> bool {
+    if let Some(EventDetails::ExecutionRedriven(d)) = &ev.details {
+        redriven(st, ev.timestamp, d.redrive_count);
+    }
     let end = match (&ev.event_type, &ev.details) {
         (EventType::ExecutionSucceeded, Some(EventDetails::ExecutionSucceeded(o))) => {
             st.output = Some(serde_json::to_string(&*o.output).unwrap_or_else(|_| "null".into()));
@@ -204,6 +227,40 @@ pub(crate) fn apply_event(st: &mut ExecState, ev: &HistoryEvent) -> bool {
             true
         }
         _ => false,
+    }
+}
+
+/// A redrive: the execution runs again, without the outcome of the run before.
+fn redriven(st: &mut ExecState, at: DateTime<Utc>, count: u32) {
+    st.status = ExecutionStatus::Running;
+    st.stop_date = None;
+    st.output = None;
+    st.error = None;
+    st.cause = None;
+    st.redrive_count = count;
+    st.redrive_date = Some(at);
+}
+
+/// How many redrive client tokens are remembered, and for how long (as on AWS).
+const REDRIVE_TOKENS: usize = 10;
+const REDRIVE_TOKEN_MINUTES: i64 = 15;
+
+impl ExecState {
+    /// The date of the redrive a client token already made, if it is still remembered.
+    pub fn redrive_by_token(&self, token: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.redrive_tokens
+            .iter()
+            .find(|(t, at)| {
+                t == token && now - *at < chrono::Duration::minutes(REDRIVE_TOKEN_MINUTES)
+            })
+            .map(|(_, at)| *at)
+    }
+
+    /// Remembers a redrive's client token (the last ten are kept).
+    pub fn remember_redrive(&mut self, token: String, at: DateTime<Utc>) {
+        self.redrive_tokens.push((token, at));
+        let extra = self.redrive_tokens.len().saturating_sub(REDRIVE_TOKENS);
+        self.redrive_tokens.drain(..extra);
     }
 }
 
@@ -241,4 +298,14 @@ pub(crate) enum Record {
     },
     /// One history event of an execution.
     Event { arn: String, ev: HistoryEvent },
+    /// An activity was created.
+    Activity { a: ActivityData },
+    /// An activity was deleted.
+    ActivityGone { arn: String },
+    /// A redrive's client token (its `ExecutionRedriven` event is recorded as an Event).
+    RedriveToken {
+        arn: String,
+        token: String,
+        at: DateTime<Utc>,
+    },
 }

@@ -57,6 +57,7 @@ pub(crate) struct Registry {
     /// Executions of each machine ARN in start order.
     pub by_machine: HashMap<String, Vec<Arc<Execution>>>,
     pub tags: HashMap<String, std::collections::BTreeMap<String, String>>,
+    pub activities: HashMap<String, crate::model::ActivityData>,
 }
 
 pub(crate) struct Core {
@@ -66,6 +67,10 @@ pub(crate) struct Core {
     pub resources: Arc<dyn TaskResources>,
     pub mocks: Option<Arc<crate::MockSource>>,
     pub reg: Mutex<Registry>,
+    /// Held while a redrive is checked and made (one at a time).
+    pub redrives: Mutex<()>,
+    /// Activity tasks waiting for a worker.
+    pub offers: Arc<crate::activities::Offers>,
     journal: Option<Journal>,
     status_tx: broadcast::Sender<ExecutionStatusChange>,
     transition_tx: broadcast::Sender<Transition>,
@@ -303,7 +308,10 @@ impl Observer for ExecObserver {
                 arn: self.exec.arn.to_string(),
                 ev: event.clone(),
             });
-            let started = event.event_type == asl::EventType::ExecutionStarted;
+            let started = matches!(
+                event.event_type,
+                asl::EventType::ExecutionStarted | asl::EventType::ExecutionRedriven
+            );
             let change = (ended || started).then(|| ExecutionStatusChange::of(&self.exec, &st));
             (ended, change)
         };
@@ -387,7 +395,12 @@ impl SfnService {
             }
             (None, None) => uuid::Uuid::new_v4().as_bytes().to_vec(),
         };
-        let engine = Engine::with_secret(cfg.clock.clone(), cfg.resources.clone(), &secret);
+        let offers = Arc::new(crate::activities::Offers::default());
+        let resources = Arc::new(crate::activities::ActivityResources {
+            inner: cfg.resources.clone(),
+            offers: offers.clone(),
+        });
+        let engine = Engine::with_secret(cfg.clock.clone(), resources, &secret);
         let mut records = match &cfg.state_dir {
             Some(dir) => journal::load(dir)?,
             None => Vec::new(),
@@ -398,7 +411,9 @@ impl SfnService {
             let gone = expired_in(&records, cfg.clock.now() - keep);
             if !gone.is_empty() {
                 records.retain(|r| match r {
-                    Record::Start { arn, .. } | Record::Event { arn, .. } => !gone.contains(arn),
+                    Record::Start { arn, .. }
+                    | Record::Event { arn, .. }
+                    | Record::RedriveToken { arn, .. } => !gone.contains(arn),
                     _ => true,
                 });
                 journal::compact(dir, &gone)?;
@@ -417,6 +432,8 @@ impl SfnService {
             resources: cfg.resources.clone(),
             mocks: cfg.mock_config.clone(),
             reg: Mutex::new(Registry::default()),
+            redrives: Mutex::new(()),
+            offers,
             journal,
             status_tx: broadcast::channel(1024).0,
             transition_tx: broadcast::channel(4096).0,
@@ -574,6 +591,18 @@ fn rebuild(core: &Arc<Core>, records: Vec<Record>) -> Vec<Arc<Execution>> {
                     apply_event(&mut lock(&exec.state), &ev);
                 }
             }
+            Record::Activity { a } => {
+                max_seq = max_seq.max(a.seq);
+                reg.activities.insert(a.arn.clone(), a);
+            }
+            Record::ActivityGone { arn } => {
+                reg.activities.remove(&arn);
+            }
+            Record::RedriveToken { arn, token, at } => {
+                if let Some(exec) = reg.executions.get(arn.as_str()) {
+                    lock(&exec.state).remember_redrive(token, at);
+                }
+            }
         }
     }
     core.seq.store(max_seq + 1, Ordering::Relaxed);
@@ -640,6 +669,23 @@ fn resume_from(core: &Arc<Core>, exec: Arc<Execution>, parks: bool, past_wait: b
             observer.on_event(&exec.arn, &ev);
         }
     }
+}
+
+/// Redrives an execution that ended unsuccessfully (RedriveExecution has checked that it
+/// can be): its `ExecutionRedriven` event is recorded before this returns.
+pub(crate) fn redrive(core: &Arc<Core>, exec: &Arc<Execution>) -> Result<(), SfnError> {
+    let history = lock(&exec.state).history.events();
+    let observer = Arc::new(ExecObserver {
+        core: core.clone(),
+        exec: exec.clone(),
+        parks: true,
+    });
+    let h = core
+        .engine
+        .redrive(&exec.machine.parsed, exec_info(exec), history, observer)
+        .map_err(|e| SfnError::Internal(format!("cannot redrive: {e}")))?;
+    exec.set_handle(h);
+    Ok(())
 }
 
 pub(crate) fn machine_record(m: &MachineData) -> Record {

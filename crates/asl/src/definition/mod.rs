@@ -219,8 +219,8 @@ impl StateMachine {
         let value: Value = serde_json::from_str(definition).map_err(|e| DefinitionError {
             diagnostics: vec![Diagnostic::new(
                 "INVALID_JSON_DESCRIPTION",
-                "/",
-                format!("the definition is not valid JSON: {e}"),
+                crate::jackson::json_error_location(definition, &e),
+                crate::jackson::json_error_message(definition, &e),
             )],
         })?;
         match validator::check(definition, &value) {

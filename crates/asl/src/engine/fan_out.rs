@@ -58,18 +58,38 @@ impl MapRun<'_> {
     }
 }
 
-/// `MaxConcurrencyPath`: a non-negative integer in the input.
+/// `MaxConcurrencyPath`: a non-negative integer in the input. As on AWS, a number with a
+/// fraction counts its whole part and a string holding an integer counts as that integer.
 fn max_concurrency_at(p: &Path, eff: &Value, env: &Env) -> Result<usize, Fault> {
     let v = p
         .select(eff, env)
         .ok_or_else(|| Fault::runtime(p.no_results(eff, env)))?;
-    match v.as_u64() {
-        Some(c) => Ok(usize::try_from(c).unwrap_or(usize::MAX)),
-        None => Err(Fault::runtime(format!(
+    let Some(c) = whole_number(&v) else {
+        return Err(Fault::runtime(format!(
             "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {}",
             to_text(&v),
             p.text
-        ))),
+        )));
+    };
+    if c < 0 {
+        return Err(Fault::runtime(format!(
+            "Expected non-negative integer for MaxConcurrency, got '{c}' instead."
+        )));
+    }
+    Ok(usize::try_from(c).unwrap_or(usize::MAX))
+}
+
+/// The integer a MaxConcurrencyPath value stands for: a number (its whole part) or a
+/// string of an integer (`" 3"`, `"+3"`).
+fn whole_number(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite())
+                .map(|f| f.trunc() as i64)
+        }),
+        Value::String(s) => s.trim().replace('_', "").parse::<i64>().ok(),
+        _ => None,
     }
 }
 
@@ -86,11 +106,17 @@ impl Exec {
         let env = self.env(st, at.entered, at.retry, None, at.vars);
         let eff = self.effective_input(st, at.input, &env)?;
         let started = self.emit(prev, EventType::ParallelStateStarted, None);
-        let futs = branches.iter().map(|b| {
+        // A redriven Parallel state runs only the branches that had not succeeded.
+        let done = self.redrive.take_done(&st.name).unwrap_or_default();
+        let futs = branches.iter().enumerate().map(|(i, b)| {
             let eff = eff.clone();
+            let kept = done.get(&(i as u64)).cloned();
             // Each branch reads the outer variables; what it assigns stays inside it.
             let mut scope = at.vars.clone();
             async move {
+                if let Some(out) = kept {
+                    return Ok(Arc::new(out));
+                }
                 let mut p = started;
                 self.run_machine(b, eff, &mut p, false, None, &mut scope)
                     .await
@@ -202,7 +228,9 @@ impl Exec {
             started,
             vars: at.vars,
         };
-        let results = self.run_iterations(&run, items, conc).await?;
+        // A redriven Map state runs only the iterations that had not succeeded.
+        let done = self.redrive.take_done(&st.name).unwrap_or_default();
+        let results = self.run_iterations(&run, items, conc, done).await?;
         self.emit(prev, EventType::MapStateSucceeded, None);
         Ok(Value::Array(results))
     }
@@ -229,17 +257,30 @@ impl Exec {
         }
     }
 
-    /// Runs the iterations, `conc` at a time; the first failure ends the attempt (the
-    /// iterations still running are dropped).
+    /// Runs the iterations, `conc` at a time, but for those `done` already has the
+    /// output of; the first failure ends the attempt (the iterations still running are
+    /// dropped).
     async fn run_iterations(
         &self,
         run: &MapRun<'_>,
         items: Vec<Value>,
         conc: usize,
+        mut done: std::collections::HashMap<u64, Value>,
     ) -> Result<Vec<Value>, Fault> {
         use futures::StreamExt;
         let mut results: Vec<Value> = vec![Value::Null; items.len()];
-        let mut stream = futures::stream::iter(items.into_iter().enumerate())
+        let todo: Vec<(usize, Value)> = items
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, item)| match done.remove(&(i as u64)) {
+                Some(out) => {
+                    results[i] = out;
+                    None
+                }
+                None => Some((i, item)),
+            })
+            .collect();
+        let mut stream = futures::stream::iter(todo)
             .map(|(i, item)| self.map_iteration(run, i, item))
             .buffer_unordered(conc);
         while let Some((i, r)) = stream.next().await {

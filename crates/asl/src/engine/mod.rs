@@ -19,6 +19,7 @@ use crate::fault::Fault;
 use crate::history::HistoryEvent;
 use crate::history::{
     ErrorDetails, EventDetails, EventType, ExecutionStartedDetails, OutputDetails, PayloadDetails,
+    RedrivenDetails,
 };
 use crate::observer::Observer;
 use crate::task::TaskResources;
@@ -286,6 +287,7 @@ impl Engine {
         observer: Arc<dyn Observer>,
         next_id: u64,
         resources: Option<Arc<dyn TaskResources>>,
+        redrive: run::Redrive,
     ) -> Arc<run::Exec> {
         let shared = ExecShared::new(&exec.execution_arn);
         Arc::new(run::Exec {
@@ -298,6 +300,7 @@ impl Engine {
             observer,
             next_id: AtomicU64::new(next_id),
             shared,
+            redrive,
         })
     }
 
@@ -323,7 +326,14 @@ impl Engine {
         resources: Option<Arc<dyn TaskResources>>,
     ) -> ExecutionHandle {
         let input = Arc::new(input);
-        let ex = self.exec(exec, input.clone(), observer, 1, resources);
+        let ex = self.exec(
+            exec,
+            input.clone(),
+            observer,
+            1,
+            resources,
+            run::Redrive::default(),
+        );
         let mut prev = 0;
         ex.emit(
             &mut prev,
@@ -381,7 +391,16 @@ impl Engine {
     ) -> Result<ExecutionHandle, ResumeError> {
         let plan = resume::plan(&machine.machine, &history)?;
         let last_id = history.last().map(|e| e.id).unwrap_or(0);
-        let ex = self.exec(exec, plan.input.clone(), observer, last_id + 1, resources);
+        let mut redrive = resume::redrives(&history);
+        redrive.done = Mutex::new(plan.done);
+        let ex = self.exec(
+            exec,
+            plan.input.clone(),
+            observer,
+            last_id + 1,
+            resources,
+            redrive,
+        );
         let handle = ExecutionHandle {
             shared: ex.shared.clone(),
         };
@@ -401,6 +420,48 @@ impl Engine {
                 tokio::spawn(self.inner.clock.track(Box::pin(run)));
             }
         }
+        Ok(handle)
+    }
+
+    /// RedriveExecution: an execution whose history ends with `ExecutionFailed`,
+    /// `…Aborted` or `…TimedOut` goes on with `ExecutionRedriven` and the state it ended
+    /// in, entered anew with its recorded input (a Map state runs only the iterations that
+    /// had not succeeded). Event ids continue after the last recorded one.
+    pub fn redrive(
+        &self,
+        machine: &StateMachine,
+        exec: ExecutionInfo,
+        history: Vec<HistoryEvent>,
+        observer: Arc<dyn Observer>,
+    ) -> Result<ExecutionHandle, ResumeError> {
+        let plan = resume::redrive_plan(&machine.machine, &history)?;
+        let last_id = history.last().map(|e| e.id).unwrap_or(0);
+        let mut redrive = resume::redrives(&history);
+        redrive.count += 1;
+        redrive.at = Some(self.inner.clock.now());
+        redrive.done = std::sync::Mutex::new(plan.done);
+        let count = redrive.count;
+        let ex = self.exec(
+            exec,
+            plan.input.clone(),
+            observer,
+            last_id + 1,
+            None,
+            redrive,
+        );
+        let mut prev = last_id;
+        ex.emit(
+            &mut prev,
+            EventType::ExecutionRedriven,
+            Some(EventDetails::ExecutionRedriven(RedrivenDetails {
+                redrive_count: count,
+            })),
+        );
+        let handle = ExecutionHandle {
+            shared: ex.shared.clone(),
+        };
+        let run = drive(ex, machine.machine.clone(), plan.input, prev, plan.at);
+        tokio::spawn(self.inner.clock.track(Box::pin(run)));
         Ok(handle)
     }
 
@@ -504,11 +565,12 @@ fn run_caught<'a>(
     }
 }
 
-/// Ends when the execution's `TimeoutSeconds` have passed since its start (never
-/// without one).
+/// Ends when the execution's `TimeoutSeconds` have passed since its start or its last
+/// redrive (never without one).
 async fn execution_timeout(ex: &run::Exec, machine: &crate::definition::Machine) {
     let timeout_at = machine.timeout_seconds.map(|s| {
-        crate::clock::plus_seconds(ex.info.start_time, i64::try_from(s).unwrap_or(i64::MAX))
+        let from = ex.redrive.at.unwrap_or(ex.info.start_time);
+        crate::clock::plus_seconds(from, i64::try_from(s).unwrap_or(i64::MAX))
     });
     match timeout_at {
         Some(t) => ex.engine.clock.sleep_until(t).await,
@@ -620,6 +682,7 @@ mod size_probe {
             Arc::new(crate::observer::NoopObserver),
             1,
             None,
+            run::Redrive::default(),
         );
         let mut prev = 0;
         {

@@ -8,7 +8,6 @@ use crate::fault::Fault;
 use crate::history::EventType;
 use crate::jsonata::States;
 use crate::paths::Vars;
-use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -30,6 +29,13 @@ fn retry_delay(st: &State, f: &Fault, counts: &mut [u32]) -> Option<i64> {
     }
     counts[ri] += 1;
     Some((delay * 1000.0).min(1.0e13) as i64)
+}
+
+/// Whether a Map state records `MapStateFailed` for a failure before its iterations
+/// started: as on AWS, a failure of its fields (a JSONata `Items` that is not an array)
+/// does; a States.Runtime failure ends the execution without it.
+fn fails_unstarted(st: &State, f: &Fault) -> bool {
+    matches!(st.kind, Kind::Map(_)) && f.error != crate::fault::RUNTIME
 }
 
 impl Exec {
@@ -83,8 +89,10 @@ impl Exec {
                 continue;
             }
             // A Parallel or Map state records its failure once, when no retry follows
-            // (each retry only starts it again); not after it succeeded.
-            if *prev != before_attempt && !concluded {
+            // (each retry only starts it again); not after it succeeded. A Map state whose
+            // items could not be read (its JSONata `Items`) fails before it started.
+            let started = *prev != before_attempt || fails_unstarted(st, &f);
+            if started && !concluded {
                 self.record_attempt_failed(prev, st);
             }
             return match st.catcher_for(&f) {
@@ -116,7 +124,7 @@ impl Exec {
         &self,
         at: AttemptCtx<'_>,
         prev: &mut u64,
-        waiting: &mut Option<(u64, DateTime<Utc>)>,
+        waiting: &mut Option<super::run::Reattach>,
     ) -> Result<Value, Fault> {
         match &at.st.kind {
             Kind::Task(t) => self.task_attempt(at, t, prev, waiting.take()).await,

@@ -31,6 +31,38 @@ pub(crate) struct Exec {
     pub observer: Arc<dyn Observer>,
     pub next_id: AtomicU64,
     pub shared: Arc<ExecShared>,
+    /// What a redrive brings back (`$$.Execution.RedriveCount`, the timeout's start, the
+    /// iterations of a Map state that already succeeded).
+    pub redrive: Redrive,
+}
+
+/// An execution's redrives, as its history records them.
+#[derive(Default)]
+pub(crate) struct Redrive {
+    pub count: u32,
+    /// When the last redrive happened: the execution's timeout runs from then.
+    pub at: Option<DateTime<Utc>>,
+    /// The redriven Map (Parallel) state and the outputs of its iterations (branches) that
+    /// succeeded before: they are not run again (taken by the first attempt of that state).
+    pub done: std::sync::Mutex<Option<MapDone>>,
+}
+
+/// Outputs of a Map state's iterations (a Parallel state's branches) that succeeded, by
+/// index.
+pub(crate) struct MapDone {
+    pub state: Arc<str>,
+    pub outputs: std::collections::HashMap<u64, Value>,
+}
+
+impl Redrive {
+    /// The outputs of `state`'s iterations that succeeded before a redrive (once).
+    pub fn take_done(&self, state: &str) -> Option<std::collections::HashMap<u64, Value>> {
+        let mut d = self.done.lock().unwrap_or_else(|p| p.into_inner());
+        match d.as_ref() {
+            Some(m) if &*m.state == state => d.take().map(|m| m.outputs),
+            _ => None,
+        }
+    }
 }
 
 /// Where a resumed execution picks up its first state.
@@ -49,14 +81,20 @@ pub(crate) enum ResumeMode {
     Exited(Arc<Value>),
     /// Run the state again without a new Entered event.
     Rerun(TaskResume),
+    /// Run the state again from its recorded input, entering it anew (a redrive).
+    Reenter,
 }
+
+/// A task a resumed execution waits on again: its `…Scheduled` id, the time its timeouts
+/// count from, and whether it had started (an activity a worker had taken).
+pub(crate) type Reattach = (u64, DateTime<Utc>, bool);
 
 #[derive(Default, Clone)]
 pub(crate) struct TaskResume {
     pub counts: Vec<u32>,
     pub retry_count: u32,
-    /// A `.waitForTaskToken` task was waiting: (TaskScheduled id, TaskStarted time).
-    pub waiting: Option<(u64, DateTime<Utc>)>,
+    /// A `.waitForTaskToken` or activity task was waiting (see [`Reattach`]).
+    pub waiting: Option<Reattach>,
     /// A Parallel/Map attempt was running: close it (`...StateAborted`) before restarting,
     /// so the recorded history stays well nested for a later resume.
     pub close_open_attempt: bool,
@@ -239,7 +277,7 @@ impl Exec {
                 "Name": self.info.name,
                 "RoleArn": self.info.role_arn,
                 "StartTime": millis(self.info.start_time),
-                "RedriveCount": 0,
+                "RedriveCount": self.redrive.count,
             },
             "State": {"EnteredTime": millis(entered), "Name": &*st.name},
             "StateMachine": {"Id": self.info.state_machine_arn, "Name": self.info.state_machine_name},
@@ -338,6 +376,13 @@ impl Exec {
                 });
             }
             ResumeMode::Rerun(tres) => tres,
+            ResumeMode::Reenter => {
+                return Ok(Start::At {
+                    idx: r.state,
+                    input: r.input,
+                    first: None,
+                })
+            }
         };
         if tres.close_open_attempt {
             let aborted = match st.kind {
@@ -412,9 +457,11 @@ impl Exec {
         let (true, (_, Some(ty))) = (tr.exited, entered_type(&st.kind)) else {
             return;
         };
+        // An empty `Assign` assigns nothing, and AWS records no variables for it.
         let assigned = tr
             .assigned
             .as_ref()
+            .filter(|a| !a.is_empty())
             .map(|a| Box::new(a.iter().map(|(k, v)| (k.clone(), v.to_string())).collect()));
         let details = assigned.as_ref().map(|_| PayloadDetails::default());
         self.emit(

@@ -205,7 +205,8 @@ impl Exec {
         target: DateTime<Utc>,
         top: bool,
     ) -> Result<(), Fault> {
-        if target > crate::clock::plus_seconds(entered.at, crate::limits::WAIT_SECONDS) {
+        // The range ends before its last second: a target at the edge fails too.
+        if target >= crate::clock::plus_seconds(entered.at, crate::limits::WAIT_SECONDS) {
             return Err(Fault::runtime("Wait state delay is too long."));
         }
         if self.shared.skip_next.swap(false, Ordering::SeqCst) {

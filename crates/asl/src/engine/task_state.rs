@@ -27,6 +27,8 @@ use tokio::sync::oneshot::Receiver;
 struct Shape {
     /// A plain Lambda function ARN.
     lambda: bool,
+    /// An activity ARN: `Activity*` events, a worker takes the task (GetActivityTask).
+    activity: bool,
     /// `resourceType` of `Task*` events; empty for a plain Lambda function.
     resource_type: String,
     /// `resource` of `Task*` events; the whole ARN for a plain Lambda function.
@@ -39,6 +41,7 @@ impl Shape {
             let (ty, res) = rest.split_once(':').unwrap_or((rest, ""));
             return Shape {
                 lambda: false,
+                activity: false,
                 resource_type: ty.to_string(),
                 resource: res.to_string(),
             };
@@ -51,6 +54,7 @@ impl Shape {
         };
         Shape {
             lambda,
+            activity: crate::task::is_activity(&t.resource),
             resource_type: resource_type.to_string(),
             resource: t.resource.clone(),
         }
@@ -87,6 +91,9 @@ struct TaskAttempt<'a> {
     /// A resumed execution re-attaches to a callback task a previous process started:
     /// nothing is recorded or invoked again, only the token's answer is awaited.
     reattached: bool,
+    /// A re-attached activity task a worker had taken (one not taken yet is offered to
+    /// workers again).
+    taken: bool,
     token_key: String,
     /// The task token (`.waitForTaskToken` only).
     token: Option<String>,
@@ -194,7 +201,7 @@ impl Exec {
         at: AttemptCtx<'_>,
         t: &TaskSpec,
         prev: &mut u64,
-        reattach: Option<(u64, DateTime<Utc>)>,
+        reattach: Option<super::run::Reattach>,
     ) -> Result<Value, Fault> {
         let attempt = self.prepare_task(at, t, reattach)?;
         let mut reg = self.schedule_task(prev, &attempt);
@@ -208,19 +215,20 @@ impl Exec {
         &self,
         at: AttemptCtx<'a>,
         t: &'a TaskSpec,
-        reattach: Option<(u64, DateTime<Utc>)>,
+        reattach: Option<super::run::Reattach>,
     ) -> Result<TaskAttempt<'a>, Fault> {
         let st = at.st;
         let shape = Shape::of(t);
-        let (scheduled_id, started_at) = match reattach {
-            Some((id, started)) => (id, started),
+        let (scheduled_id, started_at, taken) = match reattach {
+            Some(r) => r,
             None => (
                 self.next_id.load(Ordering::Relaxed),
                 self.engine.clock.now(),
+                false,
             ),
         };
         let token_key = Tokens::key(&self.info.execution_arn, scheduled_id);
-        let token = (t.pattern == IntegrationPattern::WaitForTaskToken)
+        let token = (t.pattern == IntegrationPattern::WaitForTaskToken || shape.activity)
             .then(|| self.tokens().token_for(&token_key));
         let env = self.env(st, at.entered, at.retry, token.as_deref(), at.vars);
         let eff = match st.lang {
@@ -241,6 +249,7 @@ impl Exec {
             scheduled_id,
             started_at,
             reattached: reattach.is_some(),
+            taken,
             token_key,
             token,
             params,
@@ -263,13 +272,27 @@ impl Exec {
             self.tokens()
                 .register(a.token_key.clone(), a.started_at.timestamp_millis())
         });
-        if !a.reattached {
+        if !a.reattached && !a.shape.activity {
             self.record_started(prev, &a.shape);
         }
         reg
     }
 
     fn record_scheduled(&self, prev: &mut u64, a: &TaskAttempt<'_>) -> u64 {
+        if a.shape.activity {
+            let details = ActivityScheduledDetails {
+                resource: a.spec.resource.clone(),
+                input: a.params.clone(),
+                input_details: PayloadDetails::default(),
+                timeout_in_seconds: a.timeout,
+                heartbeat_in_seconds: a.heartbeat,
+            };
+            return self.emit(
+                prev,
+                EventType::ActivityScheduled,
+                Some(EventDetails::ActivityScheduled(Box::new(details))),
+            );
+        }
         let (ty, details) = match a.shape.lambda {
             false => (
                 EventType::TaskScheduled,
@@ -318,9 +341,51 @@ impl Exec {
         mut reg: Option<&mut Registration>,
     ) -> Ending {
         let deadlines = a.deadlines(reg.as_deref());
+        if a.shape.activity {
+            let work = std::pin::pin!(self.run_activity(prev, a, reg));
+            return self.race(work, &deadlines).await;
+        }
         let rx = reg.as_mut().map(|r| &mut r.rx);
         let work = std::pin::pin!(self.run_resource(prev, a, rx));
         self.race(work, &deadlines).await
+    }
+
+    /// An activity task: offered to the activity's workers (the embedder's `invoke` ends
+    /// when one takes it, answering `{"workerName"}`), recorded `ActivityStarted`, then
+    /// answered through its token (SendTask*). Heartbeats count from the start. A task a
+    /// worker had taken before a restart only waits for its answer.
+    async fn run_activity(
+        &self,
+        prev: &mut u64,
+        a: &TaskAttempt<'_>,
+        reg: Option<&mut Registration>,
+    ) -> Result<Value, TaskError> {
+        let Some(reg) = reg else {
+            return Err(TaskError::new("States.Runtime", "internal: no task token"));
+        };
+        if !a.taken {
+            let taken = self
+                .engine
+                .resources
+                .invoke(a.call(&self.info.execution_arn))
+                .await?;
+            let worker_name = taken
+                .get("workerName")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            self.emit(
+                prev,
+                EventType::ActivityStarted,
+                Some(EventDetails::ActivityStarted(ActivityStartedDetails {
+                    worker_name,
+                })),
+            );
+            reg.last_heartbeat_ms.store(
+                self.engine.clock.now().timestamp_millis(),
+                Ordering::Relaxed,
+            );
+        }
+        wait_answer(&mut reg.rx).await
     }
 
     /// Invokes the resource (unless the attempt is re-attached) and, for a callback task,
@@ -413,17 +478,22 @@ impl Exec {
 
     fn record_succeeded(&self, prev: &mut u64, shape: &Shape, v: Value) -> Value {
         let out = Arc::new(v);
+        let output = || OutputDetails {
+            output: out.clone(),
+            output_details: PayloadDetails::default(),
+        };
         let (ty, details) = match shape.lambda {
+            _ if shape.activity => (
+                EventType::ActivitySucceeded,
+                EventDetails::ActivitySucceeded(output()),
+            ),
             false => (
                 EventType::TaskSucceeded,
                 EventDetails::TaskSucceeded(shape.output_details(out.clone())),
             ),
             true => (
                 EventType::LambdaFunctionSucceeded,
-                EventDetails::LambdaFunctionSucceeded(OutputDetails {
-                    output: out.clone(),
-                    output_details: PayloadDetails::default(),
-                }),
+                EventDetails::LambdaFunctionSucceeded(output()),
             ),
         };
         self.emit(prev, ty, Some(details));
@@ -450,6 +520,11 @@ impl Exec {
             cause: details.cause.clone(),
         };
         let (ty, d) = match (shape.lambda, timed_out) {
+            _ if shape.activity && timed_out => (
+                EventType::ActivityTimedOut,
+                EventDetails::ActivityTimedOut(ed),
+            ),
+            _ if shape.activity => (EventType::ActivityFailed, EventDetails::ActivityFailed(ed)),
             (false, false) => (
                 EventType::TaskFailed,
                 EventDetails::TaskFailed(Box::new(details)),

@@ -187,6 +187,7 @@ impl Engine {
             Arc::new(crate::observer::NoopObserver),
             1,
             resources,
+            super::run::Redrive::default(),
         );
         if let Some(e) = Arc::get_mut(&mut ex) {
             e.context_override = Some(Arc::new(context));

@@ -328,8 +328,8 @@ fn listed<'a>(expect: &'a Value, key: &str) -> Option<Vec<&'a str>> {
     Some(list.iter().filter_map(Value::as_str).collect())
 }
 
-/// `events` (the exact types, in order), `history_includes`, `events_exclude` and
-/// `events_include`.
+/// `events` (the exact types, in order), `history_includes`, `history_excludes_field`,
+/// `events_exclude` and `events_include`.
 fn check_events(expect: &Value, events: &[HistoryEvent]) -> Result<(), String> {
     let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
     if let Some(want) = listed(expect, "events") {
@@ -348,6 +348,14 @@ fn check_events(expect: &Value, events: &[HistoryEvent]) -> Result<(), String> {
             }
         }
     }
+    for field in listed(expect, "history_excludes_field").unwrap_or_default() {
+        if let Some(e) = events
+            .iter()
+            .find(|e| has_field(&serde_json::to_value(e).unwrap(), field))
+        {
+            return Err(format!("event {e:?} should have no field \"{field}\""));
+        }
+    }
     for g in listed(expect, "events_exclude").unwrap_or_default() {
         if types.contains(&g) {
             return Err(format!("event \"{g}\" should not be in {types:?}"));
@@ -359,6 +367,15 @@ fn check_events(expect: &Value, events: &[HistoryEvent]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Whether `v` has a field named `name` at any depth.
+fn has_field(v: &Value, name: &str) -> bool {
+    match v {
+        Value::Object(m) => m.iter().any(|(k, x)| k == name || has_field(x, name)),
+        Value::Array(a) => a.iter().any(|x| has_field(x, name)),
+        _ => false,
+    }
 }
 
 /// `calls`: each state's task parameters, in order.

@@ -6,3 +6,4 @@ mod common;
 mod conformance;
 mod engine;
 mod project_machines;
+mod redrive;

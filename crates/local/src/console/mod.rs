@@ -103,6 +103,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/console/api/execution", get(execution))
         .route("/console/api/start", post(start))
         .route("/console/api/stop", post(stop))
+        .route("/console/api/redrive", post(redrive))
         .route("/console/api/task", post(task))
         .route("/_local/clock", get(time::read))
         .route("/_local/clock/advance", post(time::advance))
@@ -609,6 +610,22 @@ async fn stop(State(c): State<Arc<Console>>, headers: HeaderMap, body: Bytes) ->
         req["cause"] = json!(cause);
     }
     let out = c.call("StopExecution", req).await?;
+    ok(out)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RedriveBody {
+    arn: String,
+}
+
+/// Redrives an execution that failed, was aborted or timed out (RedriveExecution).
+async fn redrive(State(c): State<Arc<Console>>, headers: HeaderMap, body: Bytes) -> Reply {
+    c.check_post(&headers)?;
+    let b: RedriveBody = parse_body(&body)?;
+    let out = c
+        .call("RedriveExecution", json!({"executionArn": b.arn}))
+        .await?;
     ok(out)
 }
 

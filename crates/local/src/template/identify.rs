@@ -57,6 +57,10 @@ fn identify(scope: &Scope, r: &Resource, region: &str) -> Result<ResourceIds, Te
                 .unwrap_or_else(|| r.id.to_string());
             state_machine_ids(name, region)
         }
+        "AWS::StepFunctions::Activity" => {
+            let name = name_of("Name")?.unwrap_or_else(|| r.id.to_string());
+            activity_ids(name, region)
+        }
         "AWS::Serverless::Api" => api_ids(r.id),
         other => {
             let service = other
@@ -101,6 +105,16 @@ fn state_machine_ids(name: String, region: &str) -> ResourceIds {
             ("Arn".to_string(), Value::String(arn)),
         ]
         .into(),
+        any_attribute: None,
+    }
+}
+
+/// `Ref` of an activity is its ARN, as for a state machine; `Fn::GetAtt` gives `Name`.
+fn activity_ids(name: String, region: &str) -> ResourceIds {
+    let arn = format!("arn:aws:states:{region}:{ACCOUNT_ID}:activity:{name}");
+    ResourceIds {
+        reference: Value::String(arn),
+        attributes: [("Name".to_string(), Value::String(name))].into(),
         any_attribute: None,
     }
 }

@@ -7,8 +7,9 @@ use std::path::Path;
 use serde_json::{json, Map, Value};
 
 use super::{
-    api_id, intrinsic_error, key_required, rules, substitute, ApiDef, ApiEvent, Application,
-    FunctionDef, GatewayResponse, Resource, StateMachineDef, TableDef, TemplateError, IMPLICIT_API,
+    api_id, intrinsic_error, key_required, rules, substitute, ActivityDef, ApiDef, ApiEvent,
+    Application, FunctionDef, GatewayResponse, Resource, StateMachineDef, TableDef, TemplateError,
+    IMPLICIT_API,
 };
 use crate::intrinsics::{scalar, IntrinsicError, Scope};
 
@@ -33,6 +34,7 @@ pub(super) fn collect(
         "AWS::DynamoDB::Table" => app.tables.push(dynamodb_table(r, scope)?),
         "AWS::Serverless::SimpleTable" => app.tables.push(simple_table(r, scope)?),
         "AWS::Serverless::StateMachine" => app.state_machines.push(state_machine(r, scope, base)?),
+        "AWS::StepFunctions::Activity" => app.activities.push(activity(r, scope)?),
         "AWS::Events::Rule" => {
             let props = Value::Object(r.resolve_all(scope)?);
             app.event_rules.extend(rules::rule_resource(r.id, &props)?);
@@ -40,6 +42,18 @@ pub(super) fn collect(
         other => tracing::debug!(resource = %r.id, kind = other, "not modelled locally"),
     }
     Ok(())
+}
+
+/// `AWS::StepFunctions::Activity`: its name (`Name`, required by CloudFormation).
+fn activity(r: &Resource, scope: &Scope) -> Result<ActivityDef, TemplateError> {
+    let name = r
+        .resolve(scope, "Name")?
+        .and_then(|v| v.as_str().map(str::to_string))
+        .ok_or_else(|| TemplateError::Shape(format!("{}: an activity needs a Name", r.id)))?;
+    Ok(ActivityDef {
+        logical_id: r.id.to_string(),
+        name,
+    })
 }
 
 /// `AWS::Serverless::Function`: its name and ARN, environment, limits and `Api` events.

@@ -333,3 +333,39 @@ fn an_events_own_api_key_setting_overrides_its_api_in_both_directions() {
     assert!(!keyed("/e"), "Globals.Api leaves the implicit API open");
     assert!(keyed("/f"), "the event keys its route of the implicit API");
 }
+
+#[test]
+fn activities_are_read_and_referenced_by_arn() {
+    let text = r#"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Approval:
+    Type: AWS::StepFunctions::Activity
+    Properties:
+      Name: !Sub "${AWS::StackName}-Approval"
+  Machine:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      Name: uses-activity
+      Definition:
+        StartAt: Work
+        States:
+          Work: {Type: Task, Resource: "${ApprovalArn}", End: true}
+      DefinitionSubstitutions:
+        ApprovalArn: !Ref Approval
+        ApprovalName: !GetAtt Approval.Name
+"#;
+    let app = parse(text, Path::new("."), &opts()).unwrap();
+    assert_eq!(
+        app.activities,
+        [ActivityDef {
+            logical_id: "Approval".into(),
+            name: "demo-Approval".into()
+        }]
+    );
+    assert!(app.state_machines[0]
+        .definition
+        .contains("arn:aws:states:eu-west-1:123456789012:activity:demo-Approval"));
+    let nameless = "Resources:\n  A:\n    Type: AWS::StepFunctions::Activity\n";
+    assert!(parse(nameless, Path::new("."), &opts()).is_err());
+}

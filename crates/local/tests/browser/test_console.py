@@ -21,6 +21,7 @@ import tempfile
 import time
 import unittest
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import datetime, timedelta, timezone
 
@@ -274,6 +275,25 @@ class ConsoleTest(BrowserCase):
         expect(self.page.locator("#execution-status")).to_have_text("ABORTED", timeout=15000)
         expect(self.page.locator("#execution-error")).to_have_text("Operator.Stop")
         expect(self.page.get_by_role("button", name="Send success")).to_have_count(0)
+
+    def test_redrive_an_aborted_callback_from_the_page(self):
+        self.start_from_page("Callback", {"mode": "external"}, name="cb-redrive")
+        self.wait_for_token()
+        expect(self.page.get_by_role("button", name="Redrive")).to_have_count(0)
+        self.page.get_by_role("button", name="Stop execution").click()
+        expect(self.page.locator("#execution-status")).to_have_text("ABORTED", timeout=15000)
+        self.page.get_by_role("button", name="Redrive").click()
+        expect(self.page.locator("#action-notice")).to_have_text("Redriven.")
+        # The callback state is entered again and waits on a new token.
+        self.wait_for_token()
+        expect(self.page.locator("#execution-status")).to_have_text("RUNNING")
+        expect(self.page.locator("tr[data-event-type=ExecutionRedriven]")).to_have_count(1)
+        self.page.get_by_role("button", name="Send success").click()
+        expect(self.page.locator("#execution-status")).to_have_text("SUCCEEDED", timeout=15000)
+        expect(self.page.get_by_role("button", name="Redrive")).to_have_count(0)
+        arn = urllib.parse.unquote(self.page.url.split("arn=")[1])
+        d = self.rt.aws("AWSStepFunctions.DescribeExecution", {"executionArn": arn})
+        self.assertEqual(d["redriveCount"], 1)
 
     def test_clock_runs_in_the_header(self):
         self.page.goto(self.rt.url + "/console/#/")

@@ -20,7 +20,9 @@ pub(crate) fn run(core: &Core, body: &Value) -> Result<Value, SfnError> {
         }
     };
     let e = execution(core, arn)?;
+    let deleting = super::machine_deleting(core, &e);
     let st = lock(&e.state);
+    let redrivable = super::redrivable(&e, &st, deleting, core.now());
     let mut out = json!({
         "executionArn": e.arn,
         "stateMachineArn": e.machine.data.arn,
@@ -29,9 +31,15 @@ pub(crate) fn run(core: &Core, body: &Value) -> Result<Value, SfnError> {
         "startDate": secs(e.start_date),
         "input": e.input,
         "inputDetails": {"included": true},
-        "redriveCount": 0,
-        "redriveStatus": "NOT_REDRIVABLE",
+        "redriveCount": st.redrive_count,
+        "redriveStatus": if redrivable.is_ok() { "REDRIVABLE" } else { "NOT_REDRIVABLE" },
     });
+    if let Err(reason) = redrivable {
+        out["redriveStatusReason"] = json!(reason);
+    }
+    if let Some(t) = st.redrive_date {
+        out["redriveDate"] = secs(t);
+    }
     if !with_data {
         if let Some(m) = out.as_object_mut() {
             m.remove("input");

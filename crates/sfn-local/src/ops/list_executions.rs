@@ -16,7 +16,7 @@ const STATUSES: &[&str] = &[
     "PENDING_REDRIVE",
 ];
 
-/// Most recent first, optionally filtered by status.
+/// Most recent first, optionally filtered by status and by whether they were redriven.
 pub(crate) fn run(core: &Core, body: &Value) -> Result<Value, SfnError> {
     let r = Req::new(body)?;
     let max = r.max_results()?;
@@ -39,13 +39,29 @@ pub(crate) fn run(core: &Core, body: &Value) -> Result<Value, SfnError> {
             ));
         }
     }
+    let redriven = match r.opt_str("redriveFilter")? {
+        None => None,
+        Some("REDRIVEN") => Some(true),
+        Some("NOT_REDRIVEN") => Some(false),
+        Some(f) => {
+            return Err(SfnError::constraint(
+                &format!("'{f}'"),
+                "redriveFilter",
+                "Member must satisfy enum value set: [REDRIVEN, NOT_REDRIVEN]",
+            ))
+        }
+    };
     let m = machine(core, arn)?;
     if m.data.kind == MachineType::Express {
         return Err(SfnError::StateMachineTypeNotSupported(
             "This operation is not supported by this type of state machine".into(),
         ));
     }
-    let scope = format!("ListExecutions|{arn}|{}", filter.unwrap_or(""));
+    let scope = format!(
+        "ListExecutions|{arn}|{}|{}",
+        filter.unwrap_or(""),
+        r.opt_str("redriveFilter")?.unwrap_or("")
+    );
     let cursor = paging::decode(r.opt_str("nextToken")?, &scope)?;
     let all = lock(&core.reg)
         .by_machine
@@ -55,7 +71,9 @@ pub(crate) fn run(core: &Core, body: &Value) -> Result<Value, SfnError> {
     let rows = all.iter().rev().filter_map(|e| {
         let st = lock(&e.state);
         let status = st.status.as_str();
-        if filter.is_some_and(|f| f != status) {
+        if filter.is_some_and(|f| f != status)
+            || redriven.is_some_and(|r| r != (st.redrive_count > 0))
+        {
             return None;
         }
         let mut row = json!({
@@ -67,6 +85,10 @@ pub(crate) fn run(core: &Core, body: &Value) -> Result<Value, SfnError> {
         });
         if let Some(t) = st.stop_date {
             row["stopDate"] = secs(t);
+        }
+        if let Some(t) = st.redrive_date {
+            row["redriveCount"] = json!(st.redrive_count);
+            row["redriveDate"] = secs(t);
         }
         Some((e.seq, row))
     });

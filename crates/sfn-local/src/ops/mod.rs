@@ -1,15 +1,21 @@
 //! One module per operation: read the request, apply it, shape the answer.
 
+mod create_activity;
 mod create_state_machine;
+mod delete_activity;
 mod delete_state_machine;
+pub(crate) mod describe_activity;
 mod describe_execution;
 mod describe_state_machine;
 mod describe_state_machine_for_execution;
 mod express;
+mod get_activity_task;
 mod get_execution_history;
+mod list_activities;
 mod list_executions;
 mod list_state_machines;
 mod mock_schema;
+mod redrive_execution;
 mod send_task;
 mod start_execution;
 mod start_sync_execution;
@@ -19,8 +25,10 @@ mod test_state;
 mod update_state_machine;
 mod validate_definition;
 
+pub(crate) use create_activity::put_activity;
 pub(crate) use create_state_machine::put_machine;
 pub use create_state_machine::MachineSpec;
+pub(crate) use redrive_execution::{machine_deleting, redrivable};
 
 use crate::error::SfnError;
 use crate::model::{lock, Execution, Machine};
@@ -36,6 +44,9 @@ const DURABLE: &[&str] = &[
     "DeleteStateMachine",
     "StartExecution",
     "StopExecution",
+    "RedriveExecution",
+    "CreateActivity",
+    "DeleteActivity",
 ];
 
 pub(crate) async fn dispatch(core: &Arc<Core>, op: &str, body: &Value) -> Result<Value, SfnError> {
@@ -59,12 +70,18 @@ async fn run(core: &Arc<Core>, op: &str, body: &Value) -> Result<Value, SfnError
         "StartExecution" => start_execution::run(core, body),
         "StartSyncExecution" => start_sync_execution::run(core, body).await,
         "StopExecution" => stop_execution::run(core, body).await,
+        "RedriveExecution" => redrive_execution::run(core, body),
         "DescribeExecution" => describe_execution::run(core, body),
         "ListExecutions" => list_executions::run(core, body),
         "GetExecutionHistory" => get_execution_history::run(core, body),
         "SendTaskSuccess" => send_task::success(core, body).await,
         "SendTaskFailure" => send_task::failure(core, body).await,
         "SendTaskHeartbeat" => send_task::heartbeat(core, body),
+        "CreateActivity" => create_activity::run(core, body),
+        "DescribeActivity" => describe_activity::run(core, body),
+        "ListActivities" => list_activities::run(core, body),
+        "DeleteActivity" => delete_activity::run(core, body),
+        "GetActivityTask" => get_activity_task::run(core, body).await,
         "TagResource" => tags::tag(core, body),
         "UntagResource" => tags::untag(core, body),
         "ListTagsForResource" => tags::list(core, body),

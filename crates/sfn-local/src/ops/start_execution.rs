@@ -161,37 +161,13 @@ pub(crate) fn start_express(
     ((arn, start), handle)
 }
 
-/// Why an input is not JSON, in the words AWS's JSON reader (Jackson) uses for the common
-/// cases: nothing at all, a bare word, a field name without double quotes, a cut-off text.
+/// Why an input is not JSON, in the words AWS's JSON reader (Jackson) uses; nothing at all
+/// is an invalid input.
 pub(crate) fn input_error(input: &str, e: &serde_json::Error) -> String {
     if input.trim().is_empty() {
         return "Invalid execution input.".into();
     }
-    if e.is_eof() {
-        return "Unexpected end-of-input".into();
-    }
-    // The character serde stopped at (its column counts characters from 1).
-    let at = input
-        .lines()
-        .nth(e.line().saturating_sub(1))
-        .and_then(|l| l.chars().nth(e.column().saturating_sub(1)))
-        .unwrap_or(' ');
-    let word: String = input
-        .trim_start()
-        .chars()
-        .take_while(|c| c.is_alphanumeric() || *c == '_')
-        .collect();
-    let first = input.trim_start().chars().next().unwrap_or(' ');
-    if first.is_alphabetic() && !["true", "false", "null"].contains(&word.as_str()) {
-        return format!("Unrecognized token '{word}': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')");
-    }
-    if e.to_string().starts_with("key must be a string") {
-        return format!(
-            "Unexpected character ('{at}' (code {})): was expecting double-quote to start field name",
-            u32::from(at)
-        );
-    }
-    format!("Unexpected character ('{at}' (code {}))", u32::from(at))
+    asl::json_error_message(input, e)
 }
 
 #[cfg(test)]

@@ -40,7 +40,7 @@ pub(crate) fn set(core: &Core, arn: &str, new: Vec<(String, String)>) -> Result<
 pub(crate) fn tag(core: &Core, body: &Value) -> Result<Value, SfnError> {
     let r = Req::new(body)?;
     let arn = r.str("resourceArn")?;
-    machine(core, arn).map_err(not_found)?;
+    tagged(core, arn)?;
     let new = pairs(Some(
         r.opt_value("tags").ok_or_else(|| SfnError::null("tags"))?,
     ))?;
@@ -51,7 +51,7 @@ pub(crate) fn tag(core: &Core, body: &Value) -> Result<Value, SfnError> {
 pub(crate) fn untag(core: &Core, body: &Value) -> Result<Value, SfnError> {
     let r = Req::new(body)?;
     let arn = r.str("resourceArn")?;
-    machine(core, arn).map_err(not_found)?;
+    tagged(core, arn)?;
     let keys = r
         .opt_value("tagKeys")
         .and_then(Value::as_array)
@@ -68,7 +68,7 @@ pub(crate) fn untag(core: &Core, body: &Value) -> Result<Value, SfnError> {
 pub(crate) fn list(core: &Core, body: &Value) -> Result<Value, SfnError> {
     let r = Req::new(body)?;
     let arn = r.str("resourceArn")?;
-    machine(core, arn).map_err(not_found)?;
+    tagged(core, arn)?;
     let reg = lock(&core.reg);
     let tags: Vec<Value> = reg
         .tags
@@ -80,6 +80,16 @@ pub(crate) fn list(core: &Core, body: &Value) -> Result<Value, SfnError> {
         })
         .unwrap_or_default();
     Ok(json!({ "tags": tags }))
+}
+
+/// A resource that takes tags: a state machine or an activity.
+fn tagged(core: &Core, arn: &str) -> Result<(), SfnError> {
+    if crate::arn::activity_name(arn).is_ok() {
+        return super::describe_activity::activity(core, arn)
+            .map(|_| ())
+            .map_err(|e| SfnError::ResourceNotFound(e.message()));
+    }
+    machine(core, arn).map(|_| ()).map_err(not_found)
 }
 
 fn not_found(e: SfnError) -> SfnError {

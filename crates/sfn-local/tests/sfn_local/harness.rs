@@ -12,13 +12,15 @@ use tokio::sync::Notify;
 
 pub const ROLE: &str = "arn:aws:iam::123456789012:role/test";
 
-/// `test:echo` returns its parameters, `test:fail` fails with `Boom`, anything with
-/// `.waitForTaskToken` hands its token to the test.
+/// `test:echo` returns its parameters, `test:fail` fails with `Boom`, `test:flaky` fails
+/// until healed, anything with `.waitForTaskToken` hands its token to the test.
 #[derive(Default)]
 pub struct FakeResources {
     pub tokens: Mutex<Vec<(String, String)>>,
     pub arrived: Notify,
     pub calls: Mutex<Vec<String>>,
+    /// `test:flaky` fails (`Flaky`) on parameters with `"fail": true` until this is set.
+    pub healed: std::sync::atomic::AtomicBool,
 }
 
 #[async_trait::async_trait]
@@ -36,6 +38,13 @@ impl TaskResources for FakeResources {
         match call.base_resource.as_str() {
             "arn:aws:states:::test:echo" => Ok(call.parameters),
             "arn:aws:states:::test:fail" => Err(TaskError::new("Boom", "the fake resource failed")),
+            "arn:aws:states:::test:flaky"
+                if call.parameters["fail"] == json!(true)
+                    && !self.healed.load(std::sync::atomic::Ordering::SeqCst) =>
+            {
+                Err(TaskError::new("Flaky", "not healed yet"))
+            }
+            "arn:aws:states:::test:flaky" => Ok(call.parameters),
             other => Err(TaskError::new(
                 "States.TaskFailed",
                 format!("no fake for {other}"),

@@ -495,7 +495,8 @@ async function execution(params) {
   function renderActions() {
     const isRunning = data.execution.status === "RUNNING";
     const waits = isRunning ? data.waits || [] : [];
-    const key = JSON.stringify([isRunning, (data.waiting || []).map((w) => [w.scheduledEventId, w.state]), waits]);
+    const redrivable = data.execution.redriveStatus === "REDRIVABLE";
+    const key = JSON.stringify([isRunning, redrivable, (data.waiting || []).map((w) => [w.scheduledEventId, w.state]), waits]);
     if (key === waitingKey) return;
     waitingKey = key;
     const parts = [];
@@ -534,6 +535,12 @@ async function execution(params) {
         el("div", { class: "row" },
           el("button", { type: "button", class: "danger", onclick: () => act("/console/api/task", { arn, action: "failure", scheduledEventId: id, error: ferr.value || null, cause: fcause.value || null }, "Failure sent.") }, "Send failure"))));
     }
+    if (redrivable) {
+      parts.push(el("form", { id: "redrive", onsubmit: (ev) => { ev.preventDefault(); act("/console/api/redrive", { arn }, "Redriven."); } },
+        el("h2", {}, "Redrive execution"),
+        el("p", { class: "muted" }, "Runs the execution again from the state it ended in, with the same input; the states that succeeded are not run again."),
+        el("div", { class: "row" }, el("button", { type: "submit" }, "Redrive"))));
+    }
     if (!parts.length) parts.push(el("p", { class: "muted" }, isRunning ? "No task waits for a token." : "The execution has ended."));
     actionsEl.replaceChildren(...parts);
   }
@@ -547,6 +554,7 @@ async function execution(params) {
       await post(path, body);
       notice.textContent = done;
       await refresh(true);
+      schedule(); // a redriven execution runs again: keep following it
       loadClock();
     } catch (e) {
       actionError.textContent = e.message;
