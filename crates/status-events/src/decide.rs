@@ -32,10 +32,6 @@ pub enum SkipReason {
     Stale,
     /// The record already holds this very status.
     Duplicate,
-    /// No record yet and the execution still runs: its state machine writes the record (the
-    /// tracker creates none for a running execution, so a start from the console or the CLI
-    /// leaves one record, the machine's).
-    NoRecord,
 }
 
 /// The status recorded for an event, given what the record says about a cancel request.
@@ -111,9 +107,6 @@ pub fn decide(
         }
     }
     let status = effective_status(ev, raw, rec);
-    if rec.is_none() && !status.is_final() {
-        return Decision::Skip(SkipReason::NoRecord);
-    }
     let at = ev.at_ms();
     if let Some((old_status, old_at)) =
         rec.and_then(|r| Some((r.execution_status?, r.execution_status_at.unwrap_or(0))))
@@ -127,10 +120,13 @@ pub fn decide(
             return Decision::Skip(SkipReason::Stale);
         }
     }
-    // The state machines set the most specific ProcessStatus; a final one stays.
+    // The state machines set the most specific ProcessStatus, and the running ones too: the
+    // tracker only sets a final one the machine did not reach (a stop, a failure before its
+    // end). A RUNNING event that comes before the machine's first write creates the job's
+    // record (the one the machine then completes, keyed by the job the execution runs).
     let process_status = match rec.and_then(|r| r.process_status) {
         Some(ps) if ps.is_final() => None,
-        Some(_) if !status.is_final() => None,
+        _ if !status.is_final() => None,
         _ => Some(status.job_status()),
     };
     Decision::Apply(Box::new(StatusTransition {

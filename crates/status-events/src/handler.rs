@@ -30,8 +30,7 @@ pub struct StatusTracker {
 pub struct Outcome {
     pub job_id: String,
     /// `applied`, `duplicate`, `stale`, `other-execution`, `ignored-status`, `foreign-machine`,
-    /// `no-record` (running, the machine has not written its record yet), `no-job` (the input
-    /// names a `jobId` that no machine can run).
+    /// `no-job` (the input names a `jobId` that no machine can run).
     pub outcome: &'static str,
     pub status: Option<ExecutionStatus>,
     pub notified: bool,
@@ -43,7 +42,6 @@ fn skip_name(r: SkipReason) -> &'static str {
         SkipReason::OtherExecution => "other-execution",
         SkipReason::Stale => "stale",
         SkipReason::Duplicate => "duplicate",
-        SkipReason::NoRecord => "no-record",
     }
 }
 

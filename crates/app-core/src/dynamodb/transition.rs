@@ -88,8 +88,6 @@ fn transition_update(id: &JobId, t: &StatusTransition) -> Update {
         attr::LIST_SHARD,
         s(list_shard_of(id.as_str())),
     );
-    // ProcessStatus is named whether or not it is written: the condition reads it.
-    u.name("ps", attr::STATUS);
     if let Some(exp) = t.expires_at {
         u.set("#exp = :exp", "exp", attr::EXPIRES_AT, n(exp));
     }
@@ -121,6 +119,7 @@ fn transition_update(id: &JobId, t: &StatusTransition) -> Update {
         );
     }
     if let Some(ps) = t.process_status {
+        u.name("ps", attr::STATUS);
         u.value("ps", s(ps.as_str()));
         u.sets.push("#ps = :ps");
     }
@@ -136,6 +135,8 @@ fn unchanged_condition(u: &mut Update, expected: Option<&Job>) -> String {
     let Some(e) = expected else {
         return "attribute_not_exists(#id)".into();
     };
+    // The condition reads ProcessStatus whether or not the update writes it.
+    u.name("ps", attr::STATUS);
     let mut parts = vec!["attribute_exists(#id)".to_owned()];
     let mut check = |alias: &str, old: Option<AttributeValue>| match old {
         None => parts.push(format!("attribute_not_exists(#{alias})")),

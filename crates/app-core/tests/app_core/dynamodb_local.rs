@@ -497,6 +497,24 @@ async fn lifecycle_writes<S: JobReader + CancelRequests + StatusRecorder + Token
         .await
         .unwrap());
 
+    // A RUNNING event before the machine's first write creates the record, without a
+    // ProcessStatus (the machine writes its own).
+    let running = StatusTransition {
+        execution_status: ExecutionStatus::Running,
+        process_status: None,
+        stopped_at: None,
+        remove_task_token: false,
+        expires_at: None,
+        ..transition.clone()
+    };
+    assert!(store
+        .record_transition(&id("early"), None, &running)
+        .await
+        .unwrap());
+    let early = store.get_job(&id("early")).await.unwrap().unwrap();
+    assert_eq!(early.execution_status, Some(ExecutionStatus::Running));
+    assert_eq!(early.process_status, None);
+
     // A token stored after its job ended (send-wait late, the execution stopped) is refused:
     // the end stays, and no token is left on an ended job.
     let ended = store.get_job(&id("job-2")).await.unwrap().unwrap();

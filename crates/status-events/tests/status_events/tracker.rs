@@ -321,13 +321,18 @@ async fn final_process_status_set_by_the_machine_is_kept() {
 }
 
 #[tokio::test]
-async fn running_execution_without_a_record_creates_none() {
+async fn running_before_the_machine_s_first_write_keeps_its_status_and_no_process_status() {
+    // The RUNNING event can beat the machine's first write: it is kept on the job's record
+    // (the one the machine then completes), and the machine alone says how far the job is.
     let (t, _) = shared();
     let h = handler(&t, None);
     let out = send(&h, event("new", "RUNNING", None, None)).await;
-    assert_eq!(out["outcome"], "no-record");
-    assert!(t.job("new").is_none(), "the machine writes the record");
-    assert_eq!(t.writes(), 0);
+    assert_eq!(out["outcome"], "applied");
+    assert_eq!(field(&t, "new", "ExecutionStatus"), "RUNNING");
+    assert!(
+        t.job("new").unwrap().process_status.is_none(),
+        "no ProcessStatus from a running event"
+    );
 }
 
 #[tokio::test]
