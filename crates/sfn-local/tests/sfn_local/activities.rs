@@ -155,8 +155,12 @@ async fn a_missed_heartbeat_times_the_activity_out() {
         )
         .await;
     assert!(task["taskToken"].is_string());
-    h.sleeping(1).await;
-    h.clock.advance(Duration::from_secs(61));
+    // The heartbeat is armed from the worker's start (the engine records it just after
+    // GetActivityTask answers): a settled advance lets that happen before time moves.
+    let now = asl::Clock::now(&h.clock);
+    h.clock
+        .advance_settled(now + chrono::Duration::seconds(61))
+        .await;
     let d = h.finished(&e).await;
     assert_eq!(d["status"], "FAILED");
     assert_eq!(d["error"], "States.HeartbeatTimeout");
