@@ -145,7 +145,7 @@ pub fn view(events: &[Value], definition: &Value, pending_scheduled: &[u64]) -> 
         } else if let Some(name) = exited_name(e) {
             let caught = failed.get(name).copied().unwrap_or(false);
             status.insert(name.to_owned(), if caught { "caught" } else { "succeeded" });
-        } else if kind == "TaskScheduled" {
+        } else if kind == "TaskScheduled" || kind == "ActivityScheduled" {
             if let Some(name) = owner(&by_id, e) {
                 failed.insert(name.to_owned(), false);
             }
