@@ -25,12 +25,34 @@ pub enum LocalError {
 }
 
 pub async fn start(root: &Path) -> Result<RunningRuntime, LocalError> {
+    start_tuned(root, |_| {}).await
+}
+
+/// The runtime in-process on free ports, quiet, with the bench's key; `tune` has the last say.
+async fn start_tuned(
+    root: &Path,
+    tune: impl FnOnce(&mut Options),
+) -> Result<RunningRuntime, LocalError> {
     let mut opts = Options::new(root.join("template.yaml"));
     opts.api_port = 0;
     opts.aws_port = 0;
     opts.print_transitions = false;
     opts.api_key = Some("bench-key".into());
+    tune(&mut opts);
     Ok(LocalRuntime::start(opts).await?)
+}
+
+/// An execution's whole history (the bench's executions stay under 1,000 events).
+async fn history(rt: &RunningRuntime, arn: &str) -> Result<Vec<Value>, LocalError> {
+    let h = rt
+        .sfn
+        .handle(
+            "GetExecutionHistory",
+            json!({"executionArn": arn, "maxResults": 1000}),
+        )
+        .await
+        .map_err(|e| LocalError::Other(e.to_string()))?;
+    Ok(h["events"].as_array().cloned().unwrap_or_default())
 }
 
 /// Spawn -> the API port accepting connections, for the release binary.
@@ -286,21 +308,10 @@ pub async fn wait_lateness(rt: &RunningRuntime, n: usize) -> Result<Vec<f64>, Lo
     for (arn, target) in targets {
         let mut fired = None;
         for _ in 0..50 {
-            let h = rt
-                .sfn
-                .handle(
-                    "GetExecutionHistory",
-                    json!({"executionArn": arn, "maxResults": 1000}),
-                )
-                .await
-                .map_err(|e| LocalError::Other(e.to_string()))?;
-            fired = h
-                .get("events")
-                .and_then(Value::as_array)
-                .and_then(|evs| {
-                    evs.iter()
-                        .find(|e| e.get("type").and_then(Value::as_str) == Some("WaitStateExited"))
-                })
+            fired = history(rt, &arn)
+                .await?
+                .iter()
+                .find(|e| e.get("type").and_then(Value::as_str) == Some("WaitStateExited"))
                 .and_then(|e| e.get("timestamp").and_then(Value::as_f64));
             if fired.is_some() {
                 break;
@@ -428,14 +439,11 @@ pub struct WorkflowRun {
 /// The figures come from the executions' histories, not from reading the ASL files.
 pub async fn workflow_runs(root: &Path, gsis: usize) -> Result<Vec<WorkflowRun>, LocalError> {
     let now = Utc::now();
-    let mut opts = Options::new(root.join("template.yaml"));
-    opts.api_port = 0;
-    opts.aws_port = 0;
-    opts.print_transitions = false;
-    opts.api_key = Some("bench-key".into());
-    opts.clock = app_core::ManualClock::new(now);
-    opts.parameters = vec![("SuccessRatio".into(), "1".into())];
-    let rt = LocalRuntime::start(opts).await?;
+    let rt = start_tuned(root, |opts| {
+        opts.clock = app_core::ManualClock::new(now);
+        opts.parameters = vec![("SuccessRatio".into(), "1".into())];
+    })
+    .await?;
     let http = reqwest::Client::new();
     let post = |path: &str, body: Value| {
         http.post(format!("{}{path}", rt.api_url()))
@@ -506,15 +514,7 @@ pub async fn workflow_runs(root: &Path, gsis: usize) -> Result<Vec<WorkflowRun>,
                 "{name}: the execution did not succeed: {d:?}"
             )));
         }
-        let h = rt
-            .sfn
-            .handle(
-                "GetExecutionHistory",
-                json!({"executionArn": arn, "maxResults": 1000}),
-            )
-            .await
-            .map_err(|e| LocalError::Other(e.to_string()))?;
-        let events = h["events"].as_array().cloned().unwrap_or_default();
+        let events = history(&rt, &arn).await?;
         let mut calls = crate::cost::machine_calls(&events, gsis);
         for f in &mut calls.lambdas {
             if let Some(b) = rt.lambdas.lookup(f).and_then(|f| f.def.binary.clone()) {

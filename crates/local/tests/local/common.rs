@@ -87,6 +87,21 @@ where
     panic!("timed out waiting for {what}");
 }
 
+/// A time far from the wall clock, where tests freeze the runtime's clock: a timestamp
+/// taken from the wall clock cannot pass for the runtime's.
+pub const FROZEN_AT: &str = "2031-03-04T05:06:07.000Z";
+
+pub fn frozen_at() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(FROZEN_AT)
+        .expect("rfc3339")
+        .with_timezone(&chrono::Utc)
+}
+
+/// The runtime with these template parameters, its clock frozen at [`FROZEN_AT`].
+pub async fn start_frozen(params: &[(&str, &str)]) -> App {
+    start_tuned(params, None, |o| o.clock = ManualClock::new(frozen_at())).await
+}
+
 pub fn in_an_hour() -> String {
     (chrono::Utc::now() + chrono::Duration::hours(1))
         .format("%Y-%m-%dT%H:%M:%SZ")

@@ -2,28 +2,12 @@
 //! transition budgets on real executions, and sharing the job record with the status tracker
 //! without either undoing the other's writes, whatever the order they land in.
 
-use asl::ManualClock;
 use serde_json::{json, Value};
 
 use crate::common::*;
 
-fn frozen() -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::parse_from_rfc3339("2031-03-04T05:06:07.000Z")
-        .expect("rfc3339")
-        .with_timezone(&chrono::Utc)
-}
-
-async fn start_frozen(params: &[(&str, &str)]) -> App {
-    start_tuned(params, None, |o| o.clock = ManualClock::new(frozen())).await
-}
-
 fn in_a_minute() -> String {
-    (frozen() + chrono::Duration::seconds(60)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-async fn settle(app: &App, secs: i64) {
-    let target = frozen().max(asl::Clock::now(&app.clock)) + chrono::Duration::seconds(secs);
-    assert!(app.clock.advance_settled(target).await.settled);
+    (frozen_at() + chrono::Duration::seconds(60)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 fn entered_states(history: &[Value]) -> usize {
@@ -93,12 +77,12 @@ async fn each_workflow_stays_within_its_transition_budget() {
             str_of(&v, "jobId").to_string(),
         ));
     }
-    settle(&app, 61).await;
+    app.advance(61).await;
     let (s, v) = app
         .post(&format!("/jobs/{}/success", runs[2].3), json!({"ok": true}))
         .await;
     assert_eq!(s, 200, "{v}");
-    settle(&app, 0).await;
+    app.advance(0).await;
     for (name, budget, arn, _) in runs {
         assert_eq!(app.describe(&arn).await["status"], "SUCCEEDED", "{name}");
         let n = entered_states(&app.history(&arn).await);
@@ -123,7 +107,7 @@ async fn status_events_and_the_machine_s_writes_land_in_any_order() {
         str_of(&v, "executionArn").to_string(),
         str_of(&v, "jobId").to_string(),
     );
-    settle(&app, 61).await;
+    app.advance(61).await;
     assert_eq!(app.describe(&arn).await["status"], "SUCCEEDED");
 
     // The machine's writes, exactly as it sent them (from TaskScheduled).

@@ -10,19 +10,6 @@ use serde_json::{json, Value};
 
 use crate::common::*;
 
-/// Far from the wall clock, so a timestamp taken from it cannot pass for the runtime's.
-const FROZEN_AT: &str = "2031-03-04T05:06:07.000Z";
-
-fn frozen_at() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(FROZEN_AT)
-        .expect("rfc3339")
-        .with_timezone(&Utc)
-}
-
-async fn start_frozen(at: DateTime<Utc>) -> App {
-    start_tuned(&[], None, |o| o.clock = ManualClock::new(at)).await
-}
-
 /// A request to the runtime's control API on the AWS endpoint's port.
 async fn control(app: &App, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
     control_with(app, method, path, body, &[]).await
@@ -83,7 +70,7 @@ fn rfc(t: DateTime<Utc>) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_clock_is_read_advanced_and_set_and_never_goes_back() {
-    let app = start_frozen(frozen_at()).await;
+    let app = start_frozen(&[]).await;
     let (s, v) = control(&app, "GET", "/_local/clock", None).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["now"], FROZEN_AT);
@@ -148,7 +135,7 @@ async fn the_clock_is_read_advanced_and_set_and_never_goes_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_runtime_s_own_host_and_page_may_move_the_clock() {
-    let app = start_frozen(frozen_at()).await;
+    let app = start_frozen(&[]).await;
     let body = Some(json!({"seconds": 60}));
     let host = app.rt.aws_addr.to_string();
     for headers in [
@@ -191,7 +178,7 @@ async fn only_the_runtime_s_own_host_and_page_may_move_the_clock() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wait_until_job_a_day_ahead_finishes_after_one_advance() {
-    let app = start_frozen(frozen_at()).await;
+    let app = start_frozen(&[]).await;
     let due = frozen_at() + chrono::Duration::days(1);
     let (s, v) = app
         .post("/start", json!({"taskName": "report", "startAt": rfc(due)}))
@@ -232,7 +219,7 @@ async fn a_wait_until_job_a_day_ahead_finishes_after_one_advance() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_waitable_job_an_hour_ahead_is_completed_when_the_advance_replies() {
-    let app = start_frozen(frozen_at()).await;
+    let app = start_frozen(&[]).await;
     let ts = rfc(frozen_at() + chrono::Duration::hours(1));
     let (s, v) = app.post("/jobs", json!({"StartTimestamp": ts})).await;
     assert_eq!(s, 202, "{v}");
@@ -334,7 +321,7 @@ async fn callback_timeouts_are_caught_after_advancing_past_them() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn skip_wait_ends_one_wait_now_and_is_refused_elsewhere() {
-    let app = start_frozen(frozen_at()).await;
+    let app = start_frozen(&[]).await;
     // An hour away: the execution is parked out of the engine; a minute away: it is not.
     let mut jobs = Vec::new();
     for ahead in [chrono::Duration::hours(1), chrono::Duration::seconds(30)] {
@@ -543,7 +530,7 @@ async fn no_component_reads_the_wall_clock() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ttl_deletes_when_the_clock_passes_an_item_s_expiry() {
-    let app = start_frozen(frozen_at()).await;
+    let app = start_frozen(&[]).await;
     let table = app.rt.app.tables[0].name.clone();
     let expires = frozen_at().timestamp() + 3 * 86_400;
     let (s, v) = app
@@ -609,7 +596,7 @@ async fn api_events_and_lambda_contexts_carry_the_runtime_s_time() {
 /// record are gone, as on AWS (90 days) and DynamoDB (JobRetentionDays).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ended_executions_and_jobs_go_when_the_clock_passes_their_retention() {
-    let app = start_frozen(frozen_at()).await;
+    let app = start_frozen(&[]).await;
     let ts = rfc(frozen_at() + chrono::Duration::minutes(5));
     let (s, v) = app.post("/jobs", json!({"StartTimestamp": ts})).await;
     assert_eq!(s, 202, "{v}");
